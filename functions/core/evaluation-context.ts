@@ -1,0 +1,18 @@
+/** Where an account sits in AWS Organizations. */
+export interface OrganizationPath {
+  organizationId: string;
+  /** Every OU from the root down to the account's parent (ids `ou-…`). */
+  ouIds: string[];
+}
+
+/**
+ * What the engine cannot read from the connection itself. Absent data makes the
+ * conditions that need it undetermined, never false.
+ */
+export interface EvaluationContext {
+  now: Date;
+  /** The consumer account's organization path; undefined when unknown or the lookup failed. */
+  organization?: OrganizationPath;
+  /** Live (pendingAcceptance, pending, available) endpoints of the account on the service, this one included. */
+  liveEndpoints?: number;
+}
