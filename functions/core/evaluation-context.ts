@@ -13,6 +13,10 @@ export interface EvaluationContext {
   now: Date;
   /** The consumer account's organization path; undefined when unknown or the lookup failed. */
   organization?: OrganizationPath;
-  /** Live (pendingAcceptance, pending, available) endpoints of the account on the service, this one included. */
+  /**
+   * Endpoints of the connection's account on its service that are already accepted
+   * (pending or available), this connection not counted. Undefined when unknown.
+   * An accept rule's `maxEndpointsPerAccount` is reached when this is >= the limit.
+   */
   liveEndpoints?: number;
 }

@@ -1,0 +1,50 @@
+/**
+ * Names of the gate's resources, from the environment. The CDK stack sets these on
+ * every function; `plgate local` sets them for the in-process gate.
+ */
+export interface GateConfig {
+  rulesTable: string;
+  ledgerTable: string;
+  decisionsTopicArn: string;
+  ingestTopicArn: string;
+  gateBusName: string;
+  /** Look up consumer accounts in AWS Organizations (needs organizations:Describe*/List* in the org's management or delegated admin account). */
+  organizationsLookup: boolean;
+  /** Days a ledger entry is kept before DynamoDB's TTL removes it. */
+  ledgerRetentionDays: number;
+}
+
+export const ENV = {
+  rulesTable: 'RULES_TABLE',
+  ledgerTable: 'LEDGER_TABLE',
+  decisionsTopicArn: 'DECISIONS_TOPIC_ARN',
+  ingestTopicArn: 'INGEST_TOPIC_ARN',
+  gateBusName: 'GATE_BUS_NAME',
+  organizationsLookup: 'ORGANIZATIONS_LOOKUP',
+  ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): GateConfig {
+  const required = (key: string): string => {
+    const value = env[key];
+    if (value === undefined || value === '') throw new ConfigError(`environment variable ${key} is not set`);
+    return value;
+  };
+  const days = Number(env[ENV.ledgerRetentionDays] ?? '400');
+  if (!Number.isInteger(days) || days < 1) {
+    throw new ConfigError(`${ENV.ledgerRetentionDays} must be a whole number of days, got "${env[ENV.ledgerRetentionDays]}"`);
+  }
+  return {
+    rulesTable: required(ENV.rulesTable),
+    ledgerTable: required(ENV.ledgerTable),
+    decisionsTopicArn: required(ENV.decisionsTopicArn),
+    ingestTopicArn: required(ENV.ingestTopicArn),
+    gateBusName: required(ENV.gateBusName),
+    organizationsLookup: env[ENV.organizationsLookup] === 'true',
+    ledgerRetentionDays: days,
+  };
+}
