@@ -8,7 +8,7 @@ export interface GateConfig {
   decisionsTopicArn: string;
   ingestTopicArn: string;
   gateBusName: string;
-  /** Look up consumer accounts in AWS Organizations (needs organizations:Describe*/List* in the org's management or delegated admin account). */
+  /** Look up consumer accounts in AWS Organizations (needs organizations:Describe and List actions in the org's management or delegated admin account). */
   organizationsLookup: boolean;
   /** Days a ledger entry is kept before DynamoDB's TTL removes it. */
   ledgerRetentionDays: number;
@@ -36,7 +36,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GateConfig {
   };
   const days = Number(env[ENV.ledgerRetentionDays] ?? '400');
   if (!Number.isInteger(days) || days < 1) {
-    throw new ConfigError(`${ENV.ledgerRetentionDays} must be a whole number of days, got "${env[ENV.ledgerRetentionDays]}"`);
+    throw new ConfigError(
+      `${ENV.ledgerRetentionDays} must be a whole number of days, got "${env[ENV.ledgerRetentionDays]}"`,
+    );
   }
   return {
     rulesTable: required(ENV.rulesTable),

@@ -21,7 +21,11 @@ export const LEDGER_TABLE_KEY = { partitionKey: 'endpointId', sortKey: 'sk' } as
 export const LEDGER_ENTRY_PREFIX = 'entry#';
 export const LEDGER_STATE_SK = 'state';
 export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
-export const LEDGER_BY_SERVICE_INDEX = { name: 'byService', partitionKey: 'serviceId', sortKey: 'at' } as const;
+export const LEDGER_BY_SERVICE_INDEX = {
+  name: 'byService',
+  partitionKey: 'serviceId',
+  sortKey: 'at',
+} as const;
 export const LEDGER_BY_ACCOUNT_INDEX = { name: 'byAccount', partitionKey: 'account', sortKey: 'at' } as const;
 
 /** Tag that puts an endpoint service under the gate. */
