@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { registerEvaluate } from './commands/evaluate.ts';
+import { registerLocal } from './commands/local.ts';
+import { registerPolicy } from './commands/policy.ts';
+import { EXIT, UsageError } from './exit.ts';
+
+/** Builds the `plgate` program. Each command lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('plgate')
+    .description('privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests')
+    .showHelpAfterError()
+    .exitOverride();
+  registerPolicy(program);
+  registerEvaluate(program);
+  registerLocal(program);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 failure or invalid input, 2 usage. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander throws is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`plgate: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`plgate: ${message}\n`);
+    return EXIT.failure;
+  }
+}
