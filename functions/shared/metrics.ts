@@ -1,0 +1,28 @@
+/**
+ * The gate's CloudWatch metrics (EMF through Powertools). The CDK stack's alarms and
+ * dashboard read these names, so they are constants here.
+ */
+export const METRICS_NAMESPACE = 'PrivateLinkGate';
+/** Powertools adds this as the `service` dimension on every metric. */
+export const METRICS_SERVICE = 'privatelink-gate';
+
+export const OUTCOME_METRIC = {
+  accepted: 'Accepted',
+  rejected: 'Rejected',
+  held: 'Held',
+  expired: 'Expired',
+  revoked: 'Revoked',
+  drift: 'Drift',
+  failed: 'Failed',
+} as const;
+
+export const METRIC = {
+  /** Milliseconds from the connection's CreationTimestamp (or notification time) to the action. */
+  decisionLatency: 'DecisionLatency',
+  /** Connections waiting in review, counted by each sweep (a gauge: use Maximum). */
+  heldRequests: 'HeldRequests',
+  /** Notifications that named no managed service (stray or spoofed). */
+  droppedNotifications: 'DroppedNotifications',
+  /** Rule items that failed validation. */
+  invalidRules: 'InvalidRules',
+} as const;
