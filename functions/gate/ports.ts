@@ -65,6 +65,12 @@ export interface ManagedService {
   tags: Record<string, string>;
 }
 
+export interface ConnectionFilter {
+  endpointIds?: string[];
+  /** Consumer account (the `vpc-endpoint-owner` filter). */
+  account?: string;
+}
+
 export interface ConnectionPage {
   connections: Connection[];
   nextToken?: string;
@@ -72,8 +78,11 @@ export interface ConnectionPage {
 
 /** EC2 endpoint-service operations (provider side). */
 export interface EndpointServices {
-  /** Every connection of a service (all pages), optionally one endpoint. Unparseable items are dropped and logged, never acted on. */
-  describeConnections(serviceId: string, endpointId?: string): Promise<Connection[]>;
+  /**
+   * Every connection of a service (all pages), narrowed to some endpoints or to one consumer
+   * account. Unparseable items are dropped and logged, never acted on.
+   */
+  describeConnections(serviceId: string, filter?: ConnectionFilter): Promise<Connection[]>;
   /** One page of a service's connections, for sweeps that must stop and continue. */
   pageConnections(serviceId: string, nextToken?: string, pageSize?: number): Promise<ConnectionPage>;
   /** Accepts in batches per call; retries throttling and retryable `Unsuccessful`; reports the rest. */
@@ -101,8 +110,17 @@ export type HistoryQuery =
   | { serviceId: string; since?: Date; limit?: number }
   | { account: string; since?: Date; limit?: number };
 
+/** A rule item that failed validation, recorded under the ledger partition `rules`. */
+export interface RuleProblemEntry {
+  at: string;
+  item: { kind: string; id: string };
+  problems: { path: string; message: string }[];
+}
+
 export interface Ledger {
   append(entry: LedgerEntry): Promise<void>;
+  /** Records an invalid rule item (partition key `rules`, same `entry#` sort keys, same TTL). */
+  appendRuleProblem(entry: RuleProblemEntry): Promise<void>;
   /** Newest first. */
   history(query: HistoryQuery): Promise<LedgerEntry[]>;
   /** States of many endpoints in few reads (BatchGetItem); endpoints with no state are absent. */
@@ -116,14 +134,7 @@ export interface Ledger {
   clearFlag(endpointId: string, flag: string): Promise<void>;
 }
 
-export type Notice =
-  | { kind: 'decision'; entry: LedgerEntry }
-  | {
-      kind: 'invalid-rule';
-      at: string;
-      item: { kind: string; id: string };
-      problems: { path: string; message: string }[];
-    };
+export type Notice = { kind: 'decision'; entry: LedgerEntry } | ({ kind: 'invalid-rule' } & RuleProblemEntry);
 
 export interface Notifier {
   publish(notice: Notice): Promise<void>;
