@@ -1,4 +1,53 @@
-// Placeholder until the gate lands (issue 4); replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('ingest handler not built yet');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
+import { METRIC } from '../shared/metrics.ts';
+import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
+import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+
+/** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
+const gateRoleArns = (process.env.GATE_ROLE_ARNS ?? '').split(',').filter((arn) => arn !== '');
+
+/**
+ * Connection notifications (SNS) and the provider's CloudTrail calls (EventBridge default
+ * bus) → `Connection Event`s on the gate's bus, enrollment, manual actions in the ledger.
+ */
+async function ingest(event: unknown) {
+  const gate = runtime();
+  const log = (message: string, data: Record<string, unknown>) => logger.info(message, data);
+  if (event !== null && typeof event === 'object' && 'Records' in event) {
+    const { Records } = parseEvent(SnsEventSchema, event, 'SNS event');
+    const result = await ingestNotifications(
+      Records.map((r) => ({
+        body: r.Sns.Message,
+        raw: { topicArn: r.Sns.TopicArn, messageId: r.Sns.MessageId },
+      })),
+      { endpointServices: gate.endpointServices, events: gate.events, log },
+    );
+    if (result.dropped > 0) metrics.addMetric(METRIC.droppedNotifications, MetricUnit.Count, result.dropped);
+    return { forwarded: result.forwarded.length, dropped: result.dropped };
+  }
+  const { detail } = parseEvent(CloudTrailEventSchema, event, 'CloudTrail event');
+  const result = await ingestCloudTrail(detail, {
+    endpointServices: gate.endpointServices,
+    events: gate.events,
+    ledger: gate.ledger,
+    notifier: gate.notifier,
+    ingestTopicArn: gate.config.ingestTopicArn,
+    gateRoleArns,
+    rulesVersion: () => gate.rulesStore.version(),
+    now: () => new Date(),
+    log,
+  });
+  if (result.kind === 'manual') countOutcomes(result.entries);
+  logger.info('cloudtrail event ingested', { eventName: detail.eventName, kind: result.kind });
+  return result;
+}
+
+export const handler = middy(ingest)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,4 +1,44 @@
-// Placeholder until the gate lands (issue 4); replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('rule-change handler not built yet');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
+import type { DynamoDBBatchResponse } from 'aws-lambda';
+import { handleRuleChanges } from '../gate/rule-change.ts';
+import { METRIC } from '../shared/metrics.ts';
+import { parseEvent, StreamEventSchema } from './event-schemas.ts';
+import { logger, metrics, runtime, tracer } from './runtime.ts';
+
+/** Rules-table stream → validate changed items, bump the rules version, sweep what they reach. */
+async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
+  const { Records } = parseEvent(StreamEventSchema, event, 'DynamoDB stream event');
+  const gate = runtime();
+  const result = await handleRuleChanges(
+    Records.map((record) => ({
+      id: record.dynamodb.SequenceNumber,
+      ...(record.dynamodb.NewImage ? { newItem: unmarshall(record.dynamodb.NewImage) } : {}),
+      ...(record.dynamodb.OldImage ? { oldItem: unmarshall(record.dynamodb.OldImage) } : {}),
+    })),
+    {
+      rulesStore: gate.rulesStore,
+      ledger: gate.ledger,
+      notifier: gate.notifier,
+      events: gate.events,
+      now: () => new Date(),
+    },
+  );
+  if (result.invalid.length > 0)
+    metrics.addMetric(METRIC.invalidRules, MetricUnit.Count, result.invalid.length);
+  logger.info('rule changes handled', {
+    version: result.version,
+    invalid: result.invalid.map((p) => p.item),
+    services: result.services,
+  });
+  return { batchItemFailures: result.failedFrom ? [{ itemIdentifier: result.failedFrom }] : [] };
+}
+
+export const handler = middy(ruleChange)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

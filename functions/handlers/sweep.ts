@@ -1,4 +1,45 @@
-// Placeholder until the gate lands (issue 4); replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('sweep handler not built yet');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
+import { METRIC } from '../shared/metrics.ts';
+import { parseEvent, SweepEventSchema } from './event-schemas.ts';
+import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+
+/** Schedule or `Sweep Requested` → reconcile every managed service with EC2. */
+async function sweep(event: unknown, context: Context) {
+  const parsed = parseEvent(SweepEventSchema, event, 'sweep event');
+  const request: SweepRequest = 'detail' in parsed ? parsed.detail : {};
+  const gate = runtime();
+  const report = await sweepServices(request, {
+    ...gate.decideDeps(context.awsRequestId),
+    rules: gate.rules,
+    ingestTopicArn: gate.config.ingestTopicArn,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  });
+  const entries = report.services.flatMap((s) => s.entries);
+  countOutcomes(entries);
+  const waiting = report.services.reduce((sum, s) => sum + s.waiting, 0);
+  if (!report.continuedFrom && !request.serviceIds)
+    metrics.addMetric(METRIC.heldRequests, MetricUnit.Count, waiting);
+  logger.info('sweep done', {
+    services: report.services.map((s) => ({
+      serviceId: s.serviceId,
+      mode: s.mode,
+      enrolled: s.enrolled,
+      connections: s.connections,
+      waiting: s.waiting,
+      decisions: s.entries.length,
+    })),
+    continuedFrom: report.continuedFrom,
+  });
+  return report;
+}
+
+export const handler = middy(sweep)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,176 @@
+/**
+ * Ingest: turns connection notifications and the provider's CloudTrail calls into
+ * `Connection Event`s on the gate's bus. A notification's body is undocumented, so it
+ * is read only for ids, leniently, and only a managed service's ids cause work.
+ */
+import type { ConnectionEventDetail } from '../shared/events.ts';
+import type { EndpointServices, GateEvents, Ledger, LedgerEntry, Notifier } from './ports.ts';
+
+const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
+const ENDPOINT_ID = /vpce-(?!svc-)[0-9a-f]{8,17}/g;
+
+export interface NamedIds {
+  serviceIds: string[];
+  endpointIds: string[];
+}
+
+/** Service and endpoint ids anywhere in a text, each once, in order of appearance. */
+export function idsIn(text: string): NamedIds {
+  return {
+    serviceIds: [...new Set(text.match(SERVICE_ID) ?? [])],
+    endpointIds: [...new Set(text.match(ENDPOINT_ID) ?? [])],
+  };
+}
+
+export interface IngestDeps {
+  endpointServices: EndpointServices;
+  events: GateEvents;
+  log?: (message: string, data: Record<string, unknown>) => void;
+}
+
+export interface IngestResult {
+  forwarded: ConnectionEventDetail[];
+  /** Messages or ids dropped because they named no managed service. */
+  dropped: number;
+}
+
+/** Checks each service once per invocation. */
+function managedCheck(endpointServices: EndpointServices): (serviceId: string) => Promise<boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  return (serviceId) => {
+    let managed = seen.get(serviceId);
+    if (!managed) {
+      managed = endpointServices.isManaged(serviceId);
+      seen.set(serviceId, managed);
+    }
+    return managed;
+  };
+}
+
+/** Connection notifications (SNS message bodies) to connection events. */
+export async function ingestNotifications(
+  messages: { body: string; raw: unknown }[],
+  deps: IngestDeps,
+): Promise<IngestResult> {
+  const isManaged = managedCheck(deps.endpointServices);
+  const result: IngestResult = { forwarded: [], dropped: 0 };
+  for (const message of messages) {
+    const { serviceIds, endpointIds } = idsIn(message.body);
+    const managed: string[] = [];
+    for (const serviceId of serviceIds) if (await isManaged(serviceId)) managed.push(serviceId);
+    if (managed.length === 0) {
+      result.dropped += 1;
+      deps.log?.('notification names no managed service', { serviceIds, endpointIds });
+      continue;
+    }
+    for (const serviceId of managed) {
+      if (endpointIds.length === 0)
+        result.forwarded.push({ serviceId, trigger: 'notification', raw: message.raw });
+      for (const endpointId of endpointIds) {
+        result.forwarded.push({ serviceId, endpointId, trigger: 'notification', raw: message.raw });
+      }
+    }
+  }
+  if (result.forwarded.length > 0) await deps.events.connectionEvents(result.forwarded);
+  return result;
+}
+
+export interface CloudTrailDetail {
+  eventName: string;
+  eventTime?: string;
+  errorCode?: string;
+  requestParameters?: unknown;
+  responseElements?: unknown;
+  userIdentity?: { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
+}
+
+export interface CloudTrailDeps extends IngestDeps {
+  ledger: Ledger;
+  notifier: Notifier;
+  ingestTopicArn: string;
+  /** IAM role ARNs of the gate's own functions: their accepts and rejects are not manual. */
+  gateRoleArns: readonly string[];
+  rulesVersion: () => Promise<number>;
+  now: () => Date;
+}
+
+export type CloudTrailResult =
+  | { kind: 'enrolled'; services: string[]; forwarded: ConnectionEventDetail[] }
+  | { kind: 'manual'; entries: LedgerEntry[] }
+  | { kind: 'ignored'; why: string };
+
+const SERVICE_CHANGES = new Set([
+  'CreateVpcEndpointServiceConfiguration',
+  'ModifyVpcEndpointServiceConfiguration',
+  'CreateTags',
+]);
+const MANUAL_ACTIONS: Record<string, 'accept' | 'reject'> = {
+  AcceptVpcEndpointConnections: 'accept',
+  RejectVpcEndpointConnections: 'reject',
+};
+
+/** The provider's own EC2 calls, as CloudTrail puts them on the default bus. */
+export async function ingestCloudTrail(
+  detail: CloudTrailDetail,
+  deps: CloudTrailDeps,
+): Promise<CloudTrailResult> {
+  if (detail.errorCode) return { kind: 'ignored', why: `the call failed with ${detail.errorCode}` };
+  const text = JSON.stringify([detail.requestParameters ?? null, detail.responseElements ?? null]);
+  const { serviceIds, endpointIds } = idsIn(text);
+
+  if (SERVICE_CHANGES.has(detail.eventName)) {
+    const isManaged = managedCheck(deps.endpointServices);
+    const services: string[] = [];
+    for (const serviceId of serviceIds) {
+      if (!(await isManaged(serviceId))) continue;
+      await deps.endpointServices.enroll(serviceId, deps.ingestTopicArn);
+      services.push(serviceId);
+    }
+    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service' };
+    const forwarded = services.map(
+      (serviceId): ConnectionEventDetail => ({ serviceId, trigger: 'cloudtrail' }),
+    );
+    await deps.events.connectionEvents(forwarded);
+    return { kind: 'enrolled', services, forwarded };
+  }
+
+  const action = MANUAL_ACTIONS[detail.eventName];
+  if (!action) return { kind: 'ignored', why: `${detail.eventName} is not a call the gate follows` };
+  const actor =
+    detail.userIdentity?.sessionContext?.sessionIssuer?.arn ?? detail.userIdentity?.arn ?? 'unknown';
+  if (deps.gateRoleArns.includes(actor)) return { kind: 'ignored', why: 'the gate made this call itself' };
+  const serviceId = serviceIds[0];
+  if (!serviceId || endpointIds.length === 0) return { kind: 'ignored', why: 'names no service or endpoint' };
+  if (!(await deps.endpointServices.isManaged(serviceId)))
+    return { kind: 'ignored', why: 'names no managed service' };
+
+  const connections = await deps.endpointServices.describeConnections(serviceId, { endpointIds });
+  const rulesVersion = await deps.rulesVersion();
+  const at = detail.eventTime ?? deps.now().toISOString();
+  const verb = action === 'accept' ? 'accepted' : 'rejected';
+  const entries = connections.map(
+    (connection): LedgerEntry => ({
+      at,
+      endpointId: connection.endpointId,
+      serviceId,
+      account: connection.account,
+      trigger: 'cloudtrail',
+      decision: action,
+      rule: null,
+      matched: [],
+      reasons: [`${verb} by hand (${detail.eventName}) by ${actor}`],
+      action,
+      outcome: verb,
+      dryRun: false,
+      rulesVersion,
+      state: connection.state,
+      actor,
+    }),
+  );
+  for (const entry of entries) {
+    await deps.ledger.append(entry);
+    await deps.notifier.publish({ kind: 'decision', entry });
+  }
+  if (entries.length > 0) await deps.events.decisions(entries);
+  return { kind: 'manual', entries };
+}

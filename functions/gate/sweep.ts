@@ -1,0 +1,95 @@
+/**
+ * The sweep: reconcile every managed service against what EC2 says now. It enrolls
+ * services, decides what no event decided, expires reviews past their TTL and finds drift.
+ * It stops before the invocation's time runs out and asks for its own continuation.
+ */
+import { settingsFor } from '../core/rules/rule-set.ts';
+import type { SweepRequestedDetail } from '../shared/events.ts';
+import { type DecideDeps, decideService } from './decide-service.ts';
+import type { LedgerEntry } from './ports.ts';
+import type { RuleSetCache } from './rules-cache.ts';
+
+export interface SweepDeps extends DecideDeps {
+  rules: RuleSetCache;
+  ingestTopicArn: string;
+  /** Milliseconds left in this invocation. */
+  remainingMs: () => number;
+  /** Stop and continue in a new invocation when less than this is left (default 90 s). */
+  reserveMs?: number;
+  pageSize?: number;
+}
+
+export interface ServiceSweep {
+  serviceId: string;
+  mode: string;
+  enrolled: string[];
+  connections: number;
+  waiting: number;
+  entries: LedgerEntry[];
+}
+
+export interface SweepReport {
+  services: ServiceSweep[];
+  /** Set when the sweep ran out of time and asked for a continuation from here. */
+  continuedFrom?: { serviceId: string; nextToken?: string };
+}
+
+export type SweepRequest = Pick<SweepRequestedDetail, 'serviceIds' | 'cursor'>;
+
+const ACTED: ReadonlySet<string> = new Set(['accepted', 'rejected', 'expired', 'failed']);
+
+export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<SweepReport> {
+  const rules = await deps.rules.current();
+  const reserveMs = deps.reserveMs ?? 90_000;
+  const wanted = request.serviceIds ? new Set(request.serviceIds) : undefined;
+  const services = (await deps.endpointServices.listManagedServices())
+    .map((s) => s.serviceId)
+    .filter((id) => !wanted || wanted.has(id))
+    .sort();
+  const cursor = request.cursor;
+  const start = cursor ? services.indexOf(cursor.serviceId) : 0;
+  const report: SweepReport = { services: [] };
+
+  for (const serviceId of services.slice(Math.max(start, 0))) {
+    const settings = settingsFor(rules.ruleSet, serviceId);
+    const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
+    const done: ServiceSweep = {
+      serviceId,
+      mode: settings.mode,
+      enrolled: [],
+      connections: 0,
+      waiting: 0,
+      entries: [],
+    };
+    report.services.push(done);
+    if (settings.mode === 'off') continue;
+    if (!resuming)
+      done.enrolled = (await deps.endpointServices.enroll(serviceId, deps.ingestTopicArn)).changed;
+
+    let nextToken = resuming;
+    do {
+      if (deps.remainingMs() < reserveMs) {
+        report.continuedFrom = nextToken ? { serviceId, nextToken } : { serviceId };
+        await deps.events.requestSweep({
+          reason: 'continuation',
+          cursor: report.continuedFrom,
+          ...(request.serviceIds ? { serviceIds: request.serviceIds } : {}),
+        });
+        return report;
+      }
+      const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
+      const entries = await decideService(
+        { serviceId, connections: page.connections, trigger: 'sweep', rules },
+        deps,
+      );
+      const acted = new Set(entries.filter((e) => ACTED.has(e.outcome)).map((e) => e.endpointId));
+      done.connections += page.connections.length;
+      done.waiting += page.connections.filter(
+        (c) => c.state === 'pendingAcceptance' && !acted.has(c.endpointId),
+      ).length;
+      done.entries.push(...entries);
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return report;
+}

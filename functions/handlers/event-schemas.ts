@@ -1,0 +1,111 @@
+/**
+ * The shapes the handlers accept, validated at the edge. A malformed event is refused
+ * with the field and value named, and the error is rethrown so the event is retried and
+ * then dead-lettered: never silently dropped, never acted on.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { DETAIL_TYPE, EVENT_SOURCE, TRIGGERS } from '../shared/events.ts';
+
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+}
+
+const serviceId = z
+  .string()
+  .regex(/^vpce-svc-[0-9a-f]{8,17}$/, 'must be an endpoint service id (vpce-svc-…)');
+const endpointId = z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'must be an endpoint id (vpce-…)');
+
+export const ConnectionEventSchema = z.object({
+  'detail-type': z.literal(DETAIL_TYPE.connectionEvent),
+  source: z.literal(EVENT_SOURCE),
+  time: z.string().optional(),
+  detail: z.object({
+    serviceId,
+    endpointId: endpointId.optional(),
+    trigger: z.enum(TRIGGERS),
+    raw: z.unknown().optional(),
+  }),
+});
+
+export const SweepEventSchema = z.union([
+  z.object({ source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') }),
+  z.object({
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z.literal(DETAIL_TYPE.sweepRequested),
+    detail: z.object({
+      reason: z.enum(['continuation', 'rule-change', 'manual']),
+      serviceIds: z.array(serviceId).optional(),
+      cursor: z.object({ serviceId, nextToken: z.string().min(1).optional() }).optional(),
+    }),
+  }),
+]);
+
+export const SnsEventSchema = z.object({
+  Records: z
+    .array(
+      z.object({
+        EventSource: z.literal('aws:sns'),
+        Sns: z.object({ TopicArn: z.string(), MessageId: z.string(), Message: z.string() }),
+      }),
+    )
+    .min(1),
+});
+
+export const CloudTrailEventSchema = z.object({
+  source: z.literal('aws.ec2'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    eventName: z.string().min(1),
+    eventTime: z.string().optional(),
+    errorCode: z.string().optional(),
+    requestParameters: z.unknown().optional(),
+    responseElements: z.unknown().optional(),
+    userIdentity: z
+      .object({
+        arn: z.string().optional(),
+        sessionContext: z
+          .object({ sessionIssuer: z.object({ arn: z.string().optional() }).optional() })
+          .optional(),
+      })
+      .optional(),
+  }),
+});
+
+const image = z.record(
+  z.string(),
+  z.custom<AttributeValue>((v) => typeof v === 'object' && v !== null, 'must be a DynamoDB attribute value'),
+);
+
+export const StreamEventSchema = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+      dynamodb: z.object({
+        SequenceNumber: z.string(),
+        NewImage: image.optional(),
+        OldImage: image.optional(),
+      }),
+    }),
+  ),
+});
+
+/** Parses an event or throws an InvalidEventError naming each bad field and its value. */
+export function parseEvent<T extends z.ZodType>(schema: T, event: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(event);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join('.') || '(event)';
+    return `${path}: ${issue.message}, got ${JSON.stringify(valueAt(event, issue.path)) ?? 'nothing'}`;
+  });
+  throw new InvalidEventError(`invalid ${what}: ${problems.join('; ')}`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Reflect.get(current, key);
+  }
+  return current;
+}

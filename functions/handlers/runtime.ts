@@ -1,0 +1,91 @@
+/**
+ * What every handler shares in one container: logger, metrics, tracer, the SDK clients
+ * and the adapters over them. Built once, on the first invocation (so `plgate local` can
+ * set the environment before), and reused by every invocation after.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { createClients } from '../aws/clients.ts';
+import { Ec2EndpointServices } from '../aws/endpoint-services.ts';
+import { EventBridgeGateEvents } from '../aws/gate-events.ts';
+import { DynamoLedger } from '../aws/ledger.ts';
+import { SnsNotifier } from '../aws/notifier.ts';
+import { AwsOrganizationDirectory } from '../aws/organizations.ts';
+import { DynamoRulesStore } from '../aws/rules-store.ts';
+import type { DecideDeps } from '../gate/decide-service.ts';
+import type { LedgerEntry } from '../gate/ports.ts';
+import { RuleSetCache } from '../gate/rules-cache.ts';
+import { type GateConfig, readConfig } from '../shared/config.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
+
+export const logger = new Logger({ serviceName: METRICS_SERVICE });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+export const tracer = new Tracer({ serviceName: METRICS_SERVICE });
+
+export interface Runtime {
+  config: GateConfig;
+  endpointServices: Ec2EndpointServices;
+  rulesStore: DynamoRulesStore;
+  rules: RuleSetCache;
+  ledger: DynamoLedger;
+  notifier: SnsNotifier;
+  events: EventBridgeGateEvents;
+  organizations?: AwsOrganizationDirectory;
+  /** The decision pipeline's dependencies for one invocation. */
+  decideDeps(holder: string): DecideDeps;
+}
+
+let built: Runtime | undefined;
+
+export function runtime(): Runtime {
+  built ??= buildRuntime(readConfig());
+  return built;
+}
+
+function buildRuntime(config: GateConfig): Runtime {
+  const clients = createClients();
+  for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
+  const rulesStore = new DynamoRulesStore(clients.dynamodb, config.rulesTable);
+  const log = (message: string, data: Record<string, unknown>): void => logger.info(message, data);
+  const parts = {
+    config,
+    endpointServices: new Ec2EndpointServices(clients.ec2, { logger }),
+    rulesStore,
+    rules: new RuleSetCache(rulesStore),
+    ledger: new DynamoLedger(clients.dynamodb, config.ledgerTable, {
+      retentionDays: config.ledgerRetentionDays,
+    }),
+    notifier: new SnsNotifier(clients.sns, config.decisionsTopicArn),
+    events: new EventBridgeGateEvents(clients.eventBridge, config.gateBusName),
+    ...(config.organizationsLookup
+      ? { organizations: new AwsOrganizationDirectory(clients.organizations) }
+      : {}),
+  };
+  return {
+    ...parts,
+    decideDeps: (holder) => ({
+      endpointServices: parts.endpointServices,
+      ledger: parts.ledger,
+      notifier: parts.notifier,
+      events: parts.events,
+      ...(parts.organizations ? { organizations: parts.organizations } : {}),
+      now: () => new Date(),
+      holder,
+      log,
+    }),
+  };
+}
+
+/** One EMF count per outcome, so alarms and the dashboard can read them. */
+export function countOutcomes(entries: readonly LedgerEntry[]): void {
+  for (const entry of entries) {
+    if (entry.dryRun) continue;
+    metrics.addMetric(OUTCOME_METRIC[entry.outcome], MetricUnit.Count, 1);
+  }
+}
+
+/** Test seam: forget the built runtime (config or clients changed). */
+export function resetRuntime(): void {
+  built = undefined;
+}
