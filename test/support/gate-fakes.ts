@@ -1,0 +1,246 @@
+/**
+ * In-memory stand-ins for the gate's ports: plain data, no network. They behave like the
+ * real services where the gate depends on it (states move on accept/reject, leases and
+ * once-flags are conditional).
+ */
+import type { Connection } from '../../functions/core/connection.ts';
+import type {
+  ActionResult,
+  ConnectionFilter,
+  ConnectionPage,
+  EndpointServices,
+  EndpointState,
+  GateEvents,
+  HistoryQuery,
+  Ledger,
+  LedgerEntry,
+  ManagedService,
+  Notice,
+  Notifier,
+  Outcome,
+  RuleProblemEntry,
+  RulesStore,
+} from '../../functions/gate/ports.ts';
+import type { ConnectionEventDetail, SweepRequestedDetail } from '../../functions/shared/events.ts';
+
+export class FakeEndpointServices implements EndpointServices {
+  readonly connections = new Map<string, Connection>();
+  readonly managed = new Set<string>();
+  readonly enrolled: string[] = [];
+  readonly calls: { action: 'accept' | 'reject'; serviceId: string; endpointIds: string[] }[] = [];
+  /** Endpoint ids whose next action fails with this code. */
+  readonly failNext = new Map<string, string>();
+  /** Runs before an action is applied: lets a test change the world mid-decision. */
+  beforeAction?: (action: 'accept' | 'reject', endpointIds: string[]) => void;
+  describeCount = 0;
+
+  add(...connections: Connection[]): this {
+    for (const c of connections) {
+      this.connections.set(c.endpointId, c);
+      this.managed.add(c.serviceId);
+    }
+    return this;
+  }
+
+  state(endpointId: string): string | undefined {
+    return this.connections.get(endpointId)?.state;
+  }
+
+  async describeConnections(serviceId: string, filter?: ConnectionFilter): Promise<Connection[]> {
+    this.describeCount += 1;
+    return [...this.connections.values()]
+      .filter((c) => c.serviceId === serviceId)
+      .filter((c) => !filter?.endpointIds || filter.endpointIds.includes(c.endpointId))
+      .filter((c) => !filter?.account || c.account === filter.account)
+      .map((c) => ({ ...c }));
+  }
+
+  async pageConnections(serviceId: string, nextToken?: string, pageSize = 2): Promise<ConnectionPage> {
+    const all = await this.describeConnections(serviceId);
+    const start = nextToken ? Number(nextToken) : 0;
+    const end = start + pageSize;
+    return { connections: all.slice(start, end), ...(end < all.length ? { nextToken: String(end) } : {}) };
+  }
+
+  async accept(serviceId: string, endpointIds: string[]): Promise<ActionResult> {
+    return this.act('accept', serviceId, endpointIds);
+  }
+
+  async reject(serviceId: string, endpointIds: string[]): Promise<ActionResult> {
+    return this.act('reject', serviceId, endpointIds);
+  }
+
+  private act(action: 'accept' | 'reject', serviceId: string, endpointIds: string[]): ActionResult {
+    this.beforeAction?.(action, endpointIds);
+    this.calls.push({ action, serviceId, endpointIds: [...endpointIds] });
+    const result: ActionResult = { succeeded: [], failed: [] };
+    for (const id of endpointIds) {
+      const connection = this.connections.get(id);
+      const injected = this.failNext.get(id);
+      this.failNext.delete(id);
+      const allowed =
+        action === 'accept'
+          ? connection?.state === 'pendingAcceptance'
+          : ['pendingAcceptance', 'pending', 'available'].includes(connection?.state ?? '');
+      if (!connection || connection.serviceId !== serviceId) {
+        result.failed.push({
+          endpointId: id,
+          code: 'InvalidVpcEndpointId.NotFound',
+          message: `${id} not found`,
+        });
+      } else if (injected) {
+        result.failed.push({ endpointId: id, code: injected, message: `injected ${injected}` });
+      } else if (!allowed) {
+        result.failed.push({ endpointId: id, code: 'InvalidState', message: `${id} is ${connection.state}` });
+      } else {
+        connection.state = action === 'accept' ? 'available' : 'rejected';
+        result.succeeded.push(id);
+      }
+    }
+    return result;
+  }
+
+  async listManagedServices(): Promise<ManagedService[]> {
+    return [...this.managed].sort().map((serviceId) => ({ serviceId, acceptanceRequired: true, tags: {} }));
+  }
+
+  async isManaged(serviceId: string): Promise<boolean> {
+    return this.managed.has(serviceId);
+  }
+
+  async enroll(serviceId: string): Promise<{ changed: string[] }> {
+    if (this.enrolled.includes(serviceId)) return { changed: [] };
+    this.enrolled.push(serviceId);
+    return { changed: ['connection notification'] };
+  }
+}
+
+export class MemoryLedger implements Ledger {
+  readonly entries: LedgerEntry[] = [];
+  readonly ruleProblems: RuleProblemEntry[] = [];
+  readonly endpointStates = new Map<string, EndpointState>();
+
+  private stateOf(endpointId: string): EndpointState {
+    let state = this.endpointStates.get(endpointId);
+    if (!state) {
+      state = { endpointId, flags: {} };
+      this.endpointStates.set(endpointId, state);
+    }
+    return state;
+  }
+
+  async append(entry: LedgerEntry): Promise<void> {
+    this.entries.push(structuredClone(entry));
+  }
+
+  async appendRuleProblem(entry: RuleProblemEntry): Promise<void> {
+    this.ruleProblems.push(entry);
+  }
+
+  async history(query: HistoryQuery): Promise<LedgerEntry[]> {
+    const match = (e: LedgerEntry) =>
+      'endpointId' in query
+        ? e.endpointId === query.endpointId
+        : 'serviceId' in query
+          ? e.serviceId === query.serviceId
+          : e.account === query.account;
+    return this.entries.filter(match).reverse();
+  }
+
+  async states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
+    const found = new Map<string, EndpointState>();
+    for (const id of endpointIds) {
+      const state = this.endpointStates.get(id);
+      if (state) found.set(id, structuredClone(state));
+    }
+    return found;
+  }
+
+  async acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
+    const state = this.stateOf(endpointId);
+    if (state.lease && state.lease.holder !== holder && Date.parse(state.lease.until) > now.getTime())
+      return false;
+    state.lease = { holder, until: new Date(now.getTime() + leaseMs).toISOString() };
+    return true;
+  }
+
+  async releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void> {
+    const state = this.stateOf(endpointId);
+    if (state.lease?.holder === holder) delete state.lease;
+    if (lastOutcome) state.lastOutcome = lastOutcome;
+  }
+
+  async setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean> {
+    const state = this.stateOf(endpointId);
+    if (state.flags[flag]) return false;
+    state.flags[flag] = now.toISOString();
+    return true;
+  }
+
+  async clearFlag(endpointId: string, flag: string): Promise<void> {
+    delete this.stateOf(endpointId).flags[flag];
+  }
+
+  outcomes(): [string, Outcome][] {
+    return this.entries.map((e) => [e.endpointId, e.outcome]);
+  }
+}
+
+export class RecordingNotifier implements Notifier {
+  readonly notices: Notice[] = [];
+  async publish(notice: Notice): Promise<void> {
+    this.notices.push(notice);
+  }
+}
+
+export class RecordingEvents implements GateEvents {
+  readonly connectionEventDetails: ConnectionEventDetail[] = [];
+  readonly decisionEntries: LedgerEntry[] = [];
+  readonly sweepRequests: SweepRequestedDetail[] = [];
+  async connectionEvents(details: ConnectionEventDetail[]): Promise<void> {
+    this.connectionEventDetails.push(...details);
+  }
+  async decisions(entries: LedgerEntry[]): Promise<void> {
+    this.decisionEntries.push(...entries);
+  }
+  async requestSweep(detail: SweepRequestedDetail): Promise<void> {
+    this.sweepRequests.push(detail);
+  }
+}
+
+export class MemoryRulesStore implements RulesStore {
+  currentVersion = 1;
+  versionReads = 0;
+  itemReads = 0;
+  constructor(public ruleItems: Record<string, unknown>[]) {}
+  async version(): Promise<number> {
+    this.versionReads += 1;
+    return this.currentVersion;
+  }
+  async items(): Promise<Record<string, unknown>[]> {
+    this.itemReads += 1;
+    return structuredClone(this.ruleItems);
+  }
+  async bumpVersion(): Promise<number> {
+    this.currentVersion += 1;
+    return this.currentVersion;
+  }
+}
+
+let sequence = 0;
+/** A connection with sensible defaults; ids in AWS's formats. */
+export function connection(overrides: Partial<Connection> = {}): Connection {
+  sequence += 1;
+  return {
+    serviceId: 'vpce-svc-0123456789abcdef0',
+    endpointId: `vpce-${sequence.toString(16).padStart(17, '0')}`,
+    account: '333333333333',
+    state: 'pendingAcceptance',
+    createdAt: new Date('2026-11-20T10:00:00Z'),
+    region: 'us-east-1',
+    ipAddressType: 'ipv4',
+    tags: {},
+    loadBalancerArns: [],
+    ...overrides,
+  };
+}

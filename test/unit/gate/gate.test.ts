@@ -1,0 +1,346 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
+import type { DecideDeps } from '../../../functions/gate/decide-service.ts';
+import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
+import { sweep } from '../../../functions/gate/sweep.ts';
+import {
+  connection,
+  FakeEndpointServices,
+  MemoryLedger,
+  MemoryRulesStore,
+  RecordingEvents,
+  RecordingNotifier,
+} from '../../support/gate-fakes.ts';
+
+const SERVICE = 'vpce-svc-0123456789abcdef0';
+const PARTNER = '111111111111';
+const BLOCKED = '666666666666';
+const UNKNOWN = '333333333333';
+const NOW = new Date('2026-11-21T12:00:00Z');
+
+const baseItems = (): Record<string, unknown>[] => [
+  {
+    kind: 'defaults',
+    id: 'defaults',
+    defaultEffect: 'review',
+    pendingTtl: 'P7D',
+    onRevoke: 'notify',
+    mode: 'enforce',
+  },
+  { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: [PARTNER] } },
+  { kind: 'rule', id: 'blocked', effect: 'reject', match: { accounts: [BLOCKED] } },
+];
+
+function setup(items = baseItems()) {
+  const ec2 = new FakeEndpointServices();
+  ec2.managed.add(SERVICE);
+  const ledger = new MemoryLedger();
+  const notifier = new RecordingNotifier();
+  const events = new RecordingEvents();
+  const store = new MemoryRulesStore(items);
+  let clock = NOW;
+  const deps: DecideDeps & { rules: RuleSetCache } = {
+    endpointServices: ec2,
+    ledger,
+    notifier,
+    events,
+    now: () => clock,
+    holder: 'invocation-1',
+    rules: new RuleSetCache(store),
+  };
+  const advance = (ms: number) => {
+    clock = new Date(clock.getTime() + ms);
+  };
+  return { ec2, ledger, notifier, events, store, deps, advance };
+}
+
+describe('decide on a connection event', () => {
+  let world: ReturnType<typeof setup>;
+  beforeEach(() => {
+    world = setup();
+  });
+
+  it('accepts a partner, rejects a blocked account and holds an unknown one', async () => {
+    // Prepare
+    const partner = connection({ account: PARTNER });
+    const blocked = connection({ account: BLOCKED });
+    const unknown = connection({ account: UNKNOWN });
+    world.ec2.add(partner, blocked, unknown);
+    // Act
+    for (const c of [partner, blocked, unknown]) {
+      await decideConnectionEvent(
+        { serviceId: SERVICE, endpointId: c.endpointId, trigger: 'notification' },
+        world.deps,
+      );
+    }
+    // Assess
+    expect(world.ec2.state(partner.endpointId)).toBe('available');
+    expect(world.ec2.state(blocked.endpointId)).toBe('rejected');
+    expect(world.ec2.state(unknown.endpointId)).toBe('pendingAcceptance');
+    expect(world.ledger.outcomes()).toEqual([
+      [partner.endpointId, 'accepted'],
+      [blocked.endpointId, 'rejected'],
+      [unknown.endpointId, 'held'],
+    ]);
+    expect(world.ledger.entries[0]).toMatchObject({ rule: 'partners', decision: 'accept', action: 'accept' });
+    expect(world.notifier.notices).toHaveLength(3);
+    expect(world.events.decisionEntries.map((e) => e.outcome)).toEqual(['accepted', 'rejected', 'held']);
+  });
+
+  it('never acts twice on duplicate or late events', async () => {
+    const partner = connection({ account: PARTNER });
+    const unknown = connection({ account: UNKNOWN });
+    world.ec2.add(partner, unknown);
+    for (let i = 0; i < 3; i += 1) {
+      await decideConnectionEvent(
+        { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+        world.deps,
+      );
+      await decideConnectionEvent(
+        { serviceId: SERVICE, endpointId: unknown.endpointId, trigger: 'notification' },
+        world.deps,
+      );
+    }
+    expect(world.ec2.calls).toEqual([
+      { action: 'accept', serviceId: SERVICE, endpointIds: [partner.endpointId] },
+    ]);
+    expect(world.ledger.outcomes()).toEqual([
+      [partner.endpointId, 'accepted'],
+      [unknown.endpointId, 'held'],
+    ]);
+    expect(world.notifier.notices).toHaveLength(2);
+  });
+
+  it('does nothing while another decider holds the lease', async () => {
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    await world.ledger.acquireLease(partner.endpointId, 'someone-else', NOW, 60_000);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.entries).toEqual([]);
+  });
+
+  it('ignores an event for a service that is not managed (spoofed or stray)', async () => {
+    const foreign = connection({ serviceId: 'vpce-svc-0aaaaaaaaaaaaaaaa', account: PARTNER });
+    world.ec2.connections.set(foreign.endpointId, foreign);
+    const result = await decideConnectionEvent(
+      { serviceId: foreign.serviceId, endpointId: foreign.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(result.status).toBe('unmanaged');
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ec2.describeCount).toBe(0);
+  });
+
+  it('records nothing when the consumer deleted its endpoint before the action', async () => {
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    world.ec2.beforeAction = () => {
+      const c = world.ec2.connections.get(partner.endpointId);
+      if (c) c.state = 'deleted';
+    };
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.ledger.entries).toEqual([]);
+    expect(world.notifier.notices).toEqual([]);
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.lease).toBeUndefined();
+  });
+
+  it('records a failure that EC2 reports in Unsuccessful, and never as accepted', async () => {
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    world.ec2.failNext.set(partner.endpointId, 'InternalError');
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.ledger.entries).toHaveLength(1);
+    expect(world.ledger.entries[0]).toMatchObject({ outcome: 'failed', error: { code: 'InternalError' } });
+    // The next trigger tries again.
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'sweep' },
+      world.deps,
+    );
+    expect(world.ledger.outcomes().map(([, o]) => o)).toEqual(['failed', 'accepted']);
+  });
+
+  it('expires a held request once its review TTL has passed', async () => {
+    const unknown = connection({ account: UNKNOWN, createdAt: new Date(NOW.getTime() - 8 * 86_400_000) });
+    world.ec2.add(unknown);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: unknown.endpointId, trigger: 'sweep' },
+      world.deps,
+    );
+    expect(world.ec2.state(unknown.endpointId)).toBe('rejected');
+    expect(world.ledger.entries[0]).toMatchObject({
+      outcome: 'expired',
+      decision: 'review',
+      action: 'reject',
+    });
+  });
+
+  it('takes an edited rule on the next event, reading only the version while unchanged', async () => {
+    const unknown = connection({ account: UNKNOWN });
+    world.ec2.add(unknown);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: unknown.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: unknown.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.store.itemReads).toBe(1);
+    world.store.ruleItems.push({
+      kind: 'rule',
+      id: 'newcomer',
+      effect: 'accept',
+      match: { accounts: [UNKNOWN] },
+    });
+    await world.store.bumpVersion();
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: unknown.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.store.itemReads).toBe(2);
+    expect(world.ec2.state(unknown.endpointId)).toBe('available');
+  });
+});
+
+describe('service modes', () => {
+  it('dry-run records and notifies what it would do, once, and acts on nothing', async () => {
+    const world = setup([...baseItems(), { kind: 'service', id: SERVICE, mode: 'dry-run' }]);
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    for (let i = 0; i < 2; i += 1) {
+      await decideConnectionEvent(
+        { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+        world.deps,
+      );
+    }
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.entries).toHaveLength(1);
+    expect(world.ledger.entries[0]).toMatchObject({ outcome: 'accepted', dryRun: true, action: 'accept' });
+  });
+
+  it('off ignores the service', async () => {
+    const world = setup([...baseItems(), { kind: 'service', id: SERVICE, mode: 'off' }]);
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.entries).toEqual([]);
+  });
+});
+
+describe('revocation of available connections', () => {
+  it('notifies drift once under onRevoke notify, and again after it heals', async () => {
+    const world = setup();
+    const was = connection({ account: BLOCKED, state: 'available' });
+    world.ec2.add(was);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: was.endpointId, trigger: 'rule-change' },
+      world.deps,
+    );
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: was.endpointId, trigger: 'sweep' },
+      world.deps,
+    );
+    expect(world.ledger.outcomes()).toEqual([[was.endpointId, 'drift']]);
+    expect(world.ec2.calls).toEqual([]);
+  });
+
+  it('rejects as revoked under onRevoke reject', async () => {
+    const world = setup([...baseItems(), { kind: 'service', id: SERVICE, onRevoke: 'reject' }]);
+    const was = connection({ account: BLOCKED, state: 'available' });
+    world.ec2.add(was);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: was.endpointId, trigger: 'rule-change' },
+      world.deps,
+    );
+    expect(world.ec2.state(was.endpointId)).toBe('rejected');
+    expect(world.ledger.outcomes()).toEqual([[was.endpointId, 'revoked']]);
+  });
+});
+
+describe('limits', () => {
+  it('accepts no more than the limit, oldest first, counting what is already accepted', async () => {
+    const world = setup([
+      {
+        kind: 'rule',
+        id: 'limited',
+        effect: 'accept',
+        match: { accounts: [PARTNER] },
+        limits: { maxEndpointsPerAccount: 2 },
+      },
+    ]);
+    const live = connection({ account: PARTNER, state: 'available' });
+    const first = connection({ account: PARTNER, createdAt: new Date('2026-11-20T10:00:00Z') });
+    const second = connection({ account: PARTNER, createdAt: new Date('2026-11-20T11:00:00Z') });
+    world.ec2.add(live, second, first);
+    await decideConnectionEvent({ serviceId: SERVICE, trigger: 'sweep' }, world.deps);
+    expect(world.ec2.state(first.endpointId)).toBe('available');
+    expect(world.ec2.state(second.endpointId)).toBe('pendingAcceptance');
+    expect(world.ledger.outcomes()).toEqual([
+      [first.endpointId, 'accepted'],
+      [second.endpointId, 'held'],
+    ]);
+  });
+});
+
+describe('sweep', () => {
+  it('enrolls, finds what no event decided, pages through, and continues when time runs short', async () => {
+    const world = setup();
+    const connections = [PARTNER, BLOCKED, UNKNOWN, PARTNER, PARTNER].map((account) =>
+      connection({ account }),
+    );
+    world.ec2.add(...connections);
+    let remaining = 1_000_000;
+    const sweepDeps = {
+      ...world.deps,
+      ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+      remainingMs: () => remaining,
+      pageSize: 2,
+    };
+    // Act: the first run has time for one page only.
+    const calls: number[] = [];
+    const original = world.ec2.pageConnections.bind(world.ec2);
+    world.ec2.pageConnections = async (serviceId, token, size) => {
+      calls.push(1);
+      const page = await original(serviceId, token, size);
+      remaining = 10_000;
+      return page;
+    };
+    const first = await sweep({}, sweepDeps);
+    expect(first.continuedFrom).toEqual({ serviceId: SERVICE, nextToken: '2' });
+    expect(world.events.sweepRequests).toEqual([
+      { reason: 'continuation', cursor: { serviceId: SERVICE, nextToken: '2' } },
+    ]);
+    remaining = 1_000_000;
+    world.ec2.pageConnections = original;
+    const second = await sweep({ cursor: { serviceId: SERVICE, nextToken: '2' } }, sweepDeps);
+    // Assess
+    expect(second.continuedFrom).toBeUndefined();
+    expect(world.ec2.enrolled).toEqual([SERVICE]);
+    expect(connections.map((c) => world.ec2.state(c.endpointId))).toEqual([
+      'available',
+      'rejected',
+      'pendingAcceptance',
+      'available',
+      'available',
+    ]);
+    expect(second.services[0]?.waiting).toBe(1);
+    // A third sweep has nothing left to do.
+    const entriesBefore = world.ledger.entries.length;
+    await sweep({}, sweepDeps);
+    expect(world.ledger.entries.length).toBe(entriesBefore);
+  });
+});
