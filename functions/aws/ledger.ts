@@ -1,0 +1,441 @@
+/**
+ * The ledger table in DynamoDB. Per endpoint (partition `endpointId`):
+ *  - history entries, sort key `entry#<ISO time>#<random>`, with `expiresAt` for TTL;
+ *  - one `state` item: once-flags (`flags` map), the action lease (`leaseHolder`,
+ *    `leaseUntil`) and `lastOutcome`. Every write to it is conditional, which is what
+ *    makes the gate's actions idempotent.
+ * Entries carry `at`, so the byService / byAccount indexes hold only entries.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { EFFECTS } from '../core/decision-record.ts';
+import type {
+  EndpointState,
+  HistoryQuery,
+  Ledger,
+  LedgerEntry,
+  Outcome,
+  RuleProblemEntry,
+} from '../gate/ports.ts';
+import { OUTCOMES } from '../gate/ports.ts';
+import { TRIGGERS } from '../shared/events.ts';
+import {
+  LEDGER_BY_ACCOUNT_INDEX,
+  LEDGER_BY_SERVICE_INDEX,
+  LEDGER_ENTRY_PREFIX,
+  LEDGER_STATE_SK,
+  LEDGER_TABLE_KEY,
+  LEDGER_TTL_ATTRIBUTE,
+} from '../shared/tables.ts';
+import { isConditionalCheckFailed } from './aws-errors.ts';
+import { backoffDelay, chunk, type RetryPolicy, retryPolicy } from './batch-retry.ts';
+import { type AdapterLogger, quietLogger } from './logger.ts';
+
+/** Partition of the rule-problem entries (never an endpoint id). */
+export const RULES_PARTITION = 'rules';
+/** BatchGetItem takes at most 100 keys. */
+const READ_BATCH = 100;
+const DEFAULT_HISTORY_LIMIT = 100;
+const MAX_HISTORY_LIMIT = 10_000;
+/** Sorts after every `entry#…` key (ISO times are ASCII) and before `state`. */
+const ENTRY_UPPER_BOUND = `${LEDGER_ENTRY_PREFIX}\uffff`;
+
+const ENDPOINT_ID = /^vpce-[0-9a-zA-Z]+$/;
+const SERVICE_ID = /^vpce-svc-[0-9a-zA-Z]+$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const FLAG = /^[A-Za-z0-9:._-]{1,64}$/;
+
+export class LedgerError extends Error {
+  override name = 'LedgerError';
+}
+
+export interface DynamoLedgerOptions {
+  /** Days an entry is kept before DynamoDB's TTL removes it. */
+  retentionDays: number;
+  logger?: AdapterLogger;
+  /** Retries of BatchGetItem's UnprocessedKeys. */
+  retry?: Partial<RetryPolicy>;
+}
+
+export class DynamoLedger implements Ledger {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #retentionSeconds: number;
+  readonly #logger: AdapterLogger;
+  readonly #retry: RetryPolicy;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string, options: DynamoLedgerOptions) {
+    if (tableName === '') throw new LedgerError('tableName: must not be empty');
+    if (!Number.isInteger(options.retentionDays) || options.retentionDays < 1) {
+      throw new LedgerError(`retentionDays: must be a whole number >= 1, got ${options.retentionDays}`);
+    }
+    this.#doc = doc;
+    this.#table = tableName;
+    this.#retentionSeconds = options.retentionDays * 86_400;
+    this.#logger = options.logger ?? quietLogger;
+    this.#retry = retryPolicy({ maxRetries: 8, ...options.retry });
+  }
+
+  async append(entry: LedgerEntry): Promise<void> {
+    checkId('endpointId', entry.endpointId, ENDPOINT_ID);
+    const at = isoTime('at', entry.at);
+    await this.#putEntry(entry.endpointId, at, { ...definedFields(entry), at });
+  }
+
+  async appendRuleProblem(entry: RuleProblemEntry): Promise<void> {
+    const at = isoTime('at', entry.at);
+    await this.#putEntry(RULES_PARTITION, at, { at, item: entry.item, problems: entry.problems });
+  }
+
+  async history(query: HistoryQuery): Promise<LedgerEntry[]> {
+    const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
+      throw new LedgerError(`limit: must be a whole number from 1 to ${MAX_HISTORY_LIMIT}, got ${limit}`);
+    }
+    if (query.since !== undefined && Number.isNaN(query.since.getTime())) {
+      throw new LedgerError('since: not a valid date');
+    }
+    const since = query.since?.toISOString();
+    const input = this.#historyQuery(query, since);
+    const entries: LedgerEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#doc.send(
+        new QueryCommand({
+          ...input,
+          ScanIndexForward: false,
+          Limit: limit - entries.length,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of out.Items ?? []) entries.push(toLedgerEntry(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined && entries.length < limit);
+    return entries.slice(0, limit);
+  }
+
+  async states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
+    for (const id of endpointIds) checkId('endpointIds', id, ENDPOINT_ID);
+    const states = new Map<string, EndpointState>();
+    for (const ids of chunk([...new Set(endpointIds)], READ_BATCH)) {
+      let keys: Record<string, unknown>[] = ids.map((id) => stateKey(id));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        const out = await this.#doc.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.#table] ?? []) {
+          const state = toEndpointState(item);
+          states.set(state.endpointId, state);
+        }
+        keys = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+        if (keys.length === 0) break;
+        if (attempt >= this.#retry.maxRetries) {
+          throw new LedgerError(
+            `${keys.length} endpoint states still unprocessed after ${attempt + 1} reads`,
+          );
+        }
+        this.#logger.info('retrying unprocessed endpoint state reads', {
+          count: keys.length,
+          attempt: attempt + 1,
+        });
+        await this.#retry.sleep(backoffDelay(this.#retry, attempt));
+      }
+    }
+    return states;
+  }
+
+  async acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkHolder(holder);
+    if (!Number.isInteger(leaseMs) || leaseMs < 1) {
+      throw new LedgerError(`leaseMs: must be a positive whole number, got ${leaseMs}`);
+    }
+    const nowIso = isoTime('now', now.toISOString());
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: 'SET #holder = :holder, #until = :until',
+          ConditionExpression: 'attribute_not_exists(#until) OR #until < :now OR #holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'leaseHolder', '#until': 'leaseUntil' },
+          ExpressionAttributeValues: {
+            ':holder': holder,
+            ':until': new Date(now.getTime() + leaseMs).toISOString(),
+            ':now': nowIso,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkHolder(holder);
+    if (lastOutcome !== undefined && !OUTCOMES.includes(lastOutcome)) {
+      throw new LedgerError(
+        `lastOutcome: must be one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(lastOutcome)}`,
+      );
+    }
+    const outcome = lastOutcome === undefined ? {} : { ':outcome': lastOutcome };
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: `REMOVE #holder, #until${lastOutcome === undefined ? '' : ' SET #outcome = :outcome'}`,
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: {
+            '#holder': 'leaseHolder',
+            '#until': 'leaseUntil',
+            ...(lastOutcome === undefined ? {} : { '#outcome': 'lastOutcome' }),
+          },
+          ExpressionAttributeValues: { ':holder': holder, ...outcome },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // The lease ran out and someone else may hold it now: leave it, but the outcome is still a fact.
+      this.#logger.warn('lease no longer held at release', { endpointId, holder });
+      if (lastOutcome !== undefined) {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: stateKey(endpointId),
+            UpdateExpression: 'SET #outcome = :outcome',
+            ExpressionAttributeNames: { '#outcome': 'lastOutcome' },
+            ExpressionAttributeValues: outcome,
+          }),
+        );
+      }
+    }
+  }
+
+  async setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkFlag(flag);
+    const setAt = isoTime('now', now.toISOString());
+    // A nested SET fails when the map is absent, so the first flag creates the map and
+    // later ones are set inside it; each step is conditional, so exactly one caller wins.
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: 'SET #flags = :flags',
+          ConditionExpression: 'attribute_not_exists(#flags)',
+          ExpressionAttributeNames: { '#flags': 'flags' },
+          ExpressionAttributeValues: { ':flags': { [flag]: setAt } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: 'SET #flags.#flag = :at',
+          ConditionExpression: 'attribute_not_exists(#flags.#flag)',
+          ExpressionAttributeNames: { '#flags': 'flags', '#flag': flag },
+          ExpressionAttributeValues: { ':at': setAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async clearFlag(endpointId: string, flag: string): Promise<void> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkFlag(flag);
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: 'REMOVE #flags.#flag',
+          // Without it a REMOVE below a missing map fails, and an absent item would be created.
+          ConditionExpression: 'attribute_exists(#flags.#flag)',
+          ExpressionAttributeNames: { '#flags': 'flags', '#flag': flag },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async #putEntry(partition: string, at: string, fields: Record<string, unknown>): Promise<void> {
+    const sk = `${LEDGER_ENTRY_PREFIX}${at}#${randomBytes(6).toString('hex')}`;
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          ...fields,
+          [LEDGER_TABLE_KEY.partitionKey]: partition,
+          [LEDGER_TABLE_KEY.sortKey]: sk,
+          [LEDGER_TTL_ATTRIBUTE]: Math.floor(Date.parse(at) / 1000) + this.#retentionSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(#sk)',
+        ExpressionAttributeNames: { '#sk': LEDGER_TABLE_KEY.sortKey },
+      }),
+    );
+  }
+
+  #historyQuery(query: HistoryQuery, since: string | undefined): QueryCommandInput {
+    if ('endpointId' in query) {
+      checkId('endpointId', query.endpointId, ENDPOINT_ID);
+      return {
+        TableName: this.#table,
+        KeyConditionExpression:
+          since === undefined
+            ? '#pk = :pk AND begins_with(#sk, :prefix)'
+            : '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': LEDGER_TABLE_KEY.partitionKey, '#sk': LEDGER_TABLE_KEY.sortKey },
+        ExpressionAttributeValues:
+          since === undefined
+            ? { ':pk': query.endpointId, ':prefix': LEDGER_ENTRY_PREFIX }
+            : {
+                ':pk': query.endpointId,
+                ':from': `${LEDGER_ENTRY_PREFIX}${since}`,
+                ':to': ENTRY_UPPER_BOUND,
+              },
+      };
+    }
+    const [index, value] =
+      'serviceId' in query
+        ? [LEDGER_BY_SERVICE_INDEX, checkId('serviceId', query.serviceId, SERVICE_ID)]
+        : [LEDGER_BY_ACCOUNT_INDEX, checkId('account', query.account, ACCOUNT_ID)];
+    return {
+      TableName: this.#table,
+      IndexName: index.name,
+      KeyConditionExpression: since === undefined ? '#pk = :pk' : '#pk = :pk AND #sk >= :since',
+      ExpressionAttributeNames: {
+        '#pk': index.partitionKey,
+        ...(since === undefined ? {} : { '#sk': index.sortKey }),
+      },
+      ExpressionAttributeValues: { ':pk': value, ...(since === undefined ? {} : { ':since': since }) },
+    };
+  }
+}
+
+const stateKey = (endpointId: string): Record<string, string> => ({
+  [LEDGER_TABLE_KEY.partitionKey]: endpointId,
+  [LEDGER_TABLE_KEY.sortKey]: LEDGER_STATE_SK,
+});
+
+function definedFields(entry: LedgerEntry): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+}
+
+/** Reads an entry item back; a field of the wrong type means the table holds something we did not write. */
+export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
+  const where = `ledger item ${String(item[LEDGER_TABLE_KEY.partitionKey])}/${String(item[LEDGER_TABLE_KEY.sortKey])}`;
+  const field = <T>(name: string, ok: (value: unknown) => value is T, expected: string): T => {
+    const value = item[name];
+    if (!ok(value))
+      throw new LedgerError(`${where}: ${name} must be ${expected}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isNumber = (v: unknown): v is number => typeof v === 'number';
+  const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+  const oneOf =
+    <T extends string>(values: readonly T[]) =>
+    (v: unknown): v is T =>
+      typeof v === 'string' && (values as readonly string[]).includes(v);
+  const isRule = (v: unknown): v is string | null => v === null || typeof v === 'string';
+  const isAction = oneOf(['accept', 'reject', 'none'] as const);
+
+  const entry: LedgerEntry = {
+    at: field('at', isString, 'an ISO time'),
+    endpointId: field('endpointId', isString, 'a string'),
+    serviceId: field('serviceId', isString, 'a string'),
+    account: field('account', isString, 'a string'),
+    trigger: field('trigger', oneOf(TRIGGERS), `one of ${TRIGGERS.join(', ')}`),
+    decision: field('decision', oneOf(EFFECTS), `one of ${EFFECTS.join(', ')}`),
+    rule: item.rule === undefined ? null : field('rule', isRule, 'a string or null'),
+    matched: item.matched === undefined ? [] : field('matched', isStrings, 'a list of strings'),
+    reasons: item.reasons === undefined ? [] : field('reasons', isStrings, 'a list of strings'),
+    action: field('action', isAction, 'accept, reject or none'),
+    outcome: field('outcome', oneOf(OUTCOMES), `one of ${OUTCOMES.join(', ')}`),
+    dryRun: item.dryRun === undefined ? false : field('dryRun', isBoolean, 'a boolean'),
+    rulesVersion: item.rulesVersion === undefined ? 0 : field('rulesVersion', isNumber, 'a number'),
+    state: field('state', isString, 'a string'),
+  };
+  const error = item.error;
+  if (error !== undefined) {
+    if (typeof error !== 'object' || error === null)
+      throw new LedgerError(`${where}: error must be an object`);
+    const code: unknown = Reflect.get(error, 'code');
+    const message: unknown = Reflect.get(error, 'message');
+    entry.error = {
+      code: typeof code === 'string' ? code : 'Unknown',
+      message: typeof message === 'string' ? message : '',
+    };
+  }
+  if (item.actor !== undefined) entry.actor = field('actor', isString, 'a string');
+  return entry;
+}
+
+function toEndpointState(item: Record<string, unknown>): EndpointState {
+  const endpointId = item[LEDGER_TABLE_KEY.partitionKey];
+  if (typeof endpointId !== 'string') throw new LedgerError('state item without an endpoint id');
+  const flags: Record<string, string> = {};
+  const rawFlags = item.flags;
+  if (typeof rawFlags === 'object' && rawFlags !== null) {
+    for (const [name, value] of Object.entries(rawFlags)) {
+      if (typeof value === 'string') flags[name] = value;
+    }
+  }
+  const state: EndpointState = { endpointId, flags };
+  const { leaseHolder, leaseUntil, lastOutcome } = item;
+  if (typeof leaseHolder === 'string' && typeof leaseUntil === 'string') {
+    state.lease = { holder: leaseHolder, until: leaseUntil };
+  }
+  const outcome = OUTCOMES.find((o) => o === lastOutcome);
+  if (outcome !== undefined) state.lastOutcome = outcome;
+  return state;
+}
+
+function checkId(field: string, value: unknown, pattern: RegExp): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new LedgerError(`${field}: not a valid id: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function checkFlag(flag: string): void {
+  if (!FLAG.test(flag)) throw new LedgerError(`flag: must match ${FLAG.source}, got ${JSON.stringify(flag)}`);
+}
+
+function checkHolder(holder: string): void {
+  if (typeof holder !== 'string' || holder === '' || holder.length > 256) {
+    throw new LedgerError(
+      `holder: must be a non-empty string of at most 256 characters, got ${JSON.stringify(holder)}`,
+    );
+  }
+}
+
+/** Normalises to `Date#toISOString` form, so that sort keys and `since` compare as times. */
+function isoTime(field: string, value: string): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new LedgerError(`${field}: not an ISO-8601 time: ${JSON.stringify(value)}`);
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,287 @@
+/**
+ * What a notice says, per reader: the AWS Chatbot (Amazon Q Developer in chat
+ * applications) custom notification for Slack/Teams, plain text for e-mail, and the
+ * record as JSON for queues and functions. Pure, so the demo can render the same
+ * Chatbot JSON in a terminal that Slack would show.
+ */
+import type { LedgerEntry, Notice, Outcome } from '../gate/ports.ts';
+
+export interface ChatbotNotification {
+  version: '1.0';
+  source: 'custom';
+  id: string;
+  content: {
+    textType: 'client-markdown';
+    title: string;
+    description: string;
+    nextSteps: string[];
+    keywords: string[];
+  };
+  metadata: {
+    /** One chat thread per connection request (the endpoint id), per rule item for rule problems. */
+    threadId: string;
+    summary: string;
+    eventType: string;
+    relatedResources: string[];
+    additionalContext: Record<string, string>;
+  };
+}
+
+/** The SNS `MessageStructure: json` body: one message per protocol. */
+export interface NoticeMessage {
+  default: string;
+  email: string;
+  sqs: string;
+  lambda: string;
+}
+
+/** Kept well inside what Chatbot renders: long text is cut, never rejected. */
+export const CHATBOT_LIMITS = {
+  title: 250,
+  description: 4000,
+  summary: 250,
+  nextSteps: 5,
+  keywords: 10,
+} as const;
+/** SNS: an e-mail subject is ASCII, has no line breaks and is shorter than 100 characters. */
+export const SUBJECT_MAX = 99;
+const NAME = 'privatelink-gate';
+
+const EMOJI: Record<Outcome, string> = {
+  accepted: ':white_check_mark:',
+  rejected: ':no_entry:',
+  held: ':hourglass_flowing_sand:',
+  expired: ':alarm_clock:',
+  revoked: ':no_entry_sign:',
+  drift: ':warning:',
+  failed: ':x:',
+};
+
+/** What happened (or, in dry-run, what would have), in a few words. */
+export function headline(entry: LedgerEntry): string {
+  const dry = entry.dryRun;
+  switch (entry.outcome) {
+    case 'accepted':
+      return dry ? 'Would accept' : 'Accepted';
+    case 'rejected':
+      return dry ? 'Would reject' : 'Rejected';
+    case 'held':
+      return dry ? 'Would hold for review' : 'Held for review';
+    case 'expired':
+      return dry ? 'Would reject as expired' : 'Expired and rejected';
+    case 'revoked':
+      return dry ? 'Would revoke' : 'Revoked';
+    case 'drift':
+      return 'Drift: now evaluates to reject';
+    case 'failed':
+      return entry.action === 'none' ? 'Failed' : `Failed to ${entry.action}`;
+  }
+}
+
+export function chatbotNotification(notice: Notice): ChatbotNotification {
+  if (notice.kind === 'invalid-rule') {
+    const item = `${notice.item.kind}/${notice.item.id}`;
+    const problems = notice.problems.map((p) => `• \`${p.path || '(item)'}\`: ${p.message}`);
+    return {
+      version: '1.0',
+      source: 'custom',
+      id: `${NAME}:invalid-rule:${item}:${notice.at}`,
+      content: {
+        textType: 'client-markdown',
+        title: clip(`:warning: Invalid rule item ignored: ${item}`, CHATBOT_LIMITS.title),
+        description: clip(
+          [
+            `*Item* kind \`${notice.item.kind}\`, id \`${notice.item.id}\``,
+            '*Problems*',
+            ...problems,
+            '_The gate ignores this item and keeps deciding on the valid rules._',
+          ].join('\n'),
+          CHATBOT_LIMITS.description,
+        ),
+        nextSteps: [`Fix the item in the rules table, or in policies/ and run \`plgate policy push\``],
+        keywords: ['invalid-rule', notice.item.kind],
+      },
+      metadata: {
+        threadId: `rule-item/${item}`,
+        summary: clip(
+          `Invalid rule item ${item}: ${notice.problems.length} problem(s)`,
+          CHATBOT_LIMITS.summary,
+        ),
+        eventType: 'InvalidRule',
+        relatedResources: [item],
+        additionalContext: {
+          kind: notice.item.kind,
+          id: notice.item.id,
+          problems: String(notice.problems.length),
+          at: notice.at,
+        },
+      },
+    };
+  }
+
+  const { entry } = notice;
+  const title = `${entry.dryRun ? ':test_tube:' : EMOJI[entry.outcome]} ${headline(entry)}: ${entry.endpointId}`;
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: `${NAME}:${entry.endpointId}:${entry.outcome}:${entry.at}`,
+    content: {
+      textType: 'client-markdown',
+      title: clip(title, CHATBOT_LIMITS.title),
+      description: clip(markdownDescription(entry), CHATBOT_LIMITS.description),
+      nextSteps: nextSteps(entry).slice(0, CHATBOT_LIMITS.nextSteps),
+      keywords: [
+        entry.outcome,
+        entry.decision,
+        entry.serviceId,
+        entry.account,
+        ...(entry.dryRun ? ['dry-run'] : []),
+      ].slice(0, CHATBOT_LIMITS.keywords),
+    },
+    metadata: {
+      threadId: entry.endpointId,
+      summary: clip(
+        `${headline(entry)} ${entry.endpointId} (account ${entry.account}) on ${entry.serviceId}${ruleText(entry, ' by rule ')}`,
+        CHATBOT_LIMITS.summary,
+      ),
+      eventType: `Connection${entry.outcome.charAt(0).toUpperCase()}${entry.outcome.slice(1)}`,
+      relatedResources: [entry.serviceId, entry.endpointId],
+      additionalContext: {
+        account: entry.account,
+        decision: entry.decision,
+        rule: entry.rule ?? '(default)',
+        outcome: entry.outcome,
+        action: entry.action,
+        dryRun: String(entry.dryRun),
+        trigger: entry.trigger,
+        state: entry.state,
+        rulesVersion: String(entry.rulesVersion),
+        at: entry.at,
+        ...(entry.error === undefined ? {} : { error: entry.error.code }),
+        ...(entry.actor === undefined ? {} : { actor: entry.actor }),
+      },
+    },
+  };
+}
+
+export function formatNoticeMessage(notice: Notice): NoticeMessage {
+  const record = JSON.stringify(notice.kind === 'decision' ? notice.entry : notice);
+  return {
+    default: JSON.stringify(chatbotNotification(notice)),
+    email: emailText(notice),
+    sqs: record,
+    lambda: record,
+  };
+}
+
+/** The e-mail subject: ASCII, one line, under 100 characters. */
+export function noticeSubject(notice: Notice): string {
+  const text =
+    notice.kind === 'invalid-rule'
+      ? `[${NAME}] Invalid rule item ignored: ${notice.item.kind}/${notice.item.id}`
+      : `[${NAME}] ${notice.entry.dryRun ? '[dry-run] ' : ''}${headline(notice.entry)} ${notice.entry.endpointId} on ${notice.entry.serviceId}`;
+  return clipAscii(text.replace(/[^\x20-\x7e]/g, '?'), SUBJECT_MAX);
+}
+
+/** SNS message attributes for subscription filter policies; absent values are left out. */
+export function noticeAttributes(notice: Notice): Record<string, string> {
+  if (notice.kind === 'invalid-rule') return { outcome: 'invalid-rule' };
+  const { entry } = notice;
+  const attributes: Record<string, string> = {
+    decision: entry.decision,
+    outcome: entry.outcome,
+    serviceId: entry.serviceId,
+    account: entry.account,
+    dryRun: String(entry.dryRun),
+  };
+  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== ''));
+}
+
+function markdownDescription(entry: LedgerEntry): string {
+  const lines = [
+    `*Endpoint* \`${entry.endpointId}\` from account \`${entry.account}\``,
+    `*Service* \`${entry.serviceId}\``,
+    `*Decision* ${entry.decision}${entry.rule === null ? ' (default, no rule decided)' : ` by rule \`${entry.rule}\``}`,
+  ];
+  if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${r}`));
+  if (entry.matched.length > 0) lines.push(`*Matched* ${entry.matched.map((m) => `\`${m}\``).join(', ')}`);
+  lines.push(
+    `*State* ${entry.state} · *Trigger* ${entry.trigger} · *Rules version* ${entry.rulesVersion} · *At* ${entry.at}`,
+  );
+  if (entry.error !== undefined) lines.push(`*Error* \`${entry.error.code}\`: ${entry.error.message}`);
+  if (entry.actor !== undefined) lines.push(`*By* ${entry.actor}`);
+  if (entry.dryRun) lines.push('_Dry run: nothing was changed._');
+  return lines.join('\n');
+}
+
+function nextSteps(entry: LedgerEntry): string[] {
+  const id = entry.endpointId;
+  const steps: string[] = [];
+  if (entry.outcome === 'held') {
+    steps.push(`Approve: \`plgate approve ${id}\``, `Deny: \`plgate deny ${id}\``);
+    steps.push('Or add a rule that decides it; unanswered, it expires after the review time');
+  } else if (entry.outcome === 'drift') {
+    steps.push(
+      `Reject it now: \`plgate deny ${id}\``,
+      'Or set `onRevoke: reject` to revoke such connections',
+    );
+  } else if (entry.outcome === 'failed') {
+    steps.push('The next sweep tries again');
+  } else if (entry.dryRun) {
+    steps.push('Set `mode: enforce` for the service to act on decisions like this');
+  }
+  steps.push(`History: \`plgate history ${id}\``);
+  return steps;
+}
+
+function emailText(notice: Notice): string {
+  if (notice.kind === 'invalid-rule') {
+    return [
+      `${NAME}: a rule item failed validation and is ignored.`,
+      '',
+      `Item: ${notice.item.kind}/${notice.item.id}`,
+      `Time: ${notice.at}`,
+      'Problems:',
+      ...notice.problems.map((p) => `  - ${p.path || '(item)'}: ${p.message}`),
+      '',
+      'The gate keeps deciding on the valid rules. Fix the item in the rules table,',
+      'or in policies/ and run `plgate policy push`.',
+    ].join('\n');
+  }
+  const { entry } = notice;
+  const row = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
+  const lines = [
+    `${NAME}: ${headline(entry)} ${entry.endpointId}${entry.dryRun ? ' (dry-run: nothing was changed)' : ''}`,
+    '',
+    row('Endpoint', entry.endpointId),
+    row('Account', entry.account),
+    row('Service', entry.serviceId),
+    row('Decision', entry.decision),
+    row('Rule', entry.rule ?? 'none (default)'),
+    row('Matched rules', entry.matched.length > 0 ? entry.matched.join(', ') : 'none'),
+    row('Action', entry.action),
+    row('Outcome', entry.outcome),
+    row('State', entry.state),
+    row('Trigger', entry.trigger),
+    row('Rules version', String(entry.rulesVersion)),
+    row('Time', entry.at),
+  ];
+  if (entry.error !== undefined) lines.push(row('Error', `${entry.error.code}: ${entry.error.message}`));
+  if (entry.actor !== undefined) lines.push(row('By', entry.actor));
+  if (entry.reasons.length > 0) lines.push('', 'Reasons:', ...entry.reasons.map((r) => `  - ${r}`));
+  lines.push('', 'Next steps:', ...nextSteps(entry).map((s) => `  - ${s.replaceAll('`', '')}`));
+  return lines.join('\n');
+}
+
+function ruleText(entry: LedgerEntry, prefix: string): string {
+  return entry.rule === null ? '' : `${prefix}${entry.rule}`;
+}
+
+function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+function clipAscii(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
