@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The deployment's settings: CDK context key `privatelinkGate` (an object in cdk.json,
+ * or a JSON string from `cdk deploy -c privatelinkGate='{…}'`) over infra/config.json
+ * over the defaults. infra/README.md documents every field.
+ */
+export const CONTEXT_KEY = 'privatelinkGate';
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const SQS_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/;
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$/;
+
+const wholeNumber = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be a number (${what})` })
+    .int({ error: `must be a whole number (${what})` })
+    .min(min, { error: `must be at least ${min} (${what})` })
+    .max(max, { error: `must be at most ${max} (${what})` });
+
+const gateConfigSchema = z.strictObject({
+  stackName: z
+    .string({ error: 'must be a string' })
+    .regex(STACK_NAME, {
+      error: 'must start with a letter and hold only letters, digits and hyphens (at most 128)',
+    })
+    .default('PrivateLinkGate'),
+  sweepRate: wholeNumber(1, 1440, 'minutes between sweeps').default(5),
+  logRetentionDays: z
+    .number({ error: 'must be a number of days' })
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(90),
+  ledgerRetentionDays: wholeNumber(1, 36_500, 'days a ledger entry is kept').default(400),
+  emailSubscriptions: z.array(z.email({ error: 'must be an e-mail address' })).default([]),
+  slack: z
+    .strictObject({
+      workspaceId: z.string().regex(/^[0-9A-Z]{1,255}$/, {
+        error: 'must be the Slack workspace id (upper-case letters and digits, e.g. T0123ABCD)',
+      }),
+      channelId: z.string().regex(/^[A-Za-z0-9]{1,255}$/, {
+        error: 'must be the Slack channel id (letters and digits, e.g. C0123ABCD)',
+      }),
+    })
+    .optional(),
+  extraSubscriberArns: z
+    .array(
+      z.string().refine((arn) => SQS_ARN.test(arn) || LAMBDA_ARN.test(arn), {
+        error: 'must be the ARN of a standard SQS queue or of a Lambda function',
+      }),
+    )
+    .default([]),
+  organizationsLookup: z.boolean({ error: 'must be true or false' }).default(false),
+  alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
+  decideReservedConcurrency: wholeNumber(1, 1000, 'concurrent decide invocations').optional(),
+});
+
+export type GateStackConfig = z.output<typeof gateConfigSchema>;
+
+export class GateConfigError extends Error {
+  override name = 'GateConfigError';
+}
+
+/** Validates settings from any source; the error names the field and the value it got. */
+export function parseGateConfig(input: unknown, source = CONTEXT_KEY): GateStackConfig {
+  const result = gateConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const field = path === '' ? source : `${source}.${path}`;
+    if (issue.code === 'unrecognized_keys') {
+      return `${field}: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+    }
+    return `${field}: ${issue.message}, got ${describe(valueAt(input, issue.path))}`;
+  });
+  throw new GateConfigError(`invalid privatelink-gate config: ${problems.join('; ')}`);
+}
+
+export interface ConfigSources {
+  /** The value of the CDK context key `privatelinkGate`, if any. */
+  context?: unknown;
+  /** A JSON config file; missing is fine, unreadable or invalid is an error. */
+  filePath?: string;
+}
+
+/** Reads the file (if present) and the context, context winning field by field, then validates. */
+export function loadGateConfig({ context, filePath }: ConfigSources): GateStackConfig {
+  const fromFile = filePath !== undefined && existsSync(filePath) ? readJsonObject(filePath) : {};
+  const fromContext = context === undefined ? {} : contextObject(context);
+  return parseGateConfig({ ...fromFile, ...fromContext }, 'config');
+}
+
+function readJsonObject(filePath: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(filePath, 'utf8'));
+  } catch (error) {
+    throw new GateConfigError(`cannot read ${filePath} as JSON`, { cause: error });
+  }
+  if (!isRecord(parsed))
+    throw new GateConfigError(`${filePath} must hold a JSON object, got ${describe(parsed)}`);
+  return parsed;
+}
+
+function contextObject(context: unknown): Record<string, unknown> {
+  let value = context;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (error) {
+      throw new GateConfigError(`context ${CONTEXT_KEY} must be a JSON object, got ${describe(context)}`, {
+        cause: error,
+      });
+    }
+  }
+  if (!isRecord(value))
+    throw new GateConfigError(`context ${CONTEXT_KEY} must be an object, got ${describe(value)}`);
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (Array.isArray(current) && typeof key === 'number') current = current[key];
+    else if (isRecord(current) && typeof key === 'string') current = current[key];
+    else return undefined;
+  }
+  return current;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,40 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CONTEXT_KEY, type GateStackConfig, loadGateConfig } from './config.ts';
+import { PROJECT_ROOT } from './constructs/gate-function.ts';
+import { GateStack } from './gate-stack.ts';
+
+export interface GateApp {
+  app: App;
+  stack: GateStack;
+  config: GateStackConfig;
+}
+
+export interface GateAppOptions extends AppProps {
+  /** Settings to use instead of context and infra/config.json (tests). */
+  config?: GateStackConfig;
+  /** Register cdk-nag's AwsSolutionsChecks as a synth-time validation (default true). */
+  nag?: boolean;
+}
+
+/**
+ * The CDK app: config (context `privatelinkGate` over infra/config.json), one GateStack,
+ * cdk-nag AwsSolutionsChecks. No lookups and no credentials needed: without
+ * CDK_DEFAULT_ACCOUNT/REGION the stack is environment-agnostic.
+ */
+export function buildGateApp(options: GateAppOptions = {}): GateApp {
+  const { config: given, nag = true, ...appProps } = options;
+  const app = new App(appProps);
+  const config =
+    given ??
+    loadGateConfig({
+      context: app.node.tryGetContext(CONTEXT_KEY),
+      filePath: `${PROJECT_ROOT}infra/config.json`,
+    });
+  const stack = new GateStack(app, config.stackName, {
+    config,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack, config };
+}
