@@ -19,4 +19,10 @@ export interface EvaluationContext {
    * An accept rule's `maxEndpointsPerAccount` is reached when this is >= the limit.
    */
   liveEndpoints?: number;
+  /**
+   * The endpoint service's own region (where the gate runs). EC2 omits VpcEndpointRegion
+   * on same-region connections in some responses; then the consumer is in this region.
+   * When both are unknown, a `regions` condition is undetermined.
+   */
+  serviceRegion?: string;
 }

@@ -1,0 +1,733 @@
+/**
+ * A rule set: defaults, service settings and rules, validated and compiled into indexes
+ * so that evaluating a connection touches only the rules that could match it.
+ *
+ * Loaded from rules-table items (`ruleSetFromItems`) or YAML files (`ruleSetFromFiles`).
+ * Invalid input never opens the gate: an invalid rule item counts as an undetermined
+ * reject rule (so an accept becomes review), an invalid service item falls back to the
+ * defaults, an invalid defaults item to the built-in defaults.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { DecisionRecord, Effect } from '../decision-record.ts';
+import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
+import {
+  formatProblem,
+  issuesToProblems,
+  type PathSegment,
+  type ProblemScope,
+  problemAt,
+} from './problems.ts';
+import {
+  type Defaults,
+  DefaultsItemSchema,
+  DefaultsSchema,
+  PATTERNS,
+  type Rule,
+  type RuleItem,
+  RuleOnlyItemSchema,
+  RuleSchema,
+  ServiceIdSchema,
+  ServiceItemSchema,
+  type ServiceSettings,
+  ServiceSettingsSchema,
+} from './schema.ts';
+
+export { parseIsoDuration } from '../iso8601.ts';
+export { formatProblem, type RuleProblem } from './problems.ts';
+export type { Defaults, Rule, RuleItem, ServiceSettings } from './schema.ts';
+
+import type { RuleProblem } from './problems.ts';
+
+export interface Settings {
+  defaultEffect: Effect;
+  pendingTtl: string;
+  pendingTtlMs: number;
+  onRevoke: 'notify' | 'reject';
+  mode: 'enforce' | 'dry-run' | 'off';
+}
+
+/** What applies when neither a service nor the defaults say otherwise. */
+export const BUILT_IN_SETTINGS: Readonly<Settings> = Object.freeze({
+  defaultEffect: 'review',
+  pendingTtl: 'P7D',
+  pendingTtlMs: 7 * 86_400_000,
+  onRevoke: 'notify',
+  mode: 'enforce',
+});
+
+/** An item that failed validation. Kinds other than 'defaults' and 'service' act as undetermined reject rules. */
+export interface InvalidRule {
+  /** The item's id, or `<source>#<path>` when it has none that can be read. */
+  id: string;
+  /** 'rule' | 'service' | 'defaults' | 'file' | the unknown kind a table item had. */
+  kind: string;
+  /** The services an invalid rule names, when they can be read; absent: every service. */
+  services?: string[];
+  problems: RuleProblem[];
+}
+
+/** A rule ready to evaluate: lists turned into sets, timestamps into epoch ms. */
+export interface CompiledRule {
+  readonly id: string;
+  readonly effect: Effect;
+  /** The validated rule; absent for an invalid item. */
+  readonly rule?: Rule;
+  /** Set for an invalid item: it is always undetermined and counts as a reject rule. */
+  readonly invalid?: InvalidRule;
+  readonly services?: ReadonlySet<string>;
+  readonly accounts?: ReadonlySet<string>;
+  readonly endpoints?: ReadonlySet<string>;
+  readonly organizations?: ReadonlySet<string>;
+  readonly organizationalUnits?: ReadonlySet<string>;
+  readonly regions?: ReadonlySet<string>;
+  readonly ipAddressTypes?: ReadonlySet<string>;
+  readonly tags?: readonly (readonly [string, string])[];
+  readonly maxEndpointsPerAccount?: number;
+  /** Epoch ms; -Infinity when absent. */
+  readonly validFrom: number;
+  /** Epoch ms; +Infinity when absent. */
+  readonly validUntil: number;
+  readonly pendingTtlMs?: number;
+  readonly usesOrganization: boolean;
+}
+
+/** Rules of one scope (a service, or every service), by the key that selects them. */
+export interface RuleBucket {
+  /** Rules with an endpoints condition, under each endpoint they list. */
+  readonly byEndpoint: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Rules with an accounts condition and no endpoints condition, under each account. */
+  readonly byAccount: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Rules with neither: candidates for every connection. */
+  readonly unkeyed: readonly CompiledRule[];
+  /** Rules with an organizations or organizationalUnits condition. */
+  readonly organizationRules: readonly CompiledRule[];
+}
+
+export interface RuleIndex {
+  /** Every compiled rule, enabled ones and invalid items, sorted by id. */
+  readonly all: readonly CompiledRule[];
+  /** Rules without a services field. */
+  readonly everyService: RuleBucket;
+  readonly byService: ReadonlyMap<string, RuleBucket>;
+  readonly byId: ReadonlyMap<string, CompiledRule>;
+  readonly invalidDefaults?: InvalidRule;
+  readonly invalidServices: ReadonlyMap<string, InvalidRule>;
+}
+
+export interface RuleSet {
+  /** Valid rules (disabled ones included), sorted by id. */
+  readonly rules: readonly Rule[];
+  /** The defaults item; undefined when there is none or it is invalid. */
+  readonly defaults: Defaults | undefined;
+  /** Valid service settings by service id. */
+  readonly services: ReadonlyMap<string, ServiceSettings>;
+  readonly invalid: readonly InvalidRule[];
+  readonly index: RuleIndex;
+}
+
+export interface LoadedRuleSet {
+  ruleSet: RuleSet;
+  problems: RuleProblem[];
+}
+
+const EMPTY: readonly CompiledRule[] = Object.freeze([]);
+
+// ---------------------------------------------------------------------------------------
+// Building
+
+interface Origin {
+  source: string;
+  where: string;
+}
+
+/** Collects valid and invalid items from any source, detects duplicates, then compiles. */
+class RuleSetBuilder {
+  private readonly rules = new Map<string, Rule>();
+  private readonly ruleOrigins = new Map<string, Origin>();
+  private defaults: { value: Defaults; origin: Origin } | undefined;
+  private defaultsInvalid: InvalidRule | undefined;
+  private readonly services = new Map<string, { value: ServiceSettings; origin: Origin }>();
+  private readonly invalidServices = new Map<string, InvalidRule>();
+  private readonly invalid: InvalidRule[] = [];
+  readonly problems: RuleProblem[] = [];
+
+  /** Claims a rule id; returns a problem when another item already has it. */
+  claimRuleId(id: string, origin: Origin, scope: ProblemScope): RuleProblem | undefined {
+    const first = this.ruleOrigins.get(id);
+    if (first === undefined) {
+      this.ruleOrigins.set(id, origin);
+      return undefined;
+    }
+    const elsewhere =
+      first.source === origin.source
+        ? `also defined at ${first.where} of this file`
+        : `also defined in ${first.source}`;
+    return problemAt(scope, ['id'], `is a duplicate: rule ${JSON.stringify(id)} is ${elsewhere}`);
+  }
+
+  addRule(rule: Rule): void {
+    this.rules.set(rule.id, rule);
+  }
+
+  addInvalid(entry: InvalidRule): void {
+    this.invalid.push(entry);
+    this.problems.push(...entry.problems);
+    if (entry.kind === 'defaults') this.defaultsInvalid = entry;
+    if (entry.kind === 'service') this.invalidServices.set(entry.id, entry);
+  }
+
+  addDefaults(value: Defaults, origin: Origin, scope: ProblemScope): void {
+    if (this.defaults === undefined && this.defaultsInvalid === undefined) {
+      this.defaults = { value, origin };
+      return;
+    }
+    const first = this.defaults?.origin.source ?? this.defaultsInvalid?.problems[0]?.source ?? 'another item';
+    this.defaults = undefined;
+    this.addInvalid({
+      id: 'defaults',
+      kind: 'defaults',
+      problems: [problemAt(scope, [], `are given twice (also in ${first}); the built-in defaults apply`)],
+    });
+  }
+
+  addService(id: string, value: ServiceSettings, origin: Origin, scope: ProblemScope): void {
+    const first = this.services.get(id);
+    if (first === undefined && !this.invalidServices.has(id)) {
+      this.services.set(id, { value, origin });
+      return;
+    }
+    this.services.delete(id);
+    const where = first?.origin.source ?? 'another item';
+    this.addInvalid({
+      id,
+      kind: 'service',
+      services: [id],
+      problems: [problemAt(scope, [], `settings are given twice (also in ${where}); the defaults apply`)],
+    });
+  }
+
+  build(): LoadedRuleSet {
+    const rules = [...this.rules.values()].sort((a, b) => compareIds(a.id, b.id));
+    const services = new Map([...this.services].map(([id, entry]) => [id, entry.value] as const));
+    const invalid = [...this.invalid].sort((a, b) => compareIds(a.id, b.id) || compareIds(a.kind, b.kind));
+    const ruleSet: RuleSet = {
+      rules,
+      defaults: this.defaults?.value,
+      services,
+      invalid,
+      index: buildIndex(rules, invalid, this.defaultsInvalid, this.invalidServices),
+    };
+    return { ruleSet, problems: this.problems };
+  }
+}
+
+/** Ids compare by code unit, the same in every locale. */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compileRule(rule: Rule): CompiledRule {
+  const match = rule.match ?? {};
+  const set = (values: readonly string[] | undefined) => (values === undefined ? undefined : new Set(values));
+  return {
+    id: rule.id,
+    effect: rule.effect,
+    rule,
+    services: set(rule.services),
+    accounts: set(match.accounts),
+    endpoints: set(match.endpoints),
+    organizations: set(match.organizations),
+    organizationalUnits: set(match.organizationalUnits),
+    regions: set(match.regions),
+    ipAddressTypes: set(match.ipAddressTypes),
+    tags: match.tags === undefined ? undefined : Object.entries(match.tags),
+    maxEndpointsPerAccount: rule.limits?.maxEndpointsPerAccount,
+    validFrom: rule.validFrom === undefined ? -Infinity : (parseIsoTimestamp(rule.validFrom) ?? Infinity),
+    validUntil: rule.validUntil === undefined ? Infinity : (parseIsoTimestamp(rule.validUntil) ?? -Infinity),
+    pendingTtlMs: rule.pendingTtl === undefined ? undefined : parseIsoDuration(rule.pendingTtl),
+    usesOrganization: match.organizations !== undefined || match.organizationalUnits !== undefined,
+  };
+}
+
+function compileInvalid(entry: InvalidRule): CompiledRule {
+  return {
+    id: entry.id,
+    effect: 'reject',
+    invalid: entry,
+    services: entry.services === undefined ? undefined : new Set(entry.services),
+    validFrom: -Infinity,
+    validUntil: Infinity,
+    usesOrganization: false,
+  };
+}
+
+interface MutableBucket {
+  byEndpoint: Map<string, CompiledRule[]>;
+  byAccount: Map<string, CompiledRule[]>;
+  unkeyed: CompiledRule[];
+  organizationRules: CompiledRule[];
+}
+
+const newBucket = (): MutableBucket => ({
+  byEndpoint: new Map(),
+  byAccount: new Map(),
+  unkeyed: [],
+  organizationRules: [],
+});
+
+function addTo(map: Map<string, CompiledRule[]>, key: string, rule: CompiledRule): void {
+  const list = map.get(key);
+  if (list) list.push(rule);
+  else map.set(key, [rule]);
+}
+
+function place(bucket: MutableBucket, rule: CompiledRule): void {
+  // One key per rule is enough (all its conditions must hold), and a connection has
+  // one endpoint and one account, so no rule is ever a candidate twice.
+  if (rule.endpoints) for (const endpoint of rule.endpoints) addTo(bucket.byEndpoint, endpoint, rule);
+  else if (rule.accounts) for (const account of rule.accounts) addTo(bucket.byAccount, account, rule);
+  else bucket.unkeyed.push(rule);
+  if (rule.usesOrganization) bucket.organizationRules.push(rule);
+}
+
+function buildIndex(
+  rules: readonly Rule[],
+  invalid: readonly InvalidRule[],
+  invalidDefaults: InvalidRule | undefined,
+  invalidServices: ReadonlyMap<string, InvalidRule>,
+): RuleIndex {
+  const compiled: CompiledRule[] = [];
+  for (const rule of rules) if (rule.enabled !== false) compiled.push(compileRule(rule));
+  for (const entry of invalid)
+    if (entry.kind !== 'defaults' && entry.kind !== 'service') compiled.push(compileInvalid(entry));
+  compiled.sort((a, b) => compareIds(a.id, b.id));
+
+  const everyService = newBucket();
+  const byService = new Map<string, MutableBucket>();
+  for (const rule of compiled) {
+    if (rule.services === undefined) {
+      place(everyService, rule);
+      continue;
+    }
+    for (const serviceId of rule.services) {
+      let bucket = byService.get(serviceId);
+      if (!bucket) {
+        bucket = newBucket();
+        byService.set(serviceId, bucket);
+      }
+      place(bucket, rule);
+    }
+  }
+  const byId = new Map<string, CompiledRule>();
+  for (const rule of compiled) if (!byId.has(rule.id) || !rule.invalid) byId.set(rule.id, rule);
+  return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices };
+}
+
+/**
+ * The rule lists that may hold rules matching this connection: the service's and the
+ * every-service bucket, each by endpoint, by account and unkeyed. Evaluation cost
+ * grows with these, not with the size of the rule set.
+ */
+export function candidateLists(
+  index: RuleIndex,
+  connection: { serviceId: string; endpointId: string; account: string },
+): (readonly CompiledRule[])[] {
+  const lists: (readonly CompiledRule[])[] = [];
+  for (const bucket of [index.byService.get(connection.serviceId), index.everyService]) {
+    if (bucket === undefined) continue;
+    lists.push(
+      bucket.byEndpoint.get(connection.endpointId) ?? EMPTY,
+      bucket.byAccount.get(connection.account) ?? EMPTY,
+      bucket.unkeyed,
+    );
+  }
+  return lists;
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading from the rules table
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The services an invalid rule names, if its services field can be read; otherwise every service. */
+function readableServices(value: unknown): string[] | undefined {
+  if (!isRecord(value) || !Array.isArray(value.services) || value.services.length === 0) return undefined;
+  const services: string[] = [];
+  for (const item of value.services) {
+    if (typeof item !== 'string' || !PATTERNS.service.test(item)) return undefined;
+    services.push(item);
+  }
+  return services;
+}
+
+function readableRuleId(value: unknown): string | undefined {
+  return isRecord(value) && typeof value.id === 'string' && PATTERNS.ruleId.test(value.id)
+    ? value.id
+    : undefined;
+}
+
+/**
+ * A rule set from rules-table items (unmarshalled plain objects with `kind` and `id`).
+ * `meta` items are skipped. Invalid items are reported in `problems` and recorded in
+ * `ruleSet.invalid`; they never open the gate (see the module comment).
+ */
+export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
+  const builder = new RuleSetBuilder();
+  items.forEach((item, position) => {
+    const kind = isRecord(item) ? item.kind : undefined;
+    if (kind === 'meta') return;
+    const rawId = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
+    const origin: Origin = { source: 'table', where: `item ${position}` };
+    const scope: ProblemScope = { source: 'table', ...(typeof kind === 'string' ? { kind } : {}) };
+    if (rawId !== undefined) scope.ruleId = rawId;
+
+    if (kind === 'defaults') {
+      const parsed = DefaultsItemSchema.safeParse(item);
+      if (parsed.success) {
+        const { kind: _kind, id: _id, ...defaults } = parsed.data;
+        builder.addDefaults(defaults, origin, scope);
+      } else {
+        builder.addInvalid({
+          id: 'defaults',
+          kind: 'defaults',
+          problems: issuesToProblems(parsed.error.issues, item, scope),
+        });
+      }
+      return;
+    }
+    if (kind === 'service') {
+      const parsed = ServiceItemSchema.safeParse(item);
+      if (parsed.success) {
+        const { kind: _kind, id, ...settings } = parsed.data;
+        builder.addService(id, settings, origin, scope);
+      } else {
+        const id = rawId ?? `table#item-${position}`;
+        const entry: InvalidRule = {
+          id,
+          kind: 'service',
+          problems: issuesToProblems(parsed.error.issues, item, scope),
+        };
+        if (rawId !== undefined && PATTERNS.service.test(rawId)) entry.services = [rawId];
+        builder.addInvalid(entry);
+      }
+      return;
+    }
+
+    // A rule, or an item of a kind nobody knows: either could be meant to reject, so an
+    // invalid one fails closed as an undetermined reject rule.
+    const id = readableRuleId(item);
+    const parsed = kind === 'rule' ? RuleOnlyItemSchema.safeParse(item) : undefined;
+    const problems =
+      parsed === undefined
+        ? [
+            problemAt(scope, ['kind'], 'must be one of defaults, service, rule (or meta)', {
+              value: isRecord(item) ? item.kind : item,
+            }),
+          ]
+        : parsed.success
+          ? []
+          : issuesToProblems(parsed.error.issues, item, scope);
+    const duplicate =
+      id === undefined ? undefined : builder.claimRuleId(id, origin, { ...scope, ruleId: id });
+    if (duplicate) problems.unshift(duplicate);
+    if (parsed?.success && problems.length === 0) {
+      const { kind: _kind, ...rule } = parsed.data;
+      builder.addRule(rule);
+      return;
+    }
+    const entry: InvalidRule = {
+      id: id ?? rawId ?? `table#item-${position}`,
+      kind: typeof kind === 'string' ? kind : 'unknown',
+      problems,
+    };
+    const services = readableServices(item);
+    if (services) entry.services = services;
+    builder.addInvalid(entry);
+  });
+  return builder.build();
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading from YAML files
+
+/** Finds the 1-based line of a path in a YAML document. */
+function lineFinder(
+  contents: unknown,
+  counter: LineCounter,
+): (path: readonly PropertyKey[]) => number | undefined {
+  return (path) => {
+    let node: unknown = contents;
+    let offset = rangeStart(node);
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+        );
+        if (!pair) break;
+        offset = rangeStart(pair.value) ?? rangeStart(pair.key) ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment];
+        if (item === undefined) break;
+        offset = rangeStart(item) ?? offset;
+        node = item;
+      } else break;
+    }
+    return offset === undefined ? undefined : counter.linePos(offset).line;
+  };
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (typeof node !== 'object' || node === null || !('range' in node)) return undefined;
+  const range = node.range;
+  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
+}
+
+const FILE_SECTIONS = ['defaults', 'services', 'rules'];
+
+/**
+ * A rule set from YAML rule files, merged. Ids are unique across all files; a second
+ * definition (of a rule, the defaults or a service's settings) is a problem naming both
+ * files. A file that cannot be read as a rule file counts as an undetermined reject rule
+ * for every service.
+ */
+export function ruleSetFromFiles(files: readonly { path: string; text: string }[]): LoadedRuleSet {
+  const builder = new RuleSetBuilder();
+  for (const file of files) loadFile(builder, file.path, file.text);
+  return builder.build();
+}
+
+function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, {
+    schema: 'core',
+    uniqueKeys: true,
+    prettyErrors: false,
+    lineCounter: counter,
+  });
+  const fileScope: ProblemScope = { source, kind: 'file' };
+  const failFile = (problems: RuleProblem[]) => builder.addInvalid({ id: source, kind: 'file', problems });
+
+  if (doc.errors.length > 0) {
+    failFile(
+      doc.errors.map((error) => {
+        const problem: RuleProblem = {
+          source,
+          kind: 'file',
+          path: '',
+          message: `is not valid YAML: ${firstLine(error.message)}`,
+        };
+        const line = error.linePos?.[0]?.line;
+        if (line !== undefined) problem.line = line;
+        return problem;
+      }),
+    );
+    return;
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    failFile([
+      {
+        source,
+        kind: 'file',
+        path: '',
+        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ]);
+    return;
+  }
+  if (value === null || value === undefined) return; // an empty file (or only comments) holds no rules
+  const lineOf = lineFinder(doc.contents, counter);
+  const scope: ProblemScope = { ...fileScope, lineOf };
+  if (!isRecord(value)) {
+    failFile([problemAt(scope, [], 'must be a mapping with defaults, services and/or rules', { value })]);
+    return;
+  }
+  const structural: RuleProblem[] = [];
+  for (const key of Object.keys(value)) {
+    if (!FILE_SECTIONS.includes(key)) {
+      const hint = FILE_SECTIONS.find((section) => section.startsWith(key.slice(0, 3).toLowerCase()));
+      structural.push(
+        problemAt(
+          scope,
+          [key],
+          `is not a section of a rule file (defaults, services, rules)${hint ? `; did you mean "${hint}"?` : ''}`,
+        ),
+      );
+    }
+  }
+
+  if (value.defaults !== undefined) {
+    const defaultsScope: ProblemScope = { source, kind: 'defaults', location: ['defaults'], lineOf };
+    const parsed = DefaultsSchema.safeParse(value.defaults);
+    if (parsed.success) builder.addDefaults(parsed.data, { source, where: 'defaults' }, defaultsScope);
+    else {
+      builder.addInvalid({
+        id: 'defaults',
+        kind: 'defaults',
+        problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
+      });
+    }
+  }
+
+  if (value.services !== undefined) {
+    if (!isRecord(value.services)) {
+      structural.push(
+        problemAt(scope, ['services'], 'must be a mapping of service id to settings', {
+          value: value.services,
+        }),
+      );
+    } else {
+      for (const [serviceId, settings] of Object.entries(value.services)) {
+        loadServiceSettings(builder, source, lineOf, serviceId, settings);
+      }
+    }
+  }
+
+  if (value.rules !== undefined) {
+    if (!Array.isArray(value.rules)) {
+      structural.push(problemAt(scope, ['rules'], 'must be a list of rules', { value: value.rules }));
+    } else {
+      value.rules.forEach((rule: unknown, position) => {
+        loadFileRule(builder, source, lineOf, rule, position);
+      });
+    }
+  }
+  if (structural.length > 0) failFile(structural);
+}
+
+function loadServiceSettings(
+  builder: RuleSetBuilder,
+  source: string,
+  lineOf: ProblemScope['lineOf'],
+  serviceId: string,
+  settings: unknown,
+): void {
+  const scope: ProblemScope = {
+    source,
+    kind: 'service',
+    ruleId: serviceId,
+    location: ['services', serviceId],
+    lineOf,
+  };
+  const problems: RuleProblem[] = [];
+  const id = ServiceIdSchema.safeParse(serviceId);
+  if (!id.success) {
+    problems.push(
+      problemAt(
+        { ...scope, location: ['services'] },
+        [serviceId],
+        'is not an endpoint service id (vpce-svc- and 8 to 17 hex digits)',
+      ),
+    );
+  }
+  const parsed = ServiceSettingsSchema.safeParse(settings);
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, settings, scope));
+  if (parsed.success && problems.length === 0) {
+    builder.addService(serviceId, parsed.data, { source, where: `services.${serviceId}` }, scope);
+    return;
+  }
+  const entry: InvalidRule = { id: serviceId, kind: 'service', problems };
+  if (id.success) entry.services = [serviceId];
+  builder.addInvalid(entry);
+}
+
+function loadFileRule(
+  builder: RuleSetBuilder,
+  source: string,
+  lineOf: ProblemScope['lineOf'],
+  raw: unknown,
+  position: number,
+): void {
+  const location: PathSegment[] = ['rules', position];
+  const id = readableRuleId(raw);
+  const scope: ProblemScope =
+    id === undefined
+      ? { source, kind: 'rule', prefix: location, location, lineOf }
+      : { source, kind: 'rule', ruleId: id, location, lineOf };
+  const parsed = RuleSchema.safeParse(raw);
+  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, raw, scope);
+  const duplicate =
+    id === undefined ? undefined : builder.claimRuleId(id, { source, where: `rules[${position}]` }, scope);
+  if (duplicate) problems.unshift(duplicate);
+  if (parsed.success && problems.length === 0) {
+    builder.addRule(parsed.data);
+    return;
+  }
+  const entry: InvalidRule = { id: id ?? `${source}#rules[${position}]`, kind: 'rule', problems };
+  const services = readableServices(raw);
+  if (services) entry.services = services;
+  builder.addInvalid(entry);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a rule set
+
+/** The rule set as rules-table items: defaults, services, rules, with the YAML field names plus kind and id. */
+export function ruleSetToItems(ruleSet: RuleSet): RuleItem[] {
+  const items: RuleItem[] = [];
+  if (ruleSet.defaults !== undefined) items.push({ kind: 'defaults', id: 'defaults', ...ruleSet.defaults });
+  for (const id of [...ruleSet.services.keys()].sort(compareIds)) {
+    items.push({ kind: 'service', id, ...ruleSet.services.get(id) });
+  }
+  for (const rule of ruleSet.rules) items.push({ kind: 'rule', ...rule });
+  return items;
+}
+
+const settingsCache = new WeakMap<RuleSet, Map<string, Settings>>();
+
+/** A service's settings: its own fields over the defaults over the built-in defaults (review, P7D, notify, enforce). */
+export function settingsFor(ruleSet: RuleSet, serviceId: string): Settings {
+  let cache = settingsCache.get(ruleSet);
+  if (!cache) {
+    cache = new Map();
+    settingsCache.set(ruleSet, cache);
+  }
+  const cached = cache.get(serviceId);
+  if (cached) return cached;
+  const service = ruleSet.services.get(serviceId);
+  const defaults = ruleSet.defaults;
+  const pendingTtl = service?.pendingTtl ?? defaults?.pendingTtl ?? BUILT_IN_SETTINGS.pendingTtl;
+  const settings: Settings = {
+    defaultEffect: service?.defaultEffect ?? defaults?.defaultEffect ?? BUILT_IN_SETTINGS.defaultEffect,
+    pendingTtl,
+    pendingTtlMs: parseIsoDuration(pendingTtl),
+    onRevoke: service?.onRevoke ?? defaults?.onRevoke ?? BUILT_IN_SETTINGS.onRevoke,
+    mode: service?.mode ?? defaults?.mode ?? BUILT_IN_SETTINGS.mode,
+  };
+  cache.set(serviceId, settings);
+  return settings;
+}
+
+function isActive(rule: CompiledRule, nowMs: number): boolean {
+  return rule.validFrom <= nowMs && nowMs < rule.validUntil;
+}
+
+/** Whether any rule active now for that service has an organizations or organizationalUnits condition. */
+export function needsOrganization(ruleSet: RuleSet, serviceId: string, now: Date): boolean {
+  const nowMs = now.getTime();
+  const buckets = [ruleSet.index.byService.get(serviceId), ruleSet.index.everyService];
+  return buckets.some((bucket) => bucket?.organizationRules.some((rule) => isActive(rule, nowMs)) ?? false);
+}
+
+/** How long a review may wait: the deciding review rule's pendingTtl if it has one, else the service's settings. */
+export function reviewTtlMs(ruleSet: RuleSet, record: DecisionRecord): number {
+  if (record.decision === 'review' && record.rule !== null) {
+    const rule = ruleSet.index.byId.get(record.rule);
+    if (rule?.effect === 'review' && rule.pendingTtlMs !== undefined) return rule.pendingTtlMs;
+  }
+  return settingsFor(ruleSet, record.serviceId).pendingTtlMs;
+}
+
+/** Every problem of a loaded rule set as lines, in a stable order. */
+export function formatProblems(problems: readonly RuleProblem[]): string[] {
+  return problems.map(formatProblem);
+}
