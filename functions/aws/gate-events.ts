@@ -49,7 +49,7 @@ export class EventBridgeGateEvents implements GateEvents {
     this.#retry = retryPolicy(options.retry);
   }
 
-  connectionEvents(details: ConnectionEventDetail[]): Promise<void> {
+  async connectionEvents(details: ConnectionEventDetail[]): Promise<void> {
     return this.#put(
       details.map((detail) => {
         const fitted = fitConnectionEvent(detail);
@@ -64,11 +64,11 @@ export class EventBridgeGateEvents implements GateEvents {
     );
   }
 
-  decisions(entries: LedgerEntry[]): Promise<void> {
+  async decisions(entries: LedgerEntry[]): Promise<void> {
     return this.#put(entries.map((entry) => this.#entry(DETAIL_TYPE.connectionDecision, entry)));
   }
 
-  requestSweep(detail: SweepRequestedDetail): Promise<void> {
+  async requestSweep(detail: SweepRequestedDetail): Promise<void> {
     return this.#put([this.#entry(DETAIL_TYPE.sweepRequested, detail)]);
   }
 

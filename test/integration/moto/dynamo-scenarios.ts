@@ -1,0 +1,253 @@
+/**
+ * The DynamoDB adapters' scenarios, run against every DynamoDB we did not write
+ * ourselves (moto, dynalite): the tables as functions/shared/tables.ts describes them.
+ */
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DynamoLedger } from '../../../functions/aws/ledger.ts';
+import { DynamoRulesStore } from '../../../functions/aws/rules-store.ts';
+import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import {
+  LEDGER_BY_ACCOUNT_INDEX,
+  LEDGER_BY_SERVICE_INDEX,
+  LEDGER_TABLE_KEY,
+  LEDGER_TTL_ATTRIBUTE,
+  RULES_TABLE_KEY,
+} from '../../../functions/shared/tables.ts';
+
+export interface DynamoTarget {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  rulesTable: string;
+  ledgerTable: string;
+}
+
+export async function createGateTables(
+  client: DynamoDBClient,
+  names: { rulesTable: string; ledgerTable: string },
+  options: { ttl: boolean },
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: names.rulesTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: RULES_TABLE_KEY.partitionKey, AttributeType: 'S' },
+        { AttributeName: RULES_TABLE_KEY.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: RULES_TABLE_KEY.partitionKey, KeyType: 'HASH' },
+        { AttributeName: RULES_TABLE_KEY.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  const index = (spec: { name: string; partitionKey: string; sortKey: string }) => ({
+    IndexName: spec.name,
+    KeySchema: [
+      { AttributeName: spec.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: spec.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: names.ledgerTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: LEDGER_TABLE_KEY.partitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_TABLE_KEY.sortKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_BY_SERVICE_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_BY_ACCOUNT_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_BY_SERVICE_INDEX.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: LEDGER_TABLE_KEY.partitionKey, KeyType: 'HASH' },
+        { AttributeName: LEDGER_TABLE_KEY.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [index(LEDGER_BY_SERVICE_INDEX), index(LEDGER_BY_ACCOUNT_INDEX)],
+    }),
+  );
+  if (options.ttl) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: names.ledgerTable,
+        TimeToLiveSpecification: { AttributeName: LEDGER_TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  }
+}
+
+const S1 = 'vpce-svc-0000000000000000a';
+const S2 = 'vpce-svc-0000000000000000b';
+const X = '111111111111';
+const Y = '222222222222';
+const endpoint = (n: number): string => `vpce-${n.toString(16).padStart(17, '0')}`;
+const at = (minute: number): string => new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString();
+
+function entry(endpointId: string, serviceId: string, account: string, time: string): LedgerEntry {
+  return {
+    at: time,
+    endpointId,
+    serviceId,
+    account,
+    trigger: 'notification',
+    decision: 'accept',
+    rule: 'r1',
+    matched: ['r1'],
+    reasons: ['matched r1'],
+    action: 'accept',
+    outcome: 'accepted',
+    dryRun: false,
+    rulesVersion: 1,
+    state: 'pendingAcceptance',
+  };
+}
+
+/** Registers the scenarios; `target()` is read inside the tests, after beforeAll set it up. */
+export function dynamoScenarios(target: () => DynamoTarget): void {
+  const rules = () => new DynamoRulesStore(target().doc, target().rulesTable);
+  const ledger = () => new DynamoLedger(target().doc, target().ledgerTable, { retentionDays: 30 });
+
+  describe('rules store', () => {
+    it('versions: 0 when never set, conditional bump from 0 once, then plain bumps', async () => {
+      const store = rules();
+      expect(await store.version()).toBe(0);
+      expect(await store.conditionalBumpVersion(0)).toBe(true);
+      expect(await store.conditionalBumpVersion(0)).toBe(false);
+      expect(await store.version()).toBe(1);
+      expect(await store.bumpVersion()).toBe(2);
+      expect(await store.conditionalBumpVersion(1)).toBe(false);
+      expect(await store.conditionalBumpVersion(2)).toBe(true);
+      expect(await store.version()).toBe(3);
+    });
+
+    it('puts and deletes items in batches; items() reads them all back with the version item', async () => {
+      const store = rules();
+      const items = Array.from({ length: 60 }, (_, i) => ({
+        kind: 'rule',
+        id: `rule-${String(i).padStart(2, '0')}`,
+        effect: i % 2 === 0 ? 'accept' : 'reject',
+        match: { accounts: [X] },
+        meta: { ticket: `NET-${i}` },
+      }));
+      await store.putItems([...items, { kind: 'defaults', id: 'defaults', defaultEffect: 'review' }]);
+      const read = await store.items();
+      expect(read.filter((i) => i.kind === 'rule')).toHaveLength(60);
+      expect(read.find((i) => i.id === 'rule-07')).toEqual(items[7]);
+      expect(read.some((i) => i.kind === 'meta' && i.id === 'version')).toBe(true);
+      await store.deleteItems(items.slice(0, 45).map(({ kind, id }) => ({ kind, id })));
+      const after = await store.items();
+      expect(after.filter((i) => i.kind === 'rule').map((i) => i.id)).toEqual(
+        items.slice(45).map((i) => i.id),
+      );
+    });
+  });
+
+  describe('ledger', () => {
+    it('history by endpoint, service and account: newest first, since and limit, entries only', async () => {
+      const l = ledger();
+      await l.append(entry(endpoint(1), S1, X, at(1)));
+      await l.append(entry(endpoint(1), S1, X, at(3)));
+      await l.append(entry(endpoint(1), S1, X, at(5)));
+      await l.append(entry(endpoint(2), S1, Y, at(4)));
+      await l.append(entry(endpoint(3), S2, X, at(6)));
+      // A state item and a rule problem must stay out of every history.
+      await l.setFlagOnce(endpoint(1), 'held', new Date(at(7)));
+      await l.appendRuleProblem({
+        at: at(8),
+        item: { kind: 'rule', id: 'bad' },
+        problems: [{ path: 'effect', message: 'x' }],
+      });
+
+      const times = (entries: LedgerEntry[]) =>
+        entries.map((e) => `${e.endpointId.slice(-1)}@${e.at.slice(14, 16)}`);
+      expect(times(await l.history({ endpointId: endpoint(1) }))).toEqual(['1@05', '1@03', '1@01']);
+      expect(times(await l.history({ endpointId: endpoint(1), since: new Date(at(3)) }))).toEqual([
+        '1@05',
+        '1@03',
+      ]);
+      expect(times(await l.history({ serviceId: S1 }))).toEqual(['1@05', '2@04', '1@03', '1@01']);
+      expect(times(await l.history({ serviceId: S1, since: new Date(at(4)) }))).toEqual(['1@05', '2@04']);
+      expect(times(await l.history({ account: X, limit: 2 }))).toEqual(['3@06', '1@05']);
+      expect(times(await l.history({ account: Y }))).toEqual(['2@04']);
+      expect(await l.history({ endpointId: endpoint(1), since: new Date(at(9)) })).toEqual([]);
+
+      const [newest] = await l.history({ endpointId: endpoint(1), limit: 1 });
+      expect(newest).toEqual(entry(endpoint(1), S1, X, at(5)));
+    });
+
+    it('sets expiresAt (epoch seconds) retentionDays after the entry', async () => {
+      const l = ledger();
+      await l.append(entry(endpoint(9), S2, Y, at(0)));
+      // Read the raw item: the TTL attribute is not part of a LedgerEntry.
+      const history = await target().doc.send(
+        new QueryCommand({
+          TableName: target().ledgerTable,
+          KeyConditionExpression: 'endpointId = :e',
+          ExpressionAttributeValues: { ':e': endpoint(9) },
+        }),
+      );
+      expect(history.Items).toHaveLength(1);
+      expect(history.Items?.[0]?.[LEDGER_TTL_ATTRIBUTE]).toBe(Date.parse(at(0)) / 1000 + 30 * 86_400);
+    });
+
+    it('leases: one holder at a time, re-entrant, taken over once expired, released only by the holder', async () => {
+      const l = ledger();
+      const id = endpoint(20);
+      const now = new Date(at(0));
+      expect(await l.acquireLease(id, 'h1', now, 60_000)).toBe(true);
+      expect(await l.acquireLease(id, 'h2', now, 60_000)).toBe(false);
+      expect(await l.acquireLease(id, 'h1', now, 60_000)).toBe(true);
+      const later = new Date(now.getTime() + 60_001);
+      expect(await l.acquireLease(id, 'h2', later, 60_000)).toBe(true);
+      // h1 lost its lease: its release leaves h2's lease but records the outcome.
+      await l.releaseLease(id, 'h1', 'failed');
+      let state = (await l.states([id])).get(id);
+      expect(state?.lease).toEqual({ holder: 'h2', until: new Date(later.getTime() + 60_000).toISOString() });
+      expect(state?.lastOutcome).toBe('failed');
+      await l.releaseLease(id, 'h2', 'accepted');
+      state = (await l.states([id])).get(id);
+      expect(state).toEqual({ endpointId: id, flags: {}, lastOutcome: 'accepted' });
+      expect(await l.acquireLease(id, 'h3', now, 60_000)).toBe(true);
+    });
+
+    it('once-flags: on a missing item, on an item without the map, and under concurrency', async () => {
+      const l = ledger();
+      const fresh = endpoint(30);
+      const now = new Date(at(0));
+      expect(await l.setFlagOnce(fresh, 'held', now)).toBe(true);
+      expect(await l.setFlagOnce(fresh, 'held', now)).toBe(false);
+      expect(await l.setFlagOnce(fresh, 'dry-run:accepted', now)).toBe(true);
+      await l.clearFlag(fresh, 'held');
+      expect(await l.setFlagOnce(fresh, 'held', new Date(at(1)))).toBe(true);
+      expect((await l.states([fresh])).get(fresh)?.flags).toEqual({ held: at(1), 'dry-run:accepted': at(0) });
+
+      // The state item exists (a lease) but has no flags map yet.
+      const leased = endpoint(31);
+      expect(await l.acquireLease(leased, 'h1', now, 1000)).toBe(true);
+      expect(await l.setFlagOnce(leased, 'drift', now)).toBe(true);
+      expect((await l.states([leased])).get(leased)?.flags).toEqual({ drift: at(0) });
+
+      // Clearing a flag that was never set is a no-op and creates nothing.
+      const untouched = endpoint(32);
+      await l.clearFlag(untouched, 'held');
+      expect((await l.states([untouched])).has(untouched)).toBe(false);
+
+      // Five callers race for one flag: exactly one wins.
+      const raced = endpoint(33);
+      const wins = await Promise.all(Array.from({ length: 5 }, () => l.setFlagOnce(raced, 'held', now)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('reads many states in few calls; endpoints without state are absent', async () => {
+      const l = ledger();
+      const ids = Array.from({ length: 150 }, (_, i) => endpoint(1000 + i));
+      await Promise.all(ids.slice(0, 120).map((id) => l.setFlagOnce(id, 'held', new Date(at(0)))));
+      const states = await l.states(ids);
+      expect(states.size).toBe(120);
+      expect(states.get(ids[0] ?? '')?.flags).toEqual({ held: at(0) });
+      expect(states.has(ids[149] ?? '')).toBe(false);
+    });
+  });
+}
