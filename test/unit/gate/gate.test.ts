@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
-import type { DecideDeps } from '../../../functions/gate/decide-service.ts';
+import { type DecideDeps, decideService } from '../../../functions/gate/decide-service.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import { sweep } from '../../../functions/gate/sweep.ts';
 import {
@@ -151,6 +151,24 @@ describe('decide on a connection event', () => {
     expect(world.ledger.endpointStates.get(partner.endpointId)?.lease).toBeUndefined();
   });
 
+  it('acts on the state EC2 has under the lease, not on the stale state it was given', async () => {
+    // Prepare: a sweep read the blocked account's request as pending; by the time it acts,
+    // someone else has accepted it. Rejecting it now would be a contradictory second action.
+    const blocked = connection({ account: BLOCKED });
+    world.ec2.add(blocked);
+    const stale = [{ ...blocked }];
+    const current = world.ec2.connections.get(blocked.endpointId);
+    if (current) current.state = 'available';
+    // Act
+    const entries = await decideService(
+      { serviceId: SERVICE, connections: stale, trigger: 'sweep', rules: await world.deps.rules.current() },
+      world.deps,
+    );
+    // Assess
+    expect(world.ec2.calls).toEqual([]);
+    expect(entries).toEqual([]);
+  });
+
   it('records a failure that EC2 reports in Unsuccessful, and never as accepted', async () => {
     const partner = connection({ account: PARTNER });
     world.ec2.add(partner);
@@ -256,6 +274,29 @@ describe('revocation of available connections', () => {
     );
     expect(world.ledger.outcomes()).toEqual([[was.endpointId, 'drift']]);
     expect(world.ec2.calls).toEqual([]);
+    // The rule that caused the drift goes; drift heals; it comes back and is told again.
+    world.store.ruleItems = world.store.ruleItems.filter((item) => item.id !== 'blocked');
+    await world.store.bumpVersion();
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: was.endpointId, trigger: 'rule-change' },
+      world.deps,
+    );
+    expect(world.ledger.endpointStates.get(was.endpointId)?.flags).toEqual({});
+    world.store.ruleItems.push({
+      kind: 'rule',
+      id: 'blocked',
+      effect: 'reject',
+      match: { accounts: [BLOCKED] },
+    });
+    await world.store.bumpVersion();
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: was.endpointId, trigger: 'rule-change' },
+      world.deps,
+    );
+    expect(world.ledger.outcomes()).toEqual([
+      [was.endpointId, 'drift'],
+      [was.endpointId, 'drift'],
+    ]);
   });
 
   it('rejects as revoked under onRevoke reject', async () => {
