@@ -1,6 +1,7 @@
 /**
- * The AWS SDK clients of the gate, built once per container (cold start) and injected
- * into the adapters. `plgate local` builds the same clients pointed at its edge port.
+ * The AWS SDK clients of the gate. The handlers' runtime builds them once per container
+ * (cold start) and injects them into the adapters; `plgate local` builds the same
+ * clients pointed at its edge port.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -78,14 +79,6 @@ export function createClients(options: ClientOptions = {}, env: NodeJS.ProcessEn
     eventBridge: new EventBridgeClient(config),
     organizations: new OrganizationsClient(config),
   };
-}
-
-let containerClients: AwsClients | undefined;
-
-/** The clients of this container, created on first use from the environment. */
-export function clientsOfContainer(): AwsClients {
-  containerClients ??= createClients();
-  return containerClients;
 }
 
 function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {

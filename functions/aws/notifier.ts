@@ -19,7 +19,7 @@ export class SnsNotifier implements Notifier {
   readonly #logger: AdapterLogger;
 
   constructor(sns: SNSClient, topicArn: string, options: { logger?: AdapterLogger } = {}) {
-    if (!/^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) {
+    if (!/^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/.test(topicArn)) {
       throw new NoticePublishError(`topicArn: not an SNS topic ARN: "${topicArn}"`);
     }
     this.#sns = sns;
