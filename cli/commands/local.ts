@@ -1,3 +1,150 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { connectionHelp, type LocalRunOptions, runLocal } from '../../local/run.ts';
+import { startGate } from '../../local/start-gate.ts';
+import { UsageError } from '../exit.ts';
 
-export function registerLocal(_program: Command): void {}
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+const SHORT_DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const ISO_DURATION =
+  /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/** `500ms`, `2s`, `5m`, `1h`, `1d` or ISO 8601 (`PT1S`, `PT1M30S`, `P1D`) → milliseconds. */
+export function parseDuration(flag: string, text: string): number {
+  const short = SHORT_DURATION.exec(text);
+  if (short !== null) return Math.round(Number(short[1]) * (UNIT_MS[short[2] ?? ''] ?? Number.NaN));
+  const iso = ISO_DURATION.exec(text);
+  if (iso !== null && text !== 'P' && !text.endsWith('T')) {
+    const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = iso;
+    return Math.round(
+      Number(days) * DAY + Number(hours) * HOUR + Number(minutes) * MINUTE + Number(seconds) * SECOND,
+    );
+  }
+  throw new UsageError(`${flag} must be a duration like 500ms, 2s, 5m or PT1S, got '${text}'`);
+}
+
+interface LocalFlags {
+  port: string;
+  host: string;
+  account: string;
+  region: string;
+  rules?: string;
+  sweepInterval: string;
+  acceptDelay: string;
+  deleteDelay: string;
+  data?: string;
+  demo?: boolean;
+  once?: boolean;
+}
+
+function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`--port must be a port number from 0 to 65535 (0 = any free port), got '${text}'`);
+  }
+  return Number(text);
+}
+
+function directory(flag: string, path: string, create: boolean): string {
+  const absolute = resolve(path);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(absolute).isDirectory();
+  } catch {
+    if (!create) throw new UsageError(`${flag} must be an existing directory, got '${path}'`);
+    try {
+      mkdirSync(absolute, { recursive: true });
+    } catch (error) {
+      throw new UsageError(
+        `${flag}: cannot create '${path}': ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    return absolute;
+  }
+  if (!isDirectory) throw new UsageError(`${flag} must be a directory, got the file '${path}'`);
+  return absolute;
+}
+
+/** Checks every flag and turns them into run options; any bad flag is a UsageError (exit 2). */
+export function localRunOptions(flags: LocalFlags, print: (line: string) => void): LocalRunOptions {
+  const port = parsePort(flags.port);
+  if (flags.host.trim() === '') throw new UsageError('--host must not be empty');
+  if (!/^\d{12}$/.test(flags.account))
+    throw new UsageError(`--account must be 12 digits, got '${flags.account}'`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(flags.region)) {
+    throw new UsageError(`--region must be a region name like us-east-1, got '${flags.region}'`);
+  }
+  const sweepIntervalMs = parseDuration('--sweep-interval', flags.sweepInterval);
+  if (sweepIntervalMs < 1000)
+    throw new UsageError(`--sweep-interval must be at least 1s, got '${flags.sweepInterval}'`);
+  const acceptDelayMs = parseDuration('--accept-delay', flags.acceptDelay);
+  const deleteDelayMs = parseDuration('--delete-delay', flags.deleteDelay);
+  return {
+    port,
+    host: flags.host,
+    account: flags.account,
+    region: flags.region,
+    sweepIntervalMs,
+    acceptDelayMs,
+    deleteDelayMs,
+    demo: flags.demo === true,
+    once: flags.once === true,
+    ...(flags.rules === undefined ? {} : { rulesDir: directory('--rules', flags.rules, false) }),
+    ...(flags.data === undefined ? {} : { dataDir: directory('--data', flags.data, true) }),
+    log: (line) => process.stderr.write(`plgate local: ${line}\n`),
+    print,
+  };
+}
+
+export function registerLocal(program: Command): void {
+  program
+    .command('local')
+    .description(
+      'Run the local cloud (EC2 PrivateLink, DynamoDB, SNS, EventBridge on one port) with the gate inside it',
+    )
+    .option('--port <port>', 'edge port; 0 picks a free one', '4566')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--account <id>',
+      'provider account id (access keys that are not 12-digit ids act as it)',
+      '000000000000',
+    )
+    .option('--region <region>', 'the provider region', 'us-east-1')
+    .option('--rules <dir>', 'rule files (YAML) to load into the rules table')
+    .option('--sweep-interval <duration>', 'time between sweeps, e.g. 30s or PT1M', '60s')
+    .option('--accept-delay <duration>', 'how long an accepted connection stays pending', '1s')
+    .option('--delete-delay <duration>', 'how long a deleted endpoint stays deleting', '1s')
+    .option('--data <dir>', 'persist DynamoDB in this directory (in memory by default)')
+    .option('--demo', 'create a service and a cast of consumers, and show each decision')
+    .option('--once', 'exit when the demo is done (without --demo: right after starting)')
+    .action(async (flags: LocalFlags) => {
+      const print = (line: string) => process.stdout.write(`${line}\n`);
+      const options = localRunOptions(flags, print);
+      const run = await runLocal(options, startGate);
+      for (const line of connectionHelp(run.cloud)) print(line);
+      if (run.gate === undefined) {
+        print('gate: not wired in yet; serving the emulator alone');
+        if (options.demo) print('--demo needs the gate: nothing to show yet');
+      }
+      let onSignal: (signal: NodeJS.Signals) => void = () => {};
+      const outcome = await new Promise<{ reason: string; error?: unknown }>((done) => {
+        onSignal = (signal) => done({ reason: `received ${signal}` });
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        run.finished.then(
+          () => done({ reason: 'done' }),
+          (error: unknown) => done({ reason: 'failed', error }),
+        );
+      });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      print(`stopping (${outcome.reason})`);
+      await run.stop();
+      if (outcome.error !== undefined) throw outcome.error;
+      print('stopped');
+    });
+}

@@ -1,0 +1,146 @@
+/**
+ * Asynchronous delivery to in-process subscribers, the way AWS invokes a Lambda
+ * from SNS, EventBridge or a DynamoDB stream: after the API call has answered,
+ * one at a time per subscriber, retried a few times, errors logged not thrown.
+ * Also the timers of the emulated state machine, so that `idle()` can say when
+ * nothing is left to happen.
+ */
+export interface DeliveryOptions {
+  /** Retries after a failed attempt (AWS retries asynchronous invocations twice). */
+  retries: number;
+  /** Delay before the first retry; doubles for each further retry. */
+  retryDelayMs: number;
+  log: (line: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** Counts work in flight and wakes whoever waits for it to reach zero. */
+class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  begin(): void {
+    this.count += 1;
+  }
+
+  end(): void {
+    this.count -= 1;
+    if (this.count === 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  get busy(): boolean {
+    return this.count > 0;
+  }
+
+  drained(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export class Deliveries {
+  private readonly queues = new WeakMap<object, Promise<void>>();
+  private readonly inFlight = new InFlight();
+  private closed = false;
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  /**
+   * Queues `deliver` behind earlier deliveries to the same subscriber. It starts
+   * no earlier than the next turn of the event loop, so the API response that
+   * caused it goes out first.
+   */
+  enqueue(subscriber: object, label: string, deliver: () => Promise<unknown>): void {
+    if (this.closed) return;
+    this.inFlight.begin();
+    const previous = this.queues.get(subscriber) ?? Promise.resolve();
+    const next = previous
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.attempt(label, deliver))
+      .finally(() => this.inFlight.end());
+    this.queues.set(subscriber, next);
+  }
+
+  private async attempt(label: string, deliver: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      if (this.closed) {
+        this.options.log(`delivery dropped at shutdown: ${label}`);
+        return;
+      }
+      try {
+        await deliver();
+        return;
+      } catch (error) {
+        if (attempt >= this.options.retries) {
+          this.options.log(`delivery failed after ${attempt + 1} attempts: ${label}: ${describe(error)}`);
+          return;
+        }
+        this.options.log(`delivery attempt ${attempt + 1} failed, retrying: ${label}: ${describe(error)}`);
+        await sleep(this.options.retryDelayMs * 2 ** attempt);
+      }
+    }
+  }
+
+  get busy(): boolean {
+    return this.inFlight.busy;
+  }
+
+  idle(): Promise<void> {
+    return this.inFlight.drained();
+  }
+
+  /** Stops taking deliveries; queued ones are dropped, the running ones finish. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.inFlight.drained();
+  }
+}
+
+/** Timers of the emulated state machine (pending → available, deleting → deleted). */
+export class Timers {
+  private readonly handles = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new InFlight();
+  private closed = false;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  schedule(delayMs: number, label: string, run: () => void): void {
+    if (this.closed) return;
+    this.inFlight.begin();
+    const handle = setTimeout(() => {
+      this.handles.delete(handle);
+      try {
+        run();
+      } catch (error) {
+        this.log(`timer failed: ${label}: ${describe(error)}`);
+      } finally {
+        this.inFlight.end();
+      }
+    }, delayMs);
+    this.handles.add(handle);
+  }
+
+  get busy(): boolean {
+    return this.inFlight.busy;
+  }
+
+  idle(): Promise<void> {
+    return this.inFlight.drained();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const handle of this.handles) {
+      clearTimeout(handle);
+      this.inFlight.end();
+    }
+    this.handles.clear();
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * `plgate local --demo`: a provider, a managed service and a cast of consumers that walk
+ * every path of the gate — accepted, rejected, held then expired, approved by hand,
+ * revoked by a rule edited in the table, and a dry-run service — each decision shown as
+ * it happens, the way Slack would show its notice.
+ */
+import {
+  CreateVpcEndpointCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
+  EC2Client,
+  ModifyVpcEndpointServicePermissionsCommand,
+} from '@aws-sdk/client-ec2';
+import pc from 'picocolors';
+import { createClients } from '../functions/aws/clients.ts';
+import { chatbotNotification } from '../functions/aws/notice-message.ts';
+import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import type { LedgerEntry, Notice, Outcome } from '../functions/gate/ports.ts';
+import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
+import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
+import type { LocalRunOptions } from './run.ts';
+
+export const DEMO_CAST = {
+  partner: '111111111111',
+  secondPartner: '222222222222',
+  stranger: '333333333333',
+  newcomer: '444444444444',
+  blocked: '666666666666',
+} as const;
+
+/** How long the demo's unknown consumer may wait in review before it expires. */
+export const DEMO_REVIEW_TTL = 'PT6S';
+const STEP_TIMEOUT_MS = 30_000;
+
+export class DemoError extends Error {
+  override name = 'DemoError';
+}
+
+type Print = (line: string) => void;
+
+/** Outcomes seen on the decisions topic, by endpoint id. */
+class DecisionWatch {
+  readonly outcomes = new Map<string, Outcome[]>();
+  readonly entries: LedgerEntry[] = [];
+  private waiters: (() => void)[] = [];
+
+  record(entry: LedgerEntry): void {
+    this.entries.push(entry);
+    this.outcomes.set(entry.endpointId, [...(this.outcomes.get(entry.endpointId) ?? []), entry.outcome]);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async until(what: string, endpointId: string, outcome: Outcome): Promise<void> {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (!this.outcomes.get(endpointId)?.includes(outcome)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new DemoError(
+          `${what}: no '${outcome}' decision for ${endpointId} within ${STEP_TIMEOUT_MS} ms`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+/** Reads a captured decisions-topic message back into the notice it carries. */
+export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
+  try {
+    const body: unknown = JSON.parse(message.message);
+    if (body === null || typeof body !== 'object' || !('sqs' in body) || typeof body.sqs !== 'string')
+      return undefined;
+    const record: unknown = JSON.parse(body.sqs);
+    if (record === null || typeof record !== 'object') return undefined;
+    if ('kind' in record && record.kind === 'invalid-rule') return record as Notice;
+    if ('outcome' in record && 'endpointId' in record)
+      return { kind: 'decision', entry: record as LedgerEntry };
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
+  accepted: pc.green,
+  rejected: pc.red,
+  held: pc.yellow,
+  expired: pc.magenta,
+  revoked: pc.red,
+  drift: pc.yellow,
+  failed: pc.red,
+};
+
+/** The Chatbot notice as a terminal card: what the Slack channel would show. */
+export function renderNotice(notice: Notice): string[] {
+  const chat = chatbotNotification(notice);
+  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : pc.red;
+  const lines = [
+    `${pc.dim('┌')} ${style(pc.bold(stripEmoji(chat.content.title)))}`,
+    ...chat.content.description
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => `${pc.dim('│')} ${stripMarkdown(line)}`),
+  ];
+  for (const step of chat.content.nextSteps)
+    lines.push(`${pc.dim('│')} ${pc.cyan('→')} ${stripMarkdown(step)}`);
+  lines.push(pc.dim(`└ thread ${chat.metadata.threadId}`));
+  return lines;
+}
+
+const stripEmoji = (text: string): string => text.replace(/:[a-z_]+:\s*/g, '');
+const stripMarkdown = (text: string): string => text.replace(/\*\*?|`/g, '');
+
+export async function runDemo(
+  cloud: LocalCloud,
+  gate: InProcessGate,
+  options: LocalRunOptions,
+): Promise<void> {
+  const print: Print = options.print;
+  const watch = new DecisionWatch();
+  const stopWatching = cloud.sns.onPublish((message) => {
+    if (message.topicArn !== gate.config.decisionsTopicArn) return;
+    const notice = noticeOf(message);
+    if (!notice) return;
+    if (notice.kind === 'decision') watch.record(notice.entry);
+    for (const line of renderNotice(notice)) print(line);
+  });
+  const clients = createClients({
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    credentials: PROVIDER_CREDENTIALS,
+  });
+  const store = new DynamoRulesStore(clients.dynamodb, gate.config.rulesTable);
+  const consumers: EC2Client[] = [];
+  const consumer = (account: string): EC2Client => {
+    const client = new EC2Client({
+      endpoint: cloud.endpoint,
+      region: cloud.region,
+      credentials: { accessKeyId: account, secretAccessKey: 'demo' },
+    });
+    consumers.push(client);
+    return client;
+  };
+  const step = (title: string) => print(`\n${pc.bold(pc.blue('▶'))} ${pc.bold(title)}`);
+
+  try {
+    step('The provider creates two endpoint services tagged privatelink-gate:managed=true');
+    const service = await createService(clients.ec2, 'payments');
+    const dryRunService = await createService(clients.ec2, 'reports');
+    print(`  ${service} (enforce)   ${dryRunService} (dry-run)`);
+    await clients.ec2.send(
+      new ModifyVpcEndpointServicePermissionsCommand({
+        ServiceId: service,
+        AddAllowedPrincipals: Object.values(DEMO_CAST).map((account) => `arn:aws:iam::${account}:root`),
+      }),
+    );
+    await clients.ec2.send(
+      new ModifyVpcEndpointServicePermissionsCommand({
+        ServiceId: dryRunService,
+        AddAllowedPrincipals: ['*'],
+      }),
+    );
+
+    step(
+      `Service settings written to the rules table: review TTL ${DEMO_REVIEW_TTL}, revoke by rejecting; dry-run`,
+    );
+    await store.putItems([
+      { kind: 'service', id: service, pendingTtl: DEMO_REVIEW_TTL, onRevoke: 'reject' },
+      { kind: 'service', id: dryRunService, mode: 'dry-run' },
+    ]);
+
+    step('The sweep enrolls both services: acceptance required, connection notifications to the gate');
+    await gate.sweepNow();
+
+    step('Consumers ask to connect');
+    const endpoint = async (account: string, serviceId: string, label: string): Promise<string> => {
+      const id = await createEndpoint(consumer(account), cloud.region, serviceId);
+      print(`  ${label.padEnd(34)} account ${account}  ${id}`);
+      return id;
+    };
+    const partner = await endpoint(DEMO_CAST.partner, service, 'a partner on the allow-list');
+    const blocked = await endpoint(DEMO_CAST.blocked, service, 'an account on the block-list');
+    const stranger = await endpoint(DEMO_CAST.stranger, service, 'an account no rule knows');
+    const newcomer = await endpoint(DEMO_CAST.newcomer, service, 'a new customer (to approve by hand)');
+    const leaving = await endpoint(DEMO_CAST.secondPartner, service, 'a partner whose contract ends');
+    const trial = await endpoint(DEMO_CAST.partner, dryRunService, 'a partner on the dry-run service');
+
+    await watch.until('partner', partner, 'accepted');
+    await watch.until('block-list', blocked, 'rejected');
+    await watch.until('unknown account', stranger, 'held');
+    await watch.until('new customer', newcomer, 'held');
+    await watch.until('second partner', leaving, 'accepted');
+    await watch.until('dry-run service', trial, 'accepted');
+
+    step(`An operator approves the new customer: plgate approve ${newcomer} --reason "signed contract"`);
+    await store.putItems([
+      {
+        kind: 'rule',
+        id: `approve-${newcomer}`,
+        effect: 'accept',
+        description: 'approved by hand in the demo',
+        services: [service],
+        match: { endpoints: [newcomer] },
+        meta: { by: 'demo-operator', reason: 'signed contract', at: new Date().toISOString() },
+      },
+    ]);
+    await watch.until('manual approval', newcomer, 'accepted');
+
+    step(`A rule edited in the table ends the second partner's access (account ${DEMO_CAST.secondPartner})`);
+    await store.putItems([
+      {
+        kind: 'rule',
+        id: 'offboard-222222222222',
+        effect: 'reject',
+        description: 'contract ended',
+        match: { accounts: [DEMO_CAST.secondPartner] },
+      },
+    ]);
+    await watch.until('revocation', leaving, 'revoked');
+
+    step(`The unknown account waits past its ${DEMO_REVIEW_TTL} review TTL and expires`);
+    // Expiry is the sweep's job; run it the way the schedule would until the TTL has passed.
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (!watch.outcomes.get(stranger)?.includes('expired')) {
+      if (Date.now() > deadline)
+        throw new DemoError(`expiry: ${stranger} did not expire within ${STEP_TIMEOUT_MS} ms`);
+      await sleep(1000);
+      await gate.sweepNow();
+    }
+
+    step('Every path walked. What the ledger holds:');
+    for (const line of summary(watch.entries)) print(line);
+    print(
+      `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} ec2 describe-vpc-endpoint-connections`,
+    );
+  } finally {
+    stopWatching();
+    for (const client of [...consumers, ...Object.values(clients)]) client.destroy();
+  }
+}
+
+async function createService(ec2: EC2Client, name: string): Promise<string> {
+  const created = await ec2.send(
+    new CreateVpcEndpointServiceConfigurationCommand({
+      AcceptanceRequired: false,
+      NetworkLoadBalancerArns: [
+        `arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/${name}/0123456789abcdef`,
+      ],
+      TagSpecifications: [
+        {
+          ResourceType: 'vpc-endpoint-service',
+          Tags: [
+            { Key: MANAGED_TAG.key, Value: MANAGED_TAG.value },
+            { Key: 'Name', Value: name },
+          ],
+        },
+      ],
+    }),
+  );
+  const id = created.ServiceConfiguration?.ServiceId;
+  if (!id) throw new DemoError('CreateVpcEndpointServiceConfiguration returned no service id');
+  return id;
+}
+
+async function createEndpoint(ec2: EC2Client, region: string, serviceId: string): Promise<string> {
+  const created = await ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcEndpointType: 'Interface',
+      VpcId: 'vpc-0123456789abcdef0',
+      SubnetIds: ['subnet-0123456789abcdef0'],
+      ServiceName: `com.amazonaws.vpce.${region}.${serviceId}`,
+    }),
+  );
+  const id = created.VpcEndpoint?.VpcEndpointId;
+  if (!id) throw new DemoError('CreateVpcEndpoint returned no endpoint id');
+  return id;
+}
+
+function summary(entries: readonly LedgerEntry[]): string[] {
+  const rows = entries.map((e) => [
+    e.at.slice(11, 19),
+    e.endpointId,
+    e.account,
+    e.dryRun ? `would be ${e.outcome}` : e.outcome,
+    e.rule ?? '(default)',
+    e.trigger,
+  ]);
+  const header = ['time', 'endpoint', 'account', 'outcome', 'rule', 'trigger'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`;
+  return [pc.bold(line(header)), ...rows.map(line)];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,148 @@
+/**
+ * EventBridge of the local cloud: `PutEvents` on any bus name, events kept for
+ * inspection and delivered to in-process subscribers (Lambda stand-ins) whose
+ * filter matches, as the `EventBridgeEvent` a rule target would get.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { Deliveries } from '../deliveries.ts';
+
+export type BusEvent = EventBridgeEvent<string, unknown>;
+export type BusEventFilter = (event: BusEvent) => boolean;
+export type BusEventHandler = (event: BusEvent) => Promise<unknown>;
+
+export interface PutEventsEntry {
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  EventBusName?: unknown;
+  Resources?: unknown;
+  Time?: unknown;
+}
+
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+
+interface Subscription {
+  busName: string;
+  filter: BusEventFilter;
+  handler: BusEventHandler;
+}
+
+/** `name` or `arn:aws:events:REGION:ACCOUNT:event-bus/name` → `name`; default bus when absent. */
+export function busNameOf(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return 'default';
+  if (typeof value !== 'string') return undefined;
+  const arn = /^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus\/([A-Za-z0-9/._-]{1,256})$/.exec(value);
+  if (arn !== null) return arn[1];
+  return /^[A-Za-z0-9/._-]{1,256}$/.test(value) ? value : undefined;
+}
+
+/** EventBridge's event time format: ISO 8601 without milliseconds. */
+function eventTime(value: unknown): string | undefined {
+  let date: Date;
+  if (value === undefined || value === null) date = new Date();
+  else if (typeof value === 'number') date = new Date(value * 1000);
+  else if (typeof value === 'string') date = new Date(value);
+  else return undefined;
+  if (Number.isNaN(date.getTime())) return undefined;
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const invalid = (name: string, reason: string): PutEventsResultEntry => ({
+  ErrorCode: 'InvalidArgument',
+  ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
+});
+
+export class EventBuses {
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly received: Array<{ busName: string; event: BusEvent }> = [];
+
+  constructor(
+    private readonly deliveries: Deliveries,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  subscribe(busName: string, filter: BusEventFilter, handler: BusEventHandler): () => void {
+    const subscription: Subscription = { busName, filter, handler };
+    this.subscriptions.add(subscription);
+    return () => {
+      this.subscriptions.delete(subscription);
+    };
+  }
+
+  /** Events put so far, oldest first; only those of `busName` when given. */
+  events(busName?: string): BusEvent[] {
+    return this.received
+      .filter((entry) => busName === undefined || entry.busName === busName)
+      .map((e) => e.event);
+  }
+
+  put(account: string, region: string, entry: PutEventsEntry): PutEventsResultEntry {
+    const { Source, DetailType, Detail, Resources } = entry;
+    if (typeof Source !== 'string' || Source === '')
+      return invalid('Source', 'Source is a required argument.');
+    if (Source.startsWith('aws.')) {
+      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+    }
+    if (typeof DetailType !== 'string' || DetailType === '') {
+      return invalid('DetailType', 'DetailType is a required argument.');
+    }
+    if (typeof Detail !== 'string' || Detail === '')
+      return invalid('Detail', 'Detail is a required argument.');
+    let detail: unknown;
+    try {
+      detail = JSON.parse(Detail);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    const busName = busNameOf(entry.EventBusName);
+    if (busName === undefined)
+      return invalid('EventBusName', `'${String(entry.EventBusName)}' is not a bus name or ARN.`);
+    const resources =
+      Resources === undefined || Resources === null
+        ? []
+        : Array.isArray(Resources) && Resources.every((resource) => typeof resource === 'string')
+          ? Resources.map(String)
+          : undefined;
+    if (resources === undefined) return invalid('Resources', 'Resources must be a list of ARNs.');
+    const time = eventTime(entry.Time);
+    if (time === undefined) return invalid('Time', `'${String(entry.Time)}' is not a timestamp.`);
+    const event: BusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': DetailType,
+      source: Source,
+      account,
+      time,
+      region,
+      resources,
+      detail,
+    };
+    this.received.push({ busName, event });
+    for (const subscription of this.subscriptions) {
+      if (subscription.busName !== busName) continue;
+      let matches: boolean;
+      try {
+        matches = subscription.filter(event);
+      } catch (error) {
+        this.log(
+          `eventbridge filter on ${busName} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        continue;
+      }
+      if (!matches) continue;
+      this.deliveries.enqueue(subscription, `eventbridge ${busName} ${DetailType} ${event.id}`, () =>
+        subscription.handler(event),
+      );
+    }
+    return { EventId: event.id };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Who is calling, read from the SigV4 credential scope
+ * (`Credential=AKID/20260101/us-east-1/ec2/aws4_request`). Signatures are not
+ * verified: the local cloud trusts the access key id the way a test double would.
+ */
+export interface Caller {
+  /** The account the caller acts as: a 12-digit access key id, else the provider account. */
+  account: string;
+  region: string;
+  /** The service named in the credential scope (`ec2`, `sns`, `dynamodb`, `events`). */
+  service: string;
+  accessKeyId: string;
+}
+
+export type CredentialProblem = 'missing' | 'garbled';
+
+export class CredentialError extends Error {
+  override name = 'CredentialError';
+  constructor(
+    readonly problem: CredentialProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ACCOUNT_ID = /^[0-9]{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
+const SERVICE = /^[a-z0-9-]{1,64}$/;
+const ACCESS_KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
+
+/** Parses `AKID/DATE/REGION/SERVICE/aws4_request`. */
+function parseCredential(credential: string, providerAccount: string): Caller {
+  const parts = credential.split('/');
+  const [accessKeyId = '', date = '', region = '', service = '', terminator = ''] = parts;
+  if (
+    parts.length !== 5 ||
+    !ACCESS_KEY_ID.test(accessKeyId) ||
+    !/^[0-9]{8}$/.test(date) ||
+    !REGION.test(region) ||
+    !SERVICE.test(service) ||
+    terminator !== 'aws4_request'
+  ) {
+    throw new CredentialError(
+      'garbled',
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/aws4_request, got '${credential}'`,
+    );
+  }
+  return {
+    account: ACCOUNT_ID.test(accessKeyId) ? accessKeyId : providerAccount,
+    region,
+    service,
+    accessKeyId,
+  };
+}
+
+/**
+ * The caller of a request from its `Authorization` header or, for presigned
+ * requests, its `X-Amz-Credential` query parameter.
+ */
+export function identifyCaller(
+  authorization: string | undefined,
+  query: URLSearchParams,
+  providerAccount: string,
+): Caller {
+  const presigned = query.get('X-Amz-Credential');
+  if (authorization === undefined || authorization.trim() === '') {
+    if (presigned !== null) return parseCredential(presigned, providerAccount);
+    throw new CredentialError('missing', 'Request is missing Authentication Token');
+  }
+  const match = /^AWS4-HMAC-SHA256\s+(.*)$/s.exec(authorization.trim());
+  if (match === null) {
+    throw new CredentialError('garbled', `Unsupported Authorization header: expected AWS4-HMAC-SHA256`);
+  }
+  const fields = new Map<string, string>();
+  for (const field of (match[1] ?? '').split(',')) {
+    const separator = field.indexOf('=');
+    if (separator > 0) fields.set(field.slice(0, separator).trim(), field.slice(separator + 1).trim());
+  }
+  const credential = fields.get('Credential');
+  if (credential === undefined || !fields.has('Signature') || !fields.has('SignedHeaders')) {
+    throw new CredentialError(
+      'garbled',
+      "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters",
+    );
+  }
+  return parseCredential(credential, providerAccount);
+}

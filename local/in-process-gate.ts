@@ -1,0 +1,153 @@
+/**
+ * The gate inside `plgate local`: the same Lambda handlers as in AWS, with the same SDK
+ * clients pointed at the local cloud, wired the way the CDK stack wires them:
+ * ingest topic → ingest, gate bus `Connection Event` → decide, `Sweep Requested` and a
+ * timer → sweep, rules-table changes → rule-change. No second implementation.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import { DETAIL_TYPE, EVENT_SOURCE } from '../functions/shared/events.ts';
+import type { LocalCloud } from './cloud.ts';
+import { ensureGateTables, localGateConfig } from './gate-resources.ts';
+
+/** Credentials of the provider account in the local cloud (any non-12-digit key id). */
+export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+
+export interface InProcessGateOptions {
+  sweepIntervalMs: number;
+  /** Lambda time budget given to each sweep invocation. */
+  sweepTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface InProcessGate {
+  config: GateConfig;
+  /** Runs one sweep now, as the schedule would, and returns its report. */
+  sweepNow(): Promise<unknown>;
+  stop(): void;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Points this process's AWS SDK defaults at the local cloud, creates the gate's tables
+ * and subscribes the handlers. One gate per process: the handlers' runtime is a
+ * per-container singleton, as in Lambda.
+ */
+export async function startInProcessGate(
+  cloud: LocalCloud,
+  options: InProcessGateOptions,
+): Promise<InProcessGate> {
+  const config = localGateConfig(cloud.account, cloud.region);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: cloud.endpoint,
+    AWS_REGION: cloud.region,
+    AWS_ACCESS_KEY_ID: PROVIDER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: PROVIDER_CREDENTIALS.secretAccessKey,
+    [ENV.rulesTable]: config.rulesTable,
+    [ENV.ledgerTable]: config.ledgerTable,
+    [ENV.decisionsTopicArn]: config.decisionsTopicArn,
+    [ENV.ingestTopicArn]: config.ingestTopicArn,
+    [ENV.gateBusName]: config.gateBusName,
+    [ENV.organizationsLookup]: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  const dynamodb = new DynamoDBClient({
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    credentials: PROVIDER_CREDENTIALS,
+  });
+  await ensureGateTables(dynamodb, config);
+  dynamodb.destroy();
+
+  // Imported only now: the handlers read the environment set above.
+  const handlers = {
+    ingest: (await import('../functions/handlers/ingest.ts')).handler as Handler,
+    decide: (await import('../functions/handlers/decide.ts')).handler as Handler,
+    sweep: (await import('../functions/handlers/sweep.ts')).handler as Handler,
+    ruleChange: (await import('../functions/handlers/rule-change.ts')).handler as Handler,
+  };
+  const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
+  const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
+    handler(event, lambdaContext(name, timeoutMs));
+
+  const unsubscribe = [
+    cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
+    cloud.events.subscribe(
+      config.gateBusName,
+      (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.connectionEvent,
+      invoke('decide', handlers.decide, 60_000),
+    ),
+    cloud.events.subscribe(
+      config.gateBusName,
+      (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.sweepRequested,
+      invoke('sweep', handlers.sweep, sweepTimeoutMs),
+    ),
+    cloud.dynamodb.onTableChange(config.rulesTable, invoke('rule-change', handlers.ruleChange, 60_000)),
+  ];
+
+  let sweeping: Promise<unknown> | undefined;
+  const sweepNow = async (): Promise<unknown> => {
+    // One sweep at a time, like a schedule with reserved concurrency 1.
+    while (sweeping) await sweeping.catch(() => undefined);
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: cloud.account,
+      time: new Date().toISOString(),
+      region: cloud.region,
+      resources: [],
+      detail: {},
+    };
+    sweeping = handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs));
+    try {
+      return await sweeping;
+    } finally {
+      sweeping = undefined;
+    }
+  };
+  const timer = setInterval(() => {
+    sweepNow().catch((error: unknown) => options.log?.(`sweep failed: ${describe(error)}`));
+  }, options.sweepIntervalMs);
+  timer.unref();
+
+  return {
+    config,
+    sweepNow,
+    stop: () => {
+      clearInterval(timer);
+      for (const stop of unsubscribe) stop();
+    },
+  };
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `plgate-local-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:plgate-local-${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/plgate-local-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

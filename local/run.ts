@@ -1,0 +1,128 @@
+/**
+ * `plgate local` without the command line: start the local cloud, then the gate
+ * in the same process. The gate is plugged in through `StartGate`; until the
+ * decision pipeline exists the cloud runs alone.
+ */
+import { type LocalCloud, startLocalCloud } from './cloud.ts';
+
+export interface LocalRunOptions {
+  port: number;
+  host: string;
+  /** The provider account. */
+  account: string;
+  region: string;
+  /** Rule files to load into the rules table. */
+  rulesDir?: string;
+  sweepIntervalMs: number;
+  acceptDelayMs: number;
+  deleteDelayMs: number;
+  /** Persist DynamoDB here; in memory when absent. */
+  dataDir?: string;
+  demo: boolean;
+  once: boolean;
+  /** Diagnostics of the cloud (failed deliveries, dropped notifications). */
+  log: (line: string) => void;
+  /** What the user should see (decisions in the demo, where the cloud listens). */
+  print: (line: string) => void;
+}
+
+/** The running gate, as `StartGate` hands it back. */
+export interface GateHandle {
+  stop(): Promise<void>;
+  /** With --demo: resolves when the demo is done (--once exits then). */
+  done?: Promise<void>;
+}
+
+export type StartGate = (cloud: LocalCloud, options: LocalRunOptions) => Promise<GateHandle | undefined>;
+
+export interface LocalRun {
+  cloud: LocalCloud;
+  gate: GateHandle | undefined;
+  /** Resolves when a --once run has nothing left to do; never otherwise. */
+  finished: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class LocalRunError extends Error {
+  override name = 'LocalRunError';
+}
+
+/**
+ * SEAM (team lead): start the gate in-process against `cloud` — create the rules
+ * and ledger tables, load `options.rulesDir`, create the ingest and decisions
+ * topics and subscribe the handlers (`cloud.sns.subscribe`,
+ * `cloud.events.subscribe`, `cloud.dynamodb.onTableChange`), start the sweep
+ * every `options.sweepIntervalMs`, run the demo when `options.demo`. Until then
+ * the local cloud serves the emulator alone.
+ */
+export const startGate: StartGate = async () => undefined;
+
+function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
+}
+
+export async function runLocal(options: LocalRunOptions, start: StartGate = startGate): Promise<LocalRun> {
+  let cloud: LocalCloud;
+  try {
+    cloud = await startLocalCloud({
+      port: options.port,
+      host: options.host,
+      account: options.account,
+      region: options.region,
+      acceptDelayMs: options.acceptDelayMs,
+      deleteDelayMs: options.deleteDelayMs,
+      log: options.log,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    });
+  } catch (error) {
+    if (isAddressInUse(error)) {
+      throw new LocalRunError(
+        `port ${options.port} on ${options.host} is already in use (another plgate local, or LocalStack?); choose another with --port`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  let gate: GateHandle | undefined;
+  try {
+    gate = await start(cloud, options);
+  } catch (error) {
+    await cloud.stop();
+    throw new LocalRunError(
+      `the gate did not start: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      try {
+        await gate?.stop();
+      } finally {
+        await cloud.stop();
+      }
+    })();
+    return stopping;
+  };
+  const finished = options.once
+    ? (gate?.done ?? Promise.resolve()).then(() => cloud.idle())
+    : new Promise<void>(() => {});
+  return { cloud, gate, finished, stop };
+}
+
+/** The lines that tell a user how to point AWS clients at the cloud. */
+export function connectionHelp(cloud: LocalCloud): string[] {
+  return [
+    `local cloud listening on ${cloud.endpoint} (provider account ${cloud.account}, region ${cloud.region})`,
+    'serving: EC2 (PrivateLink), DynamoDB, SNS, EventBridge, STS GetCallerIdentity',
+    'as the provider:',
+    `  export AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} AWS_DEFAULT_REGION=${cloud.region}`,
+    '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',
+    'as a consumer, use a 12-digit account id as the access key id:',
+    '  export AWS_ACCESS_KEY_ID=111111111111 AWS_SECRET_ACCESS_KEY=test',
+    `aws CLI: aws --endpoint-url ${cloud.endpoint} ec2 describe-vpc-endpoint-connections`,
+    `captured SNS messages: ${cloud.endpoint}/_plgate/sns-messages`,
+  ];
+}

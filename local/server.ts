@@ -1,0 +1,318 @@
+/**
+ * The edge server: one HTTP port that routes each request the way AWS's
+ * endpoints would tell the protocols apart — `X-Amz-Target` for the JSON APIs
+ * (DynamoDB, EventBridge), the credential scope's service and the `Action` for
+ * the Query APIs (EC2, SNS, STS) — plus a small read-only admin API under
+ * `/_plgate/`. Every failure is answered in the shape of the protocol asked.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
+import { Ec2Error } from './ec2/errors.ts';
+import type { Ec2Model } from './ec2/model.ts';
+import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
+import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
+import type { EventBuses } from './events/buses.ts';
+import { type Caller, CredentialError, identifyCaller } from './identity.ts';
+import { requestId as newRequestId } from './ids.ts';
+import { QueryParams } from './query-params.ts';
+import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
+import type { SnsTopics } from './sns/topics.ts';
+import { xmlDocument } from './xml.ts';
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const XML = 'text/xml;charset=UTF-8';
+
+export interface EdgeServices {
+  providerAccount: string;
+  ec2: Ec2Model;
+  sns: SnsTopics;
+  events: EventBuses;
+  dynamodb: EmbeddedDynamoDb;
+  /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
+  admin: (name: string, query: URLSearchParams) => unknown;
+  log: (line: string) => void;
+}
+
+class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLargeError(`request body larger than ${MAX_BODY_BYTES} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body, 'utf8'),
+    ...headers,
+  });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, response: JsonResponse, requestId: string, contentType: string): void {
+  send(res, response.status, contentType, JSON.stringify(response.body), {
+    'x-amzn-requestid': requestId,
+    ...(response.errorType === undefined ? {} : { 'x-amzn-errortype': response.errorType }),
+  });
+}
+
+type QueryService = 'ec2' | 'sns' | 'sts';
+
+/** Which Query API a request is for: the credential scope says, else the Version, else the Action. */
+function queryService(scope: string | undefined, params: QueryParams): QueryService | undefined {
+  if (scope === 'ec2' || scope === 'sns' || scope === 'sts') return scope;
+  const version = params.string('Version');
+  if (version === EC2_API_VERSION) return 'ec2';
+  if (version === SNS_API_VERSION) return 'sns';
+  const action = params.string('Action') ?? '';
+  if (SNS_ACTIONS.includes(action)) return 'sns';
+  if (action === 'GetCallerIdentity') return 'sts';
+  if (EC2_ACTIONS.includes(action) || scope === undefined) return 'ec2';
+  return undefined;
+}
+
+function stsResponse(
+  caller: Caller,
+  params: QueryParams,
+  requestId: string,
+): { status: number; body: string } {
+  const namespace = 'https://sts.amazonaws.com/doc/2011-06-15/';
+  const action = params.string('Action') ?? '';
+  if (action !== 'GetCallerIdentity') {
+    return {
+      status: 400,
+      body: xmlDocument('ErrorResponse', namespace, {
+        Error: { Type: 'Sender', Code: 'InvalidAction', Message: `Could not find operation ${action}` },
+        RequestId: requestId,
+      }),
+    };
+  }
+  return {
+    status: 200,
+    body: xmlDocument('GetCallerIdentityResponse', namespace, {
+      GetCallerIdentityResult: {
+        Arn: `arn:aws:iam::${caller.account}:root`,
+        UserId: caller.account,
+        Account: caller.account,
+      },
+      ResponseMetadata: { RequestId: requestId },
+    }),
+  };
+}
+
+export function createEdgeServer(services: EdgeServices): Server {
+  const handleJson = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    target: string,
+    body: string,
+    requestId: string,
+  ): Promise<void> => {
+    const [api = '', operation = ''] = target.split('.');
+    const dynamo = api === 'DynamoDB_20120810';
+    const contentType = dynamo ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const prefix = dynamo ? 'com.amazon.coral.service#' : '';
+    if (!dynamo && api !== 'AWSEvents') {
+      sendJson(
+        res,
+        jsonError(400, `${prefix}UnknownOperationException`, `Unknown target ${target}`),
+        requestId,
+        contentType,
+      );
+      return;
+    }
+    let caller: Caller;
+    try {
+      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    } catch (error) {
+      if (!(error instanceof CredentialError)) throw error;
+      const type =
+        error.problem === 'missing' ? 'MissingAuthenticationTokenException' : 'IncompleteSignatureException';
+      sendJson(res, jsonError(400, `${prefix}${type}`, error.message), requestId, contentType);
+      return;
+    }
+    if (dynamo) {
+      const response = await services.dynamodb.handle(operation, body);
+      send(res, response.status, response.headers['content-type'] ?? contentType, response.body, {
+        'x-amzn-requestid': response.headers['x-amzn-requestid'] ?? requestId,
+        ...(response.headers['x-amz-crc32'] === undefined
+          ? {}
+          : { 'x-amz-crc32': response.headers['x-amz-crc32'] }),
+      });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body === '' ? '{}' : body);
+    } catch {
+      sendJson(
+        res,
+        jsonError(400, 'SerializationException', 'The request body is not valid JSON'),
+        requestId,
+        contentType,
+      );
+      return;
+    }
+    sendJson(res, handleEventsRequest(services.events, caller, operation, parsed), requestId, contentType);
+  };
+
+  const handleQuery = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+    requestId: string,
+  ): void => {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const form = new URLSearchParams(url.search);
+    if (req.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
+      for (const [key, value] of new URLSearchParams(body)) form.append(key, value);
+    }
+    const params = QueryParams.fromSearchParams(form);
+    let caller: Caller | undefined;
+    let credentialError: CredentialError | undefined;
+    try {
+      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    } catch (error) {
+      if (!(error instanceof CredentialError)) throw error;
+      credentialError = error;
+    }
+    const service = queryService(caller?.service, params);
+    if (service === 'sns') {
+      if (caller === undefined) {
+        const missing = credentialError?.problem !== 'garbled';
+        const error = new SnsError(
+          missing ? 'MissingAuthenticationToken' : 'IncompleteSignature',
+          credentialError?.message ?? 'Request is missing Authentication Token',
+          missing ? 403 : 400,
+        );
+        send(res, error.status, XML, snsErrorDocument(error, requestId), { 'x-amzn-requestid': requestId });
+        return;
+      }
+      const response = handleSnsQuery(services.sns, caller, params, requestId);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+      return;
+    }
+    if (caller === undefined) {
+      const error = new Ec2Error(
+        'AuthFailure',
+        `AWS was not able to validate the provided access credentials (${credentialError?.message ?? 'no credentials'})`,
+        401,
+      );
+      const response = ec2ErrorResponse(error, requestId);
+      send(res, response.status, XML, response.body);
+      return;
+    }
+    if (service === 'sts') {
+      const response = stsResponse(caller, params, requestId);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+      return;
+    }
+    if (service === undefined) {
+      const error = new Ec2Error(
+        'InvalidAction',
+        `The local cloud does not serve the '${caller.service}' API (it serves ec2, sns, sts, dynamodb and events)`,
+      );
+      const response = ec2ErrorResponse(error, requestId);
+      send(res, response.status, XML, response.body);
+      return;
+    }
+    if (
+      req.method === 'POST' &&
+      contentType !== 'application/x-www-form-urlencoded' &&
+      !params.has('Action')
+    ) {
+      const error = new Ec2Error(
+        'MissingAction',
+        `The request must contain the parameter Action (as a form body, content-type application/x-www-form-urlencoded; got '${contentType || 'none'}')`,
+      );
+      const response = ec2ErrorResponse(error, requestId);
+      send(res, response.status, XML, response.body);
+      return;
+    }
+    const response = handleEc2Query(
+      services.ec2,
+      { account: caller.account, region: caller.region },
+      params,
+      requestId,
+    );
+    send(res, response.status, XML, response.body);
+  };
+
+  const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
+    const name = url.pathname.slice('/_plgate/'.length);
+    if (req.method !== 'GET') {
+      send(res, 405, 'application/json', JSON.stringify({ message: 'the admin API is read-only: use GET' }));
+      return;
+    }
+    const result = services.admin(name, url.searchParams);
+    if (result === undefined) {
+      send(res, 404, 'application/json', JSON.stringify({ message: `no admin endpoint /_plgate/${name}` }));
+      return;
+    }
+    send(res, 200, 'application/json', JSON.stringify(result));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = newRequestId();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = req.headers['x-amz-target'];
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      send(res, 413, 'text/plain', error.message, { connection: 'close' });
+      return;
+    }
+    if (url.pathname.startsWith('/_plgate/')) {
+      handleAdmin(res, req, url);
+      return;
+    }
+    if (typeof target === 'string' && target !== '') {
+      await handleJson(req, res, url, target, body, requestId);
+      return;
+    }
+    handleQuery(req, res, url, body, requestId);
+  };
+
+  return createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      services.log(
+        `internal error on ${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      const requestId = newRequestId();
+      if (typeof req.headers['x-amz-target'] === 'string') {
+        sendJson(
+          res,
+          jsonError(500, 'InternalServerError', 'The local cloud failed on this request'),
+          requestId,
+          'application/x-amz-json-1.0',
+        );
+      } else {
+        const response = ec2ErrorResponse(
+          new Ec2Error('InternalError', 'The local cloud failed on this request', 500),
+          requestId,
+        );
+        send(res, response.status, XML, response.body);
+      }
+    });
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * The AWS CLI as an independent client in tests. It runs with a private, empty
+ * config so that nothing on the machine (profiles, regions, endpoints) leaks in.
+ * When `aws` is missing the suite must fail on CI and may skip, loudly, elsewhere.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export class AwsCliError extends Error {
+  override name = 'AwsCliError';
+  constructor(
+    message: string,
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The AWS CLI's version line, or undefined when `aws` is not installed. */
+export function awsCliVersion(): string | undefined {
+  try {
+    return execFileSync('aws', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+let configDir: string | undefined;
+function isolatedConfig(): { config: string; credentials: string } {
+  configDir ??= mkdtempSync(join(tmpdir(), 'plgate-aws-cli-'));
+  const config = join(configDir, 'config');
+  const credentials = join(configDir, 'credentials');
+  writeFileSync(config, '');
+  writeFileSync(credentials, '');
+  return { config, credentials };
+}
+
+export interface AwsCliTarget {
+  endpoint: string;
+  accessKeyId: string;
+  region?: string;
+}
+
+/** Runs `aws <args> --output json` against the target; resolves to the parsed JSON (undefined when empty). */
+export function runAws(target: AwsCliTarget, args: readonly string[]): Promise<unknown> {
+  const { config, credentials } = isolatedConfig();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ACCESS_KEY_ID: target.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: 'local-secret',
+    AWS_DEFAULT_REGION: target.region ?? 'us-east-1',
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_PAGER: '',
+  };
+  return new Promise((resolve, reject) => {
+    execFile(
+      'aws',
+      [...args, '--endpoint-url', target.endpoint, '--output', 'json'],
+      { env, encoding: 'utf8', timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          reject(new AwsCliError(`aws ${args.join(' ')} failed: ${stderr.trim()}`, stderr, error.code === undefined ? null : Number(error.code)));
+          return;
+        }
+        const text = stdout.trim();
+        try {
+          resolve(text === '' ? undefined : JSON.parse(text));
+        } catch {
+          reject(new AwsCliError(`aws ${args.join(' ')} printed no JSON: ${text}`, stderr, 0));
+        }
+      },
+    );
+  });
+}
