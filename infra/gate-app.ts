@@ -1,4 +1,4 @@
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, type GateStackConfig, loadGateConfig } from './config.ts';
 import { PROJECT_ROOT } from './constructs/gate-function.ts';
@@ -15,6 +15,8 @@ export interface GateAppOptions extends AppProps {
   config?: GateStackConfig;
   /** Register cdk-nag's AwsSolutionsChecks as a synth-time validation (default true). */
   nag?: boolean;
+  /** Account and region (default: CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION, which the CDK CLI sets when it can). */
+  env?: Environment;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface GateAppOptions extends AppProps {
  * CDK_DEFAULT_ACCOUNT/REGION the stack is environment-agnostic.
  */
 export function buildGateApp(options: GateAppOptions = {}): GateApp {
-  const { config: given, nag = true, ...appProps } = options;
+  const { config: given, nag = true, env, ...appProps } = options;
   const app = new App(appProps);
   const config =
     given ??
@@ -33,7 +35,7 @@ export function buildGateApp(options: GateAppOptions = {}): GateApp {
     });
   const stack = new GateStack(app, config.stackName, {
     config,
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: env ?? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack, config };

@@ -1,13 +1,16 @@
-import { CfnElement, CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
 import {
   connectionActionStatements,
+  consumerEndpointsArn,
   describeStatement,
+  endpointServicesArn,
   enrollmentStatements,
   organizationsReadStatement,
 } from './constructs/endpoint-service-access.ts';
@@ -46,7 +49,10 @@ export class GateStack extends Stack {
       ...props,
     });
     const { config } = props;
-    Tags.of(this).add('project', 'privatelink-gate');
+    // cfn-lint's schema does not know Tags on AWS::CloudWatch::Dashboard yet (E3002); the dashboard goes untagged.
+    Tags.of(this).add('project', 'privatelink-gate', {
+      excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
+    });
 
     this.tables = new GateTables(this, 'Tables');
     this.notifications = new GateNotifications(this, 'Notifications', { config });
@@ -163,25 +169,27 @@ export class GateStack extends Stack {
     if (config.organizationsLookup) fn.allow(organizationsReadStatement());
   }
 
-  /** cdk-nag IAM5 findings that are the narrowest AWS allows, each with its reason. */
+  /**
+   * cdk-nag IAM5 findings that are the narrowest AWS allows, each with its reason. A
+   * finding names the resource as cdk-nag flattens it, which depends on whether account
+   * and region are known at synth, so the names are computed, not written out.
+   */
   private acknowledgeWildcards(): void {
-    const ledgerTable = this.tables.ledger.node.defaultChild;
-    if (!(ledgerTable instanceof CfnElement)) throw new Error('the ledger has no CloudFormation table');
-    const ledgerIndexes = `Resource::<${this.getLogicalId(ledgerTable)}.Arn>/index/*`;
+    const finding = (resource: string) => `Resource::${flattenCfnReference(this.resolve(resource))}`;
     const kmsDataKeys = {
       'Action::kms:GenerateDataKey*':
         'Publishing to a KMS-encrypted topic needs a data key; CDK grants the GenerateDataKey* family on the one topic key only.',
     };
     const ledger = {
-      [ledgerIndexes]:
+      [finding(`${this.tables.ledger.tableArn}/index/*`)]:
         "History queries use the ledger indexes byService and byAccount; the grant covers this table's indexes only.",
     };
     const endpointServices = {
-      'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*':
+      [finding(endpointServicesArn(this))]:
         'Limited to endpoint services tagged privatelink-gate:managed=true by an aws:ResourceTag condition; the set of managed services changes at run time.',
     };
     const consumerEndpoints = {
-      'Resource::arn:<AWS::Partition>:ec2:*:*:vpc-endpoint/*':
+      [finding(consumerEndpointsArn(this))]:
         "Accept/Reject also authorize the consumer's endpoint, which lives in the consumer's account and region; the same call must pass the tag-scoped service statement.",
     };
     this.decide.acknowledgeWildcards({

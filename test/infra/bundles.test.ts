@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BundleSize,
+  type CliSynth,
+  measureBundles,
+  sizeTable,
+  synthWithCli,
+} from '../../bench/bundle-sizes.ts';
+import { ESM_REQUIRE_BANNER } from '../../infra/constructs/gate-function.ts';
+
+/** Far above today's bundles, far below Lambda's 250 MB: trips when bundling goes wrong (e.g. a whole tree copied in). */
+const MAX_BUNDLE_BYTES = 20 * 1024 * 1024;
+
+/** What each function needs at module load, as the stack sets it (values are placeholders). */
+const RUNTIME_ENV = {
+  AWS_REGION: 'us-east-1',
+  RULES_TABLE: 'rules',
+  LEDGER_TABLE: 'ledger',
+  DECISIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:decisions',
+  INGEST_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:ingest',
+  GATE_BUS_NAME: 'gate',
+  ORGANIZATIONS_LOOKUP: 'false',
+  LEDGER_RETENTION_DAYS: '400',
+  POWERTOOLS_SERVICE_NAME: 'privatelink-gate',
+  POWERTOOLS_METRICS_NAMESPACE: 'PrivateLinkGate',
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+let outdir: string;
+let synth: CliSynth;
+let bundles: BundleSize[];
+
+// One real synth for the whole file: four esbuild bundles through the CDK CLI.
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'plgate-synth-'));
+  synth = synthWithCli(outdir);
+  bundles = synth.status === 0 ? measureBundles(outdir) : [];
+  console.info(
+    `bundle sizes (cdk synth took ${(synth.durationMs / 1000).toFixed(1)} s):\n${sizeTable(bundles)}`,
+  );
+}, 240_000);
+afterAll(() => {
+  if (outdir !== undefined) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('npm run synth', () => {
+  it('works offline, with no AWS credentials, and writes the template and four bundles', () => {
+    expect(synth.output).not.toMatch(/Docker/i);
+    expect(synth.status, synth.output).toBe(0);
+    expect(existsSync(join(outdir, 'PrivateLinkGate.template.json'))).toBe(true);
+    expect(bundles.map((bundle) => bundle.name).sort()).toEqual(['Decide', 'Ingest', 'RuleChange', 'Sweep']);
+  });
+});
+
+describe('each function bundle', () => {
+  it('is minified ESM with the require banner, a source map, and a handler export', () => {
+    for (const bundle of bundles) {
+      const code = readFileSync(join(bundle.assetDir, 'index.mjs'), 'utf8');
+      expect(code.startsWith(ESM_REQUIRE_BANNER), bundle.name).toBe(true);
+      expect(code, bundle.name).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{\s*handler\s*\}/);
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), bundle.name).toBe(true);
+      // Minified: long lines (newlines survive only inside strings and legal comments).
+      expect(code.length / code.split('\n').length, bundle.name).toBeGreaterThan(1000);
+      expect(bundle.sourceMapBytes, bundle.name).toBeGreaterThan(0);
+      const map: { sourcesContent?: unknown } = JSON.parse(
+        readFileSync(join(bundle.assetDir, 'index.mjs.map'), 'utf8'),
+      );
+      expect(map.sourcesContent, bundle.name).toBeUndefined();
+    }
+  });
+
+  it('bundles the AWS SDK instead of importing it from the runtime', () => {
+    for (const bundle of bundles) {
+      const code = readFileSync(join(bundle.assetDir, 'index.mjs'), 'utf8');
+      expect(code, bundle.name).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(code, bundle.name).not.toMatch(/import\(\s*["']@aws-sdk\//);
+      // No require of an SDK package either. The SDK's own error texts quote
+      // "[require('@aws-sdk/signature-v4a');]" as advice; those are strings, not calls.
+      const requires = [...code.matchAll(/(?<!\[)require\(\s*["'](@aws-sdk\/[^"']+)["']\s*\)/g)].map(
+        (m) => m[1],
+      );
+      expect(requires, bundle.name).toEqual([]);
+      expect(code, bundle.name).toContain('DescribeVpcEndpointConnections');
+    }
+  });
+
+  it('loads in Node.js as Lambda loads it and exports a handler function', () => {
+    for (const bundle of bundles) {
+      const url = pathToFileURL(join(bundle.assetDir, 'index.mjs')).href;
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`,
+        ],
+        { env: { PATH: process.env.PATH, ...RUNTIME_ENV }, encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(run.stderr, bundle.name).toBe('');
+      expect(run.stdout.trim(), bundle.name).toBe('function');
+    }
+  });
+
+  it('stays well inside the Lambda package limits', () => {
+    for (const bundle of bundles) {
+      expect(bundle.bundleBytes, bundle.name).toBeGreaterThan(1024);
+      expect(bundle.bundleBytes, bundle.name).toBeLessThan(MAX_BUNDLE_BYTES);
+    }
+  });
+});
