@@ -24,7 +24,7 @@ export const DEMO_CAST = {
   partner: '111111111111',
   secondPartner: '222222222222',
   stranger: '333333333333',
-  newcomer: '444444444444',
+  newcomer: '888888888888',
   blocked: '666666666666',
 } as const;
 

@@ -66,6 +66,9 @@ export async function startInProcessGate(
   });
   await ensureGateTables(dynamodb, config);
   dynamodb.destroy();
+  for (const arn of [config.decisionsTopicArn, config.ingestTopicArn]) {
+    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region);
+  }
 
   // Imported only now: the handlers read the environment set above.
   const handlers = {

@@ -20,7 +20,8 @@ import { type GateConfig, readConfig } from '../shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
 
 export const logger = new Logger({ serviceName: METRICS_SERVICE });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+// Metrics' own warnings (an invocation with nothing to count) go through the logger, at its level.
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, logger });
 export const tracer = new Tracer({ serviceName: METRICS_SERVICE });
 
 export interface Runtime {
