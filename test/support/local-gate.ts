@@ -1,0 +1,139 @@
+/**
+ * The local cloud with the gate running in this process, as `plgate local` runs it, and
+ * the provider's and consumers' moves on it through the real SDK clients.
+ */
+import {
+  CreateVpcEndpointCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  type EC2Client,
+  ModifyVpcEndpointServicePermissionsCommand,
+} from '@aws-sdk/client-ec2';
+import { createClients } from '../../functions/aws/clients.ts';
+import { DynamoLedger } from '../../functions/aws/ledger.ts';
+import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
+import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
+import { MANAGED_TAG } from '../../functions/shared/tables.ts';
+import type { LocalCloud } from '../../local/cloud.ts';
+import { noticeOf } from '../../local/demo.ts';
+import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../../local/in-process-gate.ts';
+import { loadRules } from '../../local/start-gate.ts';
+import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';
+
+export interface LocalGateWorld {
+  cloud: LocalCloud & { logs: string[] };
+  gate: InProcessGate;
+  provider: EC2Client;
+  rules: DynamoRulesStore;
+  ledger: DynamoLedger;
+  stop(): Promise<void>;
+}
+
+/** One per test file: the handlers' runtime is a per-process singleton, as in a Lambda container. */
+export async function startLocalGate(rulesDir?: string): Promise<LocalGateWorld> {
+  const cloud = await startTestCloud();
+  const gate = await startInProcessGate(cloud, {
+    sweepIntervalMs: 3_600_000,
+    log: (line) => cloud.logs.push(line),
+  });
+  if (rulesDir) await loadRules(cloud, gate.config, rulesDir);
+  const clients = createClients({
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    credentials: PROVIDER_CREDENTIALS,
+  });
+  return {
+    cloud,
+    gate,
+    provider: ec2For(cloud),
+    rules: new DynamoRulesStore(clients.dynamodb, gate.config.rulesTable),
+    ledger: new DynamoLedger(clients.dynamodb, gate.config.ledgerTable, { retentionDays: 30 }),
+    stop: async () => {
+      gate.stop();
+      await cloud.idle();
+      for (const client of Object.values(clients)) client.destroy();
+      await cloud.stop();
+    },
+  };
+}
+
+export async function createService(
+  provider: EC2Client,
+  options: { managed?: boolean; principals?: string[] } = {},
+): Promise<string> {
+  const created = await provider.send(
+    new CreateVpcEndpointServiceConfigurationCommand({
+      AcceptanceRequired: true,
+      NetworkLoadBalancerArns: [NLB_ARN],
+      TagSpecifications:
+        options.managed === false
+          ? undefined
+          : [
+              {
+                ResourceType: 'vpc-endpoint-service',
+                Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
+              },
+            ],
+    }),
+  );
+  const id = created.ServiceConfiguration?.ServiceId;
+  if (!id) throw new Error('no service id');
+  await provider.send(
+    new ModifyVpcEndpointServicePermissionsCommand({
+      ServiceId: id,
+      AddAllowedPrincipals: options.principals ?? ['*'],
+    }),
+  );
+  return id;
+}
+
+export async function createEndpoint(
+  world: LocalGateWorld,
+  account: string,
+  serviceId: string,
+): Promise<string> {
+  const consumer = ec2For(world.cloud, account);
+  try {
+    const created = await consumer.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: 'Interface',
+        VpcId: 'vpc-0123456789abcdef0',
+        SubnetIds: ['subnet-0123456789abcdef0'],
+        ServiceName: `com.amazonaws.vpce.${world.cloud.region}.${serviceId}`,
+      }),
+    );
+    const id = created.VpcEndpoint?.VpcEndpointId;
+    if (!id) throw new Error('no endpoint id');
+    return id;
+  } finally {
+    consumer.destroy();
+  }
+}
+
+export async function stateOf(world: LocalGateWorld, serviceId: string, endpointId: string): Promise<string> {
+  const { VpcEndpointConnections = [] } = await world.provider.send(
+    new DescribeVpcEndpointConnectionsCommand({ Filters: [{ Name: 'service-id', Values: [serviceId] }] }),
+  );
+  return VpcEndpointConnections.find((c) => c.VpcEndpointId === endpointId)?.VpcEndpointState ?? 'absent';
+}
+
+/** Outcomes the ledger holds for an endpoint, oldest first. */
+export async function outcomesOf(world: LocalGateWorld, endpointId: string): Promise<LedgerEntry[]> {
+  return (await world.ledger.history({ endpointId })).reverse();
+}
+
+/** Waits until every queued delivery (notifications, events, stream records) has been handled. */
+export async function settle(world: LocalGateWorld): Promise<void> {
+  await world.cloud.idle();
+}
+
+/** Notices the gate published on its decisions topic. */
+export function notices(world: LocalGateWorld): Notice[] {
+  return world.cloud.sns
+    .messages()
+    .filter((m) => m.topicArn === world.gate.config.decisionsTopicArn)
+    .flatMap((m) => {
+      const notice = noticeOf(m);
+      return notice ? [notice] : [];
+    });
+}
