@@ -1,3 +1,150 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { type Connection, ConnectionParseError, parseConnection } from '../../functions/core/connection.ts';
+import type { DecisionRecord } from '../../functions/core/decision-record.ts';
+import { evaluate } from '../../functions/core/evaluate.ts';
+import { parseIsoTimestamp } from '../../functions/core/iso8601.ts';
+import { type ContextFile, contextFor, parseContextFile } from '../context-file.ts';
+import { decisionTable } from '../decision-table.ts';
+import { UsageError } from '../exit.ts';
+import { loadRuleFiles, problemLine } from '../policy-files.ts';
 
-export function registerEvaluate(_program: Command): void {}
+interface EvaluateOptions {
+  rules: string[];
+  connection: string;
+  now?: string;
+  context?: string;
+  json?: boolean;
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description(
+      'judge connections against rule files, offline: no AWS call, nothing is accepted or rejected',
+    )
+    .requiredOption('--rules <path>', 'rule file or directory (repeatable)', collect)
+    .requiredOption(
+      '--connection <file>',
+      'JSON: one VpcEndpointConnection, a list of them, or describe-vpc-endpoint-connections output; - for stdin',
+    )
+    .option('--now <iso>', 'evaluate as of this instant (ISO-8601 with a zone); default: now')
+    .option(
+      '--context <file>',
+      'JSON with organizations, liveEndpoints and serviceRegion (see policies/README.md)',
+    )
+    .option('--json', 'print the decision records as a JSON array')
+    .action(async (options: EvaluateOptions) => {
+      const now = parseNow(options.now);
+      const { ruleSet, problems } = await loadRuleFiles(options.rules);
+      if (problems.length > 0) {
+        for (const problem of problems) process.stderr.write(`${problemLine(problem)}\n`);
+        process.stderr.write(`plgate: the rules have ${problems.length} problem(s); nothing was evaluated\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const context = options.context === undefined ? undefined : await readContext(options.context);
+      const connections = await readConnections(options.connection);
+      if (connections === undefined) {
+        process.exitCode = 1;
+        return;
+      }
+      const rows = connections.map((connection) => ({
+        connection,
+        record: evaluate(connection, contextFor(connection, now, context), ruleSet),
+      }));
+      if (options.json) {
+        const records: DecisionRecord[] = rows.map((row) => row.record);
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      } else if (rows.length === 0) {
+        process.stdout.write('no connections\n');
+      } else {
+        process.stdout.write(`${decisionTable(rows)}\n`);
+      }
+    });
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const ms = parseIsoTimestamp(text);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--now must be an ISO-8601 timestamp with a zone, such as 2026-01-01T00:00:00Z, got "${text}"`,
+    );
+  }
+  return new Date(ms);
+}
+
+async function readInput(file: string, option: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin)
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new UsageError(`${option}: cannot read ${file}: ${code}`, { cause: error });
+  }
+}
+
+class InputFileError extends Error {
+  override name = 'InputFileError';
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputFileError(
+      `${source}: is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+async function readContext(file: string): Promise<ContextFile> {
+  const source = file === '-' ? 'stdin' : file;
+  return parseContextFile(parseJson(await readInput(file, '--context'), source), source);
+}
+
+/** Connections from the file; undefined (after printing every problem) when any cannot be parsed. */
+async function readConnections(file: string): Promise<Connection[] | undefined> {
+  const source = file === '-' ? 'stdin' : file;
+  const value = parseJson(await readInput(file, '--connection'), source);
+  let items: unknown[];
+  let prefix: (index: number) => string;
+  if (Array.isArray(value)) {
+    items = value;
+    prefix = (index) => `[${index}]`;
+  } else if (typeof value === 'object' && value !== null && 'VpcEndpointConnections' in value) {
+    const list = value.VpcEndpointConnections;
+    if (!Array.isArray(list)) throw new InputFileError(`${source}: VpcEndpointConnections must be a list`);
+    items = list;
+    prefix = (index) => `VpcEndpointConnections[${index}]`;
+  } else {
+    items = [value];
+    prefix = () => '';
+  }
+  const connections: Connection[] = [];
+  let failed = false;
+  items.forEach((item, index) => {
+    try {
+      connections.push(parseConnection(item));
+    } catch (error) {
+      if (!(error instanceof ConnectionParseError)) throw error;
+      const where = prefix(index);
+      process.stderr.write(`${source}: ${where ? `${where}.` : ''}${error.message}\n`);
+      failed = true;
+    }
+  });
+  return failed ? undefined : connections;
+}

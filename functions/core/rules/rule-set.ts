@@ -519,8 +519,7 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
           path: '',
           message: `is not valid YAML: ${firstLine(error.message)}`,
         };
-        const line = error.linePos?.[0]?.line;
-        if (line !== undefined) problem.line = line;
+        problem.line = counter.linePos(error.pos[0]).line;
         return problem;
       }),
     );
@@ -617,13 +616,7 @@ function loadServiceSettings(
   const problems: RuleProblem[] = [];
   const id = ServiceIdSchema.safeParse(serviceId);
   if (!id.success) {
-    problems.push(
-      problemAt(
-        { ...scope, location: ['services'] },
-        [serviceId],
-        'is not an endpoint service id (vpce-svc- and 8 to 17 hex digits)',
-      ),
-    );
+    problems.push(problemAt(scope, [], 'is not an endpoint service id (vpce-svc- and 8 to 17 hex digits)'));
   }
   const parsed = ServiceSettingsSchema.safeParse(settings);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, settings, scope));

@@ -1,0 +1,73 @@
+/**
+ * The `--context` file of `plgate evaluate`: what the engine cannot know offline.
+ *
+ *   { "organizations": { "<account>": { "organizationId": "o-…", "ouIds": ["ou-…"] } },
+ *     "liveEndpoints": { "<serviceId>": { "<account>": 2 } },
+ *     "serviceRegion": "us-east-1" }
+ *
+ * An account missing from `organizations` has an unknown organization, and one missing
+ * from `liveEndpoints` an unknown count: conditions that need them are undetermined.
+ */
+import { z } from 'zod';
+import type { Connection } from '../functions/core/connection.ts';
+import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
+import { issuesToProblems } from '../functions/core/rules/problems.ts';
+import {
+  AccountIdSchema,
+  OrganizationalUnitIdSchema,
+  OrganizationIdSchema,
+  RegionSchema,
+  ServiceIdSchema,
+} from '../functions/core/rules/schema.ts';
+
+export const ContextFileSchema = z.strictObject({
+  organizations: z
+    .record(
+      AccountIdSchema,
+      z.strictObject({
+        organizationId: OrganizationIdSchema,
+        ouIds: z.array(OrganizationalUnitIdSchema),
+      }),
+    )
+    .optional(),
+  liveEndpoints: z
+    .record(
+      ServiceIdSchema,
+      z.record(
+        AccountIdSchema,
+        z.int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }),
+      ),
+    )
+    .optional(),
+  serviceRegion: RegionSchema.optional(),
+});
+export type ContextFile = z.infer<typeof ContextFileSchema>;
+
+export class ContextFileError extends Error {
+  override name = 'ContextFileError';
+}
+
+/** Validates a parsed context file; the error lists every problem with its field path and value. */
+export function parseContextFile(value: unknown, source: string): ContextFile {
+  const parsed = ContextFileSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const lines = issuesToProblems(parsed.error.issues, value, { source }).map(
+    (problem) => `${source}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`,
+  );
+  throw new ContextFileError(lines.join('\n'));
+}
+
+/** The evaluation context of one connection. */
+export function contextFor(
+  connection: Connection,
+  now: Date,
+  file: ContextFile | undefined,
+): EvaluationContext {
+  const context: EvaluationContext = { now };
+  const organization = file?.organizations?.[connection.account];
+  if (organization) context.organization = organization;
+  const live = file?.liveEndpoints?.[connection.serviceId]?.[connection.account];
+  if (live !== undefined) context.liveEndpoints = live;
+  if (file?.serviceRegion !== undefined) context.serviceRegion = file.serviceRegion;
+  return context;
+}

@@ -1,0 +1,66 @@
+/**
+ * Finding and reading rule files: `*.yaml` / `*.yml` in the paths given, directories
+ * recursively (hidden folders and node_modules skipped), in a stable order.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatProblem } from '../functions/core/rules/problems.ts';
+import { type LoadedRuleSet, type RuleProblem, ruleSetFromFiles } from '../functions/core/rules/rule-set.ts';
+import { UsageError } from './exit.ts';
+
+const RULE_FILE = /\.ya?ml$/i;
+
+/** The rule files under the given paths. Missing paths and paths with no rule files are usage errors. */
+export async function findRuleFiles(paths: readonly string[]): Promise<string[]> {
+  if (paths.length === 0) throw new UsageError('give at least one rule file or directory');
+  const found = new Set<string>();
+  for (const path of paths) {
+    const info = await stat(path).catch((error: unknown) => {
+      throw new UsageError(
+        `cannot read ${path}: ${error instanceof Error && 'code' in error ? String(error.code) : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    });
+    if (info.isDirectory()) {
+      const files = await walk(path);
+      if (files.length === 0) throw new UsageError(`no rule files (*.yaml, *.yml) in ${path}`);
+      for (const file of files) found.add(file);
+    } else {
+      // A file named explicitly is read whatever its extension.
+      found.add(path);
+    }
+  }
+  return [...found];
+}
+
+async function walk(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (entry.isFile() && RULE_FILE.test(entry.name)) files.push(path);
+  }
+  return files;
+}
+
+export interface LoadedRuleFiles extends LoadedRuleSet {
+  files: string[];
+}
+
+/** Reads and validates every rule file under the paths into one rule set. */
+export async function loadRuleFiles(paths: readonly string[]): Promise<LoadedRuleFiles> {
+  const files = await findRuleFiles(paths);
+  const texts = await Promise.all(files.map(async (path) => ({ path, text: await readFile(path, 'utf8') })));
+  return { ...ruleSetFromFiles(texts), files };
+}
+
+/** A problem as the CLI prints it: the contract's one-line form, plus the line when known. */
+export function problemLine(problem: RuleProblem): string {
+  const text = formatProblem(problem);
+  return problem.line === undefined ? text : `${text} (line ${problem.line})`;
+}
