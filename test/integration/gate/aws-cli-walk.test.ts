@@ -1,0 +1,217 @@
+/**
+ * `plgate local --rules policies` as a user runs it (the real binary), with the AWS CLI
+ * (an independent client) playing the provider and the consumers: requests are accepted,
+ * rejected, held, expired and revoked as the rules in policies/ say.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
+
+const PARTNER = '111111111111'; // policies/partners.yaml
+const SECOND_PARTNER = '222222222222'; // policies/partners.yaml
+const BLOCKED = '666666666666'; // policies/block-list.yaml
+const STRANGER = '333333333333'; // in no rule: the defaults' review
+const NLB = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/walk/0123456789abcdef';
+
+const cli = awsCliVersion();
+if (!cli && process.env.CI === 'true')
+  throw new Error('the AWS CLI (aws) is required on CI and is not installed');
+if (!cli) console.warn('SKIPPING the AWS CLI walk: `aws` is not installed');
+
+let local: ChildProcess | undefined;
+let endpoint = '';
+const output: string[] = [];
+
+const provider = (args: string[]) => runAws({ endpoint, accessKeyId: 'provider' }, args);
+const consumer = (account: string, args: string[]) => runAws({ endpoint, accessKeyId: account }, args);
+
+beforeAll(async () => {
+  if (!cli) return;
+  local = spawn(
+    process.execPath,
+    [
+      'bin/plgate.mjs',
+      'local',
+      '--port',
+      '0',
+      '--rules',
+      'policies',
+      '--sweep-interval',
+      '1s',
+      '--accept-delay',
+      '100ms',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`plgate local did not start:\n${output.join('')}`)),
+      30_000,
+    );
+    const read = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
+      if (found?.[1]) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    };
+    local?.stdout?.on('data', read);
+    local?.stderr?.on('data', read);
+    local?.once('exit', (code) => reject(new Error(`plgate local exited with ${code}:\n${output.join('')}`)));
+  });
+});
+
+afterAll(async () => {
+  if (!local || local.exitCode !== null) return;
+  const exited = new Promise((resolve) => local?.once('exit', resolve));
+  local.kill('SIGTERM');
+  await exited;
+});
+
+interface Connection {
+  VpcEndpointId: string;
+  VpcEndpointOwner: string;
+  VpcEndpointState: string;
+}
+
+async function connections(serviceId: string): Promise<Connection[]> {
+  const out = (await provider([
+    'ec2',
+    'describe-vpc-endpoint-connections',
+    '--filters',
+    `Name=service-id,Values=${serviceId}`,
+  ])) as { VpcEndpointConnections: Connection[] };
+  return out.VpcEndpointConnections;
+}
+
+/** Polls EC2 until the endpoint is in the state; returns how long that took. */
+async function until(
+  serviceId: string,
+  endpointId: string,
+  state: string,
+  timeoutMs = 20_000,
+): Promise<number> {
+  const start = Date.now();
+  let last = '';
+  while (Date.now() - start < timeoutMs) {
+    last =
+      (await connections(serviceId)).find((c) => c.VpcEndpointId === endpointId)?.VpcEndpointState ??
+      'absent';
+    if (last === state) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${endpointId} stayed ${last}, expected ${state}\n${output.join('').slice(-2000)}`);
+}
+
+async function createEndpoint(account: string, serviceId: string): Promise<string> {
+  const out = (await consumer(account, [
+    'ec2',
+    'create-vpc-endpoint',
+    '--vpc-endpoint-type',
+    'Interface',
+    '--vpc-id',
+    'vpc-0123456789abcdef0',
+    '--subnet-ids',
+    'subnet-0123456789abcdef0',
+    '--service-name',
+    `com.amazonaws.vpce.us-east-1.${serviceId}`,
+  ])) as { VpcEndpoint: { VpcEndpointId: string } };
+  return out.VpcEndpoint.VpcEndpointId;
+}
+
+describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
+  it('sees requests accepted, rejected, held, expired and revoked as the rules say', async () => {
+    // The provider creates a managed service and lets everyone ask.
+    const created = (await provider([
+      'ec2',
+      'create-vpc-endpoint-service-configuration',
+      '--acceptance-required',
+      '--network-load-balancer-arns',
+      NLB,
+      '--tag-specifications',
+      'ResourceType=vpc-endpoint-service,Tags=[{Key=privatelink-gate:managed,Value=true}]',
+    ])) as { ServiceConfiguration: { ServiceId: string } };
+    const serviceId = created.ServiceConfiguration.ServiceId;
+    await provider([
+      'ec2',
+      'modify-vpc-endpoint-service-permissions',
+      '--service-id',
+      serviceId,
+      '--add-allowed-principals',
+      '*',
+    ]);
+    // Its settings, edited in the table as an operator would: a short review, revoke by rejecting.
+    await provider([
+      'dynamodb',
+      'put-item',
+      '--table-name',
+      'plgate-rules',
+      '--item',
+      JSON.stringify({
+        kind: { S: 'service' },
+        id: { S: serviceId },
+        pendingTtl: { S: 'PT3S' },
+        onRevoke: { S: 'reject' },
+      }),
+    ]);
+    // The sweep enrolls it: a connection notification to the gate's ingest topic.
+    const start = Date.now();
+    for (;;) {
+      const out = (await provider([
+        'ec2',
+        'describe-vpc-endpoint-connection-notifications',
+        '--filters',
+        `Name=service-id,Values=${serviceId}`,
+      ])) as { ConnectionNotificationSet: unknown[] };
+      if (out.ConnectionNotificationSet.length === 1) break;
+      if (Date.now() - start > 20_000) throw new Error('the service was never enrolled');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const partner = await createEndpoint(PARTNER, serviceId);
+    const blocked = await createEndpoint(BLOCKED, serviceId);
+    const stranger = await createEndpoint(STRANGER, serviceId);
+    const leaving = await createEndpoint(SECOND_PARTNER, serviceId);
+
+    const took = {
+      accepted: await until(serviceId, partner, 'available'),
+      rejected: await until(serviceId, blocked, 'rejected'),
+      second: await until(serviceId, leaving, 'available'),
+    };
+    expect((await connections(serviceId)).find((c) => c.VpcEndpointId === stranger)?.VpcEndpointState).toBe(
+      'pendingAcceptance',
+    );
+    const expired = await until(serviceId, stranger, 'rejected');
+
+    // An operator ends the second partner's access with a rule written into the table.
+    await provider([
+      'dynamodb',
+      'put-item',
+      '--table-name',
+      'plgate-rules',
+      '--item',
+      JSON.stringify({
+        kind: { S: 'rule' },
+        id: { S: 'offboard-222222222222' },
+        effect: { S: 'reject' },
+        match: { M: { accounts: { L: [{ S: SECOND_PARTNER }] } } },
+      }),
+    ]);
+    const revoked = await until(serviceId, leaving, 'rejected');
+
+    // The ledger says why, readable with any DynamoDB client.
+    const ledger = (await provider([
+      'dynamodb',
+      'query',
+      '--table-name',
+      'plgate-ledger',
+      '--key-condition-expression',
+      'endpointId = :e AND begins_with(sk, :p)',
+      '--expression-attribute-values',
+      JSON.stringify({ ':e': { S: stranger }, ':p': { S: 'entry#' } }),
+    ])) as { Items: { outcome: { S: string } }[] };
+    expect(ledger.Items.map((item) => item.outcome.S)).toEqual(['held', 'expired']);
+    console.info('AWS CLI walk: ms from request to state', { ...took, expired, revoked });
+  });
+});
