@@ -8,6 +8,7 @@
  *    state that no longer needs the action and does nothing;
  *  - held, drift and dry-run notices go out once per endpoint (a conditional once-flag).
  */
+import pLimit from 'p-limit';
 import type { Connection } from '../core/connection.ts';
 import {
   countAcceptedByAccount,
@@ -58,6 +59,8 @@ export interface DecideServiceInput {
 }
 
 const DEFAULT_LEASE_MS = 120_000;
+/** Lease writes in flight at once: a sweep may act on thousands of endpoints. */
+const LEASE_CONCURRENCY = 16;
 const DECIDABLE_STATES = new Set(['pendingAcceptance', 'pending', 'available']);
 
 /** Decides the given connections of one service; returns the ledger entries it wrote. */
@@ -109,12 +112,18 @@ async function act(
 ): Promise<LedgerEntry[]> {
   if (planned.length === 0) return [];
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
-  const leased: string[] = [];
-  for (const decision of planned) {
-    const id = decision.connection.endpointId;
-    if (await deps.ledger.acquireLease(id, deps.holder, deps.now(), leaseMs)) leased.push(id);
-    else deps.log?.('endpoint leased by another decider', { endpointId: id });
-  }
+  const limit = pLimit(LEASE_CONCURRENCY);
+  const taken = await Promise.all(
+    planned.map((decision) =>
+      limit(async () => {
+        const id = decision.connection.endpointId;
+        if (await deps.ledger.acquireLease(id, deps.holder, deps.now(), leaseMs)) return id;
+        deps.log?.('endpoint leased by another decider', { endpointId: id });
+        return undefined;
+      }),
+    ),
+  );
+  const leased = taken.filter((id): id is string => id !== undefined);
   if (leased.length === 0) return [];
 
   const outcomes = new Map<string, Outcome>();
@@ -152,7 +161,9 @@ async function act(
     }
     return entries;
   } finally {
-    for (const id of leased) await deps.ledger.releaseLease(id, deps.holder, outcomes.get(id));
+    await Promise.all(
+      leased.map((id) => limit(() => deps.ledger.releaseLease(id, deps.holder, outcomes.get(id)))),
+    );
   }
 }
 

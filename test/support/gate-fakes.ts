@@ -48,7 +48,13 @@ export class FakeEndpointServices implements EndpointServices {
 
   async describeConnections(serviceId: string, filter?: ConnectionFilter): Promise<Connection[]> {
     this.describeCount += 1;
-    return [...this.connections.values()]
+    const source = filter?.endpointIds
+      ? filter.endpointIds.flatMap((id) => {
+          const found = this.connections.get(id);
+          return found ? [found] : [];
+        })
+      : [...this.connections.values()];
+    return source
       .filter((c) => c.serviceId === serviceId)
       .filter((c) => !filter?.endpointIds || filter.endpointIds.includes(c.endpointId))
       .filter((c) => !filter?.account || c.account === filter.account)
