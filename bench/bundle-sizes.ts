@@ -101,16 +101,23 @@ export function measureBundles(assemblyDir: string): BundleSize[] {
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
+/** A Markdown table, padded the way Biome formats Markdown (numbers right-aligned). */
 export function sizeTable(sizes: BundleSize[]): string {
-  const rows = sizes.map(
-    (size) =>
-      `| ${size.name} | ${kib(size.bundleBytes)} | ${kib(size.bundleGzipBytes)} | ${kib(size.sourceMapBytes)} | ${kib(size.packageGzipBytes)} |`,
+  const header = ['Function', 'index.mjs', 'index.mjs gzip', 'index.mjs.map', 'bundle + map gzip'];
+  const rows = sizes.map((size) => [
+    size.name,
+    kib(size.bundleBytes),
+    kib(size.bundleGzipBytes),
+    kib(size.sourceMapBytes),
+    kib(size.packageGzipBytes),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
   );
-  return [
-    '| Function | index.mjs | index.mjs gzip | index.mjs.map | bundle + map gzip |',
-    '|---|---:|---:|---:|---:|',
-    ...rows,
-  ].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
+  const rule = `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 function main(): void {
