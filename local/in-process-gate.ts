@@ -133,7 +133,8 @@ export async function startInProcessGate(
   };
 }
 
-function lambdaContext(functionName: string, timeoutMs: number): Context {
+/** A Lambda context for an in-process invocation with the given time budget. */
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
