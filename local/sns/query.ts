@@ -66,13 +66,13 @@ function messageAttributes(params: QueryParams): Record<string, SnsMessageAttrib
   for (const entry of entries) {
     const name = entry.string('Name') ?? '';
     if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || /^(aws|amazon)\./i.test(name)) {
-      throw new SnsError('InvalidParameterValue', `The message attribute name '${name}' is invalid.`);
+      throw new SnsError('ParameterValueInvalid', `The message attribute name '${name}' is invalid.`);
     }
     const dataType = entry.string('Value.DataType') ?? '';
     const base = dataType.split('.')[0];
     if (base !== 'String' && base !== 'Number' && base !== 'Binary') {
       throw new SnsError(
-        'InvalidParameterValue',
+        'ParameterValueInvalid',
         `The message attribute '${name}' has an invalid message attribute type '${dataType}', the set of supported type prefixes is Binary, Number, and String.`,
       );
     }
@@ -81,13 +81,13 @@ function messageAttributes(params: QueryParams): Record<string, SnsMessageAttrib
     const value = base === 'Binary' ? binaryValue : stringValue;
     if (value === undefined || value === '') {
       throw new SnsError(
-        'InvalidParameterValue',
+        'ParameterValueInvalid',
         `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`,
       );
     }
     if (base === 'Number' && !Number.isFinite(Number(value))) {
       throw new SnsError(
-        'InvalidParameterValue',
+        'ParameterValueInvalid',
         `Could not cast message attribute '${name}' value to number.`,
       );
     }

@@ -65,7 +65,13 @@ export function runAws(target: AwsCliTarget, args: readonly string[]): Promise<u
       { env, encoding: 'utf8', timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error !== null) {
-          reject(new AwsCliError(`aws ${args.join(' ')} failed: ${stderr.trim()}`, stderr, error.code === undefined ? null : Number(error.code)));
+          reject(
+            new AwsCliError(
+              `aws ${args.join(' ')} failed: ${stderr.trim()}`,
+              stderr,
+              error.code === undefined ? null : Number(error.code),
+            ),
+          );
           return;
         }
         const text = stdout.trim();

@@ -14,10 +14,13 @@ export const CONSUMER_A = '111111111111';
 export const CONSUMER_B = '222222222222';
 export const STRANGER = '333333333333';
 
-export const NLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/gate-nlb/0123456789abcdef';
+export const NLB_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/gate-nlb/0123456789abcdef';
 
 /** Starts a cloud on a free port with fast state transitions; log lines are collected, not printed. */
-export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud & { logs: string[] }> {
+export async function startTestCloud(
+  options: LocalCloudOptions = {},
+): Promise<LocalCloud & { logs: string[] }> {
   const logs: string[] = [];
   const cloud = await startLocalCloud({
     port: 0,
@@ -51,7 +54,9 @@ export const eventsFor = (cloud: LocalCloud, accessKeyId = PROVIDER_KEY, options
   new EventBridgeClient(config(cloud, accessKeyId, options));
 
 /** The error an SDK call rejects with, for asserting on its name (the AWS error code). */
-export async function awsError(call: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+export async function awsError(
+  call: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   try {
     await call;
   } catch (error) {

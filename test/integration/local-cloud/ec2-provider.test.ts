@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
 import { awsError, CONSUMER_A, ec2For, NLB_ARN, startTestCloud } from '../../support/local-cloud.ts';
 
-const GWLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/gwy/inspection/0123456789abcdef';
+const GWLB_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/gwy/inspection/0123456789abcdef';
 const MANAGED = { Key: 'privatelink-gate:managed', Value: 'true' };
 
 let cloud: LocalCloud;
@@ -48,7 +49,9 @@ describe('CreateVpcEndpointServiceConfiguration', () => {
       new CreateVpcEndpointServiceConfigurationCommand({
         AcceptanceRequired: true,
         NetworkLoadBalancerArns: [NLB_ARN],
-        TagSpecifications: [{ ResourceType: 'vpc-endpoint-service', Tags: [MANAGED, { Key: 'team', Value: 'net' }] }],
+        TagSpecifications: [
+          { ResourceType: 'vpc-endpoint-service', Tags: [MANAGED, { Key: 'team', Value: 'net' }] },
+        ],
       }),
     );
     const service = result.ServiceConfiguration;
@@ -66,7 +69,9 @@ describe('CreateVpcEndpointServiceConfiguration', () => {
   });
 
   it('defaults to acceptance required and accepts a Gateway Load Balancer', async () => {
-    const result = await provider.send(new CreateVpcEndpointServiceConfigurationCommand({ GatewayLoadBalancerArns: [GWLB_ARN] }));
+    const result = await provider.send(
+      new CreateVpcEndpointServiceConfigurationCommand({ GatewayLoadBalancerArns: [GWLB_ARN] }),
+    );
     expect(result.ServiceConfiguration).toMatchObject({
       AcceptanceRequired: true,
       ServiceType: [{ ServiceType: 'GatewayLoadBalancer' }],
@@ -96,7 +101,9 @@ describe('CreateVpcEndpointServiceConfiguration', () => {
     );
     expect(both.name).toBe('InvalidParameterCombination');
     const badArn = await awsError(
-      provider.send(new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:nope'] })),
+      provider.send(
+        new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:nope'] }),
+      ),
     );
     expect(badArn.name).toBe('InvalidParameterValue');
     expect(badArn.message).toContain('arn:nope');
@@ -131,7 +138,12 @@ describe('CreateVpcEndpointServiceConfiguration', () => {
 
   it('answers a DryRun with DryRunOperation', async () => {
     const error = await awsError(
-      provider.send(new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: [NLB_ARN], DryRun: true })),
+      provider.send(
+        new CreateVpcEndpointServiceConfigurationCommand({
+          NetworkLoadBalancerArns: [NLB_ARN],
+          DryRun: true,
+        }),
+      ),
     );
     expect(error.name).toBe('DryRunOperation');
   });
@@ -152,7 +164,9 @@ describe('ModifyVpcEndpointServiceConfiguration', () => {
       }),
     );
     expect(result.Return).toBe(true);
-    const described = await provider.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] }));
+    const described = await provider.send(
+      new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] }),
+    );
     expect(described.ServiceConfigurations?.[0]).toMatchObject({
       AcceptanceRequired: false,
       NetworkLoadBalancerArns: [second],
@@ -167,14 +181,23 @@ describe('ModifyVpcEndpointServiceConfiguration', () => {
   it('refuses to remove the last load balancer and unknown or malformed ids', async () => {
     const id = await createService();
     const last = await awsError(
-      provider.send(new ModifyVpcEndpointServiceConfigurationCommand({ ServiceId: id, RemoveNetworkLoadBalancerArns: [NLB_ARN] })),
+      provider.send(
+        new ModifyVpcEndpointServiceConfigurationCommand({
+          ServiceId: id,
+          RemoveNetworkLoadBalancerArns: [NLB_ARN],
+        }),
+      ),
     );
     expect(last.name).toBe('InvalidParameter');
     const unknown = await awsError(
-      provider.send(new ModifyVpcEndpointServiceConfigurationCommand({ ServiceId: 'vpce-svc-0123456789abcdef0' })),
+      provider.send(
+        new ModifyVpcEndpointServiceConfigurationCommand({ ServiceId: 'vpce-svc-0123456789abcdef0' }),
+      ),
     );
     expect(unknown.name).toBe('InvalidVpcEndpointServiceId.NotFound');
-    const malformed = await awsError(provider.send(new ModifyVpcEndpointServiceConfigurationCommand({ ServiceId: 'svc-1' })));
+    const malformed = await awsError(
+      provider.send(new ModifyVpcEndpointServiceConfigurationCommand({ ServiceId: 'svc-1' })),
+    );
     expect(malformed.name).toBe('InvalidVpcEndpointServiceId.Malformed');
     expect(malformed.message).toContain('svc-1');
   });
@@ -193,7 +216,9 @@ describe('DescribeVpcEndpointServiceConfigurations', () => {
     expect(ids).toContain(managed);
     expect(ids).not.toContain(unmanaged);
     const byWildcard = await provider.send(
-      new DescribeVpcEndpointServiceConfigurationsCommand({ Filters: [{ Name: 'tag:env', Values: ['prod-*'] }] }),
+      new DescribeVpcEndpointServiceConfigurationsCommand({
+        Filters: [{ Name: 'tag:env', Values: ['prod-*'] }],
+      }),
     );
     expect(byWildcard.ServiceConfigurations?.map((service) => service.ServiceId)).toEqual([managed]);
     const byKey = await provider.send(
@@ -242,7 +267,9 @@ describe('DescribeVpcEndpointServiceConfigurations', () => {
     );
     expect(token.name).toBe('InvalidPaginationToken');
     const filter = await awsError(
-      provider.send(new DescribeVpcEndpointServiceConfigurationsCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] })),
+      provider.send(
+        new DescribeVpcEndpointServiceConfigurationsCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] }),
+      ),
     );
     expect(filter.name).toBe('InvalidParameterValue');
     expect(filter.message).toContain('colour');
@@ -251,12 +278,16 @@ describe('DescribeVpcEndpointServiceConfigurations', () => {
   it('shows each account and region only its own services', async () => {
     const id = await createService();
     const consumer = ec2For(cloud, CONSUMER_A);
-    const hidden = await awsError(consumer.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })));
+    const hidden = await awsError(
+      consumer.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })),
+    );
     expect(hidden.name).toBe('InvalidVpcEndpointServiceId.NotFound');
     const listed = await consumer.send(new DescribeVpcEndpointServiceConfigurationsCommand({}));
     expect(listed.ServiceConfigurations).toEqual([]);
     const otherRegion = ec2For(cloud, 'test', { region: 'us-west-2' });
-    const elsewhere = await awsError(otherRegion.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })));
+    const elsewhere = await awsError(
+      otherRegion.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })),
+    );
     expect(elsewhere.name).toBe('InvalidVpcEndpointServiceId.NotFound');
   });
 });
@@ -276,12 +307,16 @@ describe('DeleteVpcEndpointServiceConfigurations', () => {
         },
       },
     ]);
-    const gone = await awsError(provider.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })));
+    const gone = await awsError(
+      provider.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id] })),
+    );
     expect(gone.name).toBe('InvalidVpcEndpointServiceId.NotFound');
   });
 
   it('needs at least one service id', async () => {
-    const error = await awsError(provider.send(new DeleteVpcEndpointServiceConfigurationsCommand({ ServiceIds: [] })));
+    const error = await awsError(
+      provider.send(new DeleteVpcEndpointServiceConfigurationsCommand({ ServiceIds: [] })),
+    );
     expect(error.name).toBe('MissingParameter');
   });
 });
@@ -292,15 +327,21 @@ describe('endpoint service permissions', () => {
     const added = await provider.send(
       new ModifyVpcEndpointServicePermissionsCommand({
         ServiceId: id,
-        AddAllowedPrincipals: [`arn:aws:iam::${CONSUMER_A}:root`, 'arn:aws:iam::222222222222:role/connector', '*'],
+        AddAllowedPrincipals: [
+          `arn:aws:iam::${CONSUMER_A}:root`,
+          'arn:aws:iam::222222222222:role/connector',
+          '*',
+        ],
       }),
     );
     expect(added.ReturnValue).toBe(true);
-    expect(added.AddedPrincipals?.map((principal) => [principal.PrincipalType, principal.ServiceId])).toEqual([
-      ['Account', id],
-      ['Role', id],
-      ['All', id],
-    ]);
+    expect(added.AddedPrincipals?.map((principal) => [principal.PrincipalType, principal.ServiceId])).toEqual(
+      [
+        ['Account', id],
+        ['Role', id],
+        ['All', id],
+      ],
+    );
     expect(added.AddedPrincipals?.[0]?.ServicePermissionId).toMatch(/^vpce-svc-perm-[0-9a-f]{17}$/);
     const accounts = await provider.send(
       new DescribeVpcEndpointServicePermissionsCommand({
@@ -311,19 +352,30 @@ describe('endpoint service permissions', () => {
     expect(accounts.AllowedPrincipals?.map((principal) => principal.Principal)).toEqual([
       `arn:aws:iam::${CONSUMER_A}:root`,
     ]);
-    await provider.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, RemoveAllowedPrincipals: ['*'] }));
-    const remaining = await provider.send(new DescribeVpcEndpointServicePermissionsCommand({ ServiceId: id }));
+    await provider.send(
+      new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, RemoveAllowedPrincipals: ['*'] }),
+    );
+    const remaining = await provider.send(
+      new DescribeVpcEndpointServicePermissionsCommand({ ServiceId: id }),
+    );
     expect(remaining.AllowedPrincipals).toHaveLength(2);
   });
 
   it('rejects a principal that is not an ARN or *', async () => {
     const id = await createService();
     const error = await awsError(
-      provider.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['111111111111'] })),
+      provider.send(
+        new ModifyVpcEndpointServicePermissionsCommand({
+          ServiceId: id,
+          AddAllowedPrincipals: ['111111111111'],
+        }),
+      ),
     );
     expect(error.name).toBe('InvalidParameterValue');
     expect(error.message).toContain('111111111111');
-    const missing = await awsError(provider.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: undefined })));
+    const missing = await awsError(
+      provider.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: undefined })),
+    );
     expect(missing.name).toBe('MissingParameter');
   });
 });
@@ -340,28 +392,45 @@ describe('tags on services', () => {
         ],
       }),
     );
-    const described = await provider.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }));
+    const described = await provider.send(
+      new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }),
+    );
     expect(described.Tags).toEqual([
-      { ResourceId: id, ResourceType: 'vpc-endpoint-service', Key: 'privatelink-gate:managed', Value: 'true' },
+      {
+        ResourceId: id,
+        ResourceType: 'vpc-endpoint-service',
+        Key: 'privatelink-gate:managed',
+        Value: 'true',
+      },
       { ResourceId: id, ResourceType: 'vpc-endpoint-service', Key: 'owner', Value: 'alice' },
     ]);
     // A value that does not match keeps the tag, as on AWS.
     await provider.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'owner', Value: 'bob' }] }));
-    await provider.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'privatelink-gate:managed' }] }));
-    const after = await provider.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }));
+    await provider.send(
+      new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'privatelink-gate:managed' }] }),
+    );
+    const after = await provider.send(
+      new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }),
+    );
     expect(after.Tags?.map((tag) => tag.Key)).toEqual(['owner']);
     await provider.send(new DeleteTagsCommand({ Resources: [id] }));
-    const none = await provider.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }));
+    const none = await provider.send(
+      new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }),
+    );
     expect(none.Tags).toEqual([]);
   });
 
   it('refuses unknown, foreign and invalid resource ids', async () => {
     const id = await createService();
     const foreign = await awsError(
-      ec2For(cloud, CONSUMER_A).send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'k', Value: 'v' }] })),
+      ec2For(cloud, CONSUMER_A).send(
+        new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'k', Value: 'v' }] }),
+      ),
     );
     expect(foreign.name).toBe('InvalidVpcEndpointServiceId.NotFound');
-    const invalid = await awsError(provider.send(new CreateTagsCommand({ Resources: ['i-1234'], Tags: [{ Key: 'k', Value: 'v' }] })));
+    const invalid = await awsError(
+      provider.send(new CreateTagsCommand({ Resources: ['i-1234'], Tags: [{ Key: 'k', Value: 'v' }] })),
+    );
     expect(invalid.name).toBe('InvalidID');
   });
 });
