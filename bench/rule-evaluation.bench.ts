@@ -11,7 +11,13 @@ import { ruleSetFromItems } from '../functions/core/rules/rule-set.ts';
 import { formatRate, machine, measure, seededRandom } from './harness.ts';
 
 const SERVICE_COUNT = 50;
-const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
+const REGIONS: [string, ...string[]] = [
+  'us-east-1',
+  'us-west-2',
+  'eu-west-1',
+  'eu-central-1',
+  'ap-southeast-2',
+];
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 const serviceId = (n: number) => `vpce-svc-${hex(n, 17)}`;
@@ -24,7 +30,8 @@ const accountId = (n: number) => String(100_000_000_000 + n);
  * rules and a few rules with no account or endpoint condition that every connection meets.
  */
 function ruleItems(count: number, random: () => number): Record<string, unknown>[] {
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const pick = <T>(values: readonly [T, ...T[]]): T =>
+    values[Math.floor(random() * values.length)] ?? values[0];
   const items: Record<string, unknown>[] = [
     { kind: 'defaults', id: 'defaults', defaultEffect: 'review', pendingTtl: 'P7D' },
   ];

@@ -70,9 +70,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   for (const segment of path) {
     if (typeof current !== 'object' || current === null) return undefined;
     if (typeof segment === 'symbol') return undefined;
-    current = Object.hasOwn(current, segment)
-      ? (current as Record<PropertyKey, unknown>)[segment]
-      : undefined;
+    current = Object.hasOwn(current, segment) ? Reflect.get(current, segment) : undefined;
   }
   return current;
 }

@@ -546,6 +546,7 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     failFile([problemAt(scope, [], 'must be a mapping with defaults, services and/or rules', { value })]);
     return;
   }
+  // A section with nothing under it (`rules:` with every rule commented out) is empty.
   const structural: RuleProblem[] = [];
   for (const key of Object.keys(value)) {
     if (!FILE_SECTIONS.includes(key)) {
@@ -560,7 +561,7 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     }
   }
 
-  if (value.defaults !== undefined) {
+  if (value.defaults !== undefined && value.defaults !== null) {
     const defaultsScope: ProblemScope = { source, kind: 'defaults', location: ['defaults'], lineOf };
     const parsed = DefaultsSchema.safeParse(value.defaults);
     if (parsed.success) builder.addDefaults(parsed.data, { source, where: 'defaults' }, defaultsScope);
@@ -573,7 +574,7 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     }
   }
 
-  if (value.services !== undefined) {
+  if (value.services !== undefined && value.services !== null) {
     if (!isRecord(value.services)) {
       structural.push(
         problemAt(scope, ['services'], 'must be a mapping of service id to settings', {
@@ -587,7 +588,7 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     }
   }
 
-  if (value.rules !== undefined) {
+  if (value.rules !== undefined && value.rules !== null) {
     if (!Array.isArray(value.rules)) {
       structural.push(problemAt(scope, ['rules'], 'must be a list of rules', { value: value.rules }));
     } else {

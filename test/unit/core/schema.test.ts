@@ -216,6 +216,7 @@ describe('the rule model refuses, naming file, rule and field', () => {
       `${FILE}: must be a mapping with defaults, services and/or rules, got [{"id":"a"}]`,
     ]);
     expect(problemsOf('# nothing yet\n')).toEqual([]);
+    expect(problemsOf('defaults:\nservices:\nrules:\n  # - { id: a, effect: accept }\n')).toEqual([]);
   });
 
   it('reports the line of the offending field', () => {
