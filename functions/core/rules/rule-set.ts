@@ -172,8 +172,15 @@ class RuleSetBuilder {
   addInvalid(entry: InvalidRule): void {
     this.invalid.push(entry);
     this.problems.push(...entry.problems);
-    if (entry.kind === 'defaults') this.defaultsInvalid = entry;
-    if (entry.kind === 'service') this.invalidServices.set(entry.id, entry);
+    // Settings given twice, one of them invalid, fall back as if both were invalid.
+    if (entry.kind === 'defaults') {
+      this.defaultsInvalid = entry;
+      this.defaults = undefined;
+    }
+    if (entry.kind === 'service') {
+      this.invalidServices.set(entry.id, entry);
+      this.services.delete(entry.id);
+    }
   }
 
   addDefaults(value: Defaults, origin: Origin, scope: ProblemScope): void {

@@ -212,3 +212,22 @@ describe('ruleSetFromFiles', () => {
     ).toBe(true);
   });
 });
+
+describe('settings given twice', () => {
+  it('a valid and an invalid definition of the same settings fall back as if both were invalid', () => {
+    const { ruleSet, problems } = ruleSetFromFiles([
+      {
+        path: 'a.yaml',
+        text: 'defaults: { defaultEffect: accept }\nservices: { vpce-svc-0a1b2c3d4e5f67890: { mode: off } }',
+      },
+      {
+        path: 'b.yaml',
+        text: 'defaults: { defaultEffect: sure }\nservices: { vpce-svc-0a1b2c3d4e5f67890: { mode: maybe } }',
+      },
+    ]);
+    expect(problems).toHaveLength(2);
+    expect(ruleSet.defaults).toBeUndefined();
+    expect(ruleSet.services.size).toBe(0);
+    expect(settingsFor(ruleSet, SERVICE)).toEqual(BUILT_IN_SETTINGS);
+  });
+});
