@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -59,6 +60,17 @@ const acknowledgments = (root: IConstruct): Array<{ path: string; id: string; re
         ),
     );
 
+describe('CDK annotations', () => {
+  it('has no error or unacknowledged warning on the stack, whatever the config and environment', () => {
+    for (const gate of [plain, full, regional]) {
+      const annotations = Annotations.fromStack(gate.stack);
+      expect(annotations.findError('*', Match.anyValue()), gate.stack.stackName).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue()), gate.stack.stackName).toEqual([]);
+      expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    }
+  });
+});
+
 describe('cdk-nag AwsSolutionsChecks', () => {
   it('reports no unacknowledged finding: default, full, and with a known account and region', () => {
     for (const gate of [plain, full, regional]) {
@@ -95,15 +107,22 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     try {
       const violations = new AwsSolutionsChecks().validateScope(raw.app).violations;
       expect(violations.length).toBeGreaterThan(0);
+      const warnings = Annotations.fromStack(raw.stack).findWarning('*', Match.anyValue());
       for (const { path, id } of acknowledgments(full.app)) {
         const rule = id.replace(/^annotation::/i, '');
-        const fires = violations.some(
-          (violation) =>
-            violation.ruleName === rule &&
-            violation.violatingResources.some((resource) =>
-              `${resource.constructPath}/`.startsWith(`${path}/`),
-            ),
-        );
+        const fires = rule.startsWith('AwsSolutions-')
+          ? violations.some(
+              (violation) =>
+                violation.ruleName === rule &&
+                violation.violatingResources.some((resource) =>
+                  `${resource.constructPath}/`.startsWith(`${path}/`),
+                ),
+            )
+          : warnings.some(
+              (warning) =>
+                `${warning.id.slice(1)}/`.startsWith(`${path}/`) &&
+                String(warning.entry.data).includes(`[ack: ${rule}]`),
+            );
         expect(fires, `${rule} acknowledged at ${path} but never reported there`).toBe(true);
       }
     } finally {

@@ -331,6 +331,42 @@ describe('topics and key', () => {
     expect(vpcePublishers).toHaveLength(1);
   });
 
+  it("let this account's CloudWatch alarms publish to the ops topic", () => {
+    plain.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: logicalIdOf(plain.stack.notifications.opsTopic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'CloudWatchAlarms',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: logicalIdOf(plain.stack.notifications.opsTopic) },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
   it('let vpce.amazonaws.com and CloudWatch alarms use the key, for this account only', () => {
     for (const service of ['vpce.amazonaws.com', 'cloudwatch.amazonaws.com']) {
       plain.template.hasResourceProperties('AWS::KMS::Key', {
