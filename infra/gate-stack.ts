@@ -112,6 +112,12 @@ export class GateStack extends Stack {
       timeout: Duration.seconds(60),
     });
 
+    // Ingest records a human's accept or reject from CloudTrail; the gate's own are not manual.
+    this.ingest.function.addEnvironment(
+      ENV.gateRoleArns,
+      [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
+    );
+
     this.grantDecide(this.decide, config);
     this.grantDecide(this.sweep, config);
     for (const statement of enrollmentStatements(this)) this.sweep.allow(statement);

@@ -35,6 +35,8 @@ export interface PlanInput {
   ruleSet: RuleSet;
   settings: Settings;
   now: Date;
+  /** The service's own region: a connection whose region EC2 leaves out is from here. */
+  serviceRegion?: string;
   /** Once-flags already set, by endpoint id. */
   flags: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Organization paths by account; absent = unknown (undetermined). */
@@ -74,6 +76,7 @@ export function planDecisions(input: PlanInput): Plan {
   for (const connection of ordered) {
     const flags = input.flags.get(connection.endpointId) ?? {};
     const context: EvaluationContext = { now: input.now };
+    if (input.serviceRegion) context.serviceRegion = input.serviceRegion;
     const organization = input.organizations?.get(connection.account);
     if (organization) context.organization = organization;
     const count = accepted.get(connection.account);

@@ -40,6 +40,8 @@ export interface DecideDeps {
   now: () => Date;
   /** Who holds leases taken by this invocation (e.g. the Lambda request id). */
   holder: string;
+  /** The region the gate and its services are in (AWS_REGION). */
+  region?: string;
   /** How long an action lease lasts; longer than an EC2 call with its retries. */
   leaseMs?: number;
   log?: (message: string, data: Record<string, unknown>) => void;
@@ -78,6 +80,7 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
     ruleSet,
     settings,
     now,
+    ...(deps.region ? { serviceRegion: deps.region } : {}),
     flags: new Map([...states].map(([id, state]) => [id, state.flags])),
     organizations: await organizationsFor(connections, ruleSet, input.serviceId, now, deps),
     acceptedByAccount:

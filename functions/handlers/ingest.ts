@@ -4,12 +4,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
+import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
 import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
 
 /** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
-const gateRoleArns = (process.env.GATE_ROLE_ARNS ?? '').split(',').filter((arn) => arn !== '');
+const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((arn) => arn !== '');
 
 /**
  * Connection notifications (SNS) and the provider's CloudTrail calls (EventBridge default

@@ -72,6 +72,7 @@ function buildRuntime(config: GateConfig): Runtime {
       events: parts.events,
       ...(parts.organizations ? { organizations: parts.organizations } : {}),
       now: () => new Date(),
+      ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
       holder,
       log,
     }),

@@ -22,6 +22,8 @@ export const ENV = {
   gateBusName: 'GATE_BUS_NAME',
   organizationsLookup: 'ORGANIZATIONS_LOOKUP',
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
+  /** Ingest only: the gate's own role ARNs, comma-separated; their accepts and rejects in CloudTrail are not manual. */
+  gateRoleArns: 'GATE_ROLE_ARNS',
 } as const;
 
 export class ConfigError extends Error {

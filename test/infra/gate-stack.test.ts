@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ENV } from '../../functions/shared/config.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
 import { METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
@@ -19,6 +20,7 @@ afterAll(() => {
   full?.dispose();
 });
 
+const FunctionEnvironment = z.object({ Variables: z.record(z.string(), z.unknown()) });
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
   ingest: gate.stack.ingest,
@@ -111,7 +113,19 @@ describe('functions', () => {
   it('get every setting the handlers read from the environment', () => {
     const bus = logicalIdOf(plain.stack.bus);
     for (const fn of Object.values(functions(plain))) {
-      const variables = plain.json.Resources[logicalIdOf(fn.function)]?.Properties?.Environment;
+      const variables = FunctionEnvironment.parse(
+        structuredClone(plain.json.Resources[logicalIdOf(fn.function)]?.Properties?.Environment),
+      );
+      if (fn === plain.stack.ingest) {
+        // Ingest alone knows the gate's roles, to tell its own accepts from a human's.
+        expect(variables.Variables[ENV.gateRoleArns]).toEqual({
+          'Fn::Join': [
+            '',
+            [arnOf(logicalIdOf(plain.stack.decide.role)), ',', arnOf(logicalIdOf(plain.stack.sweep.role))],
+          ],
+        });
+        delete variables.Variables[ENV.gateRoleArns];
+      }
       expect(variables).toEqual({
         Variables: {
           [ENV.rulesTable]: { Ref: logicalIdOf(plain.stack.tables.rules) },
