@@ -312,6 +312,70 @@ describe('revocation of available connections', () => {
   });
 });
 
+describe('organizations', () => {
+  const orgRules = (): Record<string, unknown>[] => [
+    { kind: 'rule', id: 'our-org', effect: 'accept', match: { organizations: ['o-abcdefghij'] } },
+    {
+      kind: 'rule',
+      id: 'quarantine',
+      effect: 'reject',
+      match: { organizationalUnits: ['ou-ab12-quarantn'] },
+    },
+  ];
+
+  it('looks the account up only when a rule needs it, and decides by its path', async () => {
+    const world = setup(orgRules());
+    const lookups: string[] = [];
+    world.deps.organizations = {
+      pathOf: async (account) => {
+        lookups.push(account);
+        return account === UNKNOWN
+          ? { organizationId: 'o-abcdefghij', ouIds: ['ou-ab12-sales001'] }
+          : undefined;
+      },
+    };
+    const member = connection({ account: UNKNOWN });
+    world.ec2.add(member);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: member.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(lookups).toEqual([UNKNOWN]);
+    expect(world.ledger.entries[0]).toMatchObject({ outcome: 'accepted', rule: 'our-org' });
+  });
+
+  it('holds when the lookup fails and a reject rule might apply: never accepts on missing data', async () => {
+    const world = setup(orgRules());
+    world.deps.organizations = { pathOf: async () => undefined };
+    const member = connection({ account: UNKNOWN });
+    world.ec2.add(member);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: member.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.entries[0]).toMatchObject({ outcome: 'held', decision: 'review' });
+  });
+
+  it('does not call Organizations when no rule needs it', async () => {
+    const world = setup();
+    let lookups = 0;
+    world.deps.organizations = {
+      pathOf: async () => {
+        lookups += 1;
+        return undefined;
+      },
+    };
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' },
+      world.deps,
+    );
+    expect(lookups).toBe(0);
+  });
+});
+
 describe('limits', () => {
   it('accepts no more than the limit, oldest first, counting what is already accepted', async () => {
     const world = setup([
