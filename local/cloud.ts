@@ -47,6 +47,12 @@ export interface LocalCloud {
   /** Resolves when no delivery is queued or running and no state transition is pending. */
   idle(): Promise<void>;
   /**
+   * Makes every pending state transition happen now (pending -> available,
+   * deleting -> deleted), as if its delay had passed, then waits until idle.
+   * For tests and demos that must not depend on timing.
+   */
+  settle(): Promise<void>;
+  /**
    * In-process SNS: handlers subscribed to a topic ARN get the Lambda-shaped
    * `SNSEvent` for every Publish to that topic (over the API, or a connection
    * notification). Subscribing creates the topic.
@@ -58,7 +64,11 @@ export interface LocalCloud {
     /** Creates a topic as CreateTopic would; returns its ARN. Default account and region: the cloud's. */
     createTopic(name: string, account?: string, region?: string): string;
   };
-  /** In-process EventBridge: PutEvents over HTTP; subscribers get Lambda-shaped events of their bus. */
+  /**
+   * In-process EventBridge: PutEvents over HTTP; subscribers get Lambda-shaped
+   * events of their bus. EC2 write calls also arrive on `default` as
+   * `AWS API Call via CloudTrail` (source `aws.ec2`, account = the caller's).
+   */
   events: {
     subscribe(
       busName: string,
@@ -221,6 +231,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     idle: async () => {
       while (deliveries.busy || timers.busy) {
         await Promise.all([deliveries.idle(), timers.idle()]);
+      }
+    },
+    settle: async () => {
+      while (deliveries.busy || timers.busy) {
+        timers.flush();
+        await deliveries.idle();
       }
     },
     sns: {

@@ -105,7 +105,7 @@ export class Deliveries {
 
 /** Timers of the emulated state machine (pending → available, deleting → deleted). */
 export class Timers {
-  private readonly handles = new Set<NodeJS.Timeout>();
+  private readonly handles = new Map<NodeJS.Timeout, () => void>();
   private readonly inFlight = new InFlight();
   private closed = false;
 
@@ -114,7 +114,7 @@ export class Timers {
   schedule(delayMs: number, label: string, run: () => void): void {
     if (this.closed) return;
     this.inFlight.begin();
-    const handle = setTimeout(() => {
+    const fire = () => {
       this.handles.delete(handle);
       try {
         run();
@@ -123,8 +123,17 @@ export class Timers {
       } finally {
         this.inFlight.end();
       }
-    }, delayMs);
-    this.handles.add(handle);
+    };
+    const handle = setTimeout(fire, delayMs);
+    this.handles.set(handle, fire);
+  }
+
+  /** Fires every pending timer now, as if its delay had passed (oldest first). */
+  flush(): void {
+    for (const [handle, fire] of [...this.handles]) {
+      clearTimeout(handle);
+      fire();
+    }
   }
 
   get busy(): boolean {
@@ -137,7 +146,7 @@ export class Timers {
 
   close(): void {
     this.closed = true;
-    for (const handle of this.handles) {
+    for (const handle of this.handles.keys()) {
       clearTimeout(handle);
       this.inFlight.end();
     }

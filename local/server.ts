@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
+import { cloudTrailEvent, isRecordedAction } from './ec2/cloudtrail.ts';
 import { Ec2Error } from './ec2/errors.ts';
 import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
@@ -254,6 +255,23 @@ export function createEdgeServer(services: EdgeServices): Server {
       requestId,
     );
     send(res, response.status, XML, response.body);
+    const action = params.string('Action') ?? '';
+    if (response.status === 200 && isRecordedAction(action)) {
+      const parameters = Object.fromEntries(
+        [...form].filter(([name]) => name !== 'Action' && name !== 'Version'),
+      );
+      services.events.deliver(
+        'default',
+        cloudTrailEvent({
+          action,
+          account: caller.account,
+          region: caller.region,
+          requestId,
+          parameters,
+          userAgent: String(req.headers['user-agent'] ?? ''),
+        }),
+      );
+    }
   };
 
   const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
@@ -267,7 +285,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       send(res, 404, 'application/json', JSON.stringify({ message: `no admin endpoint /_plgate/${name}` }));
       return;
     }
-    send(res, 200, 'application/json', JSON.stringify(result));
+    send(res, 200, 'application/json', `${JSON.stringify(result, null, 2)}\n`);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -20,6 +20,8 @@ export type DynamoDbResponse = EngineResponse;
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const MAX_TRANSACTION_ITEMS = 100;
+const ACTIVE_POLL_MS = 5;
+const ACTIVE_POLL_ATTEMPTS = 1000;
 const TRANSACTION_KINDS = ['Put', 'Update', 'Delete', 'ConditionCheck'] as const;
 type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
@@ -130,7 +132,15 @@ export class EmbeddedDynamoDb {
               this.keySchemas.delete(request.TableName);
               if (operation === 'DeleteTable') this.timeToLive.delete(request.TableName);
             }
-            return this.engine.call(operation, body);
+            const response = await this.engine.call(operation, body);
+            if (
+              response.status === 200 &&
+              operation !== 'DeleteTable' &&
+              typeof request.TableName === 'string'
+            ) {
+              await this.untilActive(request.TableName);
+            }
+            return response;
           });
         default:
           return await this.lock.shared(() => this.engine.call(operation, body));
@@ -143,6 +153,22 @@ export class EmbeddedDynamoDb {
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  /**
+   * dynalite answers CreateTable/UpdateTable with CREATING/UPDATING, as DynamoDB
+   * does, and turns ACTIVE a moment later. The answer is held back until then, so
+   * a client that writes right after creating a table (without a waiter) works.
+   */
+  private async untilActive(table: string): Promise<void> {
+    for (let attempt = 0; attempt < ACTIVE_POLL_ATTEMPTS; attempt += 1) {
+      const description = await this.callOk('DescribeTable', { TableName: table });
+      const status = isObject(description.Table) ? description.Table : {};
+      const indexes = Array.isArray(status.GlobalSecondaryIndexes) ? status.GlobalSecondaryIndexes : [];
+      const indexesActive = indexes.every((index) => isObject(index) && index.IndexStatus === 'ACTIVE');
+      if (status.TableStatus === 'ACTIVE' && indexesActive) return;
+      await new Promise((resolve) => setTimeout(resolve, ACTIVE_POLL_MS));
+    }
+  }
 
   private async callOk(operation: string, request: JsonObject): Promise<JsonObject> {
     const response = await this.engine.call(operation, JSON.stringify(request));

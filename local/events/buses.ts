@@ -126,6 +126,15 @@ export class EventBuses {
       resources,
       detail,
     };
+    this.deliver(busName, event);
+    return { EventId: event.id };
+  }
+
+  /**
+   * Records an event and hands it to the matching subscribers of its bus. AWS
+   * services (CloudTrail) put their events this way, past PutEvents' checks.
+   */
+  deliver(busName: string, event: BusEvent): void {
     this.received.push({ busName, event });
     for (const subscription of this.subscriptions) {
       if (subscription.busName !== busName) continue;
@@ -139,10 +148,11 @@ export class EventBuses {
         continue;
       }
       if (!matches) continue;
-      this.deliveries.enqueue(subscription, `eventbridge ${busName} ${DetailType} ${event.id}`, () =>
-        subscription.handler(event),
+      this.deliveries.enqueue(
+        subscription,
+        `eventbridge ${busName} ${event['detail-type']} ${event.id}`,
+        () => subscription.handler(event),
       );
     }
-    return { EventId: event.id };
   }
 }

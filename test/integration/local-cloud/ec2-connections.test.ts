@@ -16,7 +16,7 @@ import {
   paginateDescribeVpcEndpointConnections,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
-import type { SNSEvent } from 'aws-lambda';
+import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
 import {
@@ -97,7 +97,8 @@ async function connectionStates(serviceId: string): Promise<Record<string, strin
 }
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
+  // State transitions wait for cloud.settle(), so the tests can see pending and deleting.
+  cloud = await startTestCloud({ acceptDelayMs: 3_600_000, deleteDelayMs: 3_600_000 });
   provider = ec2For(cloud);
   consumerA = ec2For(cloud, CONSUMER_A);
   consumerB = ec2For(cloud, CONSUMER_B);
@@ -291,7 +292,7 @@ describe('connection state machine', () => {
     );
     expect(accepted.Unsuccessful).toEqual([]);
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'pending' });
-    await cloud.idle();
+    await cloud.settle();
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'available' });
     const endpoint = await consumerA.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [endpointId] }));
     expect(endpoint.VpcEndpoints?.[0]?.State).toBe('available');
@@ -339,7 +340,7 @@ describe('connection state machine', () => {
     await provider.send(
       new AcceptVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [live] }),
     );
-    await cloud.idle();
+    await cloud.settle();
     const rejected = await provider.send(
       new RejectVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [waiting, live] }),
     );
@@ -360,7 +361,7 @@ describe('connection state machine', () => {
     await provider.send(
       new RejectVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [endpointId] }),
     );
-    await cloud.idle();
+    await cloud.settle();
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'rejected' });
   });
 
@@ -368,7 +369,7 @@ describe('connection state machine', () => {
     const service = await createService({ acceptanceRequired: false });
     const endpointId = await createEndpoint(consumerA, service);
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'pending' });
-    await cloud.idle();
+    await cloud.settle();
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'available' });
   });
 
@@ -378,7 +379,7 @@ describe('connection state machine', () => {
     const result = await consumerA.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [endpointId] }));
     expect(result.Unsuccessful).toEqual([]);
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'deleting' });
-    await cloud.idle();
+    await cloud.settle();
     expect(await connectionStates(service.id)).toEqual({ [endpointId]: 'deleted' });
     const again = await consumerA.send(
       new DeleteVpcEndpointsCommand({ VpcEndpointIds: [endpointId, 'vpce-0123456789abcdef0'] }),
@@ -525,7 +526,7 @@ describe('connection notifications', () => {
       new RejectVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [second] }),
     );
     await consumerA.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [first] }));
-    await cloud.idle();
+    await cloud.settle();
     expect(delivered).toEqual([
       { event: 'Connect', state: 'pendingAcceptance', endpointId: first, serviceId: service.id },
       { event: 'Connect', state: 'pendingAcceptance', endpointId: second, serviceId: service.id },
@@ -567,7 +568,7 @@ describe('connection notifications', () => {
     await provider.send(
       new AcceptVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [endpointId] }),
     );
-    await cloud.idle();
+    await cloud.settle();
     expect(forProvider.delivered.map((item) => item.event)).toEqual(['Accept']);
     expect(forConsumer.delivered.map((item) => [item.event, item.endpointId])).toEqual([
       ['Accept', endpointId],
@@ -673,5 +674,45 @@ describe('connection notifications', () => {
       ),
     );
     expect(foreign.name).toBe('InvalidVpcEndpointServiceId.NotFound');
+  });
+});
+
+describe('CloudTrail events', () => {
+  it("puts an account's EC2 write calls on the default bus, and not its reads", async () => {
+    const seen: EventBridgeEvent<string, unknown>[] = [];
+    const unsubscribe = cloud.events.subscribe(
+      'default',
+      (event) => event.source === 'aws.ec2' && event.account === PROVIDER_ACCOUNT,
+      async (event) => {
+        seen.push(event);
+      },
+    );
+    const service = await createService();
+    const endpointId = await createEndpoint(consumerA, service);
+    await provider.send(new DescribeVpcEndpointConnectionsCommand({}));
+    await provider.send(
+      new AcceptVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [endpointId] }),
+    );
+    await cloud.settle();
+    unsubscribe();
+    const details = seen.map((event) =>
+      typeof event.detail === 'object' && event.detail !== null ? event.detail : {},
+    );
+    expect(details.map((detail) => ('eventName' in detail ? detail.eventName : undefined))).toEqual([
+      'CreateVpcEndpointServiceConfiguration',
+      'ModifyVpcEndpointServicePermissions',
+      'AcceptVpcEndpointConnections',
+    ]);
+    expect(seen[2]).toMatchObject({ 'detail-type': 'AWS API Call via CloudTrail', region: 'us-east-1' });
+    expect(details[2]).toMatchObject({
+      eventSource: 'ec2.amazonaws.com',
+      userIdentity: { accountId: PROVIDER_ACCOUNT },
+      requestParameters: { ServiceId: service.id, 'VpcEndpointId.1': endpointId },
+      readOnly: false,
+    });
+    const consumerCalls = cloud.events
+      .events('default')
+      .filter((event) => event.account === CONSUMER_A && event.source === 'aws.ec2');
+    expect(consumerCalls.length).toBeGreaterThan(0);
   });
 });

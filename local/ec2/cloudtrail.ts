@@ -1,0 +1,78 @@
+/**
+ * CloudTrail for the local cloud's EC2 API: every successful call that changes
+ * something lands on the caller's default event bus as `AWS API Call via
+ * CloudTrail`, as management write events do on AWS (read-only calls do not).
+ * The gate treats such an event as a trigger only (DESIGN §1), so the detail
+ * carries CloudTrail's envelope with the request parameters as sent, flat.
+ */
+import { randomUUID } from 'node:crypto';
+import type { BusEvent } from '../events/buses.ts';
+
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+const WRITE_ACTIONS: ReadonlySet<string> = new Set([
+  'CreateVpcEndpointServiceConfiguration',
+  'ModifyVpcEndpointServiceConfiguration',
+  'DeleteVpcEndpointServiceConfigurations',
+  'ModifyVpcEndpointServicePermissions',
+  'AcceptVpcEndpointConnections',
+  'RejectVpcEndpointConnections',
+  'CreateVpcEndpointConnectionNotification',
+  'DeleteVpcEndpointConnectionNotifications',
+  'CreateTags',
+  'DeleteTags',
+  'CreateVpcEndpoint',
+  'DeleteVpcEndpoints',
+]);
+
+export function isRecordedAction(action: string): boolean {
+  return WRITE_ACTIONS.has(action);
+}
+
+export interface RecordedCall {
+  action: string;
+  account: string;
+  region: string;
+  requestId: string;
+  /** The Query parameters as sent, without Action and Version. */
+  parameters: Record<string, string>;
+  userAgent: string;
+}
+
+export function cloudTrailEvent(call: RecordedCall, now: Date = new Date()): BusEvent {
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': CLOUDTRAIL_DETAIL_TYPE,
+    source: 'aws.ec2',
+    account: call.account,
+    time,
+    region: call.region,
+    resources: [],
+    detail: {
+      eventVersion: '1.08',
+      userIdentity: {
+        type: 'Root',
+        principalId: call.account,
+        arn: `arn:aws:iam::${call.account}:root`,
+        accountId: call.account,
+      },
+      eventTime: time,
+      eventSource: 'ec2.amazonaws.com',
+      eventName: call.action,
+      awsRegion: call.region,
+      sourceIPAddress: '127.0.0.1',
+      userAgent: call.userAgent,
+      requestParameters: call.parameters,
+      responseElements: null,
+      requestID: call.requestId,
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: call.account,
+      eventCategory: 'Management',
+    },
+  };
+}
