@@ -29,23 +29,21 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 const SERVICE = /^[a-z0-9-]{1,64}$/;
 const ACCESS_KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
 
-/** Parses `AKID/DATE/REGION/SERVICE/aws4_request`. */
+/** Parses `AKID/DATE/REGION/SERVICE/aws4_request`, naming the part that is wrong. */
 function parseCredential(credential: string, providerAccount: string): Caller {
   const parts = credential.split('/');
-  const [accessKeyId = '', date = '', region = '', service = '', terminator = ''] = parts;
-  if (
-    parts.length !== 5 ||
-    !ACCESS_KEY_ID.test(accessKeyId) ||
-    !/^[0-9]{8}$/.test(date) ||
-    !REGION.test(region) ||
-    !SERVICE.test(service) ||
-    terminator !== 'aws4_request'
-  ) {
-    throw new CredentialError(
+  const garbled = (problem: string) =>
+    new CredentialError(
       'garbled',
-      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/aws4_request, got '${credential}'`,
+      `Credential '${credential}' is not keyid/date/region/service/aws4_request: ${problem}`,
     );
-  }
+  if (parts.length !== 5) throw garbled(`it has ${parts.length} slash-delimited elements, not 5`);
+  const [accessKeyId = '', date = '', region = '', service = '', terminator = ''] = parts;
+  if (!ACCESS_KEY_ID.test(accessKeyId)) throw garbled(`'${accessKeyId}' is not an access key id`);
+  if (!/^[0-9]{8}$/.test(date)) throw garbled(`'${date}' is not a date (YYYYMMDD)`);
+  if (!REGION.test(region)) throw garbled(`'${region}' is not a region name like us-east-1`);
+  if (!SERVICE.test(service)) throw garbled(`'${service}' is not a service name`);
+  if (terminator !== 'aws4_request') throw garbled(`it ends in '${terminator}', not aws4_request`);
   return {
     account: ACCOUNT_ID.test(accessKeyId) ? accessKeyId : providerAccount,
     region,
