@@ -207,21 +207,18 @@ const tagDescriptionFields: FilterFields<TagDescription> = (name) => {
 const actions: Record<string, ActionHandler> = {
   CreateVpcEndpointServiceConfiguration: ({ model, caller, params }) => {
     const clientToken = params.string('ClientToken');
-    const input = {
+    const acceptanceRequired = params.boolean('AcceptanceRequired');
+    const privateDnsName = params.string('PrivateDnsName');
+    const service = model.createService(caller, {
       networkLoadBalancerArns: params.list('NetworkLoadBalancerArn'),
       gatewayLoadBalancerArns: params.list('GatewayLoadBalancerArn'),
       supportedIpAddressTypes: params.list('SupportedIpAddressType'),
       supportedRegions: params.list('SupportedRegion'),
       tags: tagSpecifications(params, 'vpc-endpoint-service'),
-      ...(params.boolean('AcceptanceRequired') === undefined
-        ? {}
-        : { acceptanceRequired: params.boolean('AcceptanceRequired') }),
-      ...(params.string('PrivateDnsName') === undefined
-        ? {}
-        : { privateDnsName: params.string('PrivateDnsName') }),
+      ...(acceptanceRequired === undefined ? {} : { acceptanceRequired }),
+      ...(privateDnsName === undefined ? {} : { privateDnsName }),
       ...(clientToken === undefined ? {} : { clientToken }),
-    };
-    const service = model.createService(caller, input);
+    });
     return { serviceConfiguration: serviceConfiguration(service), clientToken };
   },
 
