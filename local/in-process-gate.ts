@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ENV, type GateConfig } from '../functions/shared/config.ts';
-import { DETAIL_TYPE, EVENT_SOURCE } from '../functions/shared/events.ts';
+import {
+  CLOUDTRAIL_DETAIL_TYPE,
+  DETAIL_TYPE,
+  EVENT_SOURCE,
+  PROVIDER_API_CALLS,
+} from '../functions/shared/events.ts';
 import type { LocalCloud } from './cloud.ts';
 import { ensureGateTables, localGateConfig } from './gate-resources.ts';
 
@@ -52,6 +57,8 @@ export async function startInProcessGate(
     [ENV.ingestTopicArn]: config.ingestTopicArn,
     [ENV.gateBusName]: config.gateBusName,
     [ENV.organizationsLookup]: 'false',
+    // The local cloud names a non-account access key as an IAM user in CloudTrail.
+    [ENV.gateRoleArns]: `arn:aws:iam::${cloud.account}:user/${PROVIDER_CREDENTIALS.accessKeyId}`,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
@@ -94,6 +101,15 @@ export async function startInProcessGate(
       invoke('sweep', handlers.sweep, sweepTimeoutMs),
     ),
     cloud.dynamodb.onTableChange(config.rulesTable, invoke('rule-change', handlers.ruleChange, 60_000)),
+    // The provider's own EC2 calls, as the stack's rule on the default bus routes them.
+    cloud.events.subscribe(
+      'default',
+      (e) =>
+        e.source === 'aws.ec2' &&
+        e['detail-type'] === CLOUDTRAIL_DETAIL_TYPE &&
+        PROVIDER_API_CALLS.includes(eventNameOf(e.detail)),
+      invoke('ingest', handlers.ingest, 30_000),
+    ),
   ];
 
   let sweeping: Promise<unknown> | undefined;
@@ -150,6 +166,11 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+function eventNameOf(detail: unknown): string {
+  if (detail === null || typeof detail !== 'object' || !('eventName' in detail)) return '';
+  return typeof detail.eventName === 'string' ? detail.eventName : '';
 }
 
 function describe(error: unknown): string {

@@ -1,7 +1,6 @@
 /**
  * `plgate local` without the command line: start the local cloud, then the gate
- * in the same process. The gate is plugged in through `StartGate`; until the
- * decision pipeline exists the cloud runs alone.
+ * in the same process, plugged in through `StartGate`.
  */
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 
@@ -47,21 +46,12 @@ export class LocalRunError extends Error {
   override name = 'LocalRunError';
 }
 
-/**
- * SEAM (team lead): start the gate in-process against `cloud` — create the rules
- * and ledger tables, load `options.rulesDir`, create the ingest and decisions
- * topics and subscribe the handlers (`cloud.sns.subscribe`,
- * `cloud.events.subscribe`, `cloud.dynamodb.onTableChange`), start the sweep
- * every `options.sweepIntervalMs`, run the demo when `options.demo`. Until then
- * the local cloud serves the emulator alone.
- */
-export const startGate: StartGate = async () => undefined;
-
 function isAddressInUse(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
 }
 
-export async function runLocal(options: LocalRunOptions, start: StartGate = startGate): Promise<LocalRun> {
+/** Starts the cloud, then the gate (`start`, see local/start-gate.ts) in the same process. */
+export async function runLocal(options: LocalRunOptions, start: StartGate): Promise<LocalRun> {
   let cloud: LocalCloud;
   try {
     cloud = await startLocalCloud({

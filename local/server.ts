@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
-import { cloudTrailEvent, isRecordedAction } from './ec2/cloudtrail.ts';
+import { cloudTrailEvent, isRecordedAction, responseElementsOf } from './ec2/cloudtrail.ts';
 import { Ec2Error } from './ec2/errors.ts';
 import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
@@ -269,6 +269,8 @@ export function createEdgeServer(services: EdgeServices): Server {
           requestId,
           parameters,
           userAgent: String(req.headers['user-agent'] ?? ''),
+          accessKeyId: caller.accessKeyId,
+          responseElements: responseElementsOf(action, response.body),
         }),
       );
     }

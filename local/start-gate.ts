@@ -31,7 +31,10 @@ export const startGate: StartGate = async (cloud, options) => {
     gate.stop();
     throw error;
   }
-  const done = options.demo ? runDemo(cloud, gate, options) : undefined;
+  // The demo starts on the next turn, once `plgate local` has said where it listens.
+  const done = options.demo
+    ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => runDemo(cloud, gate, options))
+    : undefined;
   return {
     stop: async () => gate.stop(),
     ...(done ? { done } : {}),

@@ -126,10 +126,6 @@ export function registerLocal(program: Command): void {
       const options = localRunOptions(flags, print);
       const run = await runLocal(options, startGate);
       for (const line of connectionHelp(run.cloud)) print(line);
-      if (run.gate === undefined) {
-        print('gate: not wired in yet; serving the emulator alone');
-        if (options.demo) print('--demo needs the gate: nothing to show yet');
-      }
       let onSignal: (signal: NodeJS.Signals) => void = () => {};
       const outcome = await new Promise<{ reason: string; error?: unknown }>((done) => {
         onSignal = (signal) => done({ reason: `received ${signal}` });

@@ -49,6 +49,8 @@ const ENTRY_UPPER_BOUND = `${LEDGER_ENTRY_PREFIX}\uffff`;
 
 const ENDPOINT_ID = /^vpce-[0-9a-zA-Z]+$/;
 const SERVICE_ID = /^vpce-svc-[0-9a-zA-Z]+$/;
+/** Leases are taken on endpoints (actions) and on services (enrollment). */
+const LEASE_KEY = /^vpce-(svc-)?[0-9a-zA-Z]+$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const FLAG = /^[A-Za-z0-9:._-]{1,64}$/;
 
@@ -152,7 +154,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
-    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkId('endpointId', endpointId, LEASE_KEY);
     checkHolder(holder);
     if (!Number.isInteger(leaseMs) || leaseMs < 1) {
       throw new LedgerError(`leaseMs: must be a positive whole number, got ${leaseMs}`);
@@ -181,7 +183,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void> {
-    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkId('endpointId', endpointId, LEASE_KEY);
     checkHolder(holder);
     if (lastOutcome !== undefined && !OUTCOMES.includes(lastOutcome)) {
       throw new LedgerError(

@@ -4,6 +4,7 @@
  * is read only for ids, leniently, and only a managed service's ids cause work.
  */
 import type { ConnectionEventDetail } from '../shared/events.ts';
+import { enrollService } from './enroll.ts';
 import type { EndpointServices, GateEvents, Ledger, LedgerEntry, Notifier } from './ports.ts';
 
 const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
@@ -92,6 +93,8 @@ export interface CloudTrailDeps extends IngestDeps {
   gateRoleArns: readonly string[];
   rulesVersion: () => Promise<number>;
   now: () => Date;
+  /** Who holds the enrollment lease (the invocation). */
+  holder: string;
 }
 
 export type CloudTrailResult =
@@ -123,7 +126,7 @@ export async function ingestCloudTrail(
     const services: string[] = [];
     for (const serviceId of serviceIds) {
       if (!(await isManaged(serviceId))) continue;
-      await deps.endpointServices.enroll(serviceId, deps.ingestTopicArn);
+      await enrollService(serviceId, deps.ingestTopicArn, deps);
       services.push(serviceId);
     }
     if (services.length === 0) return { kind: 'ignored', why: 'names no managed service' };
@@ -146,7 +149,8 @@ export async function ingestCloudTrail(
 
   const connections = await deps.endpointServices.describeConnections(serviceId, { endpointIds });
   const rulesVersion = await deps.rulesVersion();
-  const at = detail.eventTime ?? deps.now().toISOString();
+  const at = deps.now().toISOString();
+  const when = detail.eventTime ? ` at ${detail.eventTime}` : '';
   const verb = action === 'accept' ? 'accepted' : 'rejected';
   const entries = connections.map(
     (connection): LedgerEntry => ({
@@ -158,7 +162,7 @@ export async function ingestCloudTrail(
       decision: action,
       rule: null,
       matched: [],
-      reasons: [`${verb} by hand (${detail.eventName}) by ${actor}`],
+      reasons: [`${verb} by hand (${detail.eventName}) by ${actor}${when}`],
       action,
       outcome: verb,
       dryRun: false,

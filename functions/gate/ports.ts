@@ -125,7 +125,7 @@ export interface Ledger {
   history(query: HistoryQuery): Promise<LedgerEntry[]>;
   /** States of many endpoints in few reads (BatchGetItem); endpoints with no state are absent. */
   states(endpointIds: string[]): Promise<Map<string, EndpointState>>;
-  /** Takes the endpoint's action lease; false when another holder's lease has not expired. */
+  /** Takes the action lease of an endpoint (or the enrollment lease of a service id); false when another holder's lease has not expired. */
   acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean>;
   /** Releases the lease (only if still held by holder) and records the last outcome. */
   releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void>;

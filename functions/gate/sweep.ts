@@ -6,6 +6,7 @@
 import { settingsFor } from '../core/rules/rule-set.ts';
 import type { SweepRequestedDetail } from '../shared/events.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
+import { enrollService } from './enroll.ts';
 import type { LedgerEntry } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';
 
@@ -63,8 +64,7 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
     };
     report.services.push(done);
     if (settings.mode === 'off') continue;
-    if (!resuming)
-      done.enrolled = (await deps.endpointServices.enroll(serviceId, deps.ingestTopicArn)).changed;
+    if (!resuming) done.enrolled = (await enrollService(serviceId, deps.ingestTopicArn, deps)) ?? [];
 
     let nextToken = resuming;
     do {

@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
@@ -16,7 +17,7 @@ const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((ar
  * Connection notifications (SNS) and the provider's CloudTrail calls (EventBridge default
  * bus) → `Connection Event`s on the gate's bus, enrollment, manual actions in the ledger.
  */
-async function ingest(event: unknown) {
+async function ingest(event: unknown, context: Context) {
   const gate = runtime();
   const log = (message: string, data: Record<string, unknown>) => logger.info(message, data);
   if (event !== null && typeof event === 'object' && 'Records' in event) {
@@ -41,6 +42,7 @@ async function ingest(event: unknown) {
     gateRoleArns,
     rulesVersion: () => gate.rulesStore.version(),
     now: () => new Date(),
+    holder: context.awsRequestId,
     log,
   });
   if (result.kind === 'manual') countOutcomes(result.entries);

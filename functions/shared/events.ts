@@ -25,3 +25,13 @@ export interface SweepRequestedDetail {
   cursor?: { serviceId: string; nextToken?: string };
   reason: 'continuation' | 'rule-change' | 'manual';
 }
+
+/** The provider's own EC2 calls that tell the gate something changed (CloudTrail, default bus). */
+export const PROVIDER_API_CALLS = [
+  'CreateVpcEndpointServiceConfiguration',
+  'CreateTags',
+  'AcceptVpcEndpointConnections',
+  'RejectVpcEndpointConnections',
+  'ModifyVpcEndpointServiceConfiguration',
+];
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';

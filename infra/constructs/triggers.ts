@@ -7,17 +7,8 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
+import { DETAIL_TYPE, EVENT_SOURCE, PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
 import type { GateFunction } from './gate-function.ts';
-
-/** The provider's own EC2 calls that tell the gate something changed (CloudTrail, default bus). */
-export const PROVIDER_API_CALLS = [
-  'CreateVpcEndpointServiceConfiguration',
-  'CreateTags',
-  'AcceptVpcEndpointConnections',
-  'RejectVpcEndpointConnections',
-  'ModifyVpcEndpointServiceConfiguration',
-];
 
 /** Retries and age limit of every EventBridge target; failures go to the function's DLQ. */
 export const EVENT_TARGET_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(2) } as const;

@@ -37,6 +37,38 @@ export interface RecordedCall {
   /** The Query parameters as sent, without Action and Version. */
   parameters: Record<string, string>;
   userAgent: string;
+  /** The access key id: a key that is not the account id stands for an IAM user of that name. */
+  accessKeyId?: string;
+  /** What CloudTrail records of the answer, where the gate needs it (the id a create returned). */
+  responseElements?: unknown;
+}
+
+/** The responseElements CloudTrail records for a call, from the XML answer (only where the gate reads them). */
+export function responseElementsOf(action: string, responseBody: string): unknown {
+  if (action !== 'CreateVpcEndpointServiceConfiguration') return null;
+  const serviceId = /<serviceId>(vpce-svc-[0-9a-f]+)<\/serviceId>/.exec(responseBody)?.[1];
+  return serviceId
+    ? { CreateVpcEndpointServiceConfigurationResponse: { serviceConfiguration: { serviceId } } }
+    : null;
+}
+
+function userIdentity(call: RecordedCall) {
+  if (call.accessKeyId === undefined || call.accessKeyId === call.account) {
+    return {
+      type: 'Root',
+      principalId: call.account,
+      arn: `arn:aws:iam::${call.account}:root`,
+      accountId: call.account,
+    };
+  }
+  return {
+    type: 'IAMUser',
+    principalId: call.accessKeyId,
+    arn: `arn:aws:iam::${call.account}:user/${call.accessKeyId}`,
+    accountId: call.account,
+    accessKeyId: call.accessKeyId,
+    userName: call.accessKeyId,
+  };
 }
 
 export function cloudTrailEvent(call: RecordedCall, now: Date = new Date()): BusEvent {
@@ -52,12 +84,7 @@ export function cloudTrailEvent(call: RecordedCall, now: Date = new Date()): Bus
     resources: [],
     detail: {
       eventVersion: '1.08',
-      userIdentity: {
-        type: 'Root',
-        principalId: call.account,
-        arn: `arn:aws:iam::${call.account}:root`,
-        accountId: call.account,
-      },
+      userIdentity: userIdentity(call),
       eventTime: time,
       eventSource: 'ec2.amazonaws.com',
       eventName: call.action,
@@ -65,7 +92,7 @@ export function cloudTrailEvent(call: RecordedCall, now: Date = new Date()): Bus
       sourceIPAddress: '127.0.0.1',
       userAgent: call.userAgent,
       requestParameters: call.parameters,
-      responseElements: null,
+      responseElements: call.responseElements ?? null,
       requestID: call.requestId,
       eventID: randomUUID(),
       readOnly: false,

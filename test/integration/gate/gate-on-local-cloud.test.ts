@@ -4,6 +4,8 @@
  * rule edits flow through the table's stream.
  */
 import {
+  AcceptVpcEndpointConnectionsCommand,
+  CreateTagsCommand,
   DeleteVpcEndpointConnectionNotificationsCommand,
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointConnectionNotificationsCommand,
@@ -11,6 +13,7 @@ import {
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPE } from '../../../functions/shared/events.ts';
+import { MANAGED_TAG } from '../../../functions/shared/tables.ts';
 import { ec2For, snsFor } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
@@ -125,6 +128,46 @@ describe('decisions on connection notifications', () => {
       }),
     );
     expect(ConnectionNotificationSet).toEqual([]);
+  });
+});
+
+describe("the provider's own calls (CloudTrail on the default bus)", () => {
+  it('enrolls a service the moment it is tagged, and records a human accept as manual', async () => {
+    const serviceId = await createService(world.provider, { managed: false });
+    await settle(world);
+    await world.provider.send(
+      new CreateTagsCommand({
+        Resources: [serviceId],
+        Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
+      }),
+    );
+    await settle(world);
+    const { ConnectionNotificationSet = [] } = await world.provider.send(
+      new DescribeVpcEndpointConnectionNotificationsCommand({
+        Filters: [{ Name: 'service-id', Values: [serviceId] }],
+      }),
+    );
+    expect(ConnectionNotificationSet.map((n) => n.ConnectionNotificationArn)).toEqual([
+      world.gate.config.ingestTopicArn,
+    ]);
+
+    // An operator accepts a held request by hand, outside the gate.
+    const stranger = await createEndpoint(world, STRANGER, serviceId);
+    await settle(world);
+    await world.provider.send(
+      new AcceptVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [stranger] }),
+    );
+    await settle(world);
+    const entries = await outcomesOf(world, stranger);
+    expect(entries.map((e) => [e.outcome, e.trigger])).toEqual([
+      ['held', 'notification'],
+      ['accepted', 'cloudtrail'],
+    ]);
+    expect(entries[1]?.actor).toBe('arn:aws:iam::000000000000:user/test');
+    // The gate's own accepts are never mistaken for a human's.
+    const partner = await createEndpoint(world, PARTNER, serviceId);
+    await settle(world);
+    expect((await outcomesOf(world, partner)).map((e) => e.trigger)).toEqual(['notification']);
   });
 });
 

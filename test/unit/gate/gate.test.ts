@@ -443,9 +443,13 @@ describe('sweep', () => {
       'available',
     ]);
     expect(second.services[0]?.waiting).toBe(1);
-    // A third sweep has nothing left to do.
+    // A third sweep has nothing left to do; while another enrollment holds the service, it does not enroll.
+    await world.ledger.acquireLease(SERVICE, 'ingest-invocation', NOW, 60_000);
+    world.ec2.enrolled.length = 0;
     const entriesBefore = world.ledger.entries.length;
-    await sweep({}, sweepDeps);
+    const third = await sweep({}, sweepDeps);
     expect(world.ledger.entries.length).toBe(entriesBefore);
+    expect(third.services[0]?.enrolled).toEqual([]);
+    expect(world.ec2.enrolled).toEqual([]);
   });
 });

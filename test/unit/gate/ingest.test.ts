@@ -89,6 +89,7 @@ describe('ingest CloudTrail', () => {
     gateRoleArns: ['arn:aws:iam::000000000000:role/gate-decide'],
     rulesVersion: async () => 7,
     now: () => new Date('2026-11-21T12:00:00Z'),
+    holder: 'invocation-1',
   };
 
   it('enrolls a service tagged managed and asks for its connections to be decided', async () => {
