@@ -12,6 +12,7 @@ import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
 /** EventBridge `Connection Event` → re-read, evaluate, act, record, notify. */
 async function decide(event: unknown, context: Context) {
   const { detail, time } = parseEvent(ConnectionEventSchema, event, 'Connection Event');
+  metrics.addMetric(METRIC.connectionEvents, MetricUnit.Count, 1);
   const gate = runtime();
   const result = await decideConnectionEvent(detail, {
     ...gate.decideDeps(context.awsRequestId),

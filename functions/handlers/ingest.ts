@@ -22,6 +22,7 @@ async function ingest(event: unknown, context: Context) {
   const log = (message: string, data: Record<string, unknown>) => logger.info(message, data);
   if (event !== null && typeof event === 'object' && 'Records' in event) {
     const { Records } = parseEvent(SnsEventSchema, event, 'SNS event');
+    metrics.addMetric(METRIC.notifications, MetricUnit.Count, Records.length);
     const result = await ingestNotifications(
       Records.map((r) => ({
         body: r.Sns.Message,
@@ -33,6 +34,7 @@ async function ingest(event: unknown, context: Context) {
     return { forwarded: result.forwarded.length, dropped: result.dropped };
   }
   const { detail } = parseEvent(CloudTrailEventSchema, event, 'CloudTrail event');
+  metrics.addMetric(METRIC.cloudTrailCalls, MetricUnit.Count, 1);
   const result = await ingestCloudTrail(detail, {
     endpointServices: gate.endpointServices,
     events: gate.events,

@@ -13,6 +13,7 @@ import { logger, metrics, runtime, tracer } from './runtime.ts';
 /** Rules-table stream → validate changed items, bump the rules version, sweep what they reach. */
 async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
   const { Records } = parseEvent(StreamEventSchema, event, 'DynamoDB stream event');
+  metrics.addMetric(METRIC.ruleItemChanges, MetricUnit.Count, Records.length);
   const gate = runtime();
   const result = await handleRuleChanges(
     Records.map((record) => ({

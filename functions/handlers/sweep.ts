@@ -13,6 +13,7 @@ import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
 async function sweep(event: unknown, context: Context) {
   const parsed = parseEvent(SweepEventSchema, event, 'sweep event');
   const request: SweepRequest = 'detail' in parsed ? parsed.detail : {};
+  metrics.addMetric(METRIC.sweeps, MetricUnit.Count, 1);
   const gate = runtime();
   const report = await sweepServices(request, {
     ...gate.decideDeps(context.awsRequestId),

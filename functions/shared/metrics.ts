@@ -25,4 +25,10 @@ export const METRIC = {
   droppedNotifications: 'DroppedNotifications',
   /** Rule items that failed validation. */
   invalidRules: 'InvalidRules',
+  /** What each handler was given: one count per invocation input, so every invocation publishes. */
+  connectionEvents: 'ConnectionEvents',
+  sweeps: 'Sweeps',
+  notifications: 'Notifications',
+  cloudTrailCalls: 'CloudTrailCalls',
+  ruleItemChanges: 'RuleItemChanges',
 } as const;
