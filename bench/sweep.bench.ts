@@ -37,22 +37,18 @@ function world(size: number, seed: number) {
   }
   const items: Record<string, unknown>[] = [
     { kind: 'defaults', id: 'defaults', defaultEffect: 'review' },
-    ...accounts
-      .slice(0, 250)
-      .map((account, i) => ({
-        kind: 'rule',
-        id: `accept-${i}`,
-        effect: 'accept',
-        match: { accounts: [account] },
-      })),
-    ...accounts
-      .slice(250, 300)
-      .map((account, i) => ({
-        kind: 'rule',
-        id: `reject-${i}`,
-        effect: 'reject',
-        match: { accounts: [account] },
-      })),
+    ...accounts.slice(0, 250).map((account, i) => ({
+      kind: 'rule',
+      id: `accept-${i}`,
+      effect: 'accept',
+      match: { accounts: [account] },
+    })),
+    ...accounts.slice(250, 300).map((account, i) => ({
+      kind: 'rule',
+      id: `reject-${i}`,
+      effect: 'reject',
+      match: { accounts: [account] },
+    })),
   ];
   const ledger = new MemoryLedger();
   let calls = { ec2Actions: 0, ec2Describes: 0 };
