@@ -7,6 +7,7 @@
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
+  DescribeVpcEndpointConnectionNotificationsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
@@ -175,8 +176,9 @@ export async function runDemo(
       { kind: 'service', id: dryRunService, mode: 'dry-run' },
     ]);
 
-    step('The sweep enrolls both services: acceptance required, connection notifications to the gate');
+    step('The gate enrolls both services: a connection notification to its ingest topic');
     await gate.sweepNow();
+    await enrolled(clients.ec2, [service, dryRunService], gate.config.ingestTopicArn);
 
     step('Consumers ask to connect');
     const endpoint = async (account: string, serviceId: string, label: string): Promise<string> => {
@@ -248,7 +250,7 @@ export async function runDemo(
 async function createService(ec2: EC2Client, name: string): Promise<string> {
   const created = await ec2.send(
     new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: false,
+      AcceptanceRequired: true,
       NetworkLoadBalancerArns: [
         `arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/${name}/0123456789abcdef`,
       ],
@@ -266,6 +268,25 @@ async function createService(ec2: EC2Client, name: string): Promise<string> {
   const id = created.ServiceConfiguration?.ServiceId;
   if (!id) throw new DemoError('CreateVpcEndpointServiceConfiguration returned no service id');
   return id;
+}
+
+/** Waits until every service has its connection notification (CloudTrail or the sweep enrolls it). */
+async function enrolled(ec2: EC2Client, serviceIds: string[], topicArn: string): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (;;) {
+    const { ConnectionNotificationSet = [] } = await ec2.send(
+      new DescribeVpcEndpointConnectionNotificationsCommand({}),
+    );
+    const ready = new Set(
+      ConnectionNotificationSet.filter((n) => n.ConnectionNotificationArn === topicArn).map(
+        (n) => n.ServiceId,
+      ),
+    );
+    if (serviceIds.every((id) => ready.has(id))) return;
+    if (Date.now() > deadline)
+      throw new DemoError(`enrollment: ${serviceIds.join(', ')} not enrolled in time`);
+    await sleep(100);
+  }
 }
 
 async function createEndpoint(ec2: EC2Client, region: string, serviceId: string): Promise<string> {

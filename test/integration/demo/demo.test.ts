@@ -1,0 +1,75 @@
+/**
+ * `npm start` as a newcomer runs it, with --once: the demo walks every path of the gate
+ * through the real binary and exits 0 at the end.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function runDemo(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/plgate.mjs',
+        'local',
+        '--port',
+        '0',
+        '--rules',
+        'policies',
+        '--demo',
+        '--once',
+        '--accept-delay',
+        '100ms',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the demo did not finish in 90 s:\n${output}`));
+    }, 90_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('plgate local --demo --once', () => {
+  it('shows every path of the gate, then exits 0', async () => {
+    const { code, output } = await runDemo();
+    expect(code, output).toBe(0);
+    // Each decision is shown as it happens, as the Slack notice reads.
+    for (const notice of [
+      /Accepted: vpce-[0-9a-f]+/,
+      /Rejected: vpce-[0-9a-f]+/,
+      /Held for review: vpce-[0-9a-f]+/,
+      /Expired and rejected: vpce-[0-9a-f]+/,
+      /Revoked: vpce-[0-9a-f]+/,
+      /Would accept: vpce-[0-9a-f]+/,
+      /accept rule "approve-vpce-[0-9a-f]+"/,
+    ]) {
+      expect(output).toMatch(notice);
+    }
+    // The ledger summary at the end holds one row per path.
+    const summary = output.slice(output.indexOf('What the ledger holds'));
+    for (const row of [
+      /111111111111\s+accepted\s+partner-acme/,
+      /666666666666\s+rejected\s+block-known-abuser/,
+      /333333333333\s+held\s+\(default\)/,
+      /333333333333\s+expired\s+\(default\)/,
+      /888888888888\s+accepted\s+approve-vpce-/,
+      /222222222222\s+revoked\s+offboard-222222222222/,
+      /111111111111\s+would be accepted\s+partner-acme/,
+    ]) {
+      expect(summary).toMatch(row);
+    }
+    expect(output).toContain('stopping (done)');
+  });
+});
