@@ -2,48 +2,19 @@
  * `npm start` as a newcomer runs it, with --once: the demo walks every path of the gate
  * through the real binary and exits 0 at the end.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-
-function runDemo(): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/plgate.mjs',
-        'local',
-        '--port',
-        '0',
-        '--rules',
-        'policies',
-        '--demo',
-        '--once',
-        '--accept-delay',
-        '100ms',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the demo did not finish in 90 s:\n${output}`));
-    }, 90_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+import { runPlgateLocal } from '../../support/plgate-local-process.ts';
 
 describe('plgate local --demo --once', () => {
   it('shows every path of the gate, then exits 0', async () => {
-    const { code, output } = await runDemo();
+    const { code, output } = await runPlgateLocal([
+      '--rules',
+      'policies',
+      '--demo',
+      '--once',
+      '--accept-delay',
+      '100ms',
+    ]);
     expect(code, output).toBe(0);
     // Each decision is shown as it happens, as the Slack notice reads.
     for (const notice of [

@@ -3,9 +3,9 @@
  * (an independent client) playing the provider and the consumers: requests are accepted,
  * rejected, held, expired and revoked as the rules in policies/ say.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
+import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-local-process.ts';
 
 const PARTNER = '111111111111'; // policies/partners.yaml
 const SECOND_PARTNER = '222222222222'; // policies/partners.yaml
@@ -18,55 +18,27 @@ if (!cli && process.env.CI === 'true')
   throw new Error('the AWS CLI (aws) is required on CI and is not installed');
 if (!cli) console.warn('SKIPPING the AWS CLI walk: `aws` is not installed');
 
-let local: ChildProcess | undefined;
+let local: PlgateLocalProcess | undefined;
 let endpoint = '';
-const output: string[] = [];
 
 const provider = (args: string[]) => runAws({ endpoint, accessKeyId: 'provider' }, args);
 const consumer = (account: string, args: string[]) => runAws({ endpoint, accessKeyId: account }, args);
 
 beforeAll(async () => {
   if (!cli) return;
-  local = spawn(
-    process.execPath,
-    [
-      'bin/plgate.mjs',
-      'local',
-      '--port',
-      '0',
-      '--rules',
-      'policies',
-      '--sweep-interval',
-      '1s',
-      '--accept-delay',
-      '100ms',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
-  endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`plgate local did not start:\n${output.join('')}`)),
-      30_000,
-    );
-    const read = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (found?.[1]) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    };
-    local?.stdout?.on('data', read);
-    local?.stderr?.on('data', read);
-    local?.once('exit', (code) => reject(new Error(`plgate local exited with ${code}:\n${output.join('')}`)));
-  });
+  local = await startPlgateLocal([
+    '--rules',
+    'policies',
+    '--sweep-interval',
+    '1s',
+    '--accept-delay',
+    '100ms',
+  ]);
+  endpoint = local.endpoint;
 });
 
 afterAll(async () => {
-  if (!local || local.exitCode !== null) return;
-  const exited = new Promise((resolve) => local?.once('exit', resolve));
-  local.kill('SIGTERM');
-  await exited;
+  await local?.stop();
 });
 
 interface Connection {
@@ -101,7 +73,7 @@ async function until(
     if (last === state) return Date.now() - start;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${endpointId} stayed ${last}, expected ${state}\n${output.join('').slice(-2000)}`);
+  throw new Error(`${endpointId} stayed ${last}, expected ${state}\n${local?.output().slice(-2000)}`);
 }
 
 async function createEndpoint(account: string, serviceId: string): Promise<string> {

@@ -1,0 +1,75 @@
+/**
+ * `plgate local` as a user runs it: the real binary in its own process, with its output
+ * collected. Used by the tests that prove the whole product from the outside.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface PlgateLocalProcess {
+  /** The edge endpoint it printed, e.g. http://127.0.0.1:41234. */
+  endpoint: string;
+  output(): string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+function spawnPlgate(args: readonly string[]): { child: ChildProcess; output: string[] } {
+  const child = spawn(process.execPath, ['bin/plgate.mjs', 'local', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => output.push(chunk.toString());
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return { child, output };
+}
+
+/** Starts `plgate local --port 0 ARGS…` and resolves once it says where it listens. */
+export function startPlgateLocal(args: readonly string[]): Promise<PlgateLocalProcess> {
+  const { child, output } = spawnPlgate(args);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`plgate local did not start:\n${output.join('')}`)),
+      30_000,
+    );
+    const exited = (code: number | null) =>
+      reject(new Error(`plgate local exited with ${code}:\n${output.join('')}`));
+    child.once('exit', exited);
+    const watch = () => {
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
+      if (!found?.[1]) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', watch);
+      child.off('exit', exited);
+      resolve({
+        endpoint: found[1],
+        output: () => output.join(''),
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const done = new Promise((resolveExit) => child.once('exit', resolveExit));
+          child.kill('SIGTERM');
+          await done;
+        },
+      });
+    };
+    child.stdout?.on('data', watch);
+  });
+}
+
+/** Runs `plgate local --port 0 ARGS…` to its end (e.g. `--demo --once`). */
+export function runPlgateLocal(
+  args: readonly string[],
+  timeoutMs = 90_000,
+): Promise<{ code: number | null; output: string }> {
+  const { child, output } = spawnPlgate(args);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`plgate local did not finish in ${timeoutMs} ms:\n${output.join('')}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: output.join('') });
+    });
+  });
+}
