@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerApprove } from './commands/approve.ts';
+import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerPolicy } from './commands/policy.ts';
+import { registerSweep } from './commands/sweep.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 /** Builds the `plgate` program. Each command lives in its own file under commands/. */
@@ -13,6 +17,10 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerEvaluate(program);
   registerLocal(program);
+  registerConnections(program);
+  registerApprove(program);
+  registerHistory(program);
+  registerSweep(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import pc from 'picocolors';
 import { createClients } from '../functions/aws/clients.ts';
+import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice, Outcome } from '../functions/gate/ports.ts';
@@ -171,7 +172,7 @@ export async function runDemo(
     step(
       `Service settings written to the rules table: review TTL ${DEMO_REVIEW_TTL}, revoke by rejecting; dry-run`,
     );
-    await store.putItems([
+    await writeRules(store, [
       { kind: 'service', id: service, pendingTtl: DEMO_REVIEW_TTL, onRevoke: 'reject' },
       { kind: 'service', id: dryRunService, mode: 'dry-run' },
     ]);
@@ -201,7 +202,7 @@ export async function runDemo(
     await watch.until('dry-run service', trial, 'accepted');
 
     step(`An operator approves the new customer: plgate approve ${newcomer} --reason "signed contract"`);
-    await store.putItems([
+    await writeRules(store, [
       {
         kind: 'rule',
         id: `approve-${newcomer}`,
@@ -215,7 +216,7 @@ export async function runDemo(
     await watch.until('manual approval', newcomer, 'accepted');
 
     step(`A rule edited in the table ends the second partner's access (account ${DEMO_CAST.secondPartner})`);
-    await store.putItems([
+    await writeRules(store, [
       {
         kind: 'rule',
         id: 'offboard-222222222222',
@@ -236,6 +237,16 @@ export async function runDemo(
       await gate.sweepNow();
     }
 
+    const [untouched] = await new Ec2EndpointServices(clients.ec2).describeConnections(dryRunService, {
+      endpointIds: [trial],
+    });
+    if (untouched?.state !== 'pendingAcceptance') {
+      throw new DemoError(
+        `dry-run: ${trial} is ${untouched?.state}, but a dry-run service must not be acted on`,
+      );
+    }
+    print(`\n  dry-run service: ${trial} is still pendingAcceptance — recorded and notified, nothing done`);
+
     step('Every path walked. What the ledger holds:');
     for (const line of summary(watch.entries)) print(line);
     print(
@@ -245,6 +256,15 @@ export async function runDemo(
     stopWatching();
     for (const client of [...consumers, ...Object.values(clients)]) client.destroy();
   }
+}
+
+/**
+ * Writes rule items and moves the rules version, as `plgate policy push` does, so the very
+ * next decision sees them (the table's stream would move it too, a moment later).
+ */
+async function writeRules(store: DynamoRulesStore, items: Record<string, unknown>[]): Promise<void> {
+  await store.putItems(items);
+  await store.bumpVersion();
 }
 
 async function createService(ec2: EC2Client, name: string): Promise<string> {

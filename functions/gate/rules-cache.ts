@@ -8,20 +8,29 @@ export interface LoadedRules {
 }
 
 /**
- * The rule set, kept for the life of the container and reloaded only when the table's
- * rules version moves: an unchanged table costs one small consistent read per use.
- * A store fault propagates (fail closed: no rules, no decision).
+ * The rule set, kept for the life of the container and reloaded when the table's rules
+ * version moves: an unchanged table costs one small consistent read per use. Every writer
+ * moves the version (plgate, and the rule-change handler for edits made in the table), and
+ * a reload at least every `maxAgeMs` bounds how stale a copy can get should a version move
+ * be lost. A store fault propagates (fail closed: no rules, no decision).
  */
 export class RuleSetCache {
-  private loaded: LoadedRules | undefined;
+  private loaded: (LoadedRules & { at: number }) | undefined;
 
-  constructor(private readonly store: RulesStore) {}
+  constructor(
+    private readonly store: RulesStore,
+    private readonly options: { maxAgeMs?: number; now?: () => number } = {},
+  ) {}
 
   async current(): Promise<LoadedRules> {
     const version = await this.store.version();
-    if (this.loaded && this.loaded.version === version) return this.loaded;
+    const now = (this.options.now ?? Date.now)();
+    const fresh = this.loaded && now - this.loaded.at < (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
+    if (this.loaded && fresh && this.loaded.version === version) return this.loaded;
     const { ruleSet, problems } = ruleSetFromItems(await this.store.items());
-    this.loaded = { ruleSet, version, problems };
+    this.loaded = { ruleSet, version, problems, at: now };
     return this.loaded;
   }
 }
+
+const DEFAULT_MAX_AGE_MS = 5 * 60_000;

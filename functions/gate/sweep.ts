@@ -40,7 +40,6 @@ export type SweepRequest = Pick<SweepRequestedDetail, 'serviceIds' | 'cursor'>;
 const ACTED: ReadonlySet<string> = new Set(['accepted', 'rejected', 'expired', 'failed']);
 
 export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<SweepReport> {
-  const rules = await deps.rules.current();
   const reserveMs = deps.reserveMs ?? 90_000;
   const wanted = request.serviceIds ? new Set(request.serviceIds) : undefined;
   const services = (await deps.endpointServices.listManagedServices())
@@ -52,7 +51,9 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
   const report: SweepReport = { services: [] };
 
   for (const serviceId of services.slice(Math.max(start, 0))) {
-    const settings = settingsFor(rules.ruleSet, serviceId);
+    // Rules are read again for every service and page (one small version read): a long
+    // sweep must never act on rules that changed while it ran.
+    const settings = settingsFor((await deps.rules.current()).ruleSet, serviceId);
     const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
     const done: ServiceSweep = {
       serviceId,
@@ -79,7 +80,7 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
       }
       const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
       const entries = await decideService(
-        { serviceId, connections: page.connections, trigger: 'sweep', rules },
+        { serviceId, connections: page.connections, trigger: 'sweep', rules: await deps.rules.current() },
         deps,
       );
       const acted = new Set(entries.filter((e) => ACTED.has(e.outcome)).map((e) => e.endpointId));

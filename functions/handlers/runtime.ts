@@ -7,15 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createClients } from '../aws/clients.ts';
-import { Ec2EndpointServices } from '../aws/endpoint-services.ts';
-import { EventBridgeGateEvents } from '../aws/gate-events.ts';
-import { DynamoLedger } from '../aws/ledger.ts';
-import { SnsNotifier } from '../aws/notifier.ts';
-import { AwsOrganizationDirectory } from '../aws/organizations.ts';
-import { DynamoRulesStore } from '../aws/rules-store.ts';
+import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import type { LedgerEntry } from '../gate/ports.ts';
-import { RuleSetCache } from '../gate/rules-cache.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
 
@@ -24,15 +18,8 @@ export const logger = new Logger({ serviceName: METRICS_SERVICE });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, logger });
 export const tracer = new Tracer({ serviceName: METRICS_SERVICE });
 
-export interface Runtime {
+export interface Runtime extends GateAdapters {
   config: GateConfig;
-  endpointServices: Ec2EndpointServices;
-  rulesStore: DynamoRulesStore;
-  rules: RuleSetCache;
-  ledger: DynamoLedger;
-  notifier: SnsNotifier;
-  events: EventBridgeGateEvents;
-  organizations?: AwsOrganizationDirectory;
   /** The decision pipeline's dependencies for one invocation. */
   decideDeps(holder: string): DecideDeps;
 }
@@ -47,35 +34,13 @@ export function runtime(): Runtime {
 function buildRuntime(config: GateConfig): Runtime {
   const clients = createClients();
   for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
-  const rulesStore = new DynamoRulesStore(clients.dynamodb, config.rulesTable);
+  const adapters = createGateAdapters(config, clients, logger);
   const log = (message: string, data: Record<string, unknown>): void => logger.info(message, data);
-  const parts = {
-    config,
-    endpointServices: new Ec2EndpointServices(clients.ec2, { logger }),
-    rulesStore,
-    rules: new RuleSetCache(rulesStore),
-    ledger: new DynamoLedger(clients.dynamodb, config.ledgerTable, {
-      retentionDays: config.ledgerRetentionDays,
-    }),
-    notifier: new SnsNotifier(clients.sns, config.decisionsTopicArn),
-    events: new EventBridgeGateEvents(clients.eventBridge, config.gateBusName),
-    ...(config.organizationsLookup
-      ? { organizations: new AwsOrganizationDirectory(clients.organizations) }
-      : {}),
-  };
+  const region = process.env.AWS_REGION;
   return {
-    ...parts,
-    decideDeps: (holder) => ({
-      endpointServices: parts.endpointServices,
-      ledger: parts.ledger,
-      notifier: parts.notifier,
-      events: parts.events,
-      ...(parts.organizations ? { organizations: parts.organizations } : {}),
-      now: () => new Date(),
-      ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
-      holder,
-      log,
-    }),
+    ...adapters,
+    config,
+    decideDeps: (holder) => decideDepsOf(adapters, holder, { log, ...(region ? { region } : {}) }),
   };
 }
 

@@ -41,6 +41,7 @@ describe('plgate local --demo --once', () => {
     ]) {
       expect(summary).toMatch(row);
     }
+    expect(output).toMatch(/dry-run service: vpce-[0-9a-f]+ is still pendingAcceptance/);
     expect(output).toContain('stopping (done)');
   });
 });

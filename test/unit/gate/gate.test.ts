@@ -453,3 +453,51 @@ describe('sweep', () => {
     expect(world.ec2.enrolled).toEqual([]);
   });
 });
+
+describe('a long sweep', () => {
+  it('reads the rules again for every page: a service switched to dry-run mid-sweep is not acted on', async () => {
+    const world = setup();
+    const first = connection({ account: PARTNER, createdAt: new Date('2026-11-20T10:00:00Z') });
+    const second = connection({ account: PARTNER, createdAt: new Date('2026-11-20T11:00:00Z') });
+    world.ec2.add(first, second);
+    const original = world.ec2.pageConnections.bind(world.ec2);
+    world.ec2.pageConnections = async (serviceId, token) => {
+      if (token) {
+        world.store.ruleItems.push({ kind: 'service', id: SERVICE, mode: 'dry-run' });
+        await world.store.bumpVersion();
+      }
+      return original(serviceId, token, 1);
+    };
+    await sweep(
+      {},
+      {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      },
+    );
+    expect(world.ec2.state(first.endpointId)).toBe('available');
+    expect(world.ec2.state(second.endpointId)).toBe('pendingAcceptance');
+    expect(world.ledger.entries.map((e) => [e.outcome, e.dryRun])).toEqual([
+      ['accepted', false],
+      ['accepted', true],
+    ]);
+  });
+});
+
+describe('the rules cache', () => {
+  it('reloads when the version moves, and at least every maxAgeMs when it does not', async () => {
+    const store = new MemoryRulesStore(baseItems());
+    let clock = 0;
+    const cache = new RuleSetCache(store, { maxAgeMs: 1000, now: () => clock });
+    await cache.current();
+    await cache.current();
+    expect(store.itemReads).toBe(1);
+    clock = 1500;
+    await cache.current();
+    expect(store.itemReads).toBe(2);
+    await store.bumpVersion();
+    await cache.current();
+    expect(store.itemReads).toBe(3);
+  });
+});

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
+import { normalizeState } from '../../functions/core/connection.ts';
+import { serviceIdOption } from '../arguments.ts';
+import { judge, servicesOf } from '../connection-lookup.ts';
+import { UsageError } from '../exit.ts';
+import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { age, printJson, printLine, printTable, progress } from '../output.ts';
+
+interface ConnectionsFlags extends TargetFlags {
+  service?: string;
+  state?: string;
+  json?: boolean;
+}
+
+export function registerConnections(program: Command): void {
+  withTargetOptions(
+    program
+      .command('connections')
+      .description(
+        'what the gate sees: every connection of the managed services, with the decision the current rules give',
+      )
+      .option('--service <id>', 'only this service')
+      .option('--state <state>', 'only connections in this state (e.g. pendingAcceptance, available)')
+      .option('--json', 'print connections and decisions as JSON'),
+  ).action(async (flags: ConnectionsFlags) => {
+    const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
+    let state: string | undefined;
+    try {
+      state = flags.state ? normalizeState(flags.state) : undefined;
+    } catch {
+      throw new UsageError(
+        `--state must be a connection state such as pendingAcceptance or available, got '${flags.state}'`,
+      );
+    }
+    const judged = await withTarget(flags, async (target) => {
+      const adapters = createGateAdapters(target.config, target.clients);
+      const { ruleSet } = await adapters.rules.current();
+      const connections = [];
+      for (const id of await servicesOf(adapters, serviceId)) {
+        progress(`reading connections of ${id}…`);
+        connections.push(...(await adapters.endpointServices.describeConnections(id)));
+      }
+      return judge(
+        adapters,
+        connections.filter((c) => !state || c.state === state),
+        ruleSet,
+      );
+    });
+    if (flags.json) {
+      printJson(judged.map(({ connection, record }) => ({ ...connection, decision: record })));
+      return;
+    }
+    if (judged.length === 0) {
+      printLine('no connections');
+      return;
+    }
+    printTable(
+      ['endpoint', 'service', 'account', 'state', 'age', 'decision', 'rule', 'why'],
+      judged.map(({ connection, record }) => [
+        connection.endpointId,
+        connection.serviceId,
+        connection.account,
+        connection.state,
+        age(connection.createdAt),
+        record.decision,
+        record.rule ?? '(default)',
+        record.reasons[0] ?? '',
+      ]),
+    );
+  });
+}

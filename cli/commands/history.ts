@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
+import type { HistoryQuery } from '../../functions/gate/ports.ts';
+import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
+import { UsageError } from '../exit.ts';
+import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { outcomeText, printJson, printLine, printTable } from '../output.ts';
+import { parseDuration } from './local.ts';
+
+interface HistoryFlags extends TargetFlags {
+  service?: string;
+  account?: string;
+  since?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+export function registerHistory(program: Command): void {
+  withTargetOptions(
+    program
+      .command('history')
+      .description('what the gate did, from the ledger, newest first')
+      .argument('[endpoint]', 'an endpoint id (vpce-…)')
+      .option('--service <id>', 'every endpoint of a service')
+      .option('--account <id>', 'every endpoint of a consumer account')
+      .option('--since <duration>', 'only entries this recent (e.g. 1h, 7d, PT30M)')
+      .option('--limit <n>', 'at most this many entries', '100')
+      .option('--json', 'print the entries as JSON'),
+  ).action(async (endpoint: string | undefined, flags: HistoryFlags) => {
+    const selectors = [endpoint, flags.service, flags.account].filter((s) => s !== undefined);
+    if (selectors.length !== 1) {
+      throw new UsageError('give exactly one of: an endpoint id, --service ID, --account ID');
+    }
+    const limit = positiveInteger('--limit', flags.limit ?? '100');
+    const since = flags.since ? new Date(Date.now() - parseDuration('--since', flags.since)) : undefined;
+    const scope = { limit, ...(since ? { since } : {}) };
+    const query: HistoryQuery = endpoint
+      ? { endpointId: endpointIdArgument(endpoint), ...scope }
+      : flags.service
+        ? { serviceId: serviceIdOption(flags.service), ...scope }
+        : { account: accountOption(flags.account ?? ''), ...scope };
+
+    const entries = await withTarget(flags, (target) =>
+      createGateAdapters(target.config, target.clients).ledger.history(query),
+    );
+    if (flags.json) {
+      printJson(entries);
+      return;
+    }
+    if (entries.length === 0) {
+      printLine('no ledger entries');
+      return;
+    }
+    printTable(
+      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'reasons'],
+      entries.map((e) => [
+        e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+        e.endpointId,
+        e.account,
+        e.trigger,
+        outcomeText(e.outcome, e.dryRun),
+        e.rule ?? (e.actor ? 'by hand' : '(default)'),
+        e.reasons.join('; '),
+      ]),
+    );
+  });
+}

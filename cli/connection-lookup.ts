@@ -1,0 +1,65 @@
+/** Finding connections the way the gate sees them, and judging them with the current rules. */
+
+import type { GateAdapters } from '../functions/aws/gate-adapters.ts';
+import type { Connection } from '../functions/core/connection.ts';
+import { countAcceptedByAccount } from '../functions/core/decide.ts';
+import type { DecisionRecord } from '../functions/core/decision-record.ts';
+import { evaluate } from '../functions/core/evaluate.ts';
+import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
+import type { RuleSet } from '../functions/core/rules/rule-set.ts';
+
+export class ConnectionNotFoundError extends Error {
+  override name = 'ConnectionNotFoundError';
+}
+
+/** The managed services to look at: the one named, or every one tagged managed. */
+export async function servicesOf(adapters: GateAdapters, serviceId?: string): Promise<string[]> {
+  if (serviceId) return [serviceId];
+  return (await adapters.endpointServices.listManagedServices()).map((s) => s.serviceId).sort();
+}
+
+/** One endpoint's connection, on the service named or on any managed service. */
+export async function findConnection(
+  adapters: GateAdapters,
+  endpointId: string,
+  serviceId?: string,
+): Promise<Connection> {
+  for (const id of await servicesOf(adapters, serviceId)) {
+    const [found] = await adapters.endpointServices.describeConnections(id, { endpointIds: [endpointId] });
+    if (found) return found;
+  }
+  throw new ConnectionNotFoundError(
+    `${endpointId} is not a connection of ${serviceId ?? 'any managed service (tagged privatelink-gate:managed=true)'}`,
+  );
+}
+
+/**
+ * The context the gate would evaluate each connection with: accepted endpoints of its
+ * account on its service from the same data, organizations when looked up.
+ */
+export async function judge(
+  adapters: GateAdapters,
+  connections: readonly Connection[],
+  ruleSet: RuleSet,
+  now = new Date(),
+): Promise<{ connection: Connection; context: EvaluationContext; record: DecisionRecord }[]> {
+  const accepted = new Map<string, Map<string, number>>();
+  for (const serviceId of new Set(connections.map((c) => c.serviceId))) {
+    const all = await adapters.endpointServices.describeConnections(serviceId);
+    accepted.set(serviceId, countAcceptedByAccount(all));
+  }
+  const region = process.env.AWS_REGION;
+  const judged = [];
+  for (const connection of connections) {
+    const live = connection.state === 'pending' || connection.state === 'available' ? 1 : 0;
+    const context: EvaluationContext = {
+      now,
+      liveEndpoints: Math.max(0, (accepted.get(connection.serviceId)?.get(connection.account) ?? 0) - live),
+      ...(region ? { serviceRegion: region } : {}),
+    };
+    const organization = await adapters.organizations?.pathOf(connection.account);
+    if (organization) context.organization = organization;
+    judged.push({ connection, context, record: evaluate(connection, context, ruleSet) });
+  }
+  return judged;
+}

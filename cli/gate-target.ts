@@ -1,0 +1,143 @@
+/**
+ * Which gate a command talks to: the names of its tables, topics and bus, and SDK clients
+ * for them. In order: flags, the environment (the variables the Lambdas read), the outputs
+ * of a deployed stack (`--stack NAME`), and, when AWS_ENDPOINT_URL points at `plgate
+ * local`, the local cloud's own names.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { Command } from 'commander';
+import { type AwsClients, createClients } from '../functions/aws/clients.ts';
+import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import { localGateConfig } from '../local/gate-resources.ts';
+import { PROVIDER_CREDENTIALS } from '../local/in-process-gate.ts';
+import { UsageError } from './exit.ts';
+
+export interface TargetFlags {
+  stack?: string;
+  rulesTable?: string;
+  ledgerTable?: string;
+  decisionsTopic?: string;
+  ingestTopic?: string;
+  bus?: string;
+}
+
+export interface GateTarget {
+  config: GateConfig;
+  clients: AwsClients;
+  /** True when talking to `plgate local` (AWS_ENDPOINT_URL is set). */
+  local: boolean;
+  close(): void;
+}
+
+/** Adds the flags that name a gate's resources to a command. */
+export function withTargetOptions(command: Command): Command {
+  return command
+    .option('--stack <name>', 'read resource names from this CloudFormation stack’s outputs')
+    .option('--rules-table <name>', 'the rules table (env RULES_TABLE)')
+    .option('--ledger-table <name>', 'the ledger table (env LEDGER_TABLE)')
+    .option('--decisions-topic <arn>', 'the decisions topic (env DECISIONS_TOPIC_ARN)')
+    .option('--ingest-topic <arn>', 'the ingest topic (env INGEST_TOPIC_ARN)')
+    .option('--bus <name>', "the gate's event bus (env GATE_BUS_NAME)");
+}
+
+/** CloudFormation output keys of the stack (infra/gate-stack.ts). */
+const OUTPUTS: Record<keyof Omit<GateConfig, 'organizationsLookup' | 'ledgerRetentionDays'>, string> = {
+  rulesTable: 'RulesTableName',
+  ledgerTable: 'LedgerTableName',
+  decisionsTopicArn: 'DecisionsTopicArn',
+  ingestTopicArn: 'IngestTopicArn',
+  gateBusName: 'GateBusName',
+};
+type Named = keyof typeof OUTPUTS;
+const FLAG: Record<Named, keyof TargetFlags> = {
+  rulesTable: 'rulesTable',
+  ledgerTable: 'ledgerTable',
+  decisionsTopicArn: 'decisionsTopic',
+  ingestTopicArn: 'ingestTopic',
+  gateBusName: 'bus',
+};
+
+export async function resolveTarget(
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GateTarget> {
+  const endpoint = env.AWS_ENDPOINT_URL;
+  const local = endpoint !== undefined && endpoint !== '';
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
+  // plgate local needs no credentials: any non-account key id is its provider.
+  const credentials = local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? PROVIDER_CREDENTIALS : undefined;
+  const clients = createClients(
+    { ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) },
+    env,
+  );
+
+  try {
+    const stackOutputs = flags.stack ? await readStackOutputs(flags.stack, region, env) : {};
+    const fallback = local
+      ? localGateConfig(env.PLGATE_LOCAL_ACCOUNT ?? '000000000000', region ?? 'us-east-1')
+      : undefined;
+    const names = {} as Record<Named, string>;
+    const missing: string[] = [];
+    for (const key of Object.keys(OUTPUTS) as Named[]) {
+      const value = flags[FLAG[key]] ?? env[ENV[key]] ?? stackOutputs[OUTPUTS[key]] ?? fallback?.[key];
+      if (value === undefined || value === '') missing.push(`--${kebab(FLAG[key])} (or ${ENV[key]})`);
+      else names[key] = value;
+    }
+    if (missing.length > 0) {
+      throw new UsageError(
+        `cannot tell which gate to use: give --stack NAME, or ${missing.join(', ')}; with plgate local, set AWS_ENDPOINT_URL`,
+      );
+    }
+    return {
+      config: {
+        ...names,
+        organizationsLookup: env[ENV.organizationsLookup] === 'true',
+        ledgerRetentionDays: 400,
+      },
+      clients,
+      local,
+      close: () => {
+        for (const client of Object.values(clients)) client.destroy();
+      },
+    };
+  } catch (error) {
+    for (const client of Object.values(clients)) client.destroy();
+    throw error;
+  }
+}
+
+async function readStackOutputs(
+  stackName: string,
+  region: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, string>> {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+    throw new UsageError(`--stack must be a CloudFormation stack name, got '${stackName}'`);
+  }
+  const cloudFormation = new CloudFormationClient({
+    ...(region ? { region } : {}),
+    ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+  });
+  try {
+    const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs: Record<string, string> = {};
+    for (const output of Stacks[0]?.Outputs ?? []) {
+      if (output.OutputKey && output.OutputValue) outputs[output.OutputKey] = output.OutputValue;
+    }
+    return outputs;
+  } finally {
+    cloudFormation.destroy();
+  }
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Runs a command body against the resolved gate and releases its clients after. */
+export async function withTarget<T>(flags: TargetFlags, run: (target: GateTarget) => Promise<T>): Promise<T> {
+  const target = await resolveTarget(flags);
+  try {
+    return await run(target);
+  } finally {
+    target.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The gate's ports over AWS, built from one set of SDK clients: what the Lambda runtime
+ * and the CLI both run the gate with.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DecideDeps } from '../gate/decide-service.ts';
+import { RuleSetCache } from '../gate/rules-cache.ts';
+import type { GateConfig } from '../shared/config.ts';
+import type { AwsClients } from './clients.ts';
+import { Ec2EndpointServices } from './endpoint-services.ts';
+import { EventBridgeGateEvents } from './gate-events.ts';
+import { DynamoLedger } from './ledger.ts';
+import { SnsNotifier } from './notifier.ts';
+import { AwsOrganizationDirectory } from './organizations.ts';
+import { DynamoRulesStore } from './rules-store.ts';
+
+export interface GateAdapters {
+  endpointServices: Ec2EndpointServices;
+  rulesStore: DynamoRulesStore;
+  rules: RuleSetCache;
+  ledger: DynamoLedger;
+  notifier: SnsNotifier;
+  events: EventBridgeGateEvents;
+  organizations?: AwsOrganizationDirectory;
+}
+
+export function createGateAdapters(config: GateConfig, clients: AwsClients, logger?: Logger): GateAdapters {
+  const withLogger = logger ? { logger } : {};
+  const rulesStore = new DynamoRulesStore(clients.dynamodb, config.rulesTable, withLogger);
+  return {
+    endpointServices: new Ec2EndpointServices(clients.ec2, withLogger),
+    rulesStore,
+    rules: new RuleSetCache(rulesStore),
+    ledger: new DynamoLedger(clients.dynamodb, config.ledgerTable, {
+      retentionDays: config.ledgerRetentionDays,
+      ...withLogger,
+    }),
+    notifier: new SnsNotifier(clients.sns, config.decisionsTopicArn, withLogger),
+    events: new EventBridgeGateEvents(clients.eventBridge, config.gateBusName, withLogger),
+    ...(config.organizationsLookup
+      ? { organizations: new AwsOrganizationDirectory(clients.organizations, withLogger) }
+      : {}),
+  };
+}
+
+/** The decision pipeline's dependencies for one invocation (or one CLI run). */
+export function decideDepsOf(
+  adapters: GateAdapters,
+  holder: string,
+  options: { region?: string; log?: DecideDeps['log'] } = {},
+): DecideDeps {
+  return {
+    endpointServices: adapters.endpointServices,
+    ledger: adapters.ledger,
+    notifier: adapters.notifier,
+    events: adapters.events,
+    ...(adapters.organizations ? { organizations: adapters.organizations } : {}),
+    now: () => new Date(),
+    holder,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  };
+}
