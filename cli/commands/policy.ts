@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadRuleFiles, problemLine } from '../policy-files.ts';
+import { registerPolicySync } from './policy-sync.ts';
 
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('validate, push, pull and diff rule files');
@@ -21,4 +22,6 @@ export function registerPolicy(program: Command): void {
       const rules = ruleSet.rules.length;
       process.stdout.write(`${rules} rule${rules === 1 ? '' : 's'} valid (${fileCount})\n`);
     });
+
+  registerPolicySync(policy);
 }

@@ -1,0 +1,198 @@
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { printJson, printLine } from '../output.ts';
+import { loadRuleFiles, problemLine } from '../policy-files.ts';
+import {
+  BASE_FILE,
+  canonicalItems,
+  diffItems,
+  digestOf,
+  type Item,
+  type ItemChange,
+  pulledFiles,
+  readBase,
+  tableItems,
+  writeBase,
+} from '../policy-sync.ts';
+
+interface SyncFlags extends TargetFlags {
+  json?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export function registerPolicySync(policy: Command): void {
+  withTargetOptions(
+    policy
+      .command('push')
+      .description('validate rule files, then write the difference to the rules table')
+      .argument('<paths...>', 'rule files or directories')
+      .option('--dry-run', 'print the plan, write nothing')
+      .option('--force', 'write even if the table was edited since the last pull')
+      .option('--json', 'print the plan as JSON'),
+  ).action(push);
+
+  withTargetOptions(
+    policy
+      .command('pull')
+      .description('write the rules table as YAML files into a directory')
+      .argument('<dir>', 'the directory (created if missing)'),
+  ).action(pull);
+
+  withTargetOptions(
+    policy
+      .command('diff')
+      .description('compare rule files with the rules table (exit 1 when they differ)')
+      .argument('<paths...>', 'rule files or directories')
+      .option('--json', 'print the differences as JSON'),
+  ).action(diff);
+}
+
+/** Validates every file first: a problem anywhere means nothing is written. */
+async function filesOrExit(paths: string[]) {
+  const loaded = await loadRuleFiles(paths);
+  if (loaded.problems.length > 0) {
+    for (const problem of loaded.problems) process.stderr.write(`${problemLine(problem)}\n`);
+    process.stderr.write(`${loaded.problems.length} problem(s): nothing was written\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+  return canonicalItems(loaded.ruleSet);
+}
+
+async function readTable(target: GateTarget) {
+  const store = new DynamoRulesStore(target.clients.dynamodb, target.config.rulesTable);
+  const version = await store.version();
+  const items = tableItems(await store.items());
+  return { store, version, items };
+}
+
+async function diff(paths: string[], flags: SyncFlags): Promise<void> {
+  const files = await filesOrExit(paths);
+  if (!files) return;
+  const changes = await withTarget(flags, async (target) =>
+    diffItems((await readTable(target)).items, files),
+  );
+  if (flags.json) printJson(changes);
+  else printChanges(changes);
+  if (changes.length > 0) process.exitCode = 1;
+}
+
+async function push(paths: string[], flags: SyncFlags): Promise<void> {
+  const files = await filesOrExit(paths);
+  if (!files) return;
+  const baseDir = await baseDirectoryOf(paths);
+  const base = baseDir ? await readBase(baseDir) : undefined;
+
+  await withTarget(flags, async (target) => {
+    const { store, version, items } = await readTable(target);
+    const changes = diffItems(items, files);
+    if (flags.json) printJson(changes);
+    else printChanges(changes);
+    if (changes.length === 0 || flags.dryRun) return;
+
+    const removals = changes.filter((c) => c.kind === 'removed');
+    if (!flags.force) {
+      // The version moves on every write; only a change of content means someone edited the table.
+      if (base && base.version !== version && base.digest !== digestOf(items)) {
+        throw new PushRefusedError(
+          `the rules table changed since the pull at ${base.at} (version ${base.version} → ${version}): pull again, or push with --force to overwrite`,
+        );
+      }
+      if (!base && removals.length > 0) {
+        throw new PushRefusedError(
+          `this push would remove ${removals.length} item(s) from the table and there is no ${BASE_FILE} from a pull to show they were not edited there: pull first, or push with --force`,
+        );
+      }
+    }
+    const writes = changes.flatMap((c) => (c.item ? [withoutMarks(c.item)] : []));
+    await store.putItems(writes);
+    await store.deleteItems(removals.map((c) => keyParts(c.key)));
+    // Every cache reloads on the next decision. (The table's stream moves the version too.)
+    await store.bumpVersion();
+    const after = await readTable(target);
+    if (baseDir)
+      await writeBase(baseDir, {
+        version: after.version,
+        digest: digestOf(after.items),
+        at: new Date().toISOString(),
+      });
+    if (!flags.json) printLine(`pushed: ${summary(changes)}; rules version ${after.version}`);
+  });
+}
+
+async function pull(directory: string, flags: SyncFlags): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const stray = (await readdir(directory)).filter((name) => /\.ya?ml$/i.test(name));
+  await withTarget(flags, async (target) => {
+    const store = new DynamoRulesStore(target.clients.dynamodb, target.config.rulesTable);
+    const version = await store.version();
+    const raw = (await store.items()).filter((item) => item.kind !== 'meta');
+    const { ruleSet, problems } = ruleSetFromItems(raw);
+    for (const problem of problems) {
+      process.stderr.write(`skipped an invalid table item (fix it in the table): ${problemLine(problem)}\n`);
+    }
+    const files = pulledFiles(ruleSet);
+    for (const name of stray.filter((n) => !files.some((f) => f.name === n))) {
+      process.stderr.write(
+        `warning: ${join(directory, name)} was not written by this pull and will be pushed too\n`,
+      );
+    }
+    for (const file of files) await writeFile(join(directory, file.name), file.text);
+    await writeBase(directory, { version, digest: digestOf(tableItems(raw)), at: new Date().toISOString() });
+    printLine(
+      `pulled ${raw.length} item(s) at rules version ${version} into ${files.map((f) => join(directory, f.name)).join(', ') || directory}`,
+    );
+  });
+}
+
+export class PushRefusedError extends Error {
+  override name = 'PushRefusedError';
+}
+
+/** Where the pull base lives: the one directory pushed, or the directory of the files pushed. */
+async function baseDirectoryOf(paths: string[]): Promise<string | undefined> {
+  const dirs = new Set<string>();
+  for (const path of paths) dirs.add((await stat(path)).isDirectory() ? path : dirname(path));
+  return dirs.size === 1 ? [...dirs][0] : undefined;
+}
+
+function withoutMarks(item: Item): Item {
+  const { invalid: _invalid, ...rest } = item;
+  return rest;
+}
+
+function keyParts(key: string): { kind: string; id: string } {
+  const slash = key.indexOf('/');
+  return { kind: key.slice(0, slash), id: key.slice(slash + 1) };
+}
+
+function summary(changes: ItemChange[]): string {
+  const count = (kind: ItemChange['kind']) => changes.filter((c) => c.kind === kind).length;
+  return `${count('added')} added, ${count('changed')} changed, ${count('removed')} removed`;
+}
+
+function printChanges(changes: ItemChange[]): void {
+  if (changes.length === 0) {
+    printLine('no differences: the table holds what the files say');
+    return;
+  }
+  for (const change of changes) {
+    if (change.kind === 'added') printLine(pc.green(`+ ${change.key}`));
+    if (change.kind === 'removed') printLine(pc.red(`- ${change.key}`));
+    if (change.kind === 'changed') {
+      printLine(pc.yellow(`~ ${change.key}`));
+      for (const { field, table, files } of change.fields) {
+        printLine(
+          `    ${field}: ${JSON.stringify(table) ?? '(absent)'} → ${JSON.stringify(files) ?? '(absent)'}`,
+        );
+      }
+    }
+  }
+  printLine(summary(changes));
+}
