@@ -116,7 +116,8 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
     // Every cache reloads on the next decision. (The table's stream moves the version too.)
     await store.bumpVersion();
     const after = await readTable(target);
-    if (baseDir)
+    // Only a pulled directory keeps a base; a push never leaves files in a directory of rules from git.
+    if (baseDir && base)
       await writeBase(baseDir, {
         version: after.version,
         digest: digestOf(after.items),

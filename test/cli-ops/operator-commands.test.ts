@@ -1,0 +1,223 @@
+/**
+ * The operator's commands through the real `plgate` binary, against a local cloud with the
+ * gate running that this test starts. The binary finds it through AWS_ENDPOINT_URL alone
+ * (set by the in-process gate for this process and inherited by the child).
+ */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEntry } from '../../functions/gate/ports.ts';
+import { plgate, ROOT } from '../cli/run-plgate.ts';
+import {
+  createEndpoint,
+  createService,
+  type LocalGateWorld,
+  outcomesOf,
+  settle,
+  startLocalGate,
+  stateOf,
+} from '../support/local-gate.ts';
+
+const PARTNER = '111111111111';
+const BLOCKED = '666666666666';
+const STRANGER = '333333333333';
+
+let world: LocalGateWorld;
+let serviceId: string;
+const scratch = mkdtempSync(join(tmpdir(), 'plgate-ops-'));
+
+beforeAll(async () => {
+  world = await startLocalGate();
+});
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+const json = <T>(text: string): T => JSON.parse(text) as T;
+
+describe('policy as code', () => {
+  it('pushes the example rules into an empty table, then finds no difference', async () => {
+    const pushed = await plgate(['policy', 'push', 'policies']);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toMatch(/\+ rule\/partner-acme/);
+    expect(pushed.stdout).toMatch(/pushed: 10 added, 0 changed, 0 removed/);
+    const diff = await plgate(['policy', 'diff', 'policies']);
+    expect([diff.code, diff.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    await settle(world);
+  });
+
+  it('pull then push is an identity', async () => {
+    const before = await world.rules.items();
+    const dir = join(scratch, 'pulled');
+    const pulled = await plgate(['policy', 'pull', dir]);
+    expect(pulled.code).toBe(0);
+    expect(readFileSync(join(dir, 'rules.yaml'), 'utf8')).toContain('id: partner-acme');
+    const pushed = await plgate(['policy', 'push', dir]);
+    expect([pushed.code, pushed.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    const after = await world.rules.items();
+    const rulesOnly = (items: Record<string, unknown>[]) =>
+      items.filter((i) => i.kind !== 'meta').sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(rulesOnly(after)).toEqual(rulesOnly(before));
+  });
+
+  it('refuses to overwrite an edit made in the table since the pull, unless forced', async () => {
+    const dir = join(scratch, 'concurrent');
+    expect((await plgate(['policy', 'pull', dir])).code).toBe(0);
+    await world.rules.putItems([
+      { kind: 'rule', id: 'hotfix', effect: 'reject', match: { accounts: ['999999999999'] } },
+    ]);
+    await settle(world);
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('ACME Corp production and staging accounts', 'ACME Corp'),
+    );
+
+    const dryRun = await plgate(['policy', 'push', dir, '--dry-run', '--json']);
+    expect(dryRun.code).toBe(0);
+    expect(json<{ key: string; kind: string }[]>(dryRun.stdout).map((c) => [c.key, c.kind])).toEqual([
+      ['rule/hotfix', 'removed'],
+      ['rule/partner-acme', 'changed'],
+    ]);
+    const refused = await plgate(['policy', 'push', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/changed since the pull/);
+    expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(true);
+
+    const forced = await plgate(['policy', 'push', dir, '--force']);
+    expect(forced.code).toBe(0);
+    expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(false);
+    await settle(world);
+  });
+
+  it('writes nothing when any file is invalid', async () => {
+    const dir = join(scratch, 'invalid');
+    cpSync(join(ROOT, 'policies'), dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      'rules:\n  - id: broken\n    effect: accept\n    match: { accounts: ["1111"] }\n  - id: new-one\n    effect: accept\n    match: {}\n',
+    );
+    const before = await world.rules.items();
+    const pushed = await plgate(['policy', 'push', dir, '--force']);
+    expect(pushed.code).toBe(1);
+    expect(pushed.stderr).toMatch(/broken\.yaml: rule "broken": match\.accounts\[0\]/);
+    expect(pushed.stderr).toMatch(/nothing was written/);
+    expect(await world.rules.items()).toEqual(before);
+  });
+});
+
+describe('review and records', () => {
+  let partner: string;
+  let stranger: string;
+  let blocked: string;
+
+  beforeAll(async () => {
+    // The table holds policies/ again (the tests above restored it with --force).
+    serviceId = await createService(world.provider);
+    await settle(world);
+    partner = await createEndpoint(world, PARTNER, serviceId);
+    stranger = await createEndpoint(world, STRANGER, serviceId);
+    blocked = await createEndpoint(world, BLOCKED, serviceId);
+    await settle(world);
+  });
+
+  it('connections shows each connection with the decision the rules give now', async () => {
+    const listed = await plgate(['connections', '--service', serviceId, '--json']);
+    expect(listed.code).toBe(0);
+    const rows = json<
+      { endpointId: string; state: string; decision: { decision: string; rule: string | null } }[]
+    >(listed.stdout);
+    const byId = new Map(rows.map((r) => [r.endpointId, r]));
+    expect(byId.get(partner)?.decision).toMatchObject({ decision: 'accept', rule: 'partner-acme' });
+    expect(byId.get(stranger)).toMatchObject({
+      state: 'pendingAcceptance',
+      decision: { decision: 'review', rule: null },
+    });
+    expect(byId.get(blocked)?.decision.decision).toBe('reject');
+
+    const table = await plgate(['connections', '--state', 'pendingAcceptance']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(
+      new RegExp(`${stranger}\\s+${serviceId}\\s+${STRANGER}\\s+pendingAcceptance`),
+    );
+    expect(table.stdout).not.toContain(partner);
+  });
+
+  it('approve accepts a held request at once, and history shows why, newest first', async () => {
+    const approved = await plgate(['approve', stranger, '--reason', 'signed contract']);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain(`rule approve-${stranger} written`);
+    expect(approved.stdout).toMatch(new RegExp(`${stranger}: accepted`));
+    expect(await stateOf(world, serviceId, stranger)).toMatch(/pending|available/);
+
+    const history = await plgate(['history', stranger, '--json']);
+    expect(history.code).toBe(0);
+    const entries = json<LedgerEntry[]>(history.stdout);
+    expect(entries.map((e) => [e.outcome, e.trigger, e.rule])).toEqual([
+      ['accepted', 'manual', `approve-${stranger}`],
+      ['held', 'notification', null],
+    ]);
+    for (const entry of entries)
+      expect(Object.keys(entry)).toEqual(expect.arrayContaining(['at', 'decision', 'reasons']));
+    const rule = (await world.rules.items()).find((i) => i.id === `approve-${stranger}`);
+    expect(rule?.meta).toMatchObject({ reason: 'signed contract' });
+  });
+
+  it('approve cannot override a reject rule: it says so and exits 1; deny rejects', async () => {
+    const approved = await plgate(['approve', blocked]);
+    expect(approved.code).toBe(1);
+    expect(approved.stdout).toMatch(/the rules say reject/);
+
+    const other = await createEndpoint(world, '888888888888', serviceId);
+    await settle(world);
+    const denied = await plgate(['deny', other, '--reason', 'not a customer', '--json']);
+    expect(denied.code).toBe(0);
+    expect(json<{ entries: LedgerEntry[] }>(denied.stdout).entries.map((e) => e.outcome)).toEqual([
+      'rejected',
+    ]);
+    expect((await outcomesOf(world, other)).map((e) => e.outcome)).toContain('rejected');
+  });
+
+  it('history reads by service and by account, and since', async () => {
+    const byService = await plgate(['history', '--service', serviceId, '--json']);
+    const entries = json<LedgerEntry[]>(byService.stdout);
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort().reverse());
+    const byAccount = await plgate(['history', '--account', PARTNER, '--since', '1h', '--json']);
+    expect(json<LedgerEntry[]>(byAccount.stdout).every((e) => e.account === PARTNER)).toBe(true);
+    const table = await plgate(['history', '--service', serviceId]);
+    expect(table.stdout).toMatch(/at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+reasons/);
+  });
+
+  it('sweep runs now and prints what it did', async () => {
+    const late = await createEndpoint(world, PARTNER, serviceId);
+    const swept = await plgate(['sweep', '--service', serviceId, '--json']);
+    expect(swept.code).toBe(0);
+    const report = json<{ services: { serviceId: string; connections: number }[] }>(swept.stdout);
+    expect(report.services.map((s) => s.serviceId)).toEqual([serviceId]);
+    await settle(world);
+    expect((await outcomesOf(world, late)).map((e) => e.outcome)).toEqual(['accepted']);
+    const table = await plgate(['sweep']);
+    expect(table.stdout).toMatch(/service\s+mode\s+enrolled\s+connections\s+waiting\s+decisions/);
+  });
+
+  it('refuses bad arguments with exit 2, naming the flag and the value', async () => {
+    const cases: [string[], RegExp][] = [
+      [['history'], /exactly one of/],
+      [['history', 'vpce-XYZ'], /endpoint id must look like/],
+      [['history', '--service', 'svc-1'], /--service must look like/],
+      [['history', stranger, '--since', 'yesterday'], /--since must be a duration/],
+      [['connections', '--state', 'sleeping'], /--state must be a connection state/],
+      [['approve'], /missing required argument/],
+      [['policy', 'push'], /missing required argument/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await plgate(args);
+      expect([args.join(' '), run.code]).toEqual([args.join(' '), 2]);
+      expect(run.stderr).toMatch(message);
+    }
+  });
+});
