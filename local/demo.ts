@@ -4,6 +4,10 @@
  * revoked by a rule edited in the table, and a dry-run service — each decision shown as
  * it happens, the way Slack would show its notice.
  */
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
@@ -21,6 +25,8 @@ import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
 import type { LocalRunOptions } from './run.ts';
+
+const execFileAsync = promisify(execFile);
 
 export const DEMO_CAST = {
   partner: '111111111111',
@@ -202,17 +208,8 @@ export async function runDemo(
     await watch.until('dry-run service', trial, 'accepted');
 
     step(`An operator approves the new customer: plgate approve ${newcomer} --reason "signed contract"`);
-    await writeRules(store, [
-      {
-        kind: 'rule',
-        id: `approve-${newcomer}`,
-        effect: 'accept',
-        description: 'approved by hand in the demo',
-        services: [service],
-        match: { endpoints: [newcomer] },
-        meta: { by: 'demo-operator', reason: 'signed contract', at: new Date().toISOString() },
-      },
-    ]);
+    for (const line of await plgate(cloud, ['approve', newcomer, '--reason', 'signed contract']))
+      print(`  ${line}`);
     await watch.until('manual approval', newcomer, 'accepted');
 
     step(`A rule edited in the table ends the second partner's access (account ${DEMO_CAST.secondPartner})`);
@@ -256,6 +253,16 @@ export async function runDemo(
     stopWatching();
     for (const client of [...consumers, ...Object.values(clients)]) client.destroy();
   }
+}
+
+/** Runs the real `plgate` binary against this cloud, as an operator in another terminal would. */
+async function plgate(cloud: LocalCloud, args: string[]): Promise<string[]> {
+  const bin = fileURLToPath(new URL('../bin/plgate.mjs', import.meta.url));
+  const { stdout } = await execFileAsync(process.execPath, [bin, ...args], {
+    env: { ...process.env, AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: cloud.region, NO_COLOR: '1' },
+    timeout: STEP_TIMEOUT_MS,
+  });
+  return stdout.trimEnd().split('\n');
 }
 
 /**
