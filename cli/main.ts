@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApprove } from './commands/approve.ts';
 import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerExplain } from './commands/explain.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerPolicy } from './commands/policy.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerLocal(program);
   registerConnections(program);
   registerApprove(program);
+  registerExplain(program);
   registerHistory(program);
   registerSweep(program);
   return program;

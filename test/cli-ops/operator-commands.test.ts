@@ -146,6 +146,32 @@ describe('review and records', () => {
     expect(table.stdout).not.toContain(partner);
   });
 
+  it('explain shows the deciding rule and the rules that nearly matched', async () => {
+    await world.rules.putItems([
+      {
+        kind: 'rule',
+        id: 'acme-eu-only',
+        effect: 'accept',
+        match: { accounts: [STRANGER], regions: ['eu-west-1'] },
+      },
+    ]);
+    await settle(world);
+    const explained = await plgate(['explain', stranger]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain(
+      `${stranger} (account ${STRANGER}, pendingAcceptance) on ${serviceId}: review (default)`,
+    );
+    expect(explained.stdout).toMatch(
+      /acme-eu-only\s+accept\s+nearly \(no-match\)\s+accounts holds, regions does not hold/,
+    );
+    const all = await plgate(['explain', partner, '--json']);
+    const parsed = json<{ record: { rule: string }; rules: { id: string; verdict: string }[] }>(all.stdout);
+    expect(parsed.record.rule).toBe('partner-acme');
+    expect(parsed.rules.find((r) => r.id === 'partner-acme')?.verdict).toBe('match');
+    await world.rules.deleteItems([{ kind: 'rule', id: 'acme-eu-only' }]);
+    await settle(world);
+  });
+
   it('approve accepts a held request at once, and history shows why, newest first', async () => {
     const approved = await plgate(['approve', stranger, '--reason', 'signed contract']);
     expect(approved.code).toBe(0);

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
+import { explainConnection, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
+import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
+import { findConnection, judge } from '../connection-lookup.ts';
+import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { printJson, printLine, printTable } from '../output.ts';
+
+interface ExplainFlags extends TargetFlags {
+  service?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+export function registerExplain(program: Command): void {
+  withTargetOptions(
+    program
+      .command('explain')
+      .description(
+        'the decision the current rules give an endpoint, and every rule that matched or nearly matched',
+      )
+      .argument('<endpoint>', 'the endpoint id (vpce-…)')
+      .option(
+        '--service <id>',
+        'the service the endpoint connects to (default: look in every managed service)',
+      )
+      .option('--all', 'show every rule, not only those that matched or nearly matched')
+      .option('--json', 'print the decision and every rule verdict as JSON'),
+  ).action(async (endpoint: string, flags: ExplainFlags) => {
+    const endpointId = endpointIdArgument(endpoint);
+    const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
+    const { connection, explanation } = await withTarget(flags, async (target) => {
+      const adapters = createGateAdapters(target.config, target.clients);
+      const found = await findConnection(adapters, endpointId, serviceId);
+      const { ruleSet } = await adapters.rules.current();
+      const [judged] = await judge(adapters, [found], ruleSet);
+      if (!judged) throw new Error(`${endpointId} could not be judged`);
+      return { connection: found, explanation: explainConnection(found, judged.context, ruleSet) };
+    });
+    if (flags.json) {
+      printJson({ connection, ...explanation });
+      return;
+    }
+    const { record } = explanation;
+    printLine(
+      `${pc.bold(endpointId)} (account ${connection.account}, ${connection.state}) on ${connection.serviceId}: ` +
+        `${pc.bold(record.decision)}${record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : ''}`,
+    );
+    for (const reason of record.reasons) printLine(`  • ${reason}`);
+    const shown = explanation.rules.filter((r) => flags.all || r.verdict === 'match' || nearly(r));
+    printLine();
+    if (shown.length === 0) {
+      printLine('no rule matched or nearly matched (use --all to see every rule)');
+      return;
+    }
+    printTable(
+      ['rule', 'effect', 'verdict', 'why'],
+      shown.map((r) => [r.id, r.effect, nearly(r) ? `nearly (${r.verdict})` : r.verdict, why(r)]),
+    );
+  });
+}
+
+/** A rule that failed exactly one condition, or only its limit, or only undetermined data. */
+function nearly(verdict: RuleVerdict): boolean {
+  if (verdict.verdict === 'match' || verdict.verdict === 'inactive') return false;
+  return verdict.failed.length === 1 || verdict.verdict === 'undetermined';
+}
+
+function why(verdict: RuleVerdict): string {
+  if (verdict.inactive) return verdict.inactive;
+  return (
+    verdict.conditions
+      .map(
+        (c) =>
+          `${c.condition} ${c.holds === true ? 'holds' : c.holds === false ? 'does not hold' : 'undetermined'}`,
+      )
+      .join(', ') || 'no conditions: matches every connection'
+  );
+}
