@@ -158,22 +158,18 @@ export async function runDemo(
   const step = (title: string) => print(`\n${pc.bold(pc.blue('▶'))} ${pc.bold(title)}`);
 
   try {
-    step('The provider creates two endpoint services tagged privatelink-gate:managed=true');
+    step(
+      'The provider creates two endpoint services tagged privatelink-gate:managed=true, open to any account',
+    );
     const service = await createService(clients.ec2, 'payments');
     const dryRunService = await createService(clients.ec2, 'reports');
     print(`  ${service} (enforce)   ${dryRunService} (dry-run)`);
-    await clients.ec2.send(
-      new ModifyVpcEndpointServicePermissionsCommand({
-        ServiceId: service,
-        AddAllowedPrincipals: Object.values(DEMO_CAST).map((account) => `arn:aws:iam::${account}:root`),
-      }),
-    );
-    await clients.ec2.send(
-      new ModifyVpcEndpointServicePermissionsCommand({
-        ServiceId: dryRunService,
-        AddAllowedPrincipals: ['*'],
-      }),
-    );
+    // Anyone may ask; the gate decides who gets in.
+    for (const id of [service, dryRunService]) {
+      await clients.ec2.send(
+        new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
+      );
+    }
 
     step(
       `Service settings written to the rules table: review TTL ${DEMO_REVIEW_TTL}, revoke by rejecting; dry-run`,

@@ -61,10 +61,14 @@ export function registerExplain(program: Command): void {
   });
 }
 
-/** A rule that failed exactly one condition, or only its limit, or only undetermined data. */
+/**
+ * Nearly matched: held back only by its limit, by data the gate could not get, or by one
+ * condition while another held (a rule with a single condition that fails is just a miss).
+ */
 function nearly(verdict: RuleVerdict): boolean {
-  if (verdict.verdict === 'match' || verdict.verdict === 'inactive') return false;
-  return verdict.failed.length === 1 || verdict.verdict === 'undetermined';
+  if (verdict.verdict === 'limit-reached' || verdict.verdict === 'undetermined') return true;
+  if (verdict.verdict !== 'no-match') return false;
+  return verdict.failed.length === 1 && verdict.conditions.some((c) => c.holds === true);
 }
 
 function why(verdict: RuleVerdict): string {

@@ -72,7 +72,8 @@ describe('rule verdicts for plgate explain', () => {
       { kind: 'rule', id: 'a', effect: 'accept', match: { tags: { env: 'prod' } } },
       { kind: 'rule', id: 'b', effect: 'reject', match: { ipAddressTypes: ['ipv6'] } },
     ]);
-    for (const tags of [{ env: 'prod' }, { env: 'dev' }, {}]) {
+    const cases: Record<string, string>[] = [{ env: 'prod' }, { env: 'dev' }, {}];
+    for (const tags of cases) {
       const c = connection({ serviceId: SERVICE, tags });
       const { record, rules: verdicts } = explainConnection(c, { now: NOW }, ruleSet);
       expect(verdicts.filter((v) => v.verdict === 'match').map((v) => v.id)).toEqual(record.matched);
