@@ -43,7 +43,7 @@ export function progress(message: string): void {
   if (process.stderr.isTTY) process.stderr.write(`${pc.dim(message)}\n`);
 }
 
-const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
+export const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
   accepted: pc.green,
   rejected: pc.red,
   held: pc.yellow,

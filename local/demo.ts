@@ -16,6 +16,7 @@ import {
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import pc from 'picocolors';
+import { OUTCOME_STYLE } from '../cli/output.ts';
 import { createClients } from '../functions/aws/clients.ts';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { chatbotNotification } from '../functions/aws/notice-message.ts';
@@ -94,16 +95,6 @@ export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
     return undefined;
   }
 }
-
-const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
-  accepted: pc.green,
-  rejected: pc.red,
-  held: pc.yellow,
-  expired: pc.magenta,
-  revoked: pc.red,
-  drift: pc.yellow,
-  failed: pc.red,
-};
 
 /** The Chatbot notice as a terminal card: what the Slack channel would show. */
 export function renderNotice(notice: Notice): string[] {
