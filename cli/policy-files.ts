@@ -5,7 +5,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatProblem } from '../functions/core/rules/problems.ts';
-import { type LoadedRuleSet, type RuleProblem, ruleSetFromFiles } from '../functions/core/rules/rule-set.ts';
+import { ruleSetFromFiles } from '../functions/core/rules/rule-files.ts';
+import type { LoadedRuleSet, RuleProblem } from '../functions/core/rules/rule-set.ts';
 import { UsageError } from './exit.ts';
 
 const RULE_FILE = /\.ya?ml$/i;

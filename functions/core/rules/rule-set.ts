@@ -2,34 +2,24 @@
  * A rule set: defaults, service settings and rules, validated and compiled into indexes
  * so that evaluating a connection touches only the rules that could match it.
  *
- * Loaded from rules-table items (`ruleSetFromItems`) or YAML files (`ruleSetFromFiles`).
+ * Loaded from rules-table items (`ruleSetFromItems`) or YAML files (`ruleSetFromFiles` in
+ * rule-files.ts, kept apart so the Lambdas never bundle a YAML parser).
  * Invalid input never opens the gate: an invalid rule item counts as an undetermined
  * reject rule (so an accept becomes review), an invalid service item falls back to the
  * defaults, an invalid defaults item to the built-in defaults.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { DecisionRecord, Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
-import {
-  formatProblem,
-  issuesToProblems,
-  type PathSegment,
-  type ProblemScope,
-  problemAt,
-} from './problems.ts';
+import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
   type Defaults,
   DefaultsItemSchema,
-  DefaultsSchema,
   PATTERNS,
   type Rule,
   type RuleItem,
   RuleOnlyItemSchema,
-  RuleSchema,
-  ServiceIdSchema,
   ServiceItemSchema,
   type ServiceSettings,
-  ServiceSettingsSchema,
 } from './schema.ts';
 
 export { parseIsoDuration } from '../iso8601.ts';
@@ -141,7 +131,7 @@ interface Origin {
 }
 
 /** Collects valid and invalid items from any source, detects duplicates, then compiles. */
-class RuleSetBuilder {
+export class RuleSetBuilder {
   private readonly rules = new Map<string, Rule>();
   private readonly ruleOrigins = new Map<string, Origin>();
   private defaults: { value: Defaults; origin: Origin } | undefined;
@@ -354,12 +344,12 @@ export function candidateLists(
 // ---------------------------------------------------------------------------------------
 // Loading from the rules table
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The services an invalid rule names, if its services field can be read; otherwise every service. */
-function readableServices(value: unknown): string[] | undefined {
+export function readableServices(value: unknown): string[] | undefined {
   if (!isRecord(value) || !Array.isArray(value.services) || value.services.length === 0) return undefined;
   const services: string[] = [];
   for (const item of value.services) {
@@ -369,7 +359,7 @@ function readableServices(value: unknown): string[] | undefined {
   return services;
 }
 
-function readableRuleId(value: unknown): string | undefined {
+export function readableRuleId(value: unknown): string | undefined {
   return isRecord(value) && typeof value.id === 'string' && PATTERNS.ruleId.test(value.id)
     ? value.id
     : undefined;
@@ -454,219 +444,6 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
     builder.addInvalid(entry);
   });
   return builder.build();
-}
-
-// ---------------------------------------------------------------------------------------
-// Loading from YAML files
-
-/** Finds the 1-based line of a path in a YAML document. */
-function lineFinder(
-  contents: unknown,
-  counter: LineCounter,
-): (path: readonly PropertyKey[]) => number | undefined {
-  return (path) => {
-    let node: unknown = contents;
-    let offset = rangeStart(node);
-    for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find(
-          (item) => isScalar(item.key) && String(item.key.value) === String(segment),
-        );
-        if (!pair) break;
-        offset = rangeStart(pair.value) ?? rangeStart(pair.key) ?? offset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        const item = node.items[segment];
-        if (item === undefined) break;
-        offset = rangeStart(item) ?? offset;
-        node = item;
-      } else break;
-    }
-    return offset === undefined ? undefined : counter.linePos(offset).line;
-  };
-}
-
-function rangeStart(node: unknown): number | undefined {
-  if (typeof node !== 'object' || node === null || !('range' in node)) return undefined;
-  const range = node.range;
-  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
-}
-
-const FILE_SECTIONS = ['defaults', 'services', 'rules'];
-
-/**
- * A rule set from YAML rule files, merged. Ids are unique across all files; a second
- * definition (of a rule, the defaults or a service's settings) is a problem naming both
- * files. A file that cannot be read as a rule file counts as an undetermined reject rule
- * for every service.
- */
-export function ruleSetFromFiles(files: readonly { path: string; text: string }[]): LoadedRuleSet {
-  const builder = new RuleSetBuilder();
-  for (const file of files) loadFile(builder, file.path, file.text);
-  return builder.build();
-}
-
-function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, {
-    schema: 'core',
-    uniqueKeys: true,
-    prettyErrors: false,
-    lineCounter: counter,
-  });
-  const fileScope: ProblemScope = { source, kind: 'file' };
-  const failFile = (problems: RuleProblem[]) => builder.addInvalid({ id: source, kind: 'file', problems });
-
-  if (doc.errors.length > 0) {
-    failFile(
-      doc.errors.map((error) => {
-        const problem: RuleProblem = {
-          source,
-          kind: 'file',
-          path: '',
-          message: `is not valid YAML: ${firstLine(error.message)}`,
-        };
-        problem.line = counter.linePos(error.pos[0]).line;
-        return problem;
-      }),
-    );
-    return;
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    failFile([
-      {
-        source,
-        kind: 'file',
-        path: '',
-        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      },
-    ]);
-    return;
-  }
-  if (value === null || value === undefined) return; // an empty file (or only comments) holds no rules
-  const lineOf = lineFinder(doc.contents, counter);
-  const scope: ProblemScope = { ...fileScope, lineOf };
-  if (!isRecord(value)) {
-    failFile([problemAt(scope, [], 'must be a mapping with defaults, services and/or rules', { value })]);
-    return;
-  }
-  // A section with nothing under it (`rules:` with every rule commented out) is empty.
-  const structural: RuleProblem[] = [];
-  for (const key of Object.keys(value)) {
-    if (!FILE_SECTIONS.includes(key)) {
-      const hint = FILE_SECTIONS.find((section) => section.startsWith(key.slice(0, 3).toLowerCase()));
-      structural.push(
-        problemAt(
-          scope,
-          [key],
-          `is not a section of a rule file (defaults, services, rules)${hint ? `; did you mean "${hint}"?` : ''}`,
-        ),
-      );
-    }
-  }
-
-  if (value.defaults !== undefined && value.defaults !== null) {
-    const defaultsScope: ProblemScope = { source, kind: 'defaults', location: ['defaults'], lineOf };
-    const parsed = DefaultsSchema.safeParse(value.defaults);
-    if (parsed.success) builder.addDefaults(parsed.data, { source, where: 'defaults' }, defaultsScope);
-    else {
-      builder.addInvalid({
-        id: 'defaults',
-        kind: 'defaults',
-        problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
-      });
-    }
-  }
-
-  if (value.services !== undefined && value.services !== null) {
-    if (!isRecord(value.services)) {
-      structural.push(
-        problemAt(scope, ['services'], 'must be a mapping of service id to settings', {
-          value: value.services,
-        }),
-      );
-    } else {
-      for (const [serviceId, settings] of Object.entries(value.services)) {
-        loadServiceSettings(builder, source, lineOf, serviceId, settings);
-      }
-    }
-  }
-
-  if (value.rules !== undefined && value.rules !== null) {
-    if (!Array.isArray(value.rules)) {
-      structural.push(problemAt(scope, ['rules'], 'must be a list of rules', { value: value.rules }));
-    } else {
-      value.rules.forEach((rule: unknown, position) => {
-        loadFileRule(builder, source, lineOf, rule, position);
-      });
-    }
-  }
-  if (structural.length > 0) failFile(structural);
-}
-
-function loadServiceSettings(
-  builder: RuleSetBuilder,
-  source: string,
-  lineOf: ProblemScope['lineOf'],
-  serviceId: string,
-  settings: unknown,
-): void {
-  const scope: ProblemScope = {
-    source,
-    kind: 'service',
-    ruleId: serviceId,
-    location: ['services', serviceId],
-    lineOf,
-  };
-  const problems: RuleProblem[] = [];
-  const id = ServiceIdSchema.safeParse(serviceId);
-  if (!id.success) {
-    problems.push(problemAt(scope, [], 'is not an endpoint service id (vpce-svc- and 8 to 17 hex digits)'));
-  }
-  const parsed = ServiceSettingsSchema.safeParse(settings);
-  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, settings, scope));
-  if (parsed.success && problems.length === 0) {
-    builder.addService(serviceId, parsed.data, { source, where: `services.${serviceId}` }, scope);
-    return;
-  }
-  const entry: InvalidRule = { id: serviceId, kind: 'service', problems };
-  if (id.success) entry.services = [serviceId];
-  builder.addInvalid(entry);
-}
-
-function loadFileRule(
-  builder: RuleSetBuilder,
-  source: string,
-  lineOf: ProblemScope['lineOf'],
-  raw: unknown,
-  position: number,
-): void {
-  const location: PathSegment[] = ['rules', position];
-  const id = readableRuleId(raw);
-  const scope: ProblemScope =
-    id === undefined
-      ? { source, kind: 'rule', prefix: location, location, lineOf }
-      : { source, kind: 'rule', ruleId: id, location, lineOf };
-  const parsed = RuleSchema.safeParse(raw);
-  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, raw, scope);
-  const duplicate =
-    id === undefined ? undefined : builder.claimRuleId(id, { source, where: `rules[${position}]` }, scope);
-  if (duplicate) problems.unshift(duplicate);
-  if (parsed.success && problems.length === 0) {
-    builder.addRule(parsed.data);
-    return;
-  }
-  const entry: InvalidRule = { id: id ?? `${source}#rules[${position}]`, kind: 'rule', problems };
-  const services = readableServices(raw);
-  if (services) entry.services = services;
-  builder.addInvalid(entry);
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }
 
 // ---------------------------------------------------------------------------------------

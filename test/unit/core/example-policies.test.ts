@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../functions/core/evaluate.ts';
-import { ruleSetFromFiles, settingsFor } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
+import { settingsFor } from '../../../functions/core/rules/rule-set.ts';
 import { connection, context } from './rules-for-tests.ts';
 
 const dir = new URL('../../../policies/', import.meta.url);

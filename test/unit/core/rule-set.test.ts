@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../../functions/core/decision-record.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
+import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
 import {
   BUILT_IN_SETTINGS,
   candidateLists,
   needsOrganization,
   reviewTtlMs,
-  ruleSetFromFiles,
   ruleSetFromItems,
   ruleSetToItems,
   settingsFor,
