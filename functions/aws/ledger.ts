@@ -6,7 +6,7 @@
  *    makes the gate's actions idempotent.
  * Entries carry `at`, so the byService / byAccount indexes hold only entries.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -88,7 +88,46 @@ export class DynamoLedger implements Ledger {
   async append(entry: LedgerEntry): Promise<void> {
     checkId('endpointId', entry.endpointId, ENDPOINT_ID);
     const at = isoTime('at', entry.at);
-    await this.#putEntry(entry.endpointId, at, { ...definedFields(entry), at });
+    // The sort key is derived from the entry, so re-recording it (an outbox flush) is a no-op.
+    const digest = createHash('sha256')
+      .update(JSON.stringify(definedFields(entry)))
+      .digest('hex')
+      .slice(0, 12);
+    try {
+      await this.#putEntry(entry.endpointId, at, { ...definedFields(entry), at }, digest);
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async setPending(endpointId: string, entries: LedgerEntry[]): Promise<void> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: stateKey(endpointId),
+        UpdateExpression: 'SET #pending = :pending',
+        ExpressionAttributeNames: { '#pending': 'pending' },
+        ExpressionAttributeValues: { ':pending': entries.map((entry) => definedFields(entry)) },
+      }),
+    );
+  }
+
+  async clearPending(endpointId: string): Promise<void> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(endpointId),
+          UpdateExpression: 'REMOVE #pending',
+          ConditionExpression: 'attribute_exists(#pending)',
+          ExpressionAttributeNames: { '#pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async appendRuleProblem(entry: RuleProblemEntry): Promise<void> {
@@ -282,8 +321,13 @@ export class DynamoLedger implements Ledger {
     }
   }
 
-  async #putEntry(partition: string, at: string, fields: Record<string, unknown>): Promise<void> {
-    const sk = `${LEDGER_ENTRY_PREFIX}${at}#${randomBytes(6).toString('hex')}`;
+  async #putEntry(
+    partition: string,
+    at: string,
+    fields: Record<string, unknown>,
+    suffix = randomBytes(6).toString('hex'),
+  ): Promise<void> {
+    const sk = `${LEDGER_ENTRY_PREFIX}${at}#${suffix}`;
     await this.#doc.send(
       new PutCommand({
         TableName: this.#table,
@@ -413,6 +457,13 @@ function toEndpointState(item: Record<string, unknown>): EndpointState {
   }
   const outcome = OUTCOMES.find((o) => o === lastOutcome);
   if (outcome !== undefined) state.lastOutcome = outcome;
+  if (Array.isArray(item.pending) && item.pending.length > 0) {
+    state.pending = item.pending.map((entry: unknown) => {
+      if (entry === null || typeof entry !== 'object')
+        throw new LedgerError('pending: not a list of entries');
+      return toLedgerEntry({ ...entry });
+    });
+  }
   return state;
 }
 

@@ -22,6 +22,7 @@ import type { Trigger } from '../shared/events.ts';
 import type {
   ActionFailure,
   EndpointServices,
+  EndpointState,
   GateEvents,
   Ledger,
   LedgerEntry,
@@ -67,14 +68,17 @@ const DECIDABLE_STATES = new Set(['pendingAcceptance', 'pending', 'available']);
 
 /** Decides the given connections of one service; returns the ledger entries it wrote. */
 export async function decideService(input: DecideServiceInput, deps: DecideDeps): Promise<LedgerEntry[]> {
+  const now = deps.now();
+  // Every connection's state, decidable or not: a rejected one may still owe its record.
+  const states = await deps.ledger.states(input.connections.map((c) => c.endpointId));
+  await flushPending(states, deps);
+
   const { ruleSet } = input.rules;
   const settings = settingsFor(ruleSet, input.serviceId);
   if (settings.mode === 'off') return [];
   const connections = input.connections.filter((c) => DECIDABLE_STATES.has(c.state));
   if (connections.length === 0) return [];
 
-  const now = deps.now();
-  const states = await deps.ledger.states(connections.map((c) => c.endpointId));
   const planInput: PlanInput = {
     connections,
     ruleSet,
@@ -103,8 +107,34 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
   }
   for (const { endpointId, flag } of plan.clearFlags) await deps.ledger.clearFlag(endpointId, flag);
 
-  await record(entries, deps);
+  await recordThroughOutbox(entries, deps);
   return entries;
+}
+
+/**
+ * Records what was done without losing it: the entries wait on each endpoint's state
+ * (the outbox) until the ledger, the notice and the event have all gone out. A fault in
+ * between is retried by whatever decides the endpoint next (the event's retry, a sweep),
+ * which flushes the outbox first. Ledger appends are idempotent; notices are at least once.
+ */
+async function recordThroughOutbox(entries: LedgerEntry[], deps: DecideDeps): Promise<void> {
+  if (entries.length === 0) return;
+  const byEndpoint = new Map<string, LedgerEntry[]>();
+  for (const entry of entries)
+    byEndpoint.set(entry.endpointId, [...(byEndpoint.get(entry.endpointId) ?? []), entry]);
+  const limit = pLimit(LEASE_CONCURRENCY);
+  await Promise.all([...byEndpoint].map(([id, pending]) => limit(() => deps.ledger.setPending(id, pending))));
+  await record(entries, deps);
+  await Promise.all([...byEndpoint.keys()].map((id) => limit(() => deps.ledger.clearPending(id))));
+}
+
+async function flushPending(states: Map<string, EndpointState>, deps: DecideDeps): Promise<void> {
+  for (const [endpointId, state] of states) {
+    if (!state.pending || state.pending.length === 0) continue;
+    deps.log?.('recording what an earlier decision did not finish recording', { endpointId });
+    await record(state.pending, deps);
+    await deps.ledger.clearPending(endpointId);
+  }
 }
 
 async function act(

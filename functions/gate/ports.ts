@@ -45,6 +45,8 @@ export interface EndpointState {
   /** Holder and expiry (ISO) of the action lease, if any. */
   lease?: { holder: string; until: string };
   lastOutcome?: Outcome;
+  /** Entries of actions taken whose record (ledger, notice, event) has not been confirmed: an outbox. */
+  pending?: LedgerEntry[];
 }
 
 export interface ActionFailure {
@@ -118,7 +120,11 @@ export interface RuleProblemEntry {
 }
 
 export interface Ledger {
+  /** Idempotent: appending the same entry twice stores it once. */
   append(entry: LedgerEntry): Promise<void>;
+  /** Keeps the entries of actions just taken on the endpoint's state until clearPending. */
+  setPending(endpointId: string, entries: LedgerEntry[]): Promise<void>;
+  clearPending(endpointId: string): Promise<void>;
   /** Records an invalid rule item (partition key `rules`, same `entry#` sort keys, same TTL). */
   appendRuleProblem(entry: RuleProblemEntry): Promise<void>;
   /** Newest first. */

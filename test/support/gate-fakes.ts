@@ -135,8 +135,25 @@ export class MemoryLedger implements Ledger {
     return state;
   }
 
+  /** Fails the next appends with this error (a DynamoDB outage), then recovers. */
+  failAppends = 0;
+
   async append(entry: LedgerEntry): Promise<void> {
+    if (this.failAppends > 0) {
+      this.failAppends -= 1;
+      throw new Error('ledger unavailable');
+    }
+    const text = JSON.stringify(entry);
+    if (this.entries.some((e) => JSON.stringify(e) === text)) return;
     this.entries.push(structuredClone(entry));
+  }
+
+  async setPending(endpointId: string, entries: LedgerEntry[]): Promise<void> {
+    this.stateOf(endpointId).pending = structuredClone(entries);
+  }
+
+  async clearPending(endpointId: string): Promise<void> {
+    delete this.stateOf(endpointId).pending;
   }
 
   async appendRuleProblem(entry: RuleProblemEntry): Promise<void> {
@@ -194,7 +211,13 @@ export class MemoryLedger implements Ledger {
 
 export class RecordingNotifier implements Notifier {
   readonly notices: Notice[] = [];
+  /** Fails the next publishes (an SNS outage), then recovers. */
+  failPublishes = 0;
   async publish(notice: Notice): Promise<void> {
+    if (this.failPublishes > 0) {
+      this.failPublishes -= 1;
+      throw new Error('SNS unavailable');
+    }
     this.notices.push(notice);
   }
 }

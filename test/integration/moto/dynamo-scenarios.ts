@@ -145,6 +145,20 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
   });
 
   describe('ledger', () => {
+    it('keeps pending entries on the state until cleared; appending the same entry twice stores it once', async () => {
+      const l = ledger();
+      const id = endpoint(90);
+      const e = entry(id, 'vpce-svc-0aaaaaaaaaaaaaaa0', '999999999999', at(90));
+      await l.setPending(id, [e]);
+      expect((await l.states([id])).get(id)?.pending).toEqual([e]);
+      await l.append(e);
+      await l.append(e);
+      expect(await l.history({ endpointId: id })).toEqual([e]);
+      await l.clearPending(id);
+      await l.clearPending(id);
+      expect((await l.states([id])).get(id)?.pending).toBeUndefined();
+    });
+
     it('history by endpoint, service and account: newest first, since and limit, entries only', async () => {
       const l = ledger();
       await l.append(entry(endpoint(1), S1, X, at(1)));

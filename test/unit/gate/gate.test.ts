@@ -501,3 +501,66 @@ describe('the rules cache', () => {
     expect(store.itemReads).toBe(3);
   });
 });
+
+describe('nothing is lost when recording fails after an action', () => {
+  it('a notice that failed to go out is sent when the endpoint is decided again, without a second action', async () => {
+    const world = setup();
+    const partner = connection({ account: PARTNER });
+    world.ec2.add(partner);
+    world.notifier.failPublishes = 1;
+    const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
+    await expect(decideConnectionEvent(event, world.deps)).rejects.toThrow('SNS unavailable');
+    expect(world.ec2.state(partner.endpointId)).toBe('available');
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending?.map((e) => e.outcome)).toEqual([
+      'accepted',
+    ]);
+
+    // The event is retried (or the sweep comes by): the outbox is flushed first.
+    await decideConnectionEvent(event, world.deps);
+    expect(world.ec2.calls).toHaveLength(1);
+    expect(world.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
+    expect(world.notifier.notices.map((n) => n.kind === 'decision' && n.entry.outcome)).toEqual(['accepted']);
+    expect(world.events.decisionEntries.map((e) => e.outcome)).toEqual(['accepted']);
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending).toBeUndefined();
+  });
+
+  it('a ledger outage after a reject is recorded by the next sweep, though the connection is no longer pending', async () => {
+    const world = setup();
+    const blocked = connection({ account: BLOCKED });
+    world.ec2.add(blocked);
+    world.ledger.failAppends = 1;
+    await expect(
+      decideConnectionEvent(
+        { serviceId: SERVICE, endpointId: blocked.endpointId, trigger: 'notification' },
+        world.deps,
+      ),
+    ).rejects.toThrow('ledger unavailable');
+    expect(world.ec2.state(blocked.endpointId)).toBe('rejected');
+    expect(world.ledger.entries).toEqual([]);
+
+    await sweep(
+      {},
+      {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      },
+    );
+    expect(world.ledger.outcomes()).toEqual([[blocked.endpointId, 'rejected']]);
+    expect(world.notifier.notices).toHaveLength(1);
+    expect(world.ec2.calls).toHaveLength(1);
+  });
+
+  it('a held notice that failed is not lost behind its once-flag', async () => {
+    const world = setup();
+    const stranger = connection({ account: UNKNOWN });
+    world.ec2.add(stranger);
+    world.notifier.failPublishes = 1;
+    const event = { serviceId: SERVICE, endpointId: stranger.endpointId, trigger: 'notification' as const };
+    await expect(decideConnectionEvent(event, world.deps)).rejects.toThrow('SNS unavailable');
+    await decideConnectionEvent(event, world.deps);
+    await decideConnectionEvent(event, world.deps);
+    expect(world.notifier.notices.map((n) => n.kind === 'decision' && n.entry.outcome)).toEqual(['held']);
+    expect(world.ledger.outcomes()).toEqual([[stranger.endpointId, 'held']]);
+  });
+});
