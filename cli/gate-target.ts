@@ -49,6 +49,13 @@ const OUTPUTS: Record<keyof Omit<GateConfig, 'organizationsLookup' | 'ledgerRete
   gateBusName: 'GateBusName',
 };
 type Named = keyof typeof OUTPUTS;
+const NAMED: readonly Named[] = [
+  'rulesTable',
+  'ledgerTable',
+  'decisionsTopicArn',
+  'ingestTopicArn',
+  'gateBusName',
+];
 const FLAG: Record<Named, keyof TargetFlags> = {
   rulesTable: 'rulesTable',
   ledgerTable: 'ledgerTable',
@@ -76,13 +83,14 @@ export async function resolveTarget(
     const fallback = local
       ? localGateConfig(env.PLGATE_LOCAL_ACCOUNT ?? '000000000000', region ?? 'us-east-1')
       : undefined;
-    const names = {} as Record<Named, string>;
+    const found = new Map<Named, string>();
     const missing: string[] = [];
-    for (const key of Object.keys(OUTPUTS) as Named[]) {
+    for (const key of NAMED) {
       const value = flags[FLAG[key]] ?? env[ENV[key]] ?? stackOutputs[OUTPUTS[key]] ?? fallback?.[key];
       if (value === undefined || value === '') missing.push(`--${kebab(FLAG[key])} (or ${ENV[key]})`);
-      else names[key] = value;
+      else found.set(key, value);
     }
+    const name = (key: Named): string => found.get(key) ?? '';
     if (missing.length > 0) {
       throw new UsageError(
         `cannot tell which gate to use: give --stack NAME, or ${missing.join(', ')}; with plgate local, set AWS_ENDPOINT_URL`,
@@ -90,7 +98,11 @@ export async function resolveTarget(
     }
     return {
       config: {
-        ...names,
+        rulesTable: name('rulesTable'),
+        ledgerTable: name('ledgerTable'),
+        decisionsTopicArn: name('decisionsTopicArn'),
+        ingestTopicArn: name('ingestTopicArn'),
+        gateBusName: name('gateBusName'),
         organizationsLookup: env[ENV.organizationsLookup] === 'true',
         ledgerRetentionDays: 400,
       },
