@@ -14,6 +14,7 @@ import {
   digestOf,
   type Item,
   type ItemChange,
+  type PullBase,
   pulledFiles,
   readBase,
   tableItems,
@@ -94,23 +95,23 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
     const changes = diffItems(items, files);
     if (flags.json) printJson(changes);
     else printChanges(changes);
-    if (changes.length === 0 || flags.dryRun) return;
+    if (changes.length === 0) return;
 
     const removals = changes.filter((c) => c.kind === 'removed');
-    if (!flags.force) {
-      // The version moves on every write; only a change of content means someone edited the table.
-      if (base && base.version !== version && base.digest !== digestOf(items)) {
-        throw new PushRefusedError(
-          `the rules table changed since the pull at ${base.at} (version ${base.version} → ${version}): pull again, or push with --force to overwrite`,
-        );
-      }
-      if (!base && removals.length > 0) {
-        throw new PushRefusedError(
-          `this push would remove ${removals.length} item(s) from the table and there is no ${BASE_FILE} from a pull to show they were not edited there: pull first, or push with --force`,
-        );
-      }
+    const refusal = flags.force ? undefined : refusalOf(base, version, items, removals);
+    if (flags.dryRun) {
+      if (refusal) process.stderr.write(`plgate: without --force this push would be refused: ${refusal}\n`);
+      return;
     }
+    if (refusal) throw new PushRefusedError(refusal);
     const writes = changes.flatMap((c) => (c.item ? [withoutMarks(c.item)] : []));
+    // Claim the version the plan was made from before writing anything: if another push or
+    // an edit (whose stream record moves the version) got in since the read, nothing is written.
+    if (!(await store.conditionalBumpVersion(version))) {
+      throw new PushRefusedError(
+        `the rules table changed while this push was being planned (version ${version} moved on): nothing was written; run the push again`,
+      );
+    }
     await store.putItems(writes);
     await store.deleteItems(removals.map((c) => keyParts(c.key)));
     // Every cache reloads on the next decision. (The table's stream moves the version too.)
@@ -136,7 +137,9 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
     const raw = (await store.items()).filter((item) => item.kind !== 'meta');
     const { ruleSet, problems } = ruleSetFromItems(raw);
     for (const problem of problems) {
-      process.stderr.write(`skipped an invalid table item (fix it in the table): ${problemLine(problem)}\n`);
+      process.stderr.write(
+        `skipped an invalid table item (fix it in the table; a push from ${directory} will not delete it without --force): ${problemLine(problem)}\n`,
+      );
     }
     const files = pulledFiles(ruleSet);
     for (const name of stray.filter((n) => !files.some((f) => f.name === n))) {
@@ -150,6 +153,30 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
       `pulled ${raw.length} item(s) at rules version ${version} into ${files.map((f) => join(directory, f.name)).join(', ') || directory}`,
     );
   });
+}
+
+/** Why a push must not go ahead without --force, if it must not. */
+function refusalOf(
+  base: PullBase | undefined,
+  version: number,
+  items: Map<string, Item>,
+  removals: ItemChange[],
+): string | undefined {
+  // The version moves on every write; only a change of content means someone edited the table.
+  if (base && base.version !== version && base.digest !== digestOf(items)) {
+    return `the rules table changed since the pull at ${base.at} (version ${base.version} → ${version}): pull again, or push with --force to overwrite`;
+  }
+  // An invalid item fails closed (an undetermined reject rule: it holds what it might
+  // reject). A pull cannot write it into a file, so a push from there would delete it and
+  // open the gate to what it held.
+  const invalid = removals.filter((c) => items.get(c.key)?.invalid === true).map((c) => c.key);
+  if (invalid.length > 0) {
+    return `this push would delete ${invalid.length} invalid item(s) from the table: ${invalid.join(', ')}. An invalid item holds for review every request it might reject; fix it in the table or put its corrected form in the files, or push with --force to delete it`;
+  }
+  if (!base && removals.length > 0) {
+    return `this push would remove ${removals.length} item(s) from the table and there is no ${BASE_FILE} from a pull to show they were not edited there: pull first, or push with --force`;
+  }
+  return undefined;
 }
 
 export class PushRefusedError extends Error {

@@ -1,0 +1,204 @@
+/**
+ * The operator's commands as a user runs them against `plgate local`: the binary gets
+ * AWS_ENDPOINT_URL and nothing else — no credentials, no region, no table names, and empty
+ * AWS config files, so nothing from this machine's AWS setup can leak in. Also the rule
+ * shapes a pull must write back exactly (tags "*", windows, durations, meta), and what a
+ * push does with an invalid item someone left in the table.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEntry } from '../../functions/gate/ports.ts';
+import {
+  createEndpoint,
+  createService,
+  type LocalGateWorld,
+  settle,
+  startLocalGate,
+} from '../support/local-gate.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'plgate.mjs');
+const scratch = mkdtempSync(join(tmpdir(), 'plgate-clean-env-'));
+
+let world: LocalGateWorld;
+let serviceId: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The binary with a clean environment: what a user's shell would have after `export AWS_ENDPOINT_URL=…`. */
+function plgate(args: readonly string[]): Promise<Run> {
+  const home = join(scratch, 'home');
+  mkdirSync(join(home, '.aws'), { recursive: true });
+  const empty = join(scratch, 'empty-aws-file');
+  writeFileSync(empty, '');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_ENDPOINT_URL: world.cloud.endpoint,
+    AWS_CONFIG_FILE: empty,
+    AWS_SHARED_CREDENTIALS_FILE: empty,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    NO_COLOR: '1',
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const json = <T>(text: string): T => JSON.parse(text) as T;
+
+const tableRules = async () =>
+  (await world.rules.items())
+    .filter((item) => item.kind !== 'meta')
+    .sort((a, b) => `${String(a.kind)}/${String(a.id)}`.localeCompare(`${String(b.kind)}/${String(b.id)}`));
+
+/** Every shape a rule file can hold, written the way people write YAML (flow maps, quoted ids, comments). */
+const RICH_RULES = `# defaults and one service's settings
+defaults:
+  defaultEffect: review
+  pendingTtl: P7D
+  onRevoke: notify
+  mode: enforce
+services:
+  vpce-svc-0123456789abcdef0: { defaultEffect: reject, pendingTtl: PT36H, onRevoke: reject, mode: dry-run }
+rules:
+  - id: team.tags_any-value
+    effect: accept
+    description: 'tags: env=prod and any team — "quoted" & unicode ✓'
+    match:
+      tags: { env: prod, team: "*", "app:tier": "" }
+      ipAddressTypes: [ipv4, dualstack]
+    meta: { ticket: NET-7, owners: [alice, bob], weight: 2.5, urgent: false, nested: { a: 1, b: null } }
+  - id: pilot-window
+    effect: accept
+    enabled: false
+    services: [vpce-svc-0123456789abcdef0]
+    match: { accounts: ["011122223333"], regions: [us-east-1, eu-west-1] }
+    limits: { maxEndpointsPerAccount: 3 }
+    validFrom: 2026-01-01T00:00:00Z
+    validUntil: 2027-01-01T00:00:00+02:00
+  - id: slow-review
+    effect: review
+    match: { organizations: [o-abcdefghij], organizationalUnits: [ou-ab12-cd34ef56] }
+    pendingTtl: P1DT12H
+  - id: block-endpoint
+    effect: reject
+    match: { endpoints: [vpce-0abcdef0123456789] }
+`;
+
+beforeAll(async () => {
+  world = await startLocalGate();
+  serviceId = await createService(world.provider);
+  await settle(world);
+});
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe('with nothing but AWS_ENDPOINT_URL', () => {
+  it('finds the local gate, acts as the provider, and reads and writes its tables', async () => {
+    const stranger = await createEndpoint(world, '333333333333', serviceId);
+    await settle(world);
+
+    const history = await plgate(['history', stranger, '--json']);
+    expect(history.stderr).toBe('');
+    expect(history.code).toBe(0);
+    const entries = json<LedgerEntry[]>(history.stdout);
+    expect(entries.map((e) => [e.outcome, e.decision, e.trigger, e.rule])).toEqual([
+      ['held', 'review', 'notification', null],
+    ]);
+
+    const listed = await plgate(['connections', '--json']);
+    expect(listed.code).toBe(0);
+    expect(json<{ endpointId: string }[]>(listed.stdout).map((c) => c.endpointId)).toEqual([stranger]);
+
+    const approved = await plgate(['approve', stranger, '--reason', 'clean env']);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain(`${stranger}: accepted`);
+  });
+});
+
+describe('policy pull writes back exactly what the table holds', () => {
+  it('push, pull, push again: no change, every field and meta value kept', async () => {
+    const source = join(scratch, 'rich');
+    mkdirSync(source);
+    writeFileSync(join(source, 'rules.yaml'), RICH_RULES);
+
+    const pushed = await plgate(['policy', 'push', source, '--force']);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    await settle(world);
+    const before = await tableRules();
+    expect(before.find((item) => item.id === 'team.tags_any-value')).toMatchObject({
+      match: { tags: { env: 'prod', team: '*', 'app:tier': '' } },
+      meta: { owners: ['alice', 'bob'], weight: 2.5, urgent: false, nested: { a: 1, b: null } },
+    });
+
+    const pulledDir = join(scratch, 'pulled-rich');
+    const pulled = await plgate(['policy', 'pull', pulledDir]);
+    expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+    const validated = await plgate(['policy', 'validate', pulledDir]);
+    expect(validated.code).toBe(0);
+    const rulesYaml = readFileSync(join(pulledDir, 'rules.yaml'), 'utf8');
+    expect(rulesYaml).toContain('"011122223333"');
+
+    const again = await plgate(['policy', 'push', pulledDir]);
+    expect([again.code, again.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    for (const dir of [source, pulledDir]) {
+      const diff = await plgate(['policy', 'diff', dir, '--json']);
+      expect([dir, diff.code, diff.stdout.trim()]).toEqual([dir, 0, '[]']);
+    }
+    await settle(world);
+    expect(await tableRules()).toEqual(before);
+  });
+
+  it('a push never deletes an invalid item someone left in the table (it holds requests until fixed)', async () => {
+    // A block rule with a typo: invalid, so the gate counts it as an undetermined reject
+    // rule and holds what it might have rejected. Deleting it would let those through.
+    await world.rules.putItems([
+      { kind: 'rule', id: 'block-typo', effect: 'reject', match: { accounts: ['12345'] } },
+    ]);
+    await settle(world);
+    const dir = join(scratch, 'with-invalid');
+    const pulled = await plgate(['policy', 'pull', dir]);
+    expect(pulled.stderr).toMatch(/block-typo/);
+
+    const diff = await plgate(['policy', 'diff', dir]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(/- rule\/block-typo/);
+
+    const refused = await plgate(['policy', 'push', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/invalid/);
+    expect(refused.stderr).toMatch(/block-typo/);
+    expect((await world.rules.items()).some((item) => item.id === 'block-typo')).toBe(true);
+
+    const forced = await plgate(['policy', 'push', dir, '--force']);
+    expect(forced.code).toBe(0);
+    expect((await world.rules.items()).some((item) => item.id === 'block-typo')).toBe(false);
+    await settle(world);
+  });
+});
