@@ -48,7 +48,10 @@ export function registerExplain(program: Command): void {
         `${pc.bold(record.decision)}${record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : ''}`,
     );
     for (const reason of record.reasons) printLine(`  • ${reason}`);
-    const shown = explanation.rules.filter((r) => flags.all || r.verdict === 'match' || nearly(r));
+    // Invalid items are shown too: they hold requests (undetermined reject rules).
+    const shown = explanation.rules.filter(
+      (r) => flags.all || r.verdict === 'match' || r.verdict === 'invalid' || nearly(r),
+    );
     printLine();
     if (shown.length === 0) {
       printLine('no rule matched or nearly matched (use --all to see every rule)');
@@ -71,13 +74,18 @@ function nearly(verdict: RuleVerdict): boolean {
   return verdict.failed.length === 1 && verdict.conditions.some((c) => c.holds === true);
 }
 
+/** Each condition's verdict; what a failing or undetermined one saw, in brackets. */
 function why(verdict: RuleVerdict): string {
   if (verdict.inactive) return verdict.inactive;
+  if (verdict.verdict === 'invalid') {
+    return `invalid item, counted as an undetermined reject rule: ${verdict.conditions[0]?.detail ?? '?'}`;
+  }
   return (
     verdict.conditions
-      .map(
-        (c) =>
-          `${c.condition} ${c.holds === true ? 'holds' : c.holds === false ? 'does not hold' : 'undetermined'}`,
+      .map((c) =>
+        c.holds === true
+          ? `${c.condition} holds`
+          : `${c.condition} ${c.holds === false ? 'does not hold' : 'undetermined'} (${c.detail})`,
       )
       .join(', ') || 'no conditions: matches every connection'
   );

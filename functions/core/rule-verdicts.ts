@@ -9,7 +9,7 @@ import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
 import { evaluate } from './evaluate.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
-import { type Rule, type RuleSet, ruleSetFromItems } from './rules/rule-set.ts';
+import { type InvalidRule, type Rule, type RuleSet, ruleSetFromItems } from './rules/rule-set.ts';
 
 export type Holds = true | false | 'undetermined';
 
@@ -17,6 +17,8 @@ export interface ConditionVerdict {
   /** The condition's field: accounts, regions, tags, limits.maxEndpointsPerAccount, … */
   condition: string;
   holds: Holds;
+  /** What the connection has against what the rule asks, or why it cannot be told. */
+  detail: string;
 }
 
 export interface RuleVerdict {
@@ -24,7 +26,11 @@ export interface RuleVerdict {
   effect: Effect;
   /** Why the rule is not in play for this connection now, if it is not. */
   inactive?: string;
-  verdict: 'match' | 'no-match' | 'undetermined' | 'limit-reached' | 'inactive';
+  /**
+   * `invalid`: an item that failed validation; it counts as an undetermined reject rule
+   * for the services it names (or every service), so it can hold a request for review.
+   */
+  verdict: 'match' | 'no-match' | 'undetermined' | 'limit-reached' | 'inactive' | 'invalid';
   conditions: ConditionVerdict[];
   /** Conditions that do not hold: one means the rule nearly matched. */
   failed: string[];
@@ -41,7 +47,31 @@ export function explainConnection(
   ruleSet: RuleSet,
 ): Explanation {
   const record = evaluate(connection, context, ruleSet);
-  return { record, rules: ruleSet.rules.map((rule) => verdictOf(rule, connection, context, record)) };
+  const rules = ruleSet.rules.map((rule) => verdictOf(rule, connection, context, record));
+  for (const invalid of ruleSet.invalid) {
+    if (invalid.kind === 'defaults' || invalid.kind === 'service') continue;
+    rules.push(invalidVerdict(invalid, connection));
+  }
+  rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { record, rules };
+}
+
+/** An invalid item, as the engine counts it: an undetermined reject rule where it applies. */
+function invalidVerdict(invalid: InvalidRule, connection: Connection): RuleVerdict {
+  const first = invalid.problems[0];
+  const detail = first
+    ? `${first.path ? `${first.path}: ` : ''}${first.message}${invalid.problems.length > 1 ? ` (and ${invalid.problems.length - 1} more)` : ''}`
+    : 'invalid';
+  const base = { id: invalid.id, effect: 'reject' as const, failed: [] };
+  if (invalid.services && !invalid.services.includes(connection.serviceId)) {
+    return {
+      ...base,
+      inactive: `applies to ${invalid.services.join(', ')} only`,
+      verdict: 'inactive',
+      conditions: [],
+    };
+  }
+  return { ...base, verdict: 'invalid', conditions: [{ condition: 'valid', holds: 'undetermined', detail }] };
 }
 
 function verdictOf(
@@ -54,40 +84,117 @@ function verdictOf(
   const inactive = inactiveBecause(rule, connection, context);
   if (inactive) return { ...base, inactive, verdict: 'inactive', conditions: [], failed: [] };
 
-  const conditions: ConditionVerdict[] = Object.entries(rule.match ?? {}).map(([field, value]) => ({
-    condition: field,
-    holds: alone(rule, { match: { [field]: value } }, connection, context),
-  }));
+  const conditions: ConditionVerdict[] = Object.entries(rule.match ?? {}).map(([field, value]) => {
+    const judged = probe(rule, { match: { [field]: value } }, connection, context);
+    return {
+      condition: field,
+      holds: judged.holds,
+      detail: judged.why ?? conditionDetail(rule, field, judged.holds, connection, context),
+    };
+  });
   if (rule.limits) {
+    const judged = probe(rule, { effect: 'accept', limits: rule.limits }, connection, context);
+    const limit = rule.limits.maxEndpointsPerAccount;
     conditions.push({
       condition: 'limits.maxEndpointsPerAccount',
-      holds: alone(rule, { effect: 'accept', limits: rule.limits }, connection, context),
+      holds: judged.holds,
+      detail: judged.why ?? `${context.liveEndpoints ?? '?'} of ${limit} endpoints in use`,
     });
   }
   const failed = conditions.filter((c) => c.holds === false).map((c) => c.condition);
-  const undetermined = conditions.some((c) => c.holds === 'undetermined');
   const limitFailed = failed.length === 1 && failed[0] === 'limits.maxEndpointsPerAccount';
+  // Match and undetermined as the engine's record says (an undetermined condition means the
+  // engine never got to the limit); the rest from the conditions.
   const verdict = record.matched.includes(rule.id)
     ? 'match'
-    : limitFailed
-      ? 'limit-reached'
-      : failed.length > 0
-        ? 'no-match'
-        : undetermined
-          ? 'undetermined'
-          : 'no-match';
+    : record.undetermined.includes(rule.id)
+      ? 'undetermined'
+      : limitFailed
+        ? 'limit-reached'
+        : 'no-match';
   return { ...base, verdict, conditions, failed };
 }
 
 /** Judges one part of a rule on its own, through the engine. */
 function alone(rule: Rule, part: Partial<Rule>, connection: Connection, context: EvaluationContext): Holds {
+  return probe(rule, part, connection, context).holds;
+}
+
+/**
+ * One part of a rule judged by the engine on a rule set holding only that part, with the
+ * engine's own words when it could not tell or a limit stopped it.
+ */
+function probe(
+  rule: Rule,
+  part: Partial<Rule>,
+  connection: Connection,
+  context: EvaluationContext,
+): { holds: Holds; why?: string } {
   const defined = Object.fromEntries(Object.entries(part).filter(([, value]) => value !== undefined));
   const { ruleSet } = ruleSetFromItems([
     { kind: 'rule', id: rule.id, effect: 'review', match: {}, ...defined },
   ]);
-  const probe = evaluate(connection, context, ruleSet);
-  if (probe.matched.includes(rule.id)) return true;
-  return probe.undetermined.includes(rule.id) ? 'undetermined' : false;
+  const record = evaluate(connection, context, ruleSet);
+  if (record.matched.includes(rule.id)) return { holds: true };
+  const prefix = `rule "${rule.id}" (`;
+  const reason = record.reasons.find((text) => text.startsWith(prefix));
+  const why = reason?.replace(/^rule "[^"]*" \(\w+\) (could not be determined|did not match): /, '');
+  const holds: Holds = record.undetermined.includes(rule.id) ? 'undetermined' : false;
+  return why === undefined || why === reason ? { holds } : { holds, why };
+}
+
+/** What the connection has against what a condition that held or failed asks for. */
+function conditionDetail(
+  rule: Rule,
+  field: string,
+  holds: Holds,
+  connection: Connection,
+  context: EvaluationContext,
+): string {
+  const match = rule.match ?? {};
+  const listed = (what: string, value: string | undefined, values: readonly string[] | undefined) =>
+    holds === true
+      ? `${what} ${value ?? '?'} is listed`
+      : `${what} ${value ?? '?'} is not listed (${shortList(values ?? [])})`;
+  switch (field) {
+    case 'accounts':
+      return listed('account', connection.account, match.accounts);
+    case 'endpoints':
+      return listed('endpoint', connection.endpointId, match.endpoints);
+    case 'regions':
+      return listed('region', connection.region ?? context.serviceRegion, match.regions);
+    case 'ipAddressTypes':
+      return listed('IP address type', connection.ipAddressType, match.ipAddressTypes);
+    case 'organizations':
+      return listed('organization', context.organization?.organizationId, match.organizations);
+    case 'organizationalUnits': {
+      const units = context.organization?.ouIds ?? [];
+      return holds === true
+        ? `the account is under ${units.filter((id) => match.organizationalUnits?.includes(id)).join(', ')}`
+        : `the account's units (${units.join(' > ') || 'none'}) include none of ${shortList(match.organizationalUnits ?? [])}`;
+    }
+    case 'tags': {
+      if (holds === true) return 'every tag matches';
+      // Which tags fail, each asked of the engine on its own.
+      const failing = Object.entries(match.tags ?? {}).filter(
+        ([key, value]) => alone(rule, { match: { tags: { [key]: value } } }, connection, context) === false,
+      );
+      return failing
+        .map(([key, expected]) =>
+          Object.hasOwn(connection.tags, key)
+            ? `tag ${key} is ${JSON.stringify(connection.tags[key])}, not ${JSON.stringify(expected)}`
+            : `tag ${key} is missing`,
+        )
+        .join('; ');
+    }
+    default:
+      return holds === true ? 'holds' : 'does not hold';
+  }
+}
+
+function shortList(values: readonly string[]): string {
+  const shown = values.slice(0, 5).join(', ');
+  return values.length > 5 ? `${shown} and ${values.length - 5} more` : shown;
 }
 
 /** Disabled, outside its window, or scoped to other services: asked of the engine too. */

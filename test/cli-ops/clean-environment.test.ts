@@ -139,6 +139,48 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain(`${stranger}: accepted`);
   });
+
+  it('explain says what a nearly matching rule saw, and shows the invalid item that holds the request', async () => {
+    const waiting = await createEndpoint(world, '444444444444', serviceId);
+    await world.rules.putItems([
+      {
+        kind: 'rule',
+        id: 'eu-only',
+        effect: 'accept',
+        match: { accounts: ['444444444444'], regions: ['eu-west-1'] },
+      },
+      { kind: 'rule', id: 'broken-block', effect: 'reject', match: { accounts: ['4444'] } },
+    ]);
+    await settle(world);
+
+    const explained = await plgate(['explain', waiting]);
+    expect([explained.code, explained.stderr]).toEqual([0, '']);
+    expect(explained.stdout).toMatch(
+      /eu-only\s+accept\s+nearly \(no-match\)\s+accounts holds, regions does not hold \(region us-east-1 is not listed \(eu-west-1\)\)/,
+    );
+    expect(explained.stdout).toMatch(
+      /broken-block\s+reject\s+invalid\s+invalid item, counted as an undetermined reject rule: match\.accounts\[0\]/,
+    );
+    const parsed = json<{
+      record: { decision: string; undetermined: string[] };
+      rules: {
+        id: string;
+        verdict: string;
+        conditions: { condition: string; holds: unknown; detail: string }[];
+      }[];
+    }>((await plgate(['explain', waiting, '--json'])).stdout);
+    expect(parsed.record).toMatchObject({ decision: 'review', undetermined: ['broken-block'] });
+    expect(parsed.rules.find((r) => r.id === 'eu-only')?.conditions).toEqual([
+      { condition: 'accounts', holds: true, detail: 'account 444444444444 is listed' },
+      { condition: 'regions', holds: false, detail: 'region us-east-1 is not listed (eu-west-1)' },
+    ]);
+
+    await world.rules.deleteItems([
+      { kind: 'rule', id: 'eu-only' },
+      { kind: 'rule', id: 'broken-block' },
+    ]);
+    await settle(world);
+  });
 });
 
 describe('policy pull writes back exactly what the table holds', () => {
