@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { createGateAdapters, decideDepsOf } from '../../functions/aws/gate-adapters.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
 import { decideConnectionEvent } from '../../functions/gate/decide-event.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { findConnection, judge } from '../connection-lookup.ts';
@@ -40,7 +41,12 @@ export function registerApprove(program: Command): void {
         decideByHand(target, verdict, endpointId, serviceId, flags),
       );
       if (flags.json) printJson(result);
-      else {
+      else if (!result.written) {
+        printLine(
+          `${result.rule.id} not written: ${result.refusal ?? ''}; ` +
+            `the rules say ${result.decision} (${result.reasons.join('; ')})`,
+        );
+      } else {
         printLine(`rule ${result.rule.id} written (${result.rule.effect} ${endpointId}, by ${result.by})`);
         for (const entry of result.entries) {
           printLine(
@@ -53,8 +59,10 @@ export function registerApprove(program: Command): void {
           );
         }
       }
-      // An approval that a reject rule overrides did not do what was asked.
-      if (verdict === 'approve' && result.decision === 'reject') process.exitCode = 1;
+      // Done only when the rules now give what was asked: an approval that a reject rule
+      // overrides, or that an undetermined rule still holds, did not do what was asked.
+      const wanted = verdict === 'approve' ? 'accept' : 'reject';
+      if (result.decision !== wanted) process.exitCode = 1;
     });
   }
 }
@@ -68,7 +76,6 @@ async function decideByHand(
 ) {
   const adapters = createGateAdapters(target.config, target.clients);
   const connection = await findConnection(adapters, endpointId, serviceId);
-  const by = await callerArn(target);
   const rule = {
     kind: 'rule',
     id: `${verdict}-${endpointId}`,
@@ -76,10 +83,37 @@ async function decideByHand(
     description: `${verdict === 'approve' ? 'approved' : 'denied'} by hand with plgate ${verdict}`,
     services: [connection.serviceId],
     match: { endpoints: [endpointId] },
-    meta: { by, reason: flags.reason ?? '(none given)', at: new Date().toISOString() },
+    meta: { by: '', reason: flags.reason ?? '(none given)', at: new Date().toISOString() },
   };
-  const opposite = verdict === 'approve' ? 'deny' : 'approve';
-  await adapters.rulesStore.deleteItems([{ kind: 'rule', id: `${opposite}-${endpointId}` }]);
+  const opposite = `${verdict === 'approve' ? 'deny' : 'approve'}-${endpointId}`;
+
+  if (verdict === 'approve') {
+    // Reject wins over accept (DESIGN §3): an approval a reject rule overrides would sit in
+    // the table doing nothing, and take effect unseen the day that rule goes. Say so instead.
+    const items = (await adapters.rulesStore.items()).filter(
+      (item) =>
+        item.kind !== 'meta' && !(item.kind === 'rule' && (item.id === opposite || item.id === rule.id)),
+    );
+    const { ruleSet } = ruleSetFromItems([...items, rule]);
+    const [would] = await judge(adapters, [connection], ruleSet);
+    if (would?.record.decision === 'reject') {
+      const by = would.record.rule ? `reject rule "${would.record.rule}"` : 'the rules';
+      return {
+        written: false,
+        refusal: `${by} matches ${endpointId}, and reject wins over accept: disable or narrow it first`,
+        rule,
+        by: '',
+        entries: [],
+        state: connection.state,
+        decision: would.record.decision,
+        reasons: would.record.reasons,
+      };
+    }
+  }
+
+  const by = await callerOf(target);
+  rule.meta.by = by;
+  await adapters.rulesStore.deleteItems([{ kind: 'rule', id: opposite }]);
   await adapters.rulesStore.putItems([rule]);
   await adapters.rulesStore.bumpVersion();
 
@@ -99,6 +133,8 @@ async function decideByHand(
     ruleSet,
   );
   return {
+    written: true,
+    refusal: undefined,
     rule,
     by,
     entries,
@@ -108,8 +144,15 @@ async function decideByHand(
   };
 }
 
-/** Who is acting, for the rule's meta: the caller's ARN, or the access key in plgate local. */
-async function callerArn(target: GateTarget): Promise<string> {
+/**
+ * Who is acting, for the rule's meta: the caller's ARN; in plgate local, where every
+ * provider key is the same account, the access key id says more.
+ */
+async function callerOf(target: GateTarget): Promise<string> {
+  if (target.local) {
+    const credentials = await target.clients.ec2.config.credentials();
+    return `local:${credentials.accessKeyId}`;
+  }
   const sts = new STSClient({
     region: target.clients.ec2.config.region,
     credentials: target.clients.ec2.config.credentials,

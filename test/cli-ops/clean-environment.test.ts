@@ -138,6 +138,29 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
     const approved = await plgate(['approve', stranger, '--reason', 'clean env']);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain(`${stranger}: accepted`);
+    const rule = (await world.rules.items()).find((item) => item.id === `approve-${stranger}`);
+    expect(rule?.meta).toMatchObject({ by: 'local:provider', reason: 'clean env' });
+  });
+
+  it('approve writes nothing when a reject rule matches: reject wins, it says which, exit 1', async () => {
+    const blocked = await createEndpoint(world, '555555555555', serviceId);
+    await settle(world);
+    await world.rules.putItems([
+      { kind: 'rule', id: 'block-555', effect: 'reject', match: { accounts: ['555555555555'] } },
+    ]);
+    await settle(world);
+    const approved = await plgate(['approve', blocked, '--json']);
+    expect(approved.code).toBe(1);
+    expect(json<{ written: boolean; refusal: string; decision: string }>(approved.stdout)).toMatchObject({
+      written: false,
+      decision: 'reject',
+      refusal: expect.stringMatching(
+        /reject rule "block-555" matches vpce-[0-9a-f]+, and reject wins over accept/,
+      ),
+    });
+    expect((await world.rules.items()).some((item) => item.id === `approve-${blocked}`)).toBe(false);
+    await world.rules.deleteItems([{ kind: 'rule', id: 'block-555' }]);
+    await settle(world);
   });
 
   it('explain says what a nearly matching rule saw, and shows the invalid item that holds the request', async () => {
