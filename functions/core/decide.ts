@@ -80,7 +80,14 @@ export function planDecisions(input: PlanInput): Plan {
     const organization = input.organizations?.get(connection.account);
     if (organization) context.organization = organization;
     const count = accepted.get(connection.account);
-    if (count !== undefined) context.liveEndpoints = count;
+    if (connection.state === 'pendingAcceptance') {
+      if (count !== undefined) context.liveEndpoints = count;
+    } else {
+      // A limit gates new requests; it never revokes one already accepted. Such a
+      // connection is checked against the account's others, and when their count is
+      // unknown it is not held against it.
+      context.liveEndpoints = Math.max(0, (count ?? 1) - 1);
+    }
 
     const planned = planOne(connection, context, input, flags);
     if (planned === 'heal-drift') {

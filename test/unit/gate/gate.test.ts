@@ -312,6 +312,55 @@ describe('revocation of available connections', () => {
   });
 });
 
+describe('limits never revoke', () => {
+  const limitItems = (): Record<string, unknown>[] => [
+    { kind: 'defaults', id: 'defaults', defaultEffect: 'reject', onRevoke: 'reject' },
+    {
+      kind: 'rule',
+      id: 'limited',
+      effect: 'accept',
+      match: { accounts: [PARTNER] },
+      limits: { maxEndpointsPerAccount: 2 },
+    },
+  ];
+
+  it('a connection accepted under its limit stays when its Accept notification arrives', async () => {
+    const world = setup(limitItems());
+    const first = connection({ account: PARTNER, createdAt: new Date('2026-11-20T09:00:00Z') });
+    const second = connection({ account: PARTNER });
+    world.ec2.add(first, second);
+    for (const c of [first, second]) {
+      const event = { serviceId: SERVICE, endpointId: c.endpointId, trigger: 'notification' as const };
+      await decideConnectionEvent(event, world.deps); // Connect
+      await decideConnectionEvent(event, world.deps); // Accept
+    }
+    await decideConnectionEvent({ serviceId: SERVICE, trigger: 'sweep' }, world.deps);
+    expect(world.ledger.outcomes()).toEqual([
+      [first.endpointId, 'accepted'],
+      [second.endpointId, 'accepted'],
+    ]);
+    expect([world.ec2.state(first.endpointId), world.ec2.state(second.endpointId)]).toEqual([
+      'available',
+      'available',
+    ]);
+  });
+
+  it('a third request past the limit is decided by the default, and the two accepted stay', async () => {
+    const world = setup(limitItems());
+    const live = [
+      connection({ account: PARTNER, state: 'available' }),
+      connection({ account: PARTNER, state: 'available' }),
+    ];
+    const third = connection({ account: PARTNER });
+    world.ec2.add(...live, third);
+    await decideConnectionEvent({ serviceId: SERVICE, trigger: 'sweep' }, world.deps);
+    expect(world.ledger.outcomes()).toEqual([[third.endpointId, 'rejected']]);
+    expect(world.ec2.calls).toEqual([
+      { action: 'reject', serviceId: SERVICE, endpointIds: [third.endpointId] },
+    ]);
+  });
+});
+
 describe('organizations', () => {
   const orgRules = (): Record<string, unknown>[] => [
     { kind: 'rule', id: 'our-org', effect: 'accept', match: { organizations: ['o-abcdefghij'] } },
