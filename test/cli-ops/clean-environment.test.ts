@@ -5,13 +5,12 @@
  * shapes a pull must write back exactly (tags "*", windows, durations, meta), and what a
  * push does with an invalid item someone left in the table.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../functions/gate/ports.ts';
+import { type PlgateRun, plgate as runPlgate } from '../cli/run-plgate.ts';
 import {
   createEndpoint,
   createService,
@@ -20,50 +19,26 @@ import {
   startLocalGate,
 } from '../support/local-gate.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'plgate.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'plgate-clean-env-'));
 
 let world: LocalGateWorld;
 let serviceId: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The binary with a clean environment: what a user's shell would have after `export AWS_ENDPOINT_URL=…`. */
-function plgate(args: readonly string[]): Promise<Run> {
+function plgate(args: readonly string[]): Promise<PlgateRun> {
   const home = join(scratch, 'home');
   mkdirSync(join(home, '.aws'), { recursive: true });
   const empty = join(scratch, 'empty-aws-file');
   writeFileSync(empty, '');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    AWS_ENDPOINT_URL: world.cloud.endpoint,
-    AWS_CONFIG_FILE: empty,
-    AWS_SHARED_CREDENTIALS_FILE: empty,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    NO_COLOR: '1',
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runPlgate(args, {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_ENDPOINT_URL: world.cloud.endpoint,
+      AWS_CONFIG_FILE: empty,
+      AWS_SHARED_CREDENTIALS_FILE: empty,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
   });
 }
 

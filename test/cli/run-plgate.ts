@@ -13,12 +13,13 @@ export interface PlgateRun {
 
 export function plgate(
   args: readonly string[],
-  options: { input?: string; cwd?: string } = {},
+  /** `env` replaces the environment entirely (NO_COLOR is always added). */
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PlgateRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...(options.env ?? process.env), NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
