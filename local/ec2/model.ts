@@ -451,15 +451,10 @@ export class Ec2Model {
   deleteServices(caller: Ec2Caller, ids: readonly string[]): UnsuccessfulItem[] {
     const unsuccessful: UnsuccessfulItem[] = [];
     for (const id of unique(ids)) {
-      let service: EndpointService;
-      try {
-        service = this.ownService(caller, id);
-      } catch (error) {
-        if (error instanceof Ec2Error) {
-          unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
-          continue;
-        }
-        throw error;
+      const service = attempt(() => this.ownService(caller, id));
+      if (service instanceof Ec2Error) {
+        unsuccessful.push(unsuccessfulOf(id, service));
+        continue;
       }
       const live = [...this.endpoints.values()].some(
         (endpoint) => endpoint.serviceId === service.id && LIVE_STATES.has(endpoint.state),
@@ -582,14 +577,12 @@ export class Ec2Model {
     const unsuccessful: UnsuccessfulItem[] = [];
     for (const id of unique(endpointIds)) {
       if (!ENDPOINT_ID.test(id)) {
-        const error = ec2Errors.endpointIdMalformed(id);
-        unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
+        unsuccessful.push(unsuccessfulOf(id, ec2Errors.endpointIdMalformed(id)));
         continue;
       }
       const endpoint = this.endpoints.get(id);
       if (endpoint === undefined || endpoint.serviceId !== service.id) {
-        const error = ec2Errors.endpointNotFound(id);
-        unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
+        unsuccessful.push(unsuccessfulOf(id, ec2Errors.endpointNotFound(id)));
         continue;
       }
       const failure = act(endpoint);
@@ -680,8 +673,7 @@ export class Ec2Model {
         notification.account !== caller.account ||
         notification.region !== caller.region
       ) {
-        const error = ec2Errors.notificationNotFound(id);
-        unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
+        unsuccessful.push(unsuccessfulOf(id, ec2Errors.notificationNotFound(id)));
         continue;
       }
       this.notifications.delete(id);
@@ -883,19 +875,13 @@ export class Ec2Model {
   deleteEndpoints(caller: Ec2Caller, ids: readonly string[]): UnsuccessfulItem[] {
     const unsuccessful: UnsuccessfulItem[] = [];
     for (const id of unique(ids)) {
-      let endpoint: Endpoint;
-      try {
-        endpoint = this.ownEndpoint(caller, id);
-      } catch (error) {
-        if (error instanceof Ec2Error) {
-          unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
-          continue;
-        }
-        throw error;
+      const endpoint = attempt(() => this.ownEndpoint(caller, id));
+      if (endpoint instanceof Ec2Error) {
+        unsuccessful.push(unsuccessfulOf(id, endpoint));
+        continue;
       }
       if (endpoint.state === 'deleted') {
-        const error = ec2Errors.endpointNotFound(id);
-        unsuccessful.push({ resourceId: id, code: error.code, message: error.message });
+        unsuccessful.push(unsuccessfulOf(id, ec2Errors.endpointNotFound(id)));
         continue;
       }
       if (endpoint.state === 'deleting') continue;
@@ -929,5 +915,20 @@ export class Ec2Model {
       if (service === undefined) throw ec2Errors.serviceNameNotFound(name);
       return service;
     });
+  }
+}
+
+/** An id a batch action could not act on, in the shape of EC2's `Unsuccessful` items. */
+function unsuccessfulOf(id: string, error: Ec2Error): UnsuccessfulItem {
+  return { resourceId: id, code: error.code, message: error.message };
+}
+
+/** The lookup's result, or the EC2 error it raised; any other error propagates. */
+function attempt<T>(lookup: () => T): T | Ec2Error {
+  try {
+    return lookup();
+  } catch (error) {
+    if (error instanceof Ec2Error) return error;
+    throw error;
   }
 }
