@@ -41,11 +41,15 @@ export async function judge(
   adapters: GateAdapters,
   connections: readonly Connection[],
   ruleSet: RuleSet,
-  now = new Date(),
+  options: { now?: Date; allOfTheirServices?: readonly Connection[] } = {},
 ): Promise<{ connection: Connection; context: EvaluationContext; record: DecisionRecord }[]> {
+  const now = options.now ?? new Date();
   const accepted = new Map<string, Map<string, number>>();
   for (const serviceId of new Set(connections.map((c) => c.serviceId))) {
-    const all = await adapters.endpointServices.describeConnections(serviceId);
+    // The caller may already hold every connection of the services: no second read then.
+    const all =
+      options.allOfTheirServices?.filter((c) => c.serviceId === serviceId) ??
+      (await adapters.endpointServices.describeConnections(serviceId));
     accepted.set(serviceId, countAcceptedByAccount(all));
   }
   const region = process.env.AWS_REGION;

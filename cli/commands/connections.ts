@@ -41,11 +41,8 @@ export function registerConnections(program: Command): void {
         progress(`reading connections of ${id}…`);
         connections.push(...(await adapters.endpointServices.describeConnections(id)));
       }
-      return judge(
-        adapters,
-        connections.filter((c) => !state || c.state === state),
-        ruleSet,
-      );
+      const shown = connections.filter((c) => !state || c.state === state);
+      return judge(adapters, shown, ruleSet, { allOfTheirServices: connections });
     });
     if (flags.json) {
       printJson(judged.map(({ connection, record }) => ({ ...connection, decision: record })));
