@@ -137,6 +137,7 @@ export class MemoryLedger implements Ledger {
 
   /** Fails the next appends with this error (a DynamoDB outage), then recovers. */
   failAppends = 0;
+  private readonly appended = new Set<string>();
 
   async append(entry: LedgerEntry): Promise<void> {
     if (this.failAppends > 0) {
@@ -144,7 +145,8 @@ export class MemoryLedger implements Ledger {
       throw new Error('ledger unavailable');
     }
     const text = JSON.stringify(entry);
-    if (this.entries.some((e) => JSON.stringify(e) === text)) return;
+    if (this.appended.has(text)) return;
+    this.appended.add(text);
     this.entries.push(structuredClone(entry));
   }
 
