@@ -51,6 +51,8 @@ export const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
   revoked: pc.red,
   drift: pc.yellow,
   failed: pc.red,
+  deleted: pc.dim,
+  registered: pc.cyan,
 };
 
 export function outcomeText(outcome: Outcome, dryRun = false): string {

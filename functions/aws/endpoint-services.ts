@@ -314,22 +314,26 @@ export class Ec2EndpointServices implements EndpointServices {
     for (const id of endpointIds) checkId('endpointIds', id, ENDPOINT_ID);
     const succeeded: string[] = [];
     const failed: ActionFailure[] = [];
+    const requestIds: Record<string, string> = {};
     for (const batch of chunk([...new Set(endpointIds)], this.#batchSize)) {
       const result = await this.#actOnBatch(action, serviceId, batch);
       succeeded.push(...result.succeeded);
       failed.push(...result.failed);
+      Object.assign(requestIds, result.requestIds);
     }
-    return { succeeded, failed };
+    return { succeeded, failed, requestIds };
   }
 
   async #actOnBatch(action: Action, serviceId: string, batch: string[]): Promise<ActionResult> {
     const succeeded: string[] = [];
     const failed: ActionFailure[] = [];
+    const requestIds: Record<string, string> = {};
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       const sent = new Set(pending);
       const failures = new Map<string, ActionFailure>();
-      for (const item of await this.#send(action, serviceId, pending)) {
+      const { unsuccessful, requestId } = await this.#send(action, serviceId, pending);
+      for (const item of unsuccessful) {
         const failure = toFailure(item);
         if (failure !== undefined && sent.has(failure.endpointId)) {
           failures.set(failure.endpointId, failure);
@@ -337,7 +341,9 @@ export class Ec2EndpointServices implements EndpointServices {
           this.#logger.warn('unsuccessful item names no endpoint of the call', { action, serviceId, item });
         }
       }
-      succeeded.push(...pending.filter((id) => !failures.has(id)));
+      const changed = pending.filter((id) => !failures.has(id));
+      succeeded.push(...changed);
+      if (requestId !== undefined) for (const id of changed) requestIds[id] = requestId;
       const retryable: string[] = [];
       for (const failure of failures.values()) {
         if (isRetryableUnsuccessful(failure.code) && attempt < this.#retry.maxRetries) {
@@ -359,17 +365,23 @@ export class Ec2EndpointServices implements EndpointServices {
     }
     if (failed.length > 0)
       this.#logger.warn('endpoint connections not changed', { action, serviceId, failed });
-    return { succeeded, failed };
+    return { succeeded, failed, requestIds };
   }
 
-  async #send(action: Action, serviceId: string, endpointIds: string[]): Promise<UnsuccessfulItem[]> {
+  async #send(
+    action: Action,
+    serviceId: string,
+    endpointIds: string[],
+  ): Promise<{ unsuccessful: UnsuccessfulItem[]; requestId?: string }> {
     const input = { ServiceId: serviceId, VpcEndpointIds: endpointIds };
     const out = await this.#call(() =>
       action === 'accept'
         ? this.#ec2.send(new AcceptVpcEndpointConnectionsCommand(input))
         : this.#ec2.send(new RejectVpcEndpointConnectionsCommand(input)),
     );
-    return out.Unsuccessful ?? [];
+    // Mocked clients may answer without metadata.
+    const requestId = out.$metadata?.requestId;
+    return { unsuccessful: out.Unsuccessful ?? [], ...(requestId === undefined ? {} : { requestId }) };
   }
 
   async #describeService(serviceId: string): Promise<ServiceConfiguration | undefined> {

@@ -437,6 +437,8 @@ export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
     };
   }
   if (item.actor !== undefined) entry.actor = field('actor', isString, 'a string');
+  if (item.reason !== undefined) entry.reason = field('reason', isString, 'a string');
+  if (item.requestId !== undefined) entry.requestId = field('requestId', isString, 'a string');
   return entry;
 }
 

@@ -55,6 +55,8 @@ const EMOJI: Record<Outcome, string> = {
   revoked: ':no_entry_sign:',
   drift: ':warning:',
   failed: ':x:',
+  deleted: ':wastebasket:',
+  registered: ':handshake:',
 };
 
 /** What happened (or, in dry-run, what would have), in a few words. */
@@ -75,6 +77,10 @@ export function headline(entry: LedgerEntry): string {
       return 'Drift: now evaluates to reject';
     case 'failed':
       return entry.action === 'none' ? 'Failed' : `Failed to ${entry.action}`;
+    case 'deleted':
+      return 'Deleted by the consumer';
+    case 'registered':
+      return 'Registered';
   }
 }
 

@@ -7,7 +7,17 @@ import type { DecisionRecord, Effect } from '../core/decision-record.ts';
 import type { OrganizationPath } from '../core/evaluation-context.ts';
 import type { ConnectionEventDetail, SweepRequestedDetail, Trigger } from '../shared/events.ts';
 
-export const OUTCOMES = ['accepted', 'rejected', 'held', 'expired', 'revoked', 'drift', 'failed'] as const;
+export const OUTCOMES = [
+  'accepted',
+  'rejected',
+  'held',
+  'expired',
+  'revoked',
+  'drift',
+  'failed',
+  'deleted',
+  'registered',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** One ledger entry: a decision that changed or held something, or a manual action seen in CloudTrail. */
@@ -35,6 +45,10 @@ export interface LedgerEntry {
   error?: { code: string; message: string };
   /** Who did it, for manual actions (CloudTrail userIdentity ARN) and approvals. */
   actor?: string;
+  /** Why, as the person who acted gave it (`--reason`). */
+  reason?: string;
+  /** The EC2 request id of the action, so CloudTrail's record of it is recognised as the gate's own. */
+  requestId?: string;
 }
 
 /** Per-endpoint bookkeeping that makes actions idempotent. */
@@ -57,6 +71,8 @@ export interface ActionFailure {
 
 export interface ActionResult {
   succeeded: string[];
+  /** Endpoint id -> the EC2 request id of the call that changed it. */
+  requestIds: Record<string, string>;
   /** Per-endpoint failures after retries (from `Unsuccessful`), never thrown. */
   failed: ActionFailure[];
 }

@@ -14,6 +14,8 @@ export const OUTCOME_METRIC = {
   revoked: 'Revoked',
   drift: 'Drift',
   failed: 'Failed',
+  deleted: 'Deleted',
+  registered: 'Registered',
 } as const;
 
 export const METRIC = {

@@ -76,10 +76,13 @@ export class FakeEndpointServices implements EndpointServices {
     return this.act('reject', serviceId, endpointIds);
   }
 
+  private requestCounter = 0;
+
   private act(action: 'accept' | 'reject', serviceId: string, endpointIds: string[]): ActionResult {
     this.beforeAction?.(action, endpointIds);
     this.calls.push({ action, serviceId, endpointIds: [...endpointIds] });
-    const result: ActionResult = { succeeded: [], failed: [] };
+    const result: ActionResult = { succeeded: [], failed: [], requestIds: {} };
+    const requestId = `fake-${action}-${++this.requestCounter}`;
     for (const id of endpointIds) {
       const connection = this.connections.get(id);
       const injected = this.failNext.get(id);
@@ -101,6 +104,7 @@ export class FakeEndpointServices implements EndpointServices {
       } else {
         connection.state = action === 'accept' ? 'available' : 'rejected';
         result.succeeded.push(id);
+        result.requestIds[id] = requestId;
       }
     }
     return result;
