@@ -137,10 +137,16 @@ describe('describeConnections', () => {
 
 describe('accept and reject', () => {
   it('sends many ids per call, in batches, and reports every id as succeeded', async () => {
-    ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({ Unsuccessful: [] });
+    ec2Mock
+      .on(AcceptVpcEndpointConnectionsCommand)
+      .resolves({ Unsuccessful: [], $metadata: { requestId: 'req-1' } });
     const ids = Array.from({ length: 250 }, (_, i) => endpoint(i + 1));
     const result = await adapter().accept(SERVICE, ids);
-    expect(result).toEqual({ succeeded: ids, failed: [] });
+    expect(result).toEqual({
+      succeeded: ids,
+      failed: [],
+      requestIds: Object.fromEntries(ids.map((id) => [id, 'req-1'])),
+    });
     const sizes = ec2Mock
       .commandCalls(AcceptVpcEndpointConnectionsCommand)
       .map((c) => c.args[0].input.VpcEndpointIds?.length);
@@ -174,6 +180,7 @@ describe('accept and reject', () => {
     const result = await adapter().reject(SERVICE, [endpoint(1), endpoint(2)]);
     expect(result).toEqual({
       succeeded: [endpoint(1)],
+      requestIds: {},
       failed: [
         {
           endpointId: endpoint(2),
@@ -229,6 +236,7 @@ describe('accept and reject', () => {
     expect(result).toEqual({
       succeeded: [],
       failed: [{ endpointId: endpoint(1), code: 'RequestLimitExceeded', message: 'slow down' }],
+      requestIds: {},
     });
     expect(ec2Mock.commandCalls(AcceptVpcEndpointConnectionsCommand)).toHaveLength(3);
   });
