@@ -27,8 +27,9 @@ export interface RuleVerdict {
   /** Why the rule is not in play for this connection now, if it is not. */
   inactive?: string;
   /**
-   * `invalid`: an item that failed validation; it counts as an undetermined reject rule
-   * for the services it names (or every service), so it can hold a request for review.
+   * `invalid`: an item that failed validation; unless it is an accept rule (then it is
+   * inactive), it counts as an undetermined reject rule for the services it names (or every
+   * service), so it holds a request for review.
    */
   verdict: 'match' | 'no-match' | 'undetermined' | 'limit-reached' | 'inactive' | 'invalid';
   conditions: ConditionVerdict[];
@@ -62,6 +63,16 @@ function invalidVerdict(invalid: InvalidRule, connection: Connection): RuleVerdi
   const detail = first
     ? `${first.path ? `${first.path}: ` : ''}${first.message}${invalid.problems.length > 1 ? ` (and ${invalid.problems.length - 1} more)` : ''}`
     : 'invalid';
+  if (invalid.kind === 'rule' && invalid.effect === 'accept') {
+    return {
+      id: invalid.id,
+      effect: 'accept',
+      failed: [],
+      inactive: `an invalid accept rule accepts nothing until it is fixed (${detail})`,
+      verdict: 'inactive',
+      conditions: [],
+    };
+  }
   const base = { id: invalid.id, effect: 'reject' as const, failed: [] };
   if (invalid.services && !invalid.services.includes(connection.serviceId)) {
     return {

@@ -75,7 +75,8 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
 
   const { ruleSet } = input.rules;
   const settings = settingsFor(ruleSet, input.serviceId);
-  if (settings.mode === 'off') return [];
+  // A held service's mode is unknown: its waiting requests are still recorded as held.
+  if (settings.mode === 'off' && !settings.held) return [];
   const connections = input.connections.filter((c) => DECIDABLE_STATES.has(c.state));
   if (connections.length === 0) return [];
 

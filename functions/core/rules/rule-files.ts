@@ -16,6 +16,7 @@ import {
   isRecord,
   type LoadedRuleSet,
   RuleSetBuilder,
+  readableEffect,
   readableRuleId,
   readableServices,
 } from './rule-set.ts';
@@ -224,6 +225,8 @@ function loadFileRule(
   const entry: InvalidRule = { id: id ?? `${source}#rules[${position}]`, kind: 'rule', problems };
   const services = readableServices(raw);
   if (services) entry.services = services;
+  const effect = readableEffect(raw);
+  if (effect) entry.effect = effect;
   builder.addInvalid(entry);
 }
 

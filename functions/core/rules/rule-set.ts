@@ -4,11 +4,15 @@
  *
  * Loaded from rules-table items (`ruleSetFromItems`) or YAML files (`ruleSetFromFiles` in
  * rule-files.ts, kept apart so the Lambdas never bundle a YAML parser).
- * Invalid input never opens the gate: an invalid rule item counts as an undetermined
- * reject rule (so an accept becomes review), an invalid service item falls back to the
- * defaults, an invalid defaults item to the built-in defaults.
+ * Invalid input fails closed, by kind (DESIGN §3): an invalid service item holds that
+ * service (no EC2 action at all on its connections); an invalid defaults item holds every
+ * service that takes any setting from the defaults; an invalid accept rule is left out
+ * (it could only have added accepts); an invalid reject or review rule, or one whose
+ * effect cannot be read, is undetermined, so every connection in its scope is held for
+ * review. An item whose kind or service cannot be read might have been any of these, so
+ * it counts as all of them that could apply.
  */
-import type { DecisionRecord, Effect } from '../decision-record.ts';
+import { type DecisionRecord, EFFECTS, type Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
@@ -34,6 +38,11 @@ export interface Settings {
   pendingTtlMs: number;
   onRevoke: 'notify' | 'reject';
   mode: 'enforce' | 'dry-run' | 'off';
+  /**
+   * Set when an invalid settings item leaves the service's settings unknown: the service is
+   * held, and nothing may act on its connections until the item is fixed.
+   */
+  held?: InvalidRule;
 }
 
 /** What applies when neither a service nor the defaults say otherwise. */
@@ -45,7 +54,10 @@ export const BUILT_IN_SETTINGS: Readonly<Settings> = Object.freeze({
   mode: 'enforce',
 });
 
-/** An item that failed validation. Kinds other than 'defaults' and 'service' act as undetermined reject rules. */
+/**
+ * An item that failed validation. A settings item holds services; a rule whose effect is
+ * accept is left out; any other acts as an undetermined reject rule (see the module comment).
+ */
 export interface InvalidRule {
   /** The item's id, or `<source>#<path>` when it has none that can be read. */
   id: string;
@@ -53,6 +65,8 @@ export interface InvalidRule {
   kind: string;
   /** The services an invalid rule names, when they can be read; absent: every service. */
   services?: string[];
+  /** A rule's effect, when it can be read. */
+  effect?: Effect;
   problems: RuleProblem[];
 }
 
@@ -102,6 +116,12 @@ export interface RuleIndex {
   readonly byId: ReadonlyMap<string, CompiledRule>;
   readonly invalidDefaults?: InvalidRule;
   readonly invalidServices: ReadonlyMap<string, InvalidRule>;
+  /**
+   * Invalid items that may have been the settings of any service: the defaults, a service
+   * item whose service cannot be read, an item of unknown kind, a file that cannot be read.
+   * Each holds every service without complete settings of its own. Sorted by id.
+   */
+  readonly heldByAny: readonly InvalidRule[];
 }
 
 export interface RuleSet {
@@ -162,14 +182,15 @@ export class RuleSetBuilder {
   addInvalid(entry: InvalidRule): void {
     this.invalid.push(entry);
     this.problems.push(...entry.problems);
-    // Settings given twice, one of them invalid, fall back as if both were invalid.
+    // Settings given twice, one of them invalid, hold as if both were invalid.
     if (entry.kind === 'defaults') {
       this.defaultsInvalid = entry;
       this.defaults = undefined;
     }
-    if (entry.kind === 'service') {
-      this.invalidServices.set(entry.id, entry);
-      this.services.delete(entry.id);
+    const serviceId = entry.kind === 'service' ? entry.services?.[0] : undefined;
+    if (serviceId !== undefined) {
+      this.invalidServices.set(serviceId, entry);
+      this.services.delete(serviceId);
     }
   }
 
@@ -183,7 +204,13 @@ export class RuleSetBuilder {
     this.addInvalid({
       id: 'defaults',
       kind: 'defaults',
-      problems: [problemAt(scope, [], `are given twice (also in ${first}); the built-in defaults apply`)],
+      problems: [
+        problemAt(
+          scope,
+          [],
+          `are given twice (also in ${first}); every service without complete settings of its own is held`,
+        ),
+      ],
     });
   }
 
@@ -199,7 +226,7 @@ export class RuleSetBuilder {
       id,
       kind: 'service',
       services: [id],
-      problems: [problemAt(scope, [], `settings are given twice (also in ${where}); the defaults apply`)],
+      problems: [problemAt(scope, [], `settings are given twice (also in ${where}); the service is held`)],
     });
   }
 
@@ -295,8 +322,7 @@ function buildIndex(
 ): RuleIndex {
   const compiled: CompiledRule[] = [];
   for (const rule of rules) if (rule.enabled !== false) compiled.push(compileRule(rule));
-  for (const entry of invalid)
-    if (entry.kind !== 'defaults' && entry.kind !== 'service') compiled.push(compileInvalid(entry));
+  for (const entry of invalid) if (isUndeterminedRule(entry)) compiled.push(compileInvalid(entry));
   compiled.sort((a, b) => compareIds(a.id, b.id));
 
   const everyService = newBucket();
@@ -317,7 +343,53 @@ function buildIndex(
   }
   const byId = new Map<string, CompiledRule>();
   for (const rule of compiled) if (!byId.has(rule.id) || !rule.invalid) byId.set(rule.id, rule);
-  return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices };
+  const heldByAny = invalid.filter(holdsAnyService);
+  return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices, heldByAny };
+}
+
+const SETTINGS_KINDS: ReadonlySet<string> = new Set(['defaults', 'service']);
+const KNOWN_KINDS: ReadonlySet<string> = new Set(['defaults', 'service', 'rule']);
+
+/** An invalid item that acts as an undetermined reject rule: anything but settings and accept rules. */
+function isUndeterminedRule(entry: InvalidRule): boolean {
+  if (SETTINGS_KINDS.has(entry.kind)) return false;
+  return !(entry.kind === 'rule' && entry.effect === 'accept');
+}
+
+/** An invalid item that may have held the settings of any service (see RuleIndex.heldByAny). */
+function holdsAnyService(entry: InvalidRule): boolean {
+  if (entry.kind === 'defaults') return true;
+  if (entry.kind === 'service') return entry.services === undefined;
+  return !KNOWN_KINDS.has(entry.kind);
+}
+
+/** What an invalid item holds, in words for ledger entries, notices and reasons. */
+export function heldByInvalid(entry: InvalidRule): string {
+  const scope =
+    entry.services === undefined
+      ? 'every service'
+      : `service${entry.services.length > 1 ? 's' : ''} ${entry.services.join(', ')}`;
+  if (entry.kind === 'service' && entry.services !== undefined) {
+    return `service ${entry.services.join(', ')} is held: no accept, reject, expiry or revoke on its connections until the item is fixed`;
+  }
+  if (holdsAnyService(entry)) {
+    const rule =
+      entry.kind === 'defaults' || entry.kind === 'service'
+        ? ''
+        : `; and every request of ${scope} is held for review`;
+    return `every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections until the item is fixed${rule}`;
+  }
+  if (entry.kind === 'rule' && entry.effect === 'accept') {
+    return 'this accept rule accepts nothing until it is fixed; the other rules and the defaults decide';
+  }
+  return `every request of ${scope} is held for review, never accepted, until the item is fixed`;
+}
+
+/** An item's effect field, when it is one of the effects. */
+export function readableEffect(value: unknown): Effect | undefined {
+  if (!isRecord(value)) return undefined;
+  const effect = value.effect;
+  return EFFECTS.find((known) => known === effect);
 }
 
 /**
@@ -441,6 +513,8 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
     };
     const services = readableServices(item);
     if (services) entry.services = services;
+    const effect = kind === 'rule' ? readableEffect(item) : undefined;
+    if (effect) entry.effect = effect;
     builder.addInvalid(entry);
   });
   return builder.build();
@@ -481,8 +555,30 @@ export function settingsFor(ruleSet: RuleSet, serviceId: string): Settings {
     onRevoke: service?.onRevoke ?? defaults?.onRevoke ?? BUILT_IN_SETTINGS.onRevoke,
     mode: service?.mode ?? defaults?.mode ?? BUILT_IN_SETTINGS.mode,
   };
+  const held = holdOf(ruleSet.index, serviceId, service);
+  if (held) settings.held = held;
   cache.set(serviceId, settings);
   return settings;
+}
+
+/**
+ * The invalid item that holds a service, if any: its own, else one that may have held the
+ * defaults, unless the service's own item sets every field (then no default reaches it).
+ */
+function holdOf(
+  index: RuleIndex,
+  serviceId: string,
+  service: ServiceSettings | undefined,
+): InvalidRule | undefined {
+  const own = index.invalidServices.get(serviceId);
+  if (own) return own;
+  const complete =
+    service !== undefined &&
+    service.defaultEffect !== undefined &&
+    service.pendingTtl !== undefined &&
+    service.onRevoke !== undefined &&
+    service.mode !== undefined;
+  return complete ? undefined : index.heldByAny[0];
 }
 
 function isActive(rule: CompiledRule, nowMs: number): boolean {

@@ -359,13 +359,13 @@ describe('undetermined conditions (organization, region, IP address type unknown
 });
 
 describe('invalid table items fail closed', () => {
-  it('an invalid rule item is an undetermined reject rule for the services it names', () => {
+  it('an invalid reject or review rule is undetermined for the services it names: held for review', () => {
     const { ruleSet, problems } = ruleSetFromItems([
       { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
       {
         kind: 'rule',
         id: 'broken',
-        effect: 'accept',
+        effect: 'reject',
         services: [OTHER_SERVICE],
         match: { accounts: ['1111'] },
       },
@@ -383,8 +383,39 @@ describe('invalid table items fail closed', () => {
       undetermined: ['broken'],
     });
     expect(record.reasons).toContain(
-      'rule item "broken" is invalid and counts as an undetermined reject rule: table: match.accounts[0]: must be a 12-digit account id, got "1111"',
+      'rule item "broken" is invalid, so it is undetermined and holds requests for review: table: match.accounts[0]: must be a 12-digit account id, got "1111"',
     );
+  });
+
+  it('an invalid rule whose effect cannot be read is undetermined too; an invalid accept rule is left out', () => {
+    for (const effect of ['deny', undefined, 7]) {
+      const { ruleSet } = ruleSetFromItems([
+        { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+        { kind: 'rule', id: 'broken', effect, match: { accounts: ['111111111111'] } },
+      ]);
+      expect(evaluate(connection(), context(), ruleSet)).toMatchObject({
+        decision: 'review',
+        undetermined: ['broken'],
+      });
+    }
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+      { kind: 'rule', id: 'broken', effect: 'accept', match: { accounts: '111111111111' } },
+    ]);
+    expect(ruleSet.invalid).toEqual([expect.objectContaining({ id: 'broken', effect: 'accept' })]);
+    expect(evaluate(connection(), context(), ruleSet)).toMatchObject({
+      decision: 'accept',
+      rule: 'partners',
+      undetermined: [],
+    });
+  });
+
+  it('an invalid review rule is never ignored: a broad accept cannot admit what it held', () => {
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'rule', id: 'everyone', effect: 'accept', match: {} },
+      { kind: 'rule', id: 'watch', effect: 'review', match: { accounts: ['111111111111'], colour: 'red' } },
+    ]);
+    expect(evaluate(connection(), context(), ruleSet)).toMatchObject({ decision: 'review', rule: null });
   });
 
   it('an invalid rule item whose services cannot be read applies to every service', () => {
@@ -419,35 +450,37 @@ describe('invalid table items fail closed', () => {
   it('an invalid rule never blocks a reject', () => {
     const { ruleSet } = ruleSetFromItems([
       { kind: 'rule', id: 'block', effect: 'reject' },
-      { kind: 'rule', id: 'broken', effect: 'accept', limits: 'three' },
+      { kind: 'rule', id: 'broken', effect: 'review', limits: 'three' },
     ]);
     expect(evaluate(connection(), context(), ruleSet)).toMatchObject({ decision: 'reject', rule: 'block' });
   });
 
-  it('an invalid service item falls back to the defaults, and the reasons say so', () => {
+  it("an invalid service item holds the service: review, never its or the defaults' effect, and the reasons say so", () => {
     const { ruleSet } = ruleSetFromItems([
-      { kind: 'defaults', id: 'defaults', defaultEffect: 'reject' },
-      { kind: 'service', id: SERVICE, defaultEffect: 'accept', mode: 'sometimes' },
+      { kind: 'defaults', id: 'defaults', defaultEffect: 'accept' },
+      { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+      { kind: 'service', id: SERVICE, defaultEffect: 'reject', mode: 'sometimes' },
     ]);
     expect(ruleSet.services.size).toBe(0);
     const record = evaluate(connection(), context(), ruleSet);
-    expect(record).toMatchObject({ decision: 'reject', default: true });
-    expect(record.reasons).toEqual([
-      'no rule decided: the defaults say reject',
-      `the settings of service ${SERVICE} are invalid, so the defaults apply: mode: must be one of enforce, dry-run, off, got "sometimes"`,
+    expect(record).toMatchObject({ decision: 'review', rule: null, default: false, undetermined: [SERVICE] });
+    expect(record.reasons.slice(0, 2)).toEqual([
+      `held: service item "${SERVICE}" is invalid (mode: must be one of enforce, dry-run, off, got "sometimes"), so service ${SERVICE} is held: no accept, reject, expiry or revoke on its connections until the item is fixed`,
+      'without the hold: accepted by accept rule "partners"',
     ]);
+    expect(evaluate(connection({ serviceId: OTHER_SERVICE }), context(), ruleSet).decision).toBe('accept');
   });
 
-  it('an invalid defaults item falls back to the built-in defaults, and the reasons say so', () => {
+  it('an invalid defaults item holds the services that use it, and the reasons say so', () => {
     const { ruleSet } = ruleSetFromItems([
       { kind: 'defaults', id: 'defaults', defaultEffect: 'accept', pendingTtl: 'a week' },
     ]);
     expect(ruleSet.defaults).toBeUndefined();
     const record = evaluate(connection(), context(), ruleSet);
-    expect(record).toMatchObject({ decision: 'review', default: true });
+    expect(record).toMatchObject({ decision: 'review', default: false, undetermined: ['defaults'] });
     expect(record.reasons).toEqual([
-      'no rule decided: the built-in default is review',
-      'the defaults are invalid, so the built-in defaults apply: pendingTtl: must be an ISO-8601 duration such as P7D, PT12H or P1DT6H, got "a week"',
+      'held: defaults item "defaults" is invalid (pendingTtl: must be an ISO-8601 duration such as P7D, PT12H or P1DT6H, got "a week"), so every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections until the item is fixed',
+      'without the hold: no rule decided: the built-in default is review',
     ]);
   });
 });
