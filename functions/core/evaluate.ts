@@ -209,6 +209,11 @@ function judge(
     if (region === undefined) unknown = 'the endpoint region is unknown';
     else if (!rule.regions.has(region)) return NO_MATCH;
   }
+  if (rule.crossRegion !== undefined) {
+    // Without the service's region, neither "same" nor "other" can be told.
+    if (context.serviceRegion === undefined) unknown = join(unknown, "the service's region is unknown");
+    else if ((region !== context.serviceRegion) !== rule.crossRegion) return NO_MATCH;
+  }
   if (rule.ipAddressTypes !== undefined) {
     if (connection.ipAddressType === undefined) unknown = join(unknown, 'the IP address type is unknown');
     else if (!rule.ipAddressTypes.has(connection.ipAddressType)) return NO_MATCH;
@@ -253,6 +258,13 @@ function matchText(
     parts.push(`organizational unit ${context.organization.ouIds.find((id) => units.has(id)) ?? '?'}`);
   }
   if (rule.regions) parts.push(`region ${region ?? '?'}`);
+  if (rule.crossRegion !== undefined) {
+    parts.push(
+      rule.crossRegion
+        ? `cross-region (${region ?? '?'}, service in ${context.serviceRegion ?? '?'})`
+        : `same region as the service (${context.serviceRegion ?? '?'})`,
+    );
+  }
   if (rule.ipAddressTypes) parts.push(`IP address type ${connection.ipAddressType ?? '?'}`);
   for (const [key, value] of rule.tags ?? [])
     parts.push(value === '*' ? `tag ${key} present` : `tag ${key}=${value}`);

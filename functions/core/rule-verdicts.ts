@@ -50,8 +50,8 @@ export function explainConnection(
   const record = evaluate(connection, context, ruleSet);
   const rules = ruleSet.rules.map((rule) => verdictOf(rule, connection, context, record));
   for (const invalid of ruleSet.invalid) {
-    if (invalid.kind === 'defaults' || invalid.kind === 'service') continue;
-    rules.push(invalidVerdict(invalid, connection));
+    if (invalid.undetermined || (invalid.kind === 'rule' && invalid.effect === 'accept'))
+      rules.push(invalidVerdict(invalid, connection));
   }
   rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { record, rules };
@@ -174,6 +174,17 @@ function conditionDetail(
       return listed('endpoint', connection.endpointId, match.endpoints);
     case 'regions':
       return listed('region', connection.region ?? context.serviceRegion, match.regions);
+    case 'crossRegion': {
+      const region = connection.region ?? context.serviceRegion ?? '?';
+      const service = context.serviceRegion ?? '?';
+      const where =
+        region === service
+          ? `endpoint in ${region}, the service's region`
+          : `endpoint in ${region}, service in ${service}`;
+      return holds === true
+        ? where
+        : `${where}: rule asks for ${match.crossRegion ? 'cross-region' : 'same region'}`;
+    }
     case 'ipAddressTypes':
       return listed('IP address type', connection.ipAddressType, match.ipAddressTypes);
     case 'organizations':

@@ -16,7 +16,6 @@ import {
   isRecord,
   type LoadedRuleSet,
   RuleSetBuilder,
-  readableEffect,
   readableRuleId,
   readableServices,
 } from './rule-set.ts';
@@ -136,11 +135,14 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     const parsed = DefaultsSchema.safeParse(value.defaults);
     if (parsed.success) builder.addDefaults(parsed.data, { source, where: 'defaults' }, defaultsScope);
     else {
-      builder.addInvalid({
-        id: 'defaults',
-        kind: 'defaults',
-        problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
-      });
+      builder.addInvalid(
+        {
+          id: 'defaults',
+          kind: 'defaults',
+          problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
+        },
+        { kind: 'defaults', id: 'defaults', body: value.defaults },
+      );
     }
   }
 
@@ -197,7 +199,7 @@ function loadServiceSettings(
   }
   const entry: InvalidRule = { id: serviceId, kind: 'service', problems };
   if (id.success) entry.services = [serviceId];
-  builder.addInvalid(entry);
+  builder.addInvalid(entry, { kind: 'service', id: serviceId, body: settings });
 }
 
 function loadFileRule(
@@ -225,9 +227,7 @@ function loadFileRule(
   const entry: InvalidRule = { id: id ?? `${source}#rules[${position}]`, kind: 'rule', problems };
   const services = readableServices(raw);
   if (services) entry.services = services;
-  const effect = readableEffect(raw);
-  if (effect) entry.effect = effect;
-  builder.addInvalid(entry);
+  builder.addInvalid(entry, { kind: 'rule', id: isRecord(raw) ? raw.id : undefined, body: raw });
 }
 
 function firstLine(text: string): string {

@@ -67,7 +67,24 @@ export interface InvalidRule {
   services?: string[];
   /** A rule's effect, when it can be read. */
   effect?: Effect;
+  /**
+   * The settings it may have been, so holds: one service's id, or ANY_SERVICE (the
+   * defaults, or settings of a service nobody can tell). Absent: it holds no service.
+   */
+  holds?: string;
+  /** Whether it may have been a reject or review rule, so it is undetermined in its scope (`services`). */
+  undetermined?: boolean;
   problems: RuleProblem[];
+}
+
+/** `InvalidRule.holds` of an item that may have set the settings of any service. */
+export const ANY_SERVICE = '*';
+
+/** What an invalid item's own fields say it may have been: its kind, its id, its body. */
+export interface InvalidEvidence {
+  kind: unknown;
+  id: unknown;
+  body: unknown;
 }
 
 /** A rule ready to evaluate: lists turned into sets, timestamps into epoch ms. */
@@ -84,6 +101,8 @@ export interface CompiledRule {
   readonly organizations?: ReadonlySet<string>;
   readonly organizationalUnits?: ReadonlySet<string>;
   readonly regions?: ReadonlySet<string>;
+  /** true: the endpoint's region must differ from the service's; false: must be the same. */
+  readonly crossRegion?: boolean;
   readonly ipAddressTypes?: ReadonlySet<string>;
   readonly tags?: readonly (readonly [string, string])[];
   readonly maxEndpointsPerAccount?: number;
@@ -179,7 +198,13 @@ export class RuleSetBuilder {
     this.rules.set(rule.id, rule);
   }
 
-  addInvalid(entry: InvalidRule): void {
+  /**
+   * Records an invalid item and what it holds. `evidence` (the item's kind, id and fields)
+   * tells what the item may have been; without it, its stated kind is taken at its word.
+   */
+  addInvalid(entry: InvalidRule, evidence?: InvalidEvidence): void {
+    const id = entry.kind === 'service' ? (entry.services?.[0] ?? entry.id) : entry.id;
+    failClosed(entry, evidence ?? { kind: entry.kind, id, body: undefined });
     this.invalid.push(entry);
     this.problems.push(...entry.problems);
     // Settings given twice, one of them invalid, hold as if both were invalid.
@@ -187,10 +212,9 @@ export class RuleSetBuilder {
       this.defaultsInvalid = entry;
       this.defaults = undefined;
     }
-    const serviceId = entry.kind === 'service' ? entry.services?.[0] : undefined;
-    if (serviceId !== undefined) {
-      this.invalidServices.set(serviceId, entry);
-      this.services.delete(serviceId);
+    if (entry.holds !== undefined && entry.holds !== ANY_SERVICE) {
+      if (!this.invalidServices.has(entry.holds)) this.invalidServices.set(entry.holds, entry);
+      if (entry.kind === 'service') this.services.delete(entry.holds);
     }
   }
 
@@ -263,6 +287,7 @@ function compileRule(rule: Rule): CompiledRule {
     organizations: set(match.organizations),
     organizationalUnits: set(match.organizationalUnits),
     regions: set(match.regions),
+    crossRegion: match.crossRegion,
     ipAddressTypes: set(match.ipAddressTypes),
     tags: match.tags === undefined ? undefined : Object.entries(match.tags),
     maxEndpointsPerAccount: rule.limits?.maxEndpointsPerAccount,
@@ -347,42 +372,90 @@ function buildIndex(
   return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices, heldByAny };
 }
 
-const SETTINGS_KINDS: ReadonlySet<string> = new Set(['defaults', 'service']);
 const KNOWN_KINDS: ReadonlySet<string> = new Set(['defaults', 'service', 'rule']);
+/** Fields only a rule has: an item with one of them may have been a rule whatever its kind says. */
+const RULE_ONLY_FIELDS = [
+  'effect',
+  'description',
+  'enabled',
+  'services',
+  'match',
+  'limits',
+  'validFrom',
+  'validUntil',
+  'meta',
+];
 
-/** An invalid item that acts as an undetermined reject rule: anything but settings and accept rules. */
+/**
+ * Fails an invalid item closed (DESIGN §3, by kind), for every kind it may have been:
+ * settings hold their service (or every service, when which one cannot be told); a rule
+ * is undetermined in its scope unless its effect reads as accept (then it could only
+ * have added accepts). A rule with no readable effect whose id is a settings id, or
+ * cannot be read, may have been settings whose kind was damaged.
+ */
+function failClosed(entry: InvalidRule, evidence: InvalidEvidence): void {
+  const { kind, id, body } = evidence;
+  const fields = isRecord(body) ? body : {};
+  const effect = readableEffect(body);
+  const serviceId = typeof id === 'string' && PATTERNS.service.test(id) ? id : undefined;
+  const knownKind = typeof kind === 'string' && KNOWN_KINDS.has(kind);
+  const mayBeRule =
+    !knownKind ||
+    kind === 'rule' ||
+    RULE_ONLY_FIELDS.some((field) => Object.hasOwn(fields, field)) ||
+    (kind === 'defaults' && id !== 'defaults') ||
+    (kind === 'service' && serviceId === undefined);
+  const mayBeSettings =
+    !knownKind ||
+    kind === 'defaults' ||
+    kind === 'service' ||
+    (effect === undefined && (id === 'defaults' || serviceId !== undefined || typeof id !== 'string'));
+  if (mayBeSettings) {
+    entry.holds =
+      knownKind && kind !== 'defaults' && id !== 'defaults' && serviceId ? serviceId : ANY_SERVICE;
+  }
+  if (mayBeRule && effect !== 'accept') {
+    entry.undetermined = true;
+    const services = readableServices(body);
+    if (services) entry.services = services;
+    else if (kind !== 'service' && kind !== 'defaults') delete entry.services;
+  }
+  if (effect !== undefined && mayBeRule) entry.effect = effect;
+}
+
+/** An invalid item that acts as an undetermined reject rule. */
 function isUndeterminedRule(entry: InvalidRule): boolean {
-  if (SETTINGS_KINDS.has(entry.kind)) return false;
-  return !(entry.kind === 'rule' && entry.effect === 'accept');
+  return entry.undetermined === true;
 }
 
 /** An invalid item that may have held the settings of any service (see RuleIndex.heldByAny). */
 function holdsAnyService(entry: InvalidRule): boolean {
-  if (entry.kind === 'defaults') return true;
-  if (entry.kind === 'service') return entry.services === undefined;
-  return !KNOWN_KINDS.has(entry.kind);
+  return entry.holds === ANY_SERVICE;
 }
 
 /** What an invalid item holds, in words for ledger entries, notices and reasons. */
 export function heldByInvalid(entry: InvalidRule): string {
-  const scope =
-    entry.services === undefined
-      ? 'every service'
-      : `service${entry.services.length > 1 ? 's' : ''} ${entry.services.join(', ')}`;
-  if (entry.kind === 'service' && entry.services !== undefined) {
-    return `service ${entry.services.join(', ')} is held: no accept, reject, expiry or revoke on its connections until the item is fixed`;
+  const held: string[] = [];
+  const fixed = 'until the item is fixed';
+  if (entry.holds === ANY_SERVICE) {
+    held.push(
+      `every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections ${fixed}`,
+    );
+  } else if (entry.holds !== undefined) {
+    held.push(
+      `service ${entry.holds} is held: no accept, reject, expiry or revoke on its connections ${fixed}`,
+    );
   }
-  if (holdsAnyService(entry)) {
-    const rule =
-      entry.kind === 'defaults' || entry.kind === 'service'
-        ? ''
-        : `; and every request of ${scope} is held for review`;
-    return `every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections until the item is fixed${rule}`;
+  if (entry.undetermined) {
+    const scope =
+      entry.services === undefined
+        ? 'every service'
+        : `service${entry.services.length > 1 ? 's' : ''} ${entry.services.join(', ')}`;
+    held.push(`every request of ${scope} is held for review, never accepted, ${fixed}`);
   }
-  if (entry.kind === 'rule' && entry.effect === 'accept') {
+  if (held.length === 0)
     return 'this accept rule accepts nothing until it is fixed; the other rules and the defaults decide';
-  }
-  return `every request of ${scope} is held for review, never accepted, until the item is fixed`;
+  return held.join('; and ');
 }
 
 /** An item's effect field, when it is one of the effects. */
@@ -458,11 +531,10 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
         const { kind: _kind, id: _id, ...defaults } = parsed.data;
         builder.addDefaults(defaults, origin, scope);
       } else {
-        builder.addInvalid({
-          id: 'defaults',
-          kind: 'defaults',
-          problems: issuesToProblems(parsed.error.issues, item, scope),
-        });
+        builder.addInvalid(
+          { id: 'defaults', kind: 'defaults', problems: issuesToProblems(parsed.error.issues, item, scope) },
+          { kind, id: isRecord(item) ? item.id : undefined, body: item },
+        );
       }
       return;
     }
@@ -479,7 +551,7 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
           problems: issuesToProblems(parsed.error.issues, item, scope),
         };
         if (rawId !== undefined && PATTERNS.service.test(rawId)) entry.services = [rawId];
-        builder.addInvalid(entry);
+        builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
       }
       return;
     }
@@ -511,11 +583,7 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
       kind: typeof kind === 'string' ? kind : 'unknown',
       problems,
     };
-    const services = readableServices(item);
-    if (services) entry.services = services;
-    const effect = kind === 'rule' ? readableEffect(item) : undefined;
-    if (effect) entry.effect = effect;
-    builder.addInvalid(entry);
+    builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
   });
   return builder.build();
 }
