@@ -110,6 +110,50 @@ describe('conditions', () => {
   });
 });
 
+describe('crossRegion', () => {
+  const set = rules(
+    { id: 'elsewhere', effect: 'review', match: { crossRegion: true } },
+    { id: 'home', effect: 'accept', match: { crossRegion: false } },
+  );
+  const at = (region: string | undefined, serviceRegion?: string) =>
+    evaluate(connection({ region }), context(serviceRegion ? { serviceRegion } : {}), set);
+
+  it("true when the endpoint's region differs from the service's, false when it is the same", () => {
+    expect(at('eu-west-1', 'us-east-1')).toMatchObject({ decision: 'review', matched: ['elsewhere'] });
+    expect(at('us-east-1', 'us-east-1')).toMatchObject({ decision: 'accept', matched: ['home'] });
+    expect(at('us-east-1', 'us-east-1').reasons).toContain(
+      'rule "home" (accept) matched: same region as the service (us-east-1)',
+    );
+    expect(at('eu-west-1', 'us-east-1').reasons).toContain(
+      'rule "elsewhere" (review) matched: cross-region (eu-west-1, service in us-east-1)',
+    );
+  });
+
+  it("an endpoint EC2 gives no region for is in the service's region", () => {
+    expect(at(undefined, 'us-east-1')).toMatchObject({ decision: 'accept', matched: ['home'] });
+  });
+
+  it("undetermined when the service's region is unknown: never an accept", () => {
+    for (const region of ['us-east-1', undefined]) {
+      const record = at(region);
+      expect(record).toMatchObject({ decision: 'review', matched: [] });
+      expect(record.undetermined).toEqual(['elsewhere', 'home']);
+      expect(record.reasons).toContain(
+        'rule "elsewhere" (review) could not be determined: the service\'s region is unknown',
+      );
+    }
+  });
+
+  it('must be true or false', () => {
+    const { problems } = ruleSetFromItems([
+      { kind: 'rule', id: 'x', effect: 'review', match: { crossRegion: 'yes' } },
+    ]);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'match.crossRegion: must be true or false, got "yes"',
+    ]);
+  });
+});
+
 describe('precedence: reject > review > accept > service default > defaults > review', () => {
   const reject = { id: 'z-reject', effect: 'reject' };
   const review = { id: 'y-review', effect: 'review' };
