@@ -18,6 +18,7 @@ import {
   RuleSetBuilder,
   readableRuleId,
   readableServices,
+  restoreProtoTag,
 } from './rule-set.ts';
 import { DefaultsSchema, RuleSchema, ServiceIdSchema, ServiceSettingsSchema } from './schema.ts';
 
@@ -217,6 +218,8 @@ function loadFileRule(
       : { source, kind: 'rule', ruleId: id, location, lineOf };
   const parsed = RuleSchema.safeParse(raw);
   const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, raw, scope);
+  const tagProblem = parsed.success ? restoreProtoTag(parsed.data, raw) : undefined;
+  if (tagProblem) problems.push(problemAt(scope, ...tagProblem));
   const duplicate =
     id === undefined ? undefined : builder.claimRuleId(id, { source, where: `rules[${position}]` }, scope);
   if (duplicate) problems.unshift(duplicate);

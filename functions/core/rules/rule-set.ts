@@ -24,6 +24,7 @@ import {
   RuleOnlyItemSchema,
   ServiceItemSchema,
   type ServiceSettings,
+  TAG_VALUE_MAX,
 } from './schema.ts';
 
 export { parseIsoDuration } from '../iso8601.ts';
@@ -573,6 +574,10 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
     const duplicate =
       id === undefined ? undefined : builder.claimRuleId(id, origin, { ...scope, ruleId: id });
     if (duplicate) problems.unshift(duplicate);
+    if (parsed?.success) {
+      const tagProblem = restoreProtoTag(parsed.data, item);
+      if (tagProblem) problems.push(problemAt({ ...scope, ruleId: parsed.data.id }, ...tagProblem));
+    }
     if (parsed?.success && problems.length === 0) {
       const { kind: _kind, ...rule } = parsed.data;
       builder.addRule(rule);
@@ -586,6 +591,35 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
     builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
   });
   return builder.build();
+}
+
+const PROTO = '__proto__';
+
+/**
+ * Puts back a tag condition on the key `__proto__`, which zod's records leave out (so that
+ * it can never reach a prototype). Left out, the condition would silently widen the rule;
+ * here it is an ordinary key, an own property. Returns the problem with its value, if any.
+ */
+export function restoreProtoTag(
+  rule: Pick<Rule, 'match'>,
+  raw: unknown,
+): [path: string[], message: string, detail: { value: unknown }] | undefined {
+  if (!isRecord(raw) || !isRecord(raw.match) || !isRecord(raw.match.tags)) return undefined;
+  const tags = raw.match.tags;
+  if (!Object.hasOwn(tags, PROTO)) return undefined;
+  const value: unknown = Object.getOwnPropertyDescriptor(tags, PROTO)?.value;
+  if (typeof value !== 'string' || value.length > TAG_VALUE_MAX) {
+    return [['match', 'tags', PROTO], `must be a string of at most ${TAG_VALUE_MAX} characters`, { value }];
+  }
+  if (rule.match?.tags !== undefined) {
+    Object.defineProperty(rule.match.tags, PROTO, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseConnection } from '../../../functions/core/connection.ts';
 import type { Effect } from '../../../functions/core/decision-record.ts';
 import { evaluate, evaluateScanningAll } from '../../../functions/core/evaluate.ts';
+import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
 import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
 import { connection, context, NOW, OTHER_SERVICE, rules, SERVICE } from './rules-for-tests.ts';
 
@@ -106,6 +108,59 @@ describe('conditions', () => {
     expect(record.reasons).toEqual([
       'accepted by accept rule "r"',
       'rule "r" (accept) matched: account 111111111111, organizational unit ou-ab12-cd34ef56, region us-east-1, tag env=prod, tag team present',
+    ]);
+  });
+});
+
+describe('a tag key __proto__ is an ordinary key', () => {
+  const fromTable = ruleSetFromItems([
+    JSON.parse('{"kind":"rule","id":"p","effect":"accept","match":{"tags":{"__proto__":"x"}}}'),
+  ]);
+  const fromFile = ruleSetFromFiles([
+    {
+      path: 'p.yaml',
+      text: 'rules:\n  - id: p\n    effect: accept\n    match:\n      tags: { __proto__: x }\n',
+    },
+  ]);
+  const tagged = (tags: { Key: string; Value: string }[]) =>
+    parseConnection({
+      ServiceId: SERVICE,
+      VpcEndpointId: 'vpce-0b7a3c9d1e2f40516',
+      VpcEndpointOwner: '111111111111',
+      VpcEndpointState: 'pendingAcceptance',
+      CreationTimestamp: new Date('2026-11-21T11:00:00Z'),
+      Tags: tags,
+    });
+
+  it('in a rule, from the table and from a file: it is kept and must hold', () => {
+    for (const { ruleSet, problems } of [fromTable, fromFile]) {
+      expect(problems).toEqual([]);
+      expect(ruleSet.index.all[0]?.tags).toEqual([['__proto__', 'x']]);
+      expect(evaluate(connection({ tags: {} }), context(), ruleSet).decision).toBe('review');
+      expect(evaluate(tagged([{ Key: '__proto__', Value: 'y' }]), context(), ruleSet).decision).toBe(
+        'review',
+      );
+      expect(evaluate(tagged([{ Key: '__proto__', Value: 'x' }]), context(), ruleSet)).toMatchObject({
+        decision: 'accept',
+        rule: 'p',
+      });
+    }
+  });
+
+  it('on a connection: parsed as an own tag, never a prototype', () => {
+    const c = tagged([{ Key: '__proto__', Value: 'x' }]);
+    expect(Object.hasOwn(c.tags, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(c.tags)).toBe(Object.prototype);
+    const star = rules({ id: 's', effect: 'accept', match: JSON.parse('{"tags":{"__proto__":"*"}}') });
+    expect(evaluate(c, context(), star).decision).toBe('accept');
+  });
+
+  it('its value is checked like any tag value', () => {
+    const { problems } = ruleSetFromItems([
+      JSON.parse('{"kind":"rule","id":"p","effect":"accept","match":{"tags":{"__proto__":7}}}'),
+    ]);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'match.tags.__proto__: must be a string of at most 256 characters, got 7',
     ]);
   });
 });
