@@ -60,7 +60,8 @@ const FILE_SECTIONS = ['defaults', 'services', 'rules'];
 /**
  * A rule set from YAML rule files, merged. Ids are unique across all files; a second
  * definition (of a rule, the defaults or a service's settings) is a problem naming both
- * files. A file that cannot be read as a rule file counts as an undetermined reject rule
+ * files. A file that cannot be read as a rule file may have held anything: it holds every
+ * service without complete settings of its own and counts as an undetermined reject rule
  * for every service.
  */
 export function ruleSetFromFiles(files: readonly { path: string; text: string }[]): LoadedRuleSet {

@@ -557,8 +557,8 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
       return;
     }
 
-    // A rule, or an item of a kind nobody knows: either could be meant to reject, so an
-    // invalid one fails closed as an undetermined reject rule.
+    // A rule, or an item of a kind nobody knows: an invalid one fails closed for every kind
+    // it may have been (see failClosed).
     const id = readableRuleId(item);
     const parsed = kind === 'rule' ? RuleOnlyItemSchema.safeParse(item) : undefined;
     const problems =
