@@ -434,6 +434,57 @@ function deletionsToRecord(
   });
 }
 
+/**
+ * An endpoint EC2 no longer shows at all (its consumer deleted it and EC2 forgot it): its
+ * deletion is recorded once, as `deleted`, when the gate has kept state for it, with the
+ * account and decision of its last entry. Returns the entry written, if any.
+ */
+export async function recordGone(
+  serviceId: string,
+  endpointId: string,
+  input: Pick<DecideServiceInput, 'trigger' | 'rules'>,
+  deps: DecideDeps,
+): Promise<LedgerEntry[]> {
+  const state = (await deps.ledger.states([endpointId])).get(endpointId);
+  if (!state || state.flags[DELETED_FLAG]) return [];
+  const [last] = await deps.ledger.history({ endpointId, limit: 1 });
+  if (!last || last.serviceId !== serviceId) return [];
+  const leases = new LeaseSet(deps);
+  try {
+    const [leased] = await leases.takeEndpoints([endpointId]);
+    if (!leased) return [];
+    const lease = leases.endpoint(endpointId);
+    const intent: Intent = {
+      id: `i${lease.token}`,
+      token: lease.token,
+      done: true,
+      onceFlag: DELETED_FLAG,
+      entry: {
+        at: deps.now().toISOString(),
+        endpointId,
+        serviceId,
+        account: last.account,
+        trigger: input.trigger,
+        decision: last.decision,
+        rule: null,
+        matched: [],
+        reasons: ['the consumer deleted its endpoint: EC2 no longer shows it'],
+        action: 'none',
+        outcome: 'deleted',
+        dryRun: false,
+        rulesVersion: input.rules.version,
+        state: 'deleted',
+        ...(deps.actor === undefined ? {} : { actor: deps.actor }),
+      },
+    };
+    if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) return [];
+    leases.outcomes.set(endpointId, 'deleted');
+    return await finishIntents([{ lease, intent }], intentDeps(deps, leases));
+  } finally {
+    await leases.releaseAll();
+  }
+}
+
 /** A consumer deleted its endpoint: recorded once (the once-flag), with what the rules say of it now. */
 function deletionDecision(connection: Connection, planInput: PlanInput): PlannedDecision {
   const context: EvaluationContext = { now: planInput.now };

@@ -310,3 +310,46 @@ describe('who and why', () => {
     ]);
   });
 });
+
+describe('consumer deletions', () => {
+  it('a deleted connection the gate knew is recorded once as deleted, however often it is seen', async () => {
+    const w = setup();
+    const stranger = connection({ account: UNKNOWN });
+    const unseen = connection({ account: UNKNOWN, state: 'deleted' });
+    w.ec2.add(stranger);
+    const event = { serviceId: SERVICE, endpointId: stranger.endpointId, trigger: 'notification' as const };
+    await decideConnectionEvent(event, w.deps('connect'));
+    const known = w.ec2.connections.get(stranger.endpointId);
+    if (known) known.state = 'deleted';
+    w.ec2.add(unseen);
+    // The Delete notification, twice, and a sweep that lists the deleted connections.
+    await decideConnectionEvent(event, w.deps('delete-1'));
+    await decideConnectionEvent(event, w.deps('delete-2'));
+    await sweep({}, w.sweepDeps('sweeper'));
+    expect(w.ledger.outcomes()).toEqual([
+      [stranger.endpointId, 'held'],
+      [stranger.endpointId, 'deleted'],
+    ]);
+    expect(w.noticesOf(stranger.endpointId).map((e) => e.outcome)).toEqual(['held', 'deleted']);
+    expect(w.noticesOf(unseen.endpointId)).toEqual([]);
+  });
+
+  it('an endpoint EC2 no longer shows at all is recorded once as deleted, from its last entry', async () => {
+    const w = setup();
+    const partner = connection({ account: PARTNER });
+    w.ec2.add(partner);
+    const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
+    await decideConnectionEvent(event, w.deps('connect'));
+    w.ec2.connections.delete(partner.endpointId);
+    const first = await decideConnectionEvent(event, w.deps('delete-1'));
+    const again = await decideConnectionEvent(event, w.deps('delete-2'));
+    expect(first.status).toBe('decided');
+    expect(again.status).toBe('no-connection');
+    expect(w.ledger.outcomes()).toEqual([
+      [partner.endpointId, 'accepted'],
+      [partner.endpointId, 'deleted'],
+    ]);
+    expect(w.ledger.entries[1]).toMatchObject({ account: PARTNER, action: 'none', state: 'deleted' });
+    expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted', 'deleted']);
+  });
+});
