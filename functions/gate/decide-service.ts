@@ -30,18 +30,19 @@ import type { EvaluationContext, OrganizationPath } from '../core/evaluation-con
 import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { Trigger } from '../shared/events.ts';
 import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry } from './intents.ts';
-import type {
-  ActionFailure,
-  EndpointServices,
-  EndpointState,
-  GateEvents,
-  Intent,
-  Lease,
-  Ledger,
-  LedgerEntry,
-  Notifier,
-  OrganizationDirectory,
-  Outcome,
+import {
+  type ActionFailure,
+  type EndpointServices,
+  type EndpointState,
+  type GateEvents,
+  type Intent,
+  type Lease,
+  LeaseLostError,
+  type Ledger,
+  type LedgerEntry,
+  type Notifier,
+  type OrganizationDirectory,
+  type Outcome,
 } from './ports.ts';
 import type { LoadedRules } from './rules-cache.ts';
 
@@ -183,7 +184,7 @@ class LeaseSet {
 
   endpoint(endpointId: string): Lease {
     const lease = this.#endpoints.get(endpointId);
-    if (!lease) throw new Error(`no lease taken on ${endpointId}`);
+    if (!lease) throw new LeaseLostError(`${endpointId}: no lease taken on it in this run`);
     return lease;
   }
 
