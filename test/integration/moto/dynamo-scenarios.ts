@@ -398,4 +398,53 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       });
     });
   });
+
+  describe('limits over this DynamoDB', () => {
+    it('deciders racing for one account with limit 1 accept exactly one request', async () => {
+      // Prepare
+      const l = ledger();
+      const ec2 = new FakeEndpointServices();
+      const notifier = new RecordingNotifier();
+      const requests = Array.from({ length: 4 }, (_, i) =>
+        connection({
+          serviceId: S2,
+          endpointId: endpoint(0xd000 + i),
+          account: Y,
+          createdAt: new Date(at(i)),
+        }),
+      );
+      ec2.add(...requests);
+      const rules = ruleSetFromItems([
+        { kind: 'defaults', id: 'defaults', defaultEffect: 'review' },
+        {
+          kind: 'rule',
+          id: 'one',
+          effect: 'accept',
+          match: { accounts: [Y] },
+          limits: { maxEndpointsPerAccount: 1 },
+        },
+      ]);
+      const decide = (c: (typeof requests)[number], holder: string) =>
+        decideService(
+          { serviceId: S2, connections: [c], trigger: 'notification', rules: { ...rules, version: 1 } },
+          {
+            endpointServices: ec2,
+            ledger: l,
+            notifier,
+            events: new RecordingEvents(),
+            now: () => new Date(at(40)),
+            holder,
+          },
+        );
+      // Act: every request decided twice, all at once.
+      await Promise.all([...requests, ...requests].map((c, i) => decide(c, `decider-${i}`)));
+      // Those that found the account busy are decided by whatever comes next (here, one by one).
+      for (const [i, c] of requests.entries()) await decide(c, `after-${i}`);
+      // Assess
+      expect(requests.filter((c) => ec2.state(c.endpointId) === 'available')).toHaveLength(1);
+      const outcomes = notifier.notices.flatMap((n) => (n.kind === 'decision' ? [n.entry.outcome] : []));
+      expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'held')).toHaveLength(3);
+    });
+  });
 }
