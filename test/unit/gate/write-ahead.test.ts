@@ -206,6 +206,30 @@ describe('fenced leases', () => {
     expect(state?.lease).toBeUndefined();
   });
 
+  it('a decider whose lease ran out before its EC2 call does not act', async () => {
+    // Prepare: the re-read under the lease is slow; the lease runs out meanwhile.
+    const w = setup();
+    const partner = connection({ account: PARTNER });
+    w.ec2.add(partner);
+    const slow = { ...w.deps('slow') };
+    slow.endpointServices = Object.assign(Object.create(w.ec2), {
+      describeConnections: async (...args: Parameters<FakeEndpointServices['describeConnections']>) => {
+        const found = await w.ec2.describeConnections(...args);
+        w.advance(DEFAULT_LEASE_MS + 1);
+        return found;
+      },
+    });
+    // Act
+    await decideConnectionEvent(
+      { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'sweep' },
+      slow,
+    );
+    // Assess: no intent was written, so nothing was done and nothing recorded.
+    expect(w.ec2.calls).toEqual([]);
+    expect(w.ledger.entries).toEqual([]);
+    expect(w.ledger.endpointStates.get(partner.endpointId)?.intent).toBeUndefined();
+  });
+
   it('every grant of a lease has a larger token, and a stale token can neither complete, clear nor release', async () => {
     const ledger = new MemoryLedger();
     const id = 'vpce-0000000000000000a';
