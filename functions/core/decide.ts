@@ -15,7 +15,7 @@ import { evaluate } from './evaluate.ts';
 import type { EvaluationContext, OrganizationPath } from './evaluation-context.ts';
 import { type RuleSet, reviewTtlMs, type Settings } from './rules/rule-set.ts';
 
-export type PlannedOutcome = 'accepted' | 'rejected' | 'held' | 'expired' | 'revoked' | 'drift';
+export type PlannedOutcome = 'accepted' | 'rejected' | 'held' | 'expired' | 'revoked' | 'drift' | 'deleted';
 
 export interface PlannedDecision {
   connection: Connection;

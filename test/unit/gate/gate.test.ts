@@ -164,9 +164,9 @@ describe('decide on a connection event', () => {
       { serviceId: SERVICE, connections: stale, trigger: 'sweep', rules: await world.deps.rules.current() },
       world.deps,
     );
-    // Assess
+    // Assess: no action; what EC2 shows now (a blocked account's live connection) is drift.
     expect(world.ec2.calls).toEqual([]);
-    expect(entries).toEqual([]);
+    expect(entries.map((e) => [e.outcome, e.action, e.state])).toEqual([['drift', 'none', 'available']]);
   });
 
   it('records a failure that EC2 reports in Unsuccessful, and never as accepted', async () => {
@@ -614,7 +614,7 @@ describe('the rules cache', () => {
   });
 });
 
-describe('nothing is lost when recording fails after an action', () => {
+describe('nothing is lost when recording fails after an action (write ahead)', () => {
   it('a notice that failed to go out is sent when the endpoint is decided again, without a second action', async () => {
     const world = setup();
     const partner = connection({ account: PARTNER });
@@ -623,17 +623,19 @@ describe('nothing is lost when recording fails after an action', () => {
     const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
     await expect(decideConnectionEvent(event, world.deps)).rejects.toThrow('SNS unavailable');
     expect(world.ec2.state(partner.endpointId)).toBe('available');
-    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending?.map((e) => e.outcome)).toEqual([
-      'accepted',
-    ]);
+    // The intent, written ahead, is final on the endpoint's state: accepted, with EC2's request id.
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.intent).toMatchObject({
+      done: true,
+      entry: { outcome: 'accepted', requestId: 'fake-accept-1' },
+    });
 
-    // The event is retried (or the sweep comes by): the outbox is flushed first.
+    // The event is retried (or the sweep comes by): the intent is finished first.
     await decideConnectionEvent(event, world.deps);
     expect(world.ec2.calls).toHaveLength(1);
     expect(world.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
     expect(world.notifier.notices.map((n) => n.kind === 'decision' && n.entry.outcome)).toEqual(['accepted']);
     expect(world.events.decisionEntries.map((e) => e.outcome)).toEqual(['accepted']);
-    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending).toBeUndefined();
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.intent).toBeUndefined();
   });
 
   it('a ledger outage after a reject is recorded by the next sweep, though the connection is no longer pending', async () => {
