@@ -8,6 +8,7 @@
  * reject rule (so an accept becomes review), an invalid service item falls back to the
  * defaults, an invalid defaults item to the built-in defaults.
  */
+import { isRuleFileItem } from '../../shared/tables.ts';
 import type { DecisionRecord, Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
@@ -374,7 +375,8 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
   const builder = new RuleSetBuilder();
   items.forEach((item, position) => {
     const kind = isRecord(item) ? item.kind : undefined;
-    if (kind === 'meta') return;
+    // The version and invitations share the table; they are not rules of any kind.
+    if (isRecord(item) && !isRuleFileItem(item)) return;
     const rawId = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
     const origin: Origin = { source: 'table', where: `item ${position}` };
     const scope: ProblemScope = { source: 'table', ...(typeof kind === 'string' ? { kind } : {}) };
