@@ -8,6 +8,7 @@ import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   type EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
+  type ServiceConfiguration,
 } from '@aws-sdk/client-ec2';
 import type { ServiceAccess } from '../gate/register.ts';
 import { MANAGED_TAG } from '../shared/tables.ts';
@@ -30,7 +31,7 @@ export class Ec2ServiceAccess implements ServiceAccess {
 
   async managedServiceName(serviceId: string): Promise<string | undefined> {
     if (!SERVICE_ID.test(serviceId)) return undefined;
-    let configuration;
+    let configuration: ServiceConfiguration | undefined;
     try {
       const out = await this.#ec2.send(
         new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [serviceId] }),

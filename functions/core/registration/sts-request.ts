@@ -59,9 +59,9 @@ export interface ProofPolicy {
   invitationId: string;
 }
 
-const fail = (problem: ProofProblem, message: string): never => {
+function fail(problem: ProofProblem, message: string): never {
   throw new ProofRejectedError(problem, message);
-};
+}
 
 /** Checks a proof (`{method, url, headers, body}`) and returns it ready to send, or throws ProofRejectedError. */
 export function checkStsProof(raw: unknown, policy: ProofPolicy): CheckedStsRequest {
@@ -158,41 +158,41 @@ function checkParameters(method: 'POST' | 'GET', url: URL, body: string, headers
   let params: URLSearchParams;
   if (method === 'POST') {
     if (url.search !== '') {
-      return fail(
+      fail(
         'not-get-caller-identity',
         'request.url: a POST proof carries its parameters in the body, not the query',
       );
     }
     const type = (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
-      return fail(
+      fail(
         'not-get-caller-identity',
         `request.headers.content-type: must be application/x-www-form-urlencoded, got ${JSON.stringify(type ?? '')}`,
       );
     }
     params = new URLSearchParams(body);
   } else {
-    if (body !== '') return fail('not-get-caller-identity', 'request.body: a GET proof has no body');
+    if (body !== '') fail('not-get-caller-identity', 'request.body: a GET proof has no body');
     params = url.searchParams;
   }
   const names = [...params.keys()];
   const unexpected = names.filter((name) => name !== 'Action' && name !== 'Version');
   if (unexpected.length > 0) {
-    return fail(
+    fail(
       'not-get-caller-identity',
       `request: only Action and Version may be given, got ${unexpected.map((n) => JSON.stringify(n)).join(', ')}`,
     );
   }
   const actions = params.getAll('Action');
   if (actions.length !== 1 || actions[0] !== 'GetCallerIdentity') {
-    return fail(
+    fail(
       'not-get-caller-identity',
       `request: Action must be GetCallerIdentity, once; got ${JSON.stringify(actions)}`,
     );
   }
   const versions = params.getAll('Version');
   if (versions.length !== 1 || versions[0] !== STS_API_VERSION) {
-    return fail(
+    fail(
       'not-get-caller-identity',
       `request: Version must be ${STS_API_VERSION}, once; got ${JSON.stringify(versions)}`,
     );
