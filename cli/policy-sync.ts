@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type RuleSet, ruleSetFromItems, ruleSetToItems } from '../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../functions/shared/tables.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ export function canonicalItems(ruleSet: RuleSet): Map<string, Item> {
 
 /** The table's items in canonical form; invalid items keep their raw form (they always differ). */
 export function tableItems(raw: readonly Item[]): Map<string, Item> {
-  const items = raw.filter((item) => item.kind !== 'meta');
+  const items = raw.filter(isRuleFileItem);
   const { ruleSet } = ruleSetFromItems(items);
   const valid = canonicalItems(ruleSet);
   for (const item of items) {

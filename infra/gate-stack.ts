@@ -17,6 +17,7 @@ import {
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
+import { RegisterApi } from './constructs/register-api.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
 
@@ -27,6 +28,8 @@ export const STACK_OUTPUTS = {
   decisionsTopicArn: 'DecisionsTopicArn',
   ingestTopicArn: 'IngestTopicArn',
   gateBusName: 'GateBusName',
+  /** Read by `plgate invite --stack` (cli/register-url.ts). */
+  registerUrl: 'RegisterUrl',
 } as const;
 
 export interface GateStackProps extends StackProps {
@@ -42,6 +45,7 @@ export class GateStack extends Stack {
   readonly decide: GateFunction;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
+  readonly register: RegisterApi;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -136,6 +140,15 @@ export class GateStack extends Stack {
     decisionsTopic.grantPublish(this.ruleChange.role);
     this.bus.grantPutEventsTo(this.ruleChange.role);
 
+    this.register = new RegisterApi(this, 'Register', {
+      environment,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      rulesTable: rules,
+      ledgerTable: ledger,
+      decisionsTopic,
+      throttle: { rateLimit: 5, burstLimit: 10 },
+    });
+
     new GateTriggers(this, 'Triggers', {
       bus: this.bus,
       sweepRate: Duration.minutes(config.sweepRate),
@@ -149,7 +162,13 @@ export class GateStack extends Stack {
     new GateOperations(this, 'Operations', {
       dashboardName: `${config.stackName}-gate`,
       opsTopic: this.notifications.opsTopic,
-      functions: { Ingest: this.ingest, Decide: this.decide, Sweep: this.sweep, RuleChange: this.ruleChange },
+      functions: {
+        Ingest: this.ingest,
+        Decide: this.decide,
+        Sweep: this.sweep,
+        RuleChange: this.ruleChange,
+        Register: this.register.function,
+      },
     });
     this.acknowledgeWildcards();
 
@@ -158,6 +177,7 @@ export class GateStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.decisionsTopicArn, { value: decisionsTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.ingestTopicArn, { value: ingestTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.gateBusName, { value: this.bus.eventBusName });
+    new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
   }
 
@@ -209,5 +229,6 @@ export class GateStack extends Stack {
     this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices, ...consumerEndpoints });
     this.ingest.acknowledgeWildcards({ ...ledger, ...endpointServices });
     this.ruleChange.acknowledgeWildcards({ ...kmsDataKeys, ...ledger });
+    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
 }

@@ -12,6 +12,7 @@ import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { HttpRoutes, type RouteHandler } from './http-routes.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
 
@@ -35,6 +36,11 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
   /** Delay before the first retry of a failed in-process delivery; doubles after. Default 200. */
   retryDelayMs?: number;
+  /**
+   * Secrets of access keys whose STS signatures the cloud verifies (access key id -> secret).
+   * Any other key signs with any secret. More can be added with `credentials.setSecret`.
+   */
+  secrets?: Record<string, string>;
 }
 
 export interface LocalCloud {
@@ -88,6 +94,14 @@ export interface LocalCloud {
     /** The stream ARN the records carry as `eventSourceARN`. */
     streamArn(tableName: string): string;
   };
+  /** POST routes on the edge port standing in for API Gateway + Lambda (the register URL). */
+  http: {
+    route(path: string, handler: RouteHandler): () => void;
+  };
+  /** Access keys whose signatures STS verifies: from then on, STS refuses a request signed with another secret. */
+  credentials: {
+    setSecret(accessKeyId: string, secret: string): void;
+  };
 }
 
 export class LocalCloudOptionsError extends Error {
@@ -126,6 +140,7 @@ function validated(options: LocalCloudOptions) {
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
     log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${line}\n`)),
     dataDir: options.dataDir,
+    secrets: new Map(Object.entries(options.secrets ?? {})),
   };
 }
 
@@ -174,7 +189,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  const routes = new HttpRoutes();
   const server = createEdgeServer({
+    routes,
+    secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
     ec2,
     sns,
@@ -256,6 +274,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamodb: {
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),
       streamArn: (tableName) => dynamodb.streams.streamArn(tableName),
+    },
+    http: {
+      route: (path, handler) => routes.add(path, handler),
+    },
+    credentials: {
+      setSecret: (accessKeyId, secret) => {
+        if (accessKeyId === '' || secret === '')
+          throw new LocalCloudOptionsError('an access key and its secret must not be empty');
+        config.secrets.set(accessKeyId, secret);
+      },
     },
   };
 }

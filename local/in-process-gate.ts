@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
-import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ENV, type GateConfig, REGISTER_PATH } from '../functions/shared/config.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   DETAIL_TYPE,
@@ -29,6 +29,8 @@ export interface InProcessGateOptions {
 
 export interface InProcessGate {
   config: GateConfig;
+  /** Where consumers redeem invitations (`plgate register --api`). */
+  registerUrl: string;
   /** Runs one sweep now, as the schedule would, and returns its report. */
   sweepNow(): Promise<unknown>;
   stop(): void;
@@ -57,6 +59,8 @@ export async function startInProcessGate(
     [ENV.ingestTopicArn]: config.ingestTopicArn,
     [ENV.gateBusName]: config.gateBusName,
     [ENV.organizationsLookup]: 'false',
+    // Proofs of account go to the local cloud's own STS; only this configuration allows it.
+    [ENV.registerStsOrigins]: cloud.endpoint,
     // The local cloud names a non-account access key as an IAM user in CloudTrail.
     [ENV.gateRoleArns]: `arn:aws:iam::${cloud.account}:user/${PROVIDER_CREDENTIALS.accessKeyId}`,
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -83,12 +87,18 @@ export async function startInProcessGate(
     decide: (await import('../functions/handlers/decide.ts')).handler as Handler,
     sweep: (await import('../functions/handlers/sweep.ts')).handler as Handler,
     ruleChange: (await import('../functions/handlers/rule-change.ts')).handler as Handler,
+    register: (await import('../functions/handlers/register.ts')).handler as (
+      event: APIGatewayProxyEventV2,
+      context: Context,
+    ) => Promise<APIGatewayProxyStructuredResultV2>,
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
   const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
     handler(event, lambdaContext(name, timeoutMs));
 
   const unsubscribe = [
+    // The stack's HTTP API: POST /register -> the register function.
+    cloud.http.route(REGISTER_PATH, (event) => handlers.register(event, lambdaContext('register', 10_000))),
     cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
     cloud.events.subscribe(
       config.gateBusName,
@@ -141,6 +151,7 @@ export async function startInProcessGate(
 
   return {
     config,
+    registerUrl: `${cloud.endpoint}${REGISTER_PATH}`,
     sweepNow,
     stop: () => {
       clearInterval(timer);

@@ -13,11 +13,13 @@ import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
+import type { HttpRoutes } from './http-routes.ts';
 import { type Caller, CredentialError, identifyCaller } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
 import { QueryParams } from './query-params.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
 import type { SnsTopics } from './sns/topics.ts';
+import { signatureFault } from './sts/signature.ts';
 import { xmlDocument } from './xml.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -32,6 +34,10 @@ export interface EdgeServices {
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   log: (line: string) => void;
+  /** POST routes standing in for API Gateway (the register URL). */
+  routes: HttpRoutes;
+  /** The secret of an access key, for the keys whose STS signatures are verified. */
+  secretOf: (accessKeyId: string) => string | undefined;
 }
 
 class BodyTooLargeError extends Error {
@@ -222,6 +228,19 @@ export function createEdgeServer(services: EdgeServices): Server {
       return;
     }
     if (service === 'sts') {
+      const fault = signatureFault(
+        { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body },
+        services.secretOf,
+        new Date(),
+      );
+      if (fault !== undefined) {
+        const xml = xmlDocument('ErrorResponse', 'https://sts.amazonaws.com/doc/2011-06-15/', {
+          Error: { Type: 'Sender', Code: fault.code, Message: fault.message },
+          RequestId: requestId,
+        });
+        send(res, 403, XML, xml, { 'x-amzn-requestid': requestId });
+        return;
+      }
       const response = stsResponse(caller, params, requestId);
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
@@ -290,6 +309,38 @@ export function createEdgeServer(services: EdgeServices): Server {
     send(res, 200, 'application/json', `${JSON.stringify(result, null, 2)}\n`);
   };
 
+  const handleRoute = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+  ): Promise<void> => {
+    if (req.method !== 'POST') {
+      send(res, 405, 'application/json', JSON.stringify({ message: `${url.pathname} takes POST` }));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const result = await services.routes.invoke(url.pathname, {
+      method: 'POST',
+      headers,
+      rawQueryString: url.search.slice(1),
+      body,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    });
+    const responseHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) responseHeaders[name] = String(value);
+    send(
+      res,
+      result.statusCode ?? 200,
+      responseHeaders['content-type'] ?? 'application/json',
+      result.body ?? '',
+      responseHeaders,
+    );
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -304,6 +355,10 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
     if (url.pathname.startsWith('/_plgate/')) {
       handleAdmin(res, req, url);
+      return;
+    }
+    if (services.routes.has(url.pathname)) {
+      await handleRoute(req, res, url, body);
       return;
     }
     if (typeof target === 'string' && target !== '') {

@@ -26,6 +26,7 @@ export const startGate: StartGate = async (cloud, options) => {
     options.print(
       `gate running: ingest topic ${gate.config.ingestTopicArn}, bus ${gate.config.gateBusName}, sweep every ${options.sweepIntervalMs} ms`,
     );
+    options.print(`register URL (plgate invite / plgate register --api): ${gate.registerUrl}`);
     await gate.sweepNow();
   } catch (error) {
     gate.stop();

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
 import { loadRuleFiles, problemLine } from '../policy-files.ts';
@@ -134,7 +135,7 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const store = new DynamoRulesStore(target.clients.dynamodb, target.config.rulesTable);
     const version = await store.version();
-    const raw = (await store.items()).filter((item) => item.kind !== 'meta');
+    const raw = (await store.items()).filter(isRuleFileItem);
     const { ruleSet, problems } = ruleSetFromItems(raw);
     for (const problem of problems) {
       process.stderr.write(

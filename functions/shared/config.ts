@@ -24,7 +24,15 @@ export const ENV = {
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
   /** Ingest only: the gate's own role ARNs, comma-separated; their accepts and rejects in CloudTrail are not manual. */
   gateRoleArns: 'GATE_ROLE_ARNS',
+  /**
+   * Register only: origins besides AWS STS that proofs may be sent to, comma-separated.
+   * Set by `plgate local` to its own edge; never set in the stack.
+   */
+  registerStsOrigins: 'REGISTER_STS_ORIGINS',
 } as const;
+
+/** The register URL's path, on the stack's HTTP API and on the edge port of `plgate local`. */
+export const REGISTER_PATH = '/register';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

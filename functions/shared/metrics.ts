@@ -33,4 +33,6 @@ export const METRIC = {
   notifications: 'Notifications',
   cloudTrailCalls: 'CloudTrailCalls',
   ruleItemChanges: 'RuleItemChanges',
+  /** Registrations refused (bad code, bad or refused proof): once without dimensions, once by `reason`. */
+  registrationRefusals: 'RegistrationRefusals',
 } as const;

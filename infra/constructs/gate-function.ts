@@ -12,7 +12,7 @@ import { DeadLetterQueue } from './dead-letter-queue.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Handler files under functions/handlers/, one per Lambda. */
-export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change';
+export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register';
 
 /**
  * esbuild emits ESM; CommonJS dependencies bundled into it still call `require`, which

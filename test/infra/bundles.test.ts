@@ -35,7 +35,7 @@ let outdir: string;
 let synth: CliSynth;
 let bundles: BundleSize[];
 
-// One real synth for the whole file: four esbuild bundles through the CDK CLI.
+// One real synth for the whole file: five esbuild bundles through the CDK CLI.
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'plgate-synth-'));
   synth = synthWithCli(outdir);
@@ -49,11 +49,17 @@ afterAll(() => {
 });
 
 describe('npm run synth', () => {
-  it('works offline, with no AWS credentials, and writes the template and four bundles', () => {
+  it('works offline, with no AWS credentials, and writes the template and five bundles', () => {
     expect(synth.output).not.toMatch(/Docker/i);
     expect(synth.status, synth.output).toBe(0);
     expect(existsSync(join(outdir, 'PrivateLinkGate.template.json'))).toBe(true);
-    expect(bundles.map((bundle) => bundle.name).sort()).toEqual(['Decide', 'Ingest', 'RuleChange', 'Sweep']);
+    expect(bundles.map((bundle) => bundle.name).sort()).toEqual([
+      'Decide',
+      'Ingest',
+      'Register',
+      'RuleChange',
+      'Sweep',
+    ]);
   });
 });
 

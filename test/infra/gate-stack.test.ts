@@ -28,6 +28,7 @@ const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
   decide: gate.stack.decide,
   sweep: gate.stack.sweep,
   'rule-change': gate.stack.ruleChange,
+  register: gate.stack.register.function,
 });
 const dlqOf = (fn: GateFunction) => arnOf(logicalIdOf(fn.deadLetterQueue));
 
@@ -92,10 +93,11 @@ describe('functions', () => {
     decide: { memory: 512, timeout: 60 },
     sweep: { memory: 1024, timeout: 900 },
     'rule-change': { memory: 256, timeout: 60 },
+    register: { memory: 256, timeout: 15 },
   };
 
   it('share the defaults: nodejs22.x on arm64, ESM bundle, active tracing, own log group, own role', () => {
-    plain.template.resourceCountIs('AWS::Lambda::Function', 4);
+    plain.template.resourceCountIs('AWS::Lambda::Function', 5);
     for (const [name, fn] of Object.entries(functions(plain))) {
       const resource = plain.json.Resources[logicalIdOf(fn.function)];
       expect(resource?.Properties, name).toMatchObject({
@@ -150,8 +152,9 @@ describe('functions', () => {
   });
 
   it('keep logs for the configured number of days', () => {
-    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 4);
-    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
+    // Five functions' logs and the register API's access logs.
+    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 6);
+    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
   });
 
   it('reserve concurrency for decide only when configured', () => {
@@ -168,11 +171,11 @@ describe('functions', () => {
 
 describe('dead-letter queues', () => {
   it('one per function: encrypted, TLS only, 14 days', () => {
-    plain.template.resourceCountIs('AWS::SQS::Queue', 4);
+    plain.template.resourceCountIs('AWS::SQS::Queue', 5);
     plain.template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
-      4,
+      5,
     );
     for (const fn of Object.values(functions(plain))) {
       plain.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -496,7 +499,7 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 3);
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 5 * 3);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {

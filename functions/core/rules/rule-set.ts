@@ -12,6 +12,7 @@
  * review. An item whose kind or service cannot be read might have been any of these, so
  * it counts as all of them that could apply.
  */
+import { isRuleFileItem } from '../../shared/tables.ts';
 import { type DecisionRecord, EFFECTS, type Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
@@ -520,7 +521,8 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
   const builder = new RuleSetBuilder();
   items.forEach((item, position) => {
     const kind = isRecord(item) ? item.kind : undefined;
-    if (kind === 'meta') return;
+    // The version and invitations share the table; they are not rules of any kind.
+    if (isRecord(item) && !isRuleFileItem(item)) return;
     const rawId = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
     const origin: Origin = { source: 'table', where: `item ${position}` };
     const scope: ProblemScope = { source: 'table', ...(typeof kind === 'string' ? { kind } : {}) };
