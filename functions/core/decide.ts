@@ -119,7 +119,9 @@ function planHeld(input: PlanInput): Plan {
   for (const connection of input.connections) {
     if (connection.state !== 'pendingAcceptance') continue;
     if (input.flags.get(connection.endpointId)?.[HELD_FLAG]) continue;
-    const record = evaluate(connection, { now: input.now }, input.ruleSet);
+    const context: EvaluationContext = { now: input.now };
+    if (input.serviceRegion) context.serviceRegion = input.serviceRegion;
+    const record = evaluate(connection, context, input.ruleSet);
     plan.decisions.push({
       connection,
       record,
