@@ -95,7 +95,8 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
   // Every connection's state, decidable or not: a rejected one may still owe its record.
   const states = await deps.ledger.states(input.connections.map((c) => c.endpointId));
   const settings = settingsFor(ruleSet, serviceId);
-  const active = settings.mode !== 'off';
+  // A held service's mode is unknown: its waiting requests are still recorded as held.
+  const active = settings.mode !== 'off' || settings.held !== undefined;
   const limited = active && hasLimitedAccept(ruleSet, serviceId);
   const decidable = active ? input.connections.filter((c) => DECIDABLE_STATES.has(c.state)) : [];
 

@@ -3,6 +3,7 @@
  * `Connection Event`s on the gate's bus. A notification's body is undocumented, so it
  * is read only for ids, leniently, and only a managed service's ids cause work.
  */
+import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { enrollService } from './enroll.ts';
 import { type ManualAction, recordManualAction } from './manual-action.ts';
@@ -96,6 +97,8 @@ export interface CloudTrailDeps extends IngestDeps {
   /** IAM role ARNs of the gate's own functions: their accepts and rejects are not manual. */
   gateRoleArns: readonly string[];
   rulesVersion: () => Promise<number>;
+  /** The current rule set: enrollment leaves alone a service that is off or held. */
+  ruleSet: () => Promise<RuleSet>;
   now: () => Date;
   /** Who holds the enrollment lease (the invocation). */
   holder: string;
@@ -129,12 +132,19 @@ export async function ingestCloudTrail(
     const { serviceIds } = idsIn(text);
     const isManaged = managedCheck(deps.endpointServices);
     const services: string[] = [];
+    const ruleSet = serviceIds.length > 0 ? await deps.ruleSet() : undefined;
     for (const serviceId of serviceIds) {
       if (!(await isManaged(serviceId))) continue;
+      // An off service is the operator's to run; a held one has settings nobody can read.
+      const settings = ruleSet && settingsFor(ruleSet, serviceId);
+      if (settings?.mode === 'off' || settings?.held) {
+        deps.log?.('service not enrolled: it is off or held', { serviceId });
+        continue;
+      }
       await enrollService(serviceId, deps.ingestTopicArn, deps);
       services.push(serviceId);
     }
-    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service' };
+    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service that is on' };
     const forwarded = services.map(
       (serviceId): ConnectionEventDetail => ({ serviceId, trigger: 'cloudtrail' }),
     );

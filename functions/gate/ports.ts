@@ -166,6 +166,8 @@ export interface RuleProblemEntry {
   at: string;
   item: { kind: string; id: string };
   problems: { path: string; message: string }[];
+  /** What the gate does because of it, in words ("service … is held: …"). */
+  held?: string;
 }
 
 export interface Ledger {

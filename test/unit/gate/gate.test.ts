@@ -259,6 +259,69 @@ describe('service modes', () => {
   });
 });
 
+describe('a service held by an invalid settings item', () => {
+  const DAY = 86_400_000;
+  /** Connections that would each take an EC2 action: accept, reject, expiry, revoke. */
+  function crowd() {
+    return [
+      connection({ account: PARTNER }),
+      connection({ account: BLOCKED }),
+      connection({ account: UNKNOWN, createdAt: new Date(NOW.getTime() - 30 * DAY) }),
+      connection({ account: BLOCKED, state: 'available' }),
+    ];
+  }
+
+  for (const [name, broken] of [
+    ['mode: dryrun', { kind: 'service', id: SERVICE, mode: 'dryrun', onRevoke: 'reject' }],
+    ['pendingTtl: soon', { kind: 'service', id: SERVICE, pendingTtl: 'soon', onRevoke: 'reject' }],
+  ] as const) {
+    it(`takes no EC2 action of any kind and records each waiting request as held, once (${name})`, async () => {
+      const world = setup([...baseItems(), broken]);
+      const connections = crowd();
+      world.ec2.add(...connections);
+      const sweepDeps = {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      };
+      for (let i = 0; i < 2; i += 1) {
+        const report = await sweep({}, sweepDeps);
+        expect(report.services[0]).toMatchObject({ serviceId: SERVICE, mode: 'held', enrolled: [] });
+      }
+      expect(world.ec2.calls).toEqual([]);
+      expect(world.ec2.enrolled).toEqual([]);
+      const pending = connections.filter((c) => c.state === 'pendingAcceptance');
+      expect(world.ledger.outcomes()).toEqual(pending.map((c) => [c.endpointId, 'held']));
+      for (const entry of world.ledger.entries) {
+        expect(entry).toMatchObject({ decision: 'review', action: 'none', rule: null });
+        expect(entry.reasons[0]).toContain(`service item "${SERVICE}" is invalid`);
+        expect(entry.reasons[0]).toContain('is held: no accept, reject, expiry or revoke');
+      }
+    });
+  }
+
+  it('an invalid defaults item holds every service without complete settings of its own', async () => {
+    const items = baseItems().filter((item) => item.kind !== 'defaults');
+    const world = setup([
+      ...items,
+      { kind: 'defaults', id: 'defaults', mode: 'off', defaultEffect: 'maybe' },
+    ]);
+    const connections = crowd();
+    world.ec2.add(...connections);
+    for (let i = 0; i < 2; i += 1) {
+      await decideService(
+        { serviceId: SERVICE, connections, trigger: 'sweep', rules: await world.deps.rules.current() },
+        world.deps,
+      );
+    }
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.outcomes()).toEqual(
+      connections.filter((c) => c.state === 'pendingAcceptance').map((c) => [c.endpointId, 'held']),
+    );
+    expect(world.ledger.entries[0]?.reasons[0]).toContain('defaults item "defaults" is invalid');
+  });
+});
+
 describe('revocation of available connections', () => {
   it('notifies drift once under onRevoke notify, and again after it heals', async () => {
     const world = setup();

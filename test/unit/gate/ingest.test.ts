@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
 import {
   type CloudTrailDetail,
@@ -97,9 +98,37 @@ describe('ingest CloudTrail', () => {
     ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
     gateRoleArns: ['arn:aws:iam::000000000000:role/gate-decide'],
     rulesVersion: async () => 7,
+    ruleSet: async () => ruleSetFromItems([]).ruleSet,
     now: () => new Date('2026-11-21T12:00:00Z'),
     holder: 'invocation-1',
   };
+  const tagged = {
+    eventName: 'CreateTags',
+    requestParameters: { resourcesSet: { items: [{ resourceId: SERVICE }] } },
+  };
+
+  it('never enrolls a service whose mode is off, nor one held by an invalid settings item', async () => {
+    const cases = [
+      [{ kind: 'service', id: SERVICE, mode: 'off' }],
+      [{ kind: 'defaults', id: 'defaults', mode: 'off' }],
+      [{ kind: 'service', id: SERVICE, mode: 'dryrun' }],
+      [{ kind: 'defaults', id: 'defaults', pendingTtl: 'soon' }],
+    ];
+    for (const items of cases) {
+      const w = world();
+      const result = await ingestCloudTrail(tagged, {
+        ...base,
+        ruleSet: async () => ruleSetFromItems(items).ruleSet,
+        endpointServices: w.ec2,
+        events: w.events,
+        ledger: w.ledger,
+        notifier: w.notifier,
+      });
+      expect(result).toEqual({ kind: 'ignored', why: 'names no managed service that is on' });
+      expect(w.ec2.enrolled).toEqual([]);
+      expect(w.events.connectionEventDetails).toEqual([]);
+    }
+  });
 
   it('enrolls a service tagged managed and asks for its connections to be decided', async () => {
     const w = world();
