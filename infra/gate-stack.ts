@@ -13,7 +13,6 @@ import { GateOperations } from './constructs/operations.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
 import {
-  consumerEndpointsArn,
   endpointServicesArn,
   GATE_FUNCTIONS,
   type GateFunctionName,
@@ -194,17 +193,12 @@ export class GateStack extends Stack {
       [finding(endpointServicesArn(this.gateResources()))]:
         'Limited to endpoint services tagged privatelink-gate:managed=true by an aws:ResourceTag condition; the set of managed services changes at run time.',
     };
-    const consumerEndpoints = {
-      [finding(consumerEndpointsArn(this.gateResources()))]:
-        "Accept/Reject also authorize the consumer's endpoint, which lives in the consumer's account and region; the same call must pass the tag-scoped service statement.",
-    };
     this.decide.acknowledgeWildcards({
       ...kmsDataKeys,
       ...ledger,
       ...endpointServices,
-      ...consumerEndpoints,
     });
-    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices, ...consumerEndpoints });
+    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
     this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
     this.ruleChange.acknowledgeWildcards(kmsDataKeys);
   }

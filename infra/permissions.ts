@@ -83,20 +83,16 @@ export const MANAGED_SERVICE_CONDITION: Conditions = {
 export const endpointServicesArn = (r: Pick<GateResources, 'partition' | 'account' | 'region'>): string =>
   `arn:${r.partition}:ec2:${r.region}:${r.account}:vpc-endpoint-service/*`;
 
-/** `arn:PARTITION:ec2:*:*:vpc-endpoint/*`: consumers' endpoints, in any account and region. */
-export const consumerEndpointsArn = (r: Pick<GateResources, 'partition'>): string =>
-  `arn:${r.partition}:ec2:*:*:vpc-endpoint/*`;
-
 /** A table's indexes: the ledger's history queries use byService and byAccount. */
 export const indexesOf = (tableArn: string): string => `${tableArn}/index/*`;
 
 /*
  * EC2, scoped the way the Service Authorization Reference allows:
- * - Accept/Reject authorize two resource types, both required: `vpc-endpoint-service`
- *   (ours, scoped to this account, region and the managed tag) and `vpc-endpoint` (the
- *   consumer's, in the consumer's account and region, with the consumer's tags: a tag
- *   condition there would deny every connection; it grants nothing alone, since the same
- *   call must pass the tag-scoped service statement).
+ * - Accept/Reject authorize one resource type, `vpc-endpoint-service` (ours, scoped to
+ *   this account, region and the managed tag). The consumer's endpoint is not a resource
+ *   of these actions: a grant on `vpc-endpoint/*` in every account would only widen the
+ *   policy (the local cloud's IAM evaluator, reading the Service Authorization Reference,
+ *   refuses to evaluate that resource for them).
  * - Enrollment acts on our service, scoped by the same tag.
  * - Describe* support no resource-level permissions and take `*`.
  */
@@ -109,7 +105,6 @@ const actOnConnections = (r: GateResources): GateStatement[] => [
     resources: [endpointServicesArn(r)],
     conditions: MANAGED_SERVICE_CONDITION,
   },
-  { sid: 'NameConsumerEndpoints', actions: CONNECTION_ACTIONS, resources: [consumerEndpointsArn(r)] },
 ];
 
 const enrollment = (r: GateResources): GateStatement[] => [

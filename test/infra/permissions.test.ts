@@ -13,7 +13,6 @@ import {
 } from './synth.ts';
 
 const SERVICE_ARN = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
-const CONSUMER_ENDPOINT_ARN = 'arn:<AWS::Partition>:ec2:*:*:vpc-endpoint/*';
 const MANAGED_TAG_CONDITION = { StringEquals: { 'aws:ResourceTag/privatelink-gate:managed': 'true' } };
 const CONNECTION_ACTIONS = ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'];
 const ENROLLMENT_ACTIONS = [
@@ -119,10 +118,10 @@ describe('decide', () => {
       'ec2:DescribeVpcEndpointServiceConfigurations',
       'ec2:RejectVpcEndpointConnections',
     ]);
+    // Only the service: the consumer's endpoint is no resource of these actions, and a grant
+    // on every account's endpoints only widened the policy (issue 10).
     expect(grantsOf(statements, CONNECTION_ACTIONS)).toEqual([
       `${CONNECTION_ACTIONS.join('+')} @ ${SERVICE_ARN} if ${JSON.stringify(MANAGED_TAG_CONDITION)}`,
-      // The consumer's endpoint: no tag condition (its tags are the consumer's).
-      `${CONNECTION_ACTIONS.join('+')} @ ${CONSUMER_ENDPOINT_ARN}`,
     ]);
     expect(grantsOf(statements, ['ec2:DescribeVpcEndpointConnections'])).toEqual([
       'ec2:DescribeVpcEndpointConnections+ec2:DescribeVpcEndpointServiceConfigurations @ *',
