@@ -71,12 +71,10 @@ export class Authorizer {
     return [...this.allowedCalls];
   }
 
-  private readonly allowed = {
-    push: (call: AllowedCall) => {
-      this.allowedCalls.push(call);
-      if (this.allowedCalls.length > MAX_ALLOWED_CALLS) this.allowedCalls.shift();
-    },
-  };
+  private record(call: AllowedCall): void {
+    this.allowedCalls.push(call);
+    if (this.allowedCalls.length > MAX_ALLOWED_CALLS) this.allowedCalls.shift();
+  }
 
   /** Resolves when every request is allowed; rejects with the first denial. */
   async authorize(principal: Principal, requests: readonly AccessRequest[]): Promise<void> {
@@ -87,7 +85,7 @@ export class Authorizer {
         this.log(`iam: denied: ${denied.message}`);
         throw denied;
       }
-      if (principal.kind === 'role') this.allowed.push({ role: principal.role.name, ...request });
+      if (principal.kind === 'role') this.record({ role: principal.role.name, ...request });
     }
   }
 
