@@ -115,6 +115,10 @@ export const roleArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
 export const roleSessionArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
   `arn:aws:sts::${role.account}:assumed-role/${role.name}/${role.name}`;
 
+export class LocalRoleError extends Error {
+  override name = 'LocalRoleError';
+}
+
 /** The function roles of the local cloud, by access key id. */
 export class LocalRoles {
   private readonly byKey = new Map<string, LocalRole>();
@@ -139,7 +143,7 @@ export class LocalRoles {
   /** Replaces a role's policy statements (a test removes one to see the call fail). */
   putPolicy(name: string, statements: Record<string, unknown>[]): void {
     const role = this.byName(name);
-    if (role === undefined) throw new Error(`no role named ${name}`);
+    if (role === undefined) throw new LocalRoleError(`no role named ${name}`);
     this.byKey.set(role.accessKeyId, { ...role, statements: [...statements] });
   }
 

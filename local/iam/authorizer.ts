@@ -32,7 +32,11 @@ export interface AccessRequest {
   ownerAccountAllowed?: boolean;
 }
 
-export type DenialReason = 'no identity-based policy' | 'no resource-based policy' | 'explicit deny';
+export type DenialReason =
+  | 'no identity-based policy'
+  | 'no resource-based policy'
+  | 'explicit deny'
+  | 'not evaluable';
 
 /** A call IAM refuses; each protocol answers it with its own error code. */
 export class AccessDeniedError extends Error {
@@ -46,7 +50,9 @@ export class AccessDeniedError extends Error {
     const why =
       reason === 'explicit deny'
         ? 'with an explicit deny in a policy'
-        : `because ${reason} allows the ${request.action} action`;
+        : reason === 'not evaluable'
+          ? 'because the local cloud cannot evaluate this request (the Service Authorization Reference lists no such resource or condition for the action)'
+          : `because ${reason} allows the ${request.action} action`;
     super(
       `User: ${principalArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`,
       options,
@@ -152,7 +158,7 @@ export class Authorizer {
       this.log(
         `iam: cannot evaluate ${request.action} on ${request.resource} for ${principalArn}: ${JSON.stringify(outcome.errors)}`,
       );
-      return 'explicit deny';
+      return 'not evaluable';
     }
     if (outcome.overallResult === 'Allowed') return undefined;
     if (outcome.overallResult === 'ExplicitlyDenied') return 'explicit deny';
