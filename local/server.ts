@@ -255,7 +255,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         401,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     const principal = services.roles.principalOf(caller);
@@ -271,7 +271,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         `The local cloud does not serve the '${caller.service}' API (it serves ec2, sns, sts, dynamodb and events)`,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     if (
@@ -284,7 +284,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         `The request must contain the parameter Action (as a form body, content-type application/x-www-form-urlencoded; got '${contentType || 'none'}')`,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     const ec2Caller = { account: caller.account, region: caller.region };
@@ -302,12 +302,12 @@ export function createEdgeServer(services: EdgeServices): Server {
           403,
         );
         const response = ec2ErrorResponse(error, requestId);
-        send(res, response.status, XML, response.body);
+        send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
         return;
       }
     }
     const response = handleEc2Query(services.ec2, ec2Caller, params, requestId);
-    send(res, response.status, XML, response.body);
+    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
     if (response.status === 200 && isRecordedAction(action)) {
       const parameters = Object.fromEntries(
         [...form].filter(([name]) => name !== 'Action' && name !== 'Version'),
@@ -384,7 +384,7 @@ export function createEdgeServer(services: EdgeServices): Server {
           new Ec2Error('InternalError', 'The local cloud failed on this request', 500),
           requestId,
         );
-        send(res, response.status, XML, response.body);
+        send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       }
     });
   });
