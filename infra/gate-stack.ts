@@ -1,25 +1,27 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
-import {
-  connectionActionStatements,
-  consumerEndpointsArn,
-  describeStatement,
-  endpointServicesArn,
-  enrollmentStatements,
-  organizationsReadStatement,
-} from './constructs/endpoint-service-access.ts';
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
 import { RegisterApi } from './constructs/register-api.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
+import {
+  endpointServicesArn,
+  GATE_FUNCTIONS,
+  type GateFunctionName,
+  type GateResources,
+  type GateStatement,
+  gatePermissions,
+  indexesOf,
+} from './permissions.ts';
 
 /** Output keys the CLI reads with `plgate … --stack NAME`: keep them exactly. */
 export const STACK_OUTPUTS = {
@@ -122,23 +124,19 @@ export class GateStack extends Stack {
       [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
     );
 
-    this.grantDecide(this.decide, config);
-    this.grantDecide(this.sweep, config);
-    for (const statement of enrollmentStatements(this)) this.sweep.allow(statement);
-
-    this.ingest.allow(
-      describeStatement('DescribeServices', ['ec2:DescribeVpcEndpointServiceConfigurations']),
-    );
-    for (const statement of enrollmentStatements(this)) this.ingest.allow(statement);
-    ledger.grantWriteData(this.ingest.role);
-    // Ingest reads the rules: an off or held service is never enrolled.
-    rules.grantReadData(this.ingest.role);
-    this.bus.grantPutEventsTo(this.ingest.role);
-
-    rules.grantReadWriteData(this.ruleChange.role);
-    ledger.grantWriteData(this.ruleChange.role);
-    decisionsTopic.grantPublish(this.ruleChange.role);
-    this.bus.grantPutEventsTo(this.ruleChange.role);
+    // Every grant for what the handlers call comes from the one list in permissions.ts.
+    const functions: Record<GateFunctionName, GateFunction> = {
+      ingest: this.ingest,
+      decide: this.decide,
+      sweep: this.sweep,
+      ruleChange: this.ruleChange,
+    };
+    const permissions = gatePermissions(this.gateResources(), {
+      organizationsLookup: config.organizationsLookup,
+    });
+    for (const name of GATE_FUNCTIONS) {
+      for (const statement of permissions[name]) functions[name].allow(policyStatement(statement));
+    }
 
     this.register = new RegisterApi(this, 'Register', {
       environment,
@@ -181,20 +179,19 @@ export class GateStack extends Stack {
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
   }
 
-  /** What deciding takes (decide, and sweep which decides what no event did). */
-  private grantDecide(fn: GateFunction, config: GateStackConfig): void {
-    fn.allow(
-      describeStatement('DescribeConnections', [
-        'ec2:DescribeVpcEndpointConnections',
-        'ec2:DescribeVpcEndpointServiceConfigurations',
-      ]),
-    );
-    for (const statement of connectionActionStatements(this)) fn.allow(statement);
-    this.tables.rules.grantReadData(fn.role);
-    this.tables.ledger.grantReadWriteData(fn.role);
-    this.notifications.decisionsTopic.grantPublish(fn.role);
-    this.bus.grantPutEventsTo(fn.role);
-    if (config.organizationsLookup) fn.allow(organizationsReadStatement());
+  /** The names and ARNs the permission statements are written in terms of. */
+  gateResources(): GateResources {
+    return {
+      partition: this.partition,
+      account: this.account,
+      region: this.region,
+      rulesTableArn: this.tables.rules.tableArn,
+      ledgerTableArn: this.tables.ledger.tableArn,
+      decisionsTopicArn: this.notifications.decisionsTopic.topicArn,
+      ingestTopicArn: this.notifications.ingestTopic.topicArn,
+      gateBusArn: this.bus.eventBusArn,
+      topicKeyArn: this.notifications.key.keyArn,
+    };
   }
 
   /**
@@ -209,26 +206,30 @@ export class GateStack extends Stack {
         'Publishing to a KMS-encrypted topic needs a data key; CDK grants the GenerateDataKey* family on the one topic key only.',
     };
     const ledger = {
-      [finding(`${this.tables.ledger.tableArn}/index/*`)]:
+      [finding(indexesOf(this.tables.ledger.tableArn))]:
         "History queries use the ledger indexes byService and byAccount; the grant covers this table's indexes only.",
     };
     const endpointServices = {
-      [finding(endpointServicesArn(this))]:
+      [finding(endpointServicesArn(this.gateResources()))]:
         'Limited to endpoint services tagged privatelink-gate:managed=true by an aws:ResourceTag condition; the set of managed services changes at run time.',
-    };
-    const consumerEndpoints = {
-      [finding(consumerEndpointsArn(this))]:
-        "Accept/Reject also authorize the consumer's endpoint, which lives in the consumer's account and region; the same call must pass the tag-scoped service statement.",
     };
     this.decide.acknowledgeWildcards({
       ...kmsDataKeys,
       ...ledger,
       ...endpointServices,
-      ...consumerEndpoints,
     });
-    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices, ...consumerEndpoints });
-    this.ingest.acknowledgeWildcards({ ...ledger, ...endpointServices });
-    this.ruleChange.acknowledgeWildcards({ ...kmsDataKeys, ...ledger });
+    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
+    this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
+    this.ruleChange.acknowledgeWildcards(kmsDataKeys);
     this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
+}
+
+function policyStatement(statement: GateStatement): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: statement.sid,
+    actions: [...statement.actions],
+    resources: [...statement.resources],
+    ...(statement.conditions === undefined ? {} : { conditions: statement.conditions }),
+  });
 }

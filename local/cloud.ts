@@ -13,8 +13,12 @@ import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
 import { HttpRoutes, type RouteHandler } from './http-routes.ts';
+import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
+import { LocalRoles } from './identity.ts';
 import { createEdgeServer } from './server.ts';
-import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
+import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
+
+const VPCE_SERVICE = 'vpce.amazonaws.com';
 
 export type { CapturedSnsMessage } from './sns/topics.ts';
 
@@ -68,7 +72,7 @@ export interface LocalCloud {
     messages(): CapturedSnsMessage[];
     onPublish(listener: (message: CapturedSnsMessage) => void): () => void;
     /** Creates a topic as CreateTopic would; returns its ARN. Default account and region: the cloud's. */
-    createTopic(name: string, account?: string, region?: string): string;
+    createTopic(name: string, account?: string, region?: string, settings?: TopicSettings): string;
   };
   /**
    * In-process EventBridge: PutEvents over HTTP; subscribers get Lambda-shaped
@@ -83,6 +87,17 @@ export interface LocalCloud {
     ): () => void;
     /** Every event put, oldest first (only `busName`'s when given). */
     events(busName?: string): EventBridgeEvent<string, unknown>[];
+    /** Creates a bus of the provider's, as the stack would. */
+    createBus(name: string): void;
+  };
+  /**
+   * IAM: the in-process functions' roles. A call signed with a role's access key is
+   * authorised against that role's statements (and the resource's policy).
+   */
+  iam: {
+    roles: LocalRoles;
+    /** The calls the functions' roles were allowed, for checking the stack's roles against. */
+    allowedCalls(): AllowedCall[];
   };
   /**
    * DynamoDB Streams emulation: after every write that changes items of
@@ -163,7 +178,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const deliveries = new Deliveries({ retries: 2, retryDelayMs: config.retryDelayMs, log });
   const timers = new Timers(log);
   const sns = new SnsTopics(deliveries, () => endpoint, log);
-  const events = new EventBuses(deliveries, log);
+  const events = new EventBuses(deliveries, log, config.account);
+  const roles = new LocalRoles();
+  const authorizer = new Authorizer(log);
+  // Connection notifications go out one at a time, in the order EC2 raised them.
+  const notificationQueue = {};
   const ec2 = new Ec2Model({
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
@@ -176,11 +195,38 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         );
         return;
       }
-      sns.publish({
-        topicArn,
-        message: connectionNotificationMessage(delivery, new Date()),
-        publisher: 'vpce.amazonaws.com',
-      });
+      const message = connectionNotificationMessage(delivery, new Date());
+      const { policy } = sns.settingsOf(topicArn);
+      if (policy === undefined) {
+        // A topic with SNS's default policy gets them too: the local cloud has no SetTopicAttributes
+        // to add the statement AWS would need (local/README.md).
+        sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+        return;
+      }
+      const { service, notification, event } = delivery;
+      deliveries.enqueue(
+        notificationQueue,
+        `connection notification ${notification.id} (${event})`,
+        async () => {
+          const allowed = await authorizer.allowsService(VPCE_SERVICE, {
+            action: 'sns:Publish',
+            resource: topicArn,
+            resourceAccount: parseTopicArn(topicArn)?.account ?? '',
+            resourcePolicy: policy,
+            context: {
+              'aws:SourceAccount': notification.account,
+              'aws:SourceArn': `arn:aws:ec2:${notification.region}:${notification.account}:${notification.endpointId === undefined ? `vpc-endpoint-service/${service.id}` : `vpc-endpoint/${notification.endpointId}`}`,
+            },
+          });
+          if (!allowed) {
+            log(
+              `connection notification ${notification.id} (${event}) dropped: the policy of topic ${topicArn} does not let ${VPCE_SERVICE} publish for ${notification.account}`,
+            );
+            return;
+          }
+          sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+        },
+      );
     },
   });
   const dynamodb = await EmbeddedDynamoDb.start({
@@ -194,6 +240,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     routes,
     secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
+    roles,
+    authorizer,
     ec2,
     sns,
     events,
@@ -261,16 +309,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       subscribe: (topicArn, handler) => sns.subscribe(topicArn, handler),
       messages: () => sns.messages(),
       onPublish: (listener) => sns.onPublish(listener),
-      createTopic: (name, account = config.account, region = config.region) => {
+      createTopic: (name, account = config.account, region = config.region, settings) => {
         const arn = `arn:aws:sns:${region}:${account}:${name}`;
         if (parseTopicArn(arn) === undefined) throw new LocalCloudOptionsError(`not a valid topic: ${arn}`);
-        return sns.createTopic(account, region, name);
+        return sns.createTopic(account, region, name, settings);
       },
     },
     events: {
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
+      createBus: (name) => events.createBus(config.account, name),
     },
+    iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),
       streamArn: (tableName) => dynamodb.streams.streamArn(tableName),

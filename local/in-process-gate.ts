@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
 import { ENV, type GateConfig, REGISTER_PATH } from '../functions/shared/config.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
@@ -14,8 +15,10 @@ import {
   EVENT_SOURCE,
   PROVIDER_API_CALLS,
 } from '../functions/shared/events.ts';
+import type { GateFunctionName } from '../infra/permissions.ts';
 import type { LocalCloud } from './cloud.ts';
-import { ensureGateTables, localGateConfig } from './gate-resources.ts';
+import { ensureGateTables, localGateConfig, localGateRoles, localGateTopics } from './gate-resources.ts';
+import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
@@ -48,6 +51,8 @@ export async function startInProcessGate(
   options: InProcessGateOptions,
 ): Promise<InProcessGate> {
   const config = localGateConfig(cloud.account, cloud.region);
+  const roles = localGateRoles(cloud.account, cloud.region);
+  for (const role of Object.values(roles)) cloud.iam.roles.define(role);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: cloud.region,
@@ -61,8 +66,8 @@ export async function startInProcessGate(
     [ENV.organizationsLookup]: 'false',
     // Proofs of account go to the local cloud's own STS; only this configuration allows it.
     [ENV.registerStsOrigins]: cloud.endpoint,
-    // The local cloud names a non-account access key as an IAM user in CloudTrail.
-    [ENV.gateRoleArns]: `arn:aws:iam::${cloud.account}:user/${PROVIDER_CREDENTIALS.accessKeyId}`,
+    // As the stack tells ingest: the gate's own accepts and rejects are decide's and sweep's.
+    [ENV.gateRoleArns]: [roleArnOf(roles.decide), roleArnOf(roles.sweep)].join(','),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
@@ -77,9 +82,10 @@ export async function startInProcessGate(
   });
   await ensureGateTables(dynamodb, config);
   dynamodb.destroy();
-  for (const arn of [config.decisionsTopicArn, config.ingestTopicArn]) {
-    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region);
+  for (const { arn, settings } of localGateTopics(cloud.account, cloud.region)) {
+    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region, settings);
   }
+  cloud.events.createBus(config.gateBusName);
 
   // Imported only now: the handlers read the environment set above.
   const handlers = {
@@ -93,8 +99,11 @@ export async function startInProcessGate(
     ) => Promise<APIGatewayProxyStructuredResultV2>,
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
-  const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
-    handler(event, lambdaContext(name, timeoutMs));
+  // Each function calls AWS with its own role's keys, as its Lambda would.
+  const asRole = <T>(name: GateFunctionName, run: () => Promise<T>): Promise<T> =>
+    invocationCredentials.run({ accessKeyId: roles[name].accessKeyId, secretAccessKey: 'plgate-local' }, run);
+  const invoke = (name: GateFunctionName, handler: Handler, timeoutMs: number) => (event: unknown) =>
+    asRole(name, () => handler(event, lambdaContext(name, timeoutMs)));
 
   const unsubscribe = [
     // The stack's HTTP API: POST /register -> the register function.
@@ -110,7 +119,7 @@ export async function startInProcessGate(
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.sweepRequested,
       invoke('sweep', handlers.sweep, sweepTimeoutMs),
     ),
-    cloud.dynamodb.onTableChange(config.rulesTable, invoke('rule-change', handlers.ruleChange, 60_000)),
+    cloud.dynamodb.onTableChange(config.rulesTable, invoke('ruleChange', handlers.ruleChange, 60_000)),
     // The provider's own EC2 calls, as the stack's rule on the default bus routes them.
     cloud.events.subscribe(
       'default',
@@ -137,7 +146,7 @@ export async function startInProcessGate(
       resources: [],
       detail: {},
     };
-    sweeping = handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs));
+    sweeping = asRole('sweep', () => handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs)));
     try {
       return await sweeping;
     } finally {

@@ -14,7 +14,12 @@ import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from '
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
 import type { HttpRoutes } from './http-routes.ts';
-import { type Caller, CredentialError, identifyCaller } from './identity.ts';
+import { AccessDeniedError, type AccessRequest, type Authorizer } from './iam/authorizer.ts';
+import { dynamoDbAccess } from './iam/dynamodb-access.ts';
+import { ec2AccessRequests } from './iam/ec2-access.ts';
+import { eventsAccessRequests } from './iam/events-access.ts';
+import { snsAccessRequests, snsKeyRequests } from './iam/sns-access.ts';
+import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Principal } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
 import { QueryParams } from './query-params.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
@@ -31,6 +36,10 @@ export interface EdgeServices {
   sns: SnsTopics;
   events: EventBuses;
   dynamodb: EmbeddedDynamoDb;
+  /** The in-process functions' roles, by access key id. */
+  roles: LocalRoles;
+  /** Judges every call against the caller's policy and the resource's. */
+  authorizer: Authorizer;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   log: (line: string) => void;
@@ -96,6 +105,7 @@ function queryService(scope: string | undefined, params: QueryParams): QueryServ
 
 function stsResponse(
   caller: Caller,
+  principal: Principal,
   params: QueryParams,
   requestId: string,
 ): { status: number; body: string } {
@@ -114,8 +124,10 @@ function stsResponse(
     status: 200,
     body: xmlDocument('GetCallerIdentityResponse', namespace, {
       GetCallerIdentityResult: {
-        Arn: `arn:aws:iam::${caller.account}:root`,
-        UserId: caller.account,
+        // Root and the administrator answer as the account root, as before roles existed.
+        Arn: principal.kind === 'role' ? principal.arn : `arn:aws:iam::${caller.account}:root`,
+        UserId:
+          principal.kind === 'role' ? `AROA${principal.role.name}:${principal.role.name}` : caller.account,
         Account: caller.account,
       },
       ResponseMetadata: { RequestId: requestId },
@@ -155,7 +167,13 @@ export function createEdgeServer(services: EdgeServices): Server {
       sendJson(res, jsonError(400, `${prefix}${type}`, error.message), requestId, contentType);
       return;
     }
+    const principal = services.roles.principalOf(caller);
     if (dynamo) {
+      const refused = await refuseDynamoDb(services, caller, principal, operation, body);
+      if (refused !== undefined) {
+        sendJson(res, refused, requestId, contentType);
+        return;
+      }
       const response = await services.dynamodb.handle(operation, body);
       send(res, response.status, response.headers['content-type'] ?? contentType, response.body, {
         'x-amzn-requestid': response.headers['x-amzn-requestid'] ?? requestId,
@@ -177,16 +195,21 @@ export function createEdgeServer(services: EdgeServices): Server {
       );
       return;
     }
+    const denied = await denialOf(services, principal, eventsAccessRequests(caller, operation, parsed));
+    if (denied !== undefined) {
+      sendJson(res, jsonError(400, 'AccessDeniedException', denied.message), requestId, contentType);
+      return;
+    }
     sendJson(res, handleEventsRequest(services.events, caller, operation, parsed), requestId, contentType);
   };
 
-  const handleQuery = (
+  const handleQuery = async (
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
     body: string,
     requestId: string,
-  ): void => {
+  ): Promise<void> => {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const form = new URLSearchParams(url.search);
     if (req.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
@@ -213,6 +236,20 @@ export function createEdgeServer(services: EdgeServices): Server {
         send(res, error.status, XML, snsErrorDocument(error, requestId), { 'x-amzn-requestid': requestId });
         return;
       }
+      const principal = services.roles.principalOf(caller);
+      const denied =
+        (await denialOf(services, principal, snsAccessRequests(services.sns, caller, params))) ??
+        (await denialOf(services, principal, snsKeyRequests(services.sns, params)));
+      if (denied !== undefined) {
+        const kms = denied.request.action.startsWith('kms:');
+        const error = new SnsError(
+          kms ? 'KMSAccessDenied' : 'AuthorizationError',
+          denied.message,
+          kms ? 400 : 403,
+        );
+        send(res, error.status, XML, snsErrorDocument(error, requestId), { 'x-amzn-requestid': requestId });
+        return;
+      }
       const response = handleSnsQuery(services.sns, caller, params, requestId);
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
@@ -227,6 +264,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
+    const principal = services.roles.principalOf(caller);
     if (service === 'sts') {
       const fault = signatureFault(
         { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body },
@@ -241,7 +279,8 @@ export function createEdgeServer(services: EdgeServices): Server {
         send(res, 403, XML, xml, { 'x-amzn-requestid': requestId });
         return;
       }
-      const response = stsResponse(caller, params, requestId);
+      // GetCallerIdentity needs no permission, on AWS as here.
+      const response = stsResponse(caller, principal, params, requestId);
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
@@ -267,14 +306,27 @@ export function createEdgeServer(services: EdgeServices): Server {
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
-    const response = handleEc2Query(
-      services.ec2,
-      { account: caller.account, region: caller.region },
-      params,
-      requestId,
-    );
-    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+    const ec2Caller = { account: caller.account, region: caller.region };
     const action = params.string('Action') ?? '';
+    if (EC2_ACTIONS.includes(action)) {
+      const denied = await denialOf(
+        services,
+        principal,
+        ec2AccessRequests(services.ec2, ec2Caller, action, params),
+      );
+      if (denied !== undefined) {
+        const error = new Ec2Error(
+          'UnauthorizedOperation',
+          `You are not authorized to perform this operation. ${denied.message}`,
+          403,
+        );
+        const response = ec2ErrorResponse(error, requestId);
+        send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+        return;
+      }
+    }
+    const response = handleEc2Query(services.ec2, ec2Caller, params, requestId);
+    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
     if (response.status === 200 && isRecordedAction(action)) {
       const parameters = Object.fromEntries(
         [...form].filter(([name]) => name !== 'Action' && name !== 'Version'),
@@ -289,6 +341,7 @@ export function createEdgeServer(services: EdgeServices): Server {
           parameters,
           userAgent: String(req.headers['user-agent'] ?? ''),
           accessKeyId: caller.accessKeyId,
+          principal,
           responseElements: responseElementsOf(action, response.body),
         }),
       );
@@ -365,7 +418,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       await handleJson(req, res, url, target, body, requestId);
       return;
     }
-    handleQuery(req, res, url, body, requestId);
+    await handleQuery(req, res, url, body, requestId);
   };
 
   return createServer((req, res) => {
@@ -390,4 +443,65 @@ export function createEdgeServer(services: EdgeServices): Server {
       }
     });
   });
+}
+
+/** The first of these requests IAM refuses, if any. */
+async function denialOf(
+  services: EdgeServices,
+  principal: Principal,
+  requests: readonly AccessRequest[],
+): Promise<AccessDeniedError | undefined> {
+  try {
+    await services.authorizer.authorize(principal, requests);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AccessDeniedError) return error;
+    throw error;
+  }
+}
+
+const DYNAMODB_ERROR = 'com.amazonaws.dynamodb.v20120810#';
+
+/**
+ * What DynamoDB refuses before the engine sees the request: a call IAM denies, and any
+ * call of another account on a table by name. Tables are per account and the local cloud
+ * keeps the provider's only, so another account's namespace is empty: it lists no tables
+ * and finds none, and the provider's tables, named by ARN, are denied to it.
+ */
+async function refuseDynamoDb(
+  services: EdgeServices,
+  caller: Caller,
+  principal: Principal,
+  operation: string,
+  body: string,
+): Promise<JsonResponse | undefined> {
+  let request: unknown;
+  try {
+    request = JSON.parse(body === '' ? '{}' : body);
+  } catch {
+    return undefined; // the engine answers malformed JSON in DynamoDB's words
+  }
+  const access = dynamoDbAccess(caller, operation, request);
+  const denied = await denialOf(services, principal, access.requests);
+  if (denied !== undefined) {
+    return jsonError(400, 'com.amazon.coral.service#AccessDeniedException', denied.message);
+  }
+  if (caller.account === services.providerAccount) return undefined;
+  if (operation === 'ListTables') return { status: 200, body: { TableNames: [] } };
+  if (operation === 'CreateTable') {
+    return jsonError(
+      400,
+      'com.amazon.coral.service#AccessDeniedException',
+      `User: ${principal.arn} is not authorized to perform: dynamodb:CreateTable: the local cloud keeps DynamoDB tables for the provider account (${services.providerAccount}) only`,
+    );
+  }
+  const own = access.tables.find((table) => table.account === caller.account);
+  if (own !== undefined) {
+    return jsonError(
+      400,
+      `${DYNAMODB_ERROR}ResourceNotFoundException`,
+      `Requested resource not found: Table: ${own.name} not found`,
+    );
+  }
+  return undefined;
 }

@@ -6,12 +6,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { createClients } from '../aws/clients.ts';
+import { createClients, type StaticCredentials } from '../aws/clients.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import type { LedgerEntry } from '../gate/ports.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
+import { invocationCredentials } from './invocation-credentials.ts';
 
 export const logger = new Logger({ serviceName: METRICS_SERVICE });
 // Metrics' own warnings (an invocation with nothing to count) go through the logger, at its level.
@@ -24,15 +25,23 @@ export interface Runtime extends GateAdapters {
   decideDeps(holder: string): DecideDeps;
 }
 
-let built: Runtime | undefined;
+/** One per container; in `plgate local`, one per function (by its role's access key). */
+const built = new Map<string, Runtime>();
 
 export function runtime(): Runtime {
-  built ??= buildRuntime(readConfig());
-  return built;
+  const credentials = invocationCredentials.getStore();
+  const container = credentials?.accessKeyId ?? '';
+  let gate = built.get(container);
+  if (gate === undefined) {
+    gate = buildRuntime(readConfig(), credentials);
+    built.set(container, gate);
+  }
+  return gate;
 }
 
-function buildRuntime(config: GateConfig): Runtime {
-  const clients = createClients();
+function buildRuntime(config: GateConfig, credentials: StaticCredentials | undefined): Runtime {
+  // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
+  const clients = createClients(credentials === undefined ? {} : { credentials });
   for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
   const adapters = createGateAdapters(config, clients, logger);
   const log = (message: string, data: Record<string, unknown>): void => logger.info(message, data);
@@ -54,5 +63,5 @@ export function countOutcomes(entries: readonly LedgerEntry[]): void {
 
 /** Test seam: forget the built runtime (config or clients changed). */
 export function resetRuntime(): void {
-  built = undefined;
+  built.clear();
 }

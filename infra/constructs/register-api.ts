@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,11 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { REGISTER_PATH } from '../../functions/shared/config.ts';
 import { INVITATION_KIND, VERSION_ITEM } from '../../functions/shared/tables.ts';
-import {
-  describeStatement,
-  endpointServicesArn,
-  MANAGED_SERVICE_CONDITION,
-} from './endpoint-service-access.ts';
+import { endpointServicesArn, MANAGED_SERVICE_CONDITION } from '../permissions.ts';
 import { GateFunction } from './gate-function.ts';
 
 export interface RegisterApiProps {
@@ -53,11 +49,17 @@ export class RegisterApi extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowPrincipalsOnManagedServices',
         actions: ['ec2:ModifyVpcEndpointServicePermissions'],
-        resources: [endpointServicesArn(this)],
+        resources: [endpointServicesArn(Stack.of(this))],
         conditions: MANAGED_SERVICE_CONDITION,
       }),
     );
-    fn.allow(describeStatement('DescribeServices', ['ec2:DescribeVpcEndpointServiceConfigurations']));
+    fn.allow(
+      new iam.PolicyStatement({
+        sid: 'DescribeServices',
+        actions: ['ec2:DescribeVpcEndpointServiceConfigurations'],
+        resources: ['*'],
+      }),
+    );
     // Rules table: read and redeem invitations, write the accept rule, bump the version. Nothing else.
     fn.allow(
       new iam.PolicyStatement({

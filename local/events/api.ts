@@ -1,6 +1,9 @@
-/** The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents. */
+/**
+ * The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents,
+ * and ListEventBuses / DescribeEventBus for finding the buses with the AWS CLI.
+ */
 import type { Caller } from '../identity.ts';
-import type { EventBuses, PutEventsEntry, PutEventsResultEntry } from './buses.ts';
+import { busAddressOf, type EventBuses, type PutEventsEntry, type PutEventsResultEntry } from './buses.ts';
 
 export interface JsonResponse {
   status: number;
@@ -25,6 +28,8 @@ export function handleEventsRequest(
   operation: string,
   body: unknown,
 ): JsonResponse {
+  if (operation === 'ListEventBuses') return listEventBuses(buses, caller, body);
+  if (operation === 'DescribeEventBus') return describeEventBus(buses, caller, body);
   if (operation !== 'PutEvents') {
     return jsonError(
       400,
@@ -62,4 +67,36 @@ export function handleEventsRequest(
       Entries: results,
     },
   };
+}
+
+const busArn = (caller: Caller, account: string, name: string) =>
+  `arn:aws:events:${caller.region}:${account}:event-bus/${name}`;
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? new Map(Object.entries(body)).get(name) : undefined;
+}
+
+function listEventBuses(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const prefix = field(body, 'NamePrefix');
+  if (prefix !== undefined && typeof prefix !== 'string') {
+    return jsonError(400, 'ValidationException', 'NamePrefix must be a string');
+  }
+  const names = buses
+    .busNames(caller.account)
+    .filter((name) => prefix === undefined || name.startsWith(prefix));
+  return {
+    status: 200,
+    body: { EventBuses: names.map((name) => ({ Name: name, Arn: busArn(caller, caller.account, name) })) },
+  };
+}
+
+function describeEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const bus = busAddressOf(field(body, 'Name'), caller.account);
+  if (bus === undefined) {
+    return jsonError(400, 'ValidationException', `'${String(field(body, 'Name'))}' is not a bus name or ARN`);
+  }
+  if (!buses.exists(bus.account, bus.name)) {
+    return jsonError(400, 'ResourceNotFoundException', `Event bus ${bus.name} does not exist.`);
+  }
+  return { status: 200, body: { Name: bus.name, Arn: busArn(caller, bus.account, bus.name) } };
 }

@@ -40,6 +40,14 @@ export interface PublishInput {
 
 export type SnsHandler = (event: SNSEvent) => Promise<unknown>;
 
+/** What a topic carries besides its name: the attributes IAM reads. */
+export interface TopicSettings {
+  /** The topic policy (JSON); absent: SNS's default policy (the owner account's principals only). */
+  policy?: { Version: '2012-10-17'; Statement: Record<string, unknown>[] };
+  /** The KMS key that encrypts the topic; publishers need a data key from it. */
+  kmsMasterKeyId?: string;
+}
+
 const TOPIC_ARN = /^arn:(aws[a-z-]*):sns:([a-z0-9-]+):([0-9]{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$/;
 
 export interface TopicAddress {
@@ -83,6 +91,7 @@ function lambdaAttributes(attributes: Record<string, SnsMessageAttribute>): SNSM
 
 export class SnsTopics {
   private readonly topics = new Set<string>();
+  private readonly settings = new Map<string, TopicSettings>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
   private readonly captured: CapturedSnsMessage[] = [];
   private readonly listeners = new Set<(message: CapturedSnsMessage) => void>();
@@ -93,14 +102,20 @@ export class SnsTopics {
     private readonly log: (line: string) => void,
   ) {}
 
-  createTopic(account: string, region: string, name: string): string {
+  createTopic(account: string, region: string, name: string, settings?: TopicSettings): string {
     const arn = `arn:aws:sns:${region}:${account}:${name}`;
     this.topics.add(arn);
+    if (settings !== undefined) this.settings.set(arn, settings);
     return arn;
   }
 
   deleteTopic(arn: string): void {
     this.topics.delete(arn);
+    this.settings.delete(arn);
+  }
+
+  settingsOf(arn: string): TopicSettings {
+    return this.settings.get(arn) ?? {};
   }
 
   exists(arn: string): boolean {

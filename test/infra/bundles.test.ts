@@ -112,6 +112,25 @@ describe('each function bundle', () => {
     }
   });
 
+  it('contains no AGPL code: the IAM simulator of the local cloud stays out of every Lambda', () => {
+    for (const bundle of bundles) {
+      const code = readFileSync(join(bundle.assetDir, 'index.mjs'), 'utf8');
+      const map: { sources?: string[] } = JSON.parse(
+        readFileSync(join(bundle.assetDir, 'index.mjs.map'), 'utf8'),
+      );
+      expect(code, bundle.name).not.toContain('@cloud-copilot');
+      expect(
+        map.sources?.filter((source) => /cloud-copilot|local\/iam\//.test(source)) ?? [],
+        bundle.name,
+      ).toEqual([]);
+      // The map does list the bundle's files, so an empty filter means something.
+      expect(
+        map.sources?.some((source) => source.includes('functions/handlers/')),
+        bundle.name,
+      ).toBe(true);
+    }
+  });
+
   it('stays well inside the Lambda package limits', () => {
     for (const bundle of bundles) {
       expect(bundle.bundleBytes, bundle.name).toBeGreaterThan(1024);
