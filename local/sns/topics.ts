@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
 import type { Deliveries } from '../deliveries.ts';
+import { RingBuffer } from '../ring-buffer.ts';
 
 export interface SnsMessageAttribute {
   DataType: string;
@@ -81,10 +82,13 @@ function lambdaAttributes(attributes: Record<string, SnsMessageAttribute>): SNSM
   return result;
 }
 
+/** How many published messages `/_plgate/sns-messages` keeps: the most recent ones. */
+export const CAPTURED_MESSAGES = 1000;
+
 export class SnsTopics {
   private readonly topics = new Set<string>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
-  private readonly captured: CapturedSnsMessage[] = [];
+  private readonly captured = new RingBuffer<CapturedSnsMessage>(CAPTURED_MESSAGES);
   private readonly listeners = new Set<(message: CapturedSnsMessage) => void>();
 
   constructor(
@@ -135,7 +139,7 @@ export class SnsTopics {
   }
 
   messages(): CapturedSnsMessage[] {
-    return [...this.captured];
+    return this.captured.toArray();
   }
 
   /** Captures and fans out a message to an existing topic (the caller checks that it exists). */
