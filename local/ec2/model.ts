@@ -112,6 +112,17 @@ export interface ConnectionNotification {
   seq: number;
 }
 
+/** The model as plain JSON (times as ISO strings), what `--data` keeps. */
+export interface Ec2Snapshot {
+  /** The counter that orders resources (and NextTokens); it carries on after a restart. */
+  seq: number;
+  services: Array<Omit<EndpointService, 'createdAt'> & { createdAt: string }>;
+  endpoints: Array<Omit<Endpoint, 'createdAt'> & { createdAt: string }>;
+  notifications: ConnectionNotification[];
+  /** `account/clientToken` → notification id. */
+  notificationTokens: Array<[string, string]>;
+}
+
 /** A connection as the provider sees it: an endpoint on one of its services. */
 export interface ServiceConnection {
   endpoint: Endpoint;
@@ -594,9 +605,19 @@ export class Ec2Model {
   /** pending now, available after the accept delay unless something else happened meanwhile. */
   private startAcceptance(endpoint: Endpoint, service: EndpointService): void {
     endpoint.state = 'pending';
+    this.scheduleAvailable(endpoint, service.id);
+  }
+
+  private scheduleAvailable(endpoint: Endpoint, serviceId: string): void {
     this.options.schedule(this.options.acceptDelayMs, `${endpoint.id} pending -> available`, () => {
-      if (endpoint.state === 'pending' && this.services.get(service.id) !== undefined)
+      if (endpoint.state === 'pending' && this.services.get(serviceId) !== undefined)
         endpoint.state = 'available';
+    });
+  }
+
+  private scheduleDeleted(endpoint: Endpoint): void {
+    this.options.schedule(this.options.deleteDelayMs, `${endpoint.id} deleting -> deleted`, () => {
+      if (endpoint.state === 'deleting') endpoint.state = 'deleted';
     });
   }
 
@@ -888,11 +909,52 @@ export class Ec2Model {
       endpoint.state = 'deleting';
       const service = this.services.get(endpoint.serviceId);
       if (service !== undefined) this.fire('Delete', endpoint, service);
-      this.options.schedule(this.options.deleteDelayMs, `${endpoint.id} deleting -> deleted`, () => {
-        if (endpoint.state === 'deleting') endpoint.state = 'deleted';
-      });
+      this.scheduleDeleted(endpoint);
     }
     return unsuccessful;
+  }
+
+  // ---- state kept across restarts (--data) -------------------------------------------
+
+  /** Everything the model holds, as plain JSON. */
+  snapshot(): Ec2Snapshot {
+    return {
+      seq: this.seq,
+      services: [...this.services.values()].map((service) => ({
+        ...service,
+        createdAt: service.createdAt.toISOString(),
+      })),
+      endpoints: [...this.endpoints.values()].map((endpoint) => ({
+        ...endpoint,
+        createdAt: endpoint.createdAt.toISOString(),
+      })),
+      notifications: [...this.notifications.values()],
+      notificationTokens: [...this.notificationTokens],
+    };
+  }
+
+  /**
+   * Takes over a snapshot, replacing whatever the model held. Transitions that were
+   * under way (pending -> available, deleting -> deleted) start again with their full
+   * delay, as if the cloud had only now seen the accept or the delete.
+   */
+  restore(snapshot: Ec2Snapshot): void {
+    this.services.clear();
+    this.endpoints.clear();
+    this.notifications.clear();
+    this.notificationTokens.clear();
+    for (const service of snapshot.services) {
+      this.services.set(service.id, { ...service, createdAt: new Date(service.createdAt) });
+    }
+    for (const saved of snapshot.endpoints) {
+      const endpoint: Endpoint = { ...saved, createdAt: new Date(saved.createdAt) };
+      this.endpoints.set(endpoint.id, endpoint);
+      if (endpoint.state === 'pending') this.scheduleAvailable(endpoint, endpoint.serviceId);
+      if (endpoint.state === 'deleting') this.scheduleDeleted(endpoint);
+    }
+    for (const notification of snapshot.notifications) this.notifications.set(notification.id, notification);
+    for (const [key, id] of snapshot.notificationTokens) this.notificationTokens.set(key, id);
+    this.seq = snapshot.seq;
   }
 
   /**

@@ -97,6 +97,16 @@ export class SnsTopics {
     private readonly log: (line: string) => void,
   ) {}
 
+  /** The topics, for `--data`. Subscriptions are in-process handlers: the gate makes them again. */
+  snapshot(): { topics: string[] } {
+    return { topics: [...this.topics] };
+  }
+
+  restore(snapshot: { topics: readonly string[] }): void {
+    this.topics.clear();
+    for (const arn of snapshot.topics) this.topics.add(arn);
+  }
+
   createTopic(account: string, region: string, name: string): string {
     const arn = `arn:aws:sns:${region}:${account}:${name}`;
     this.topics.add(arn);
