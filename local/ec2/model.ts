@@ -249,19 +249,35 @@ function validateTags(tags: readonly Tag[]): void {
   }
 }
 
-/** Sets `tags` on `target`, replacing values of existing keys; keeps first-set order. */
+/**
+ * Sets `tags` on `target`, replacing values of existing keys; keeps first-set order.
+ * Stops at the first tag past the limit (callers merge into a copy or a new resource
+ * first), so a request with thousands of tags costs no more than one with 51.
+ */
 function mergeTags(target: Tag[], tags: readonly Tag[], resourceIdForError: string): void {
+  const byKey = new Map(target.map((tag) => [tag.key, tag]));
   for (const tag of tags) {
-    const existing = target.find((candidate) => candidate.key === tag.key);
-    if (existing !== undefined) existing.value = tag.value;
-    else target.push({ key: tag.key, value: tag.value });
+    const existing = byKey.get(tag.key);
+    if (existing !== undefined) {
+      existing.value = tag.value;
+      continue;
+    }
+    if (target.length >= MAX_TAGS_PER_RESOURCE) {
+      throw new Ec2Error(
+        'TagLimitExceeded',
+        `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) for resource ${resourceIdForError} has been exceeded`,
+      );
+    }
+    const added = { key: tag.key, value: tag.value };
+    target.push(added);
+    byKey.set(tag.key, added);
   }
-  if (target.length > MAX_TAGS_PER_RESOURCE) {
-    throw new Ec2Error(
-      'TagLimitExceeded',
-      `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) for resource ${resourceIdForError} has been exceeded`,
-    );
-  }
+}
+
+/** `values` without `removals`, in one pass over each (not one pass over `removals` per value). */
+function without<T>(values: readonly T[], removals: readonly T[]): T[] {
+  const removed = new Set(removals);
+  return values.filter((value) => !removed.has(value));
 }
 
 function principalType(principal: string): AllowedPrincipal['type'] | undefined {
@@ -418,19 +434,21 @@ export class Ec2Model {
     if (service.type === 'GatewayLoadBalancer' && input.addNetworkLoadBalancerArns.length > 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} uses Gateway Load Balancers`);
     }
-    const nlbs = unique([...service.networkLoadBalancerArns, ...input.addNetworkLoadBalancerArns]).filter(
-      (arn) => !input.removeNetworkLoadBalancerArns.includes(arn),
+    const nlbs = without(
+      unique([...service.networkLoadBalancerArns, ...input.addNetworkLoadBalancerArns]),
+      input.removeNetworkLoadBalancerArns,
     );
-    const gwlbs = unique([...service.gatewayLoadBalancerArns, ...input.addGatewayLoadBalancerArns]).filter(
-      (arn) => !input.removeGatewayLoadBalancerArns.includes(arn),
+    const gwlbs = without(
+      unique([...service.gatewayLoadBalancerArns, ...input.addGatewayLoadBalancerArns]),
+      input.removeGatewayLoadBalancerArns,
     );
     if (nlbs.length === 0 && gwlbs.length === 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} must keep at least one load balancer`);
     }
-    const ipTypes = this.serviceIpAddressTypes([
-      ...service.supportedIpAddressTypes,
-      ...input.addSupportedIpAddressTypes,
-    ]).filter((type) => !input.removeSupportedIpAddressTypes.includes(type));
+    const ipTypes = without(
+      this.serviceIpAddressTypes([...service.supportedIpAddressTypes, ...input.addSupportedIpAddressTypes]),
+      input.removeSupportedIpAddressTypes as ServiceIpAddressType[],
+    );
     if (ipTypes.length === 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} must support at least one IP address type`);
     }
@@ -442,8 +460,9 @@ export class Ec2Model {
     service.networkLoadBalancerArns = nlbs;
     service.gatewayLoadBalancerArns = gwlbs;
     service.supportedIpAddressTypes = ipTypes;
-    service.supportedRegions = unique([...service.supportedRegions, ...added]).filter(
-      (region) => !input.removeSupportedRegions.includes(region),
+    service.supportedRegions = without(
+      unique([...service.supportedRegions, ...added]),
+      input.removeSupportedRegions,
     );
     if (input.acceptanceRequired !== undefined) service.acceptanceRequired = input.acceptanceRequired;
     if (input.privateDnsName !== undefined) service.privateDnsName = input.privateDnsName;
@@ -507,14 +526,16 @@ export class Ec2Model {
       return { principal, type };
     });
     const added: AllowedPrincipal[] = [];
+    const byPrincipal = new Map(service.principals.map((permission) => [permission.principal, permission]));
     for (const { principal, type } of additions) {
-      const existing = service.principals.find((permission) => permission.principal === principal);
+      const existing = byPrincipal.get(principal);
       if (existing !== undefined) {
         added.push(existing);
         continue;
       }
       const permission: AllowedPrincipal = { permissionId: resourceId('vpce-svc-perm'), principal, type };
       service.principals.push(permission);
+      byPrincipal.set(principal, permission);
       added.push(permission);
     }
     const removals = new Set(remove);
