@@ -5,8 +5,12 @@
  */
 import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateTagsCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointServiceConfigurationsCommand,
+  DescribeVpcEndpointServicePermissionsCommand,
+  ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
@@ -17,7 +21,15 @@ import { MAX_ENTRIES_BYTES } from '../../../local/events/api.ts';
 import { CAPTURED_EVENTS } from '../../../local/events/buses.ts';
 import { QueryParams } from '../../../local/query-params.ts';
 import { CAPTURED_MESSAGES } from '../../../local/sns/topics.ts';
-import { awsError, dynamoFor, ec2For, eventsFor, snsFor, startTestCloud } from '../../support/local-cloud.ts';
+import {
+  awsError,
+  dynamoFor,
+  ec2For,
+  eventsFor,
+  NLB_ARN,
+  snsFor,
+  startTestCloud,
+} from '../../support/local-cloud.ts';
 
 let cloud: LocalCloud;
 
@@ -121,6 +133,40 @@ describe('EC2 Query parsing', () => {
       ),
     );
     expect(refused.name).toBe('FilterLimitExceeded');
+  });
+});
+
+describe('large EC2 lists', () => {
+  it('refuses 10,000 tags with TagLimitExceeded and keeps the tags it had; takes 10,000 principals', async () => {
+    const provider = ec2For(cloud);
+    const created = await provider.send(
+      new CreateVpcEndpointServiceConfigurationCommand({
+        NetworkLoadBalancerArns: [NLB_ARN],
+        TagSpecifications: [{ ResourceType: 'vpc-endpoint-service', Tags: [{ Key: 'kept', Value: 'yes' }] }],
+      }),
+    );
+    const ServiceId = created.ServiceConfiguration?.ServiceId ?? '';
+    const tags = Array.from({ length: 10_000 }, (_, index) => ({ Key: `key-${index}`, Value: 'v' }));
+    const refused = await awsError(
+      provider.send(new CreateTagsCommand({ Resources: [ServiceId], Tags: tags })),
+    );
+    expect(refused.name).toBe('TagLimitExceeded');
+    const described = await provider.send(
+      new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [ServiceId] }),
+    );
+    expect(described.ServiceConfigurations?.[0]?.Tags).toEqual([{ Key: 'kept', Value: 'yes' }]);
+    const principals = Array.from(
+      { length: 10_000 },
+      (_, index) => `arn:aws:iam::${String(100_000_000_000 + index)}:root`,
+    );
+    await provider.send(
+      new ModifyVpcEndpointServicePermissionsCommand({ ServiceId, AddAllowedPrincipals: principals }),
+    );
+    const page = await provider.send(
+      new DescribeVpcEndpointServicePermissionsCommand({ ServiceId, MaxResults: 1000 }),
+    );
+    expect(page.AllowedPrincipals).toHaveLength(1000);
+    expect(page.NextToken).toBeDefined();
   });
 });
 
