@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../functions/core/evaluate.ts';
+import { explainConnection } from '../../../functions/core/rule-verdicts.ts';
 import { MAX_PROBLEMS_PER_ITEM } from '../../../functions/core/rules/problems.ts';
 import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
 import { MAX_LISTED_PROBLEMS } from '../../../functions/core/rules/rule-set.ts';
@@ -41,6 +42,13 @@ describe('a rule with 200,000 accounts', () => {
     });
     // The invalid accept rule is ignored; nothing else accepts.
     expect(evaluate(connection(), context(), loaded.ruleSet).decision).toBe('review');
+    // `plgate explain` counts every problem, listed or not.
+    const verdict = explainConnection(connection(), context(), loaded.ruleSet).rules.find(
+      (rule) => rule.id === 'everyone',
+    );
+    expect(verdict?.conditions[0]?.detail).toBe(
+      `match.accounts[0]: must be a 12-digit account id, got "acct-0" (and ${HUGE - 1} more)`,
+    );
   }, 180_000);
 });
 
