@@ -46,7 +46,7 @@ describe('a rule with 200,000 accounts', () => {
     const verdict = explainConnection(connection(), context(), loaded.ruleSet).rules.find(
       (rule) => rule.id === 'everyone',
     );
-    expect(verdict?.conditions[0]?.detail).toBe(
+    expect(verdict?.inactive).toContain(
       `match.accounts[0]: must be a 12-digit account id, got "acct-0" (and ${HUGE - 1} more)`,
     );
   }, 180_000);
