@@ -5,8 +5,9 @@
  * integration test start.
  */
 
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
@@ -17,6 +18,7 @@ import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
+import { StateFile } from './state-file.ts';
 
 const VPCE_SERVICE = 'vpce.amazonaws.com';
 
@@ -35,8 +37,14 @@ export interface LocalCloudOptions {
   acceptDelayMs?: number;
   /** deleting -> deleted after a delete. Default 1000. */
   deleteDelayMs?: number;
-  /** Persist DynamoDB here (dynalite with a path); in memory when absent. */
+  /**
+   * Keep all state here across restarts: DynamoDB (dynalite's store) and the rest (EC2,
+   * SNS topics) in a JSON file. One cloud per directory (a lock file holds its pid). In
+   * memory when absent.
+   */
   dataDir?: string;
+  /** How long state changes gather before they are written to `dataDir`. Default 200. */
+  saveDelayMs?: number;
   log?: (line: string) => void;
   /** Delay before the first retry of a failed in-process delivery; doubles after. Default 200. */
   retryDelayMs?: number;
@@ -85,7 +93,7 @@ export interface LocalCloud {
       filter: (event: EventBridgeEvent<string, unknown>) => boolean,
       handler: (event: EventBridgeEvent<string, unknown>) => Promise<unknown>,
     ): () => void;
-    /** Every event put, oldest first (only `busName`'s when given). */
+    /** The most recent events put (up to 1,000), oldest first (only `busName`'s when given). */
     events(busName?: string): EventBridgeEvent<string, unknown>[];
     /** Creates a bus of the provider's, as the stack would. */
     createBus(name: string): void;
@@ -153,6 +161,7 @@ function validated(options: LocalCloudOptions) {
     acceptDelayMs: delay('acceptDelayMs', options.acceptDelayMs, 1000),
     deleteDelayMs: delay('deleteDelayMs', options.deleteDelayMs, 1000),
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
+    saveDelayMs: delay('saveDelayMs', options.saveDelayMs, 200),
     log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${line}\n`)),
     dataDir: options.dataDir,
     secrets: new Map(Object.entries(options.secrets ?? {})),
@@ -173,7 +182,24 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const config = validated(options);
+  // Before anything opens the directory: a second cloud on it is refused here.
+  const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+  try {
+    return await startOn(config, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startOn(
+  config: ReturnType<typeof validated>,
+  lock: DataDirLock | undefined,
+): Promise<LocalCloud> {
   const { log } = config;
+  if (lock?.tookOverFrom !== undefined) {
+    log(`took over ${config.dataDir} from process ${lock.tookOverFrom}, which no longer runs`);
+  }
   let endpoint = '';
   const deliveries = new Deliveries({ retries: 2, retryDelayMs: config.retryDelayMs, log });
   const timers = new Timers(log);
@@ -183,10 +209,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const authorizer = new Authorizer(log);
   // Connection notifications go out one at a time, in the order EC2 raised them.
   const notificationQueue = {};
+  // Every change of state comes from a request, a timer or the in-process API; each marks it.
+  let changed = (): void => {};
   const ec2 = new Ec2Model({
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
-    schedule: (delayMs, label, run) => timers.schedule(delayMs, label, run),
+    schedule: (delayMs, label, run) =>
+      timers.schedule(delayMs, label, () => {
+        run();
+        changed();
+      }),
     notify: (delivery) => {
       const topicArn = delivery.notification.topicArn;
       if (!sns.exists(topicArn)) {
@@ -229,6 +261,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       );
     },
   });
+  const state =
+    config.dataDir === undefined
+      ? undefined
+      : new StateFile(config.dataDir, () => ({ ec2: ec2.snapshot(), sns: sns.snapshot() }), {
+          debounceMs: config.saveDelayMs,
+          log,
+        });
+  const saved = state?.load();
+  if (saved !== undefined) {
+    ec2.restore(saved.ec2);
+    sns.restore(saved.sns);
+  }
+  if (state !== undefined) changed = () => state.changed();
   const dynamodb = await EmbeddedDynamoDb.start({
     account: config.account,
     region: config.region,
@@ -264,10 +309,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     },
   });
+  server.on('request', (_req, res: ServerResponse) => res.once('finish', () => changed()));
   let port: number;
   try {
     port = await listen(server, config.port, config.host);
   } catch (error) {
+    timers.close();
     await dynamodb.stop();
     throw error;
   }
@@ -283,7 +330,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await deliveries.close();
       server.closeAllConnections();
       await closed;
-      await dynamodb.stop();
+      try {
+        state?.flush();
+      } finally {
+        await dynamodb.stop();
+        lock?.release();
+      }
     })();
     return stopping;
   };
@@ -306,13 +358,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     },
     sns: {
-      subscribe: (topicArn, handler) => sns.subscribe(topicArn, handler),
+      subscribe: (topicArn, handler) => {
+        const unsubscribe = sns.subscribe(topicArn, handler);
+        changed();
+        return unsubscribe;
+      },
       messages: () => sns.messages(),
       onPublish: (listener) => sns.onPublish(listener),
       createTopic: (name, account = config.account, region = config.region, settings) => {
         const arn = `arn:aws:sns:${region}:${account}:${name}`;
         if (parseTopicArn(arn) === undefined) throw new LocalCloudOptionsError(`not a valid topic: ${arn}`);
-        return sns.createTopic(account, region, name, settings);
+        const created = sns.createTopic(account, region, name, settings);
+        changed();
+        return created;
       },
     },
     events: {

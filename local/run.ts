@@ -15,7 +15,7 @@ export interface LocalRunOptions {
   sweepIntervalMs: number;
   acceptDelayMs: number;
   deleteDelayMs: number;
-  /** Persist DynamoDB here; in memory when absent. */
+  /** Keep all state here across restarts; in memory when absent. */
   dataDir?: string;
   demo: boolean;
   once: boolean;

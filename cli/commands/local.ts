@@ -118,7 +118,10 @@ export function registerLocal(program: Command): void {
     .option('--sweep-interval <duration>', 'time between sweeps, e.g. 30s or PT1M', '60s')
     .option('--accept-delay <duration>', 'how long an accepted connection stays pending', '1s')
     .option('--delete-delay <duration>', 'how long a deleted endpoint stays deleting', '1s')
-    .option('--data <dir>', 'persist DynamoDB in this directory (in memory by default)')
+    .option(
+      '--data <dir>',
+      'keep all state (EC2, SNS, DynamoDB) in this directory across restarts (in memory by default)',
+    )
     .option('--demo', 'create a service and a cast of consumers, and show each decision')
     .option('--once', 'exit when the demo is done (without --demo: right after starting)')
     .action(async (flags: LocalFlags) => {

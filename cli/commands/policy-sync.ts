@@ -7,7 +7,7 @@ import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
-import { loadRuleFiles, problemLine } from '../policy-files.ts';
+import { loadRuleFiles, problemCountText, problemLine, problemLines } from '../policy-files.ts';
 import {
   BASE_FILE,
   canonicalItems,
@@ -58,9 +58,9 @@ export function registerPolicySync(policy: Command): void {
 /** Validates every file first: a problem anywhere means nothing is written. */
 async function filesOrExit(paths: string[]) {
   const loaded = await loadRuleFiles(paths);
-  if (loaded.problems.length > 0) {
-    for (const problem of loaded.problems) process.stderr.write(`${problemLine(problem)}\n`);
-    process.stderr.write(`${loaded.problems.length} problem(s): nothing was written\n`);
+  if (loaded.problemCount > 0) {
+    for (const line of problemLines(loaded)) process.stderr.write(`${line}\n`);
+    process.stderr.write(`${problemCountText(loaded)}: nothing was written\n`);
     process.exitCode = 1;
     return undefined;
   }

@@ -13,6 +13,25 @@ export interface JsonResponse {
 }
 
 const MAX_ENTRIES = 10;
+/**
+ * PutEvents takes at most 256 KB of entries in one request, sized as EventBridge's
+ * "Calculating PutEvents event entry size" says: Time counts 14 bytes, Source,
+ * DetailType, Detail and each resource their UTF-8 bytes. Over it the whole request
+ * fails with ValidationException.
+ */
+export const MAX_ENTRIES_BYTES = 256 * 1024;
+
+const utf8Bytes = (value: unknown): number =>
+  typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
+
+/** An entry's size as EventBridge counts it; fields of the wrong type count nothing (they fail on their own). */
+export function entrySize(entry: unknown): number {
+  if (!isEntry(entry)) return 0;
+  let size = entry.Time === undefined || entry.Time === null ? 0 : 14;
+  size += utf8Bytes(entry.Source) + utf8Bytes(entry.DetailType) + utf8Bytes(entry.Detail);
+  if (Array.isArray(entry.Resources)) for (const resource of entry.Resources) size += utf8Bytes(resource);
+  return size;
+}
 
 export function jsonError(status: number, type: string, message: string): JsonResponse {
   return { status, errorType: type, body: { __type: type, message } };
@@ -50,6 +69,14 @@ export function handleEventsRequest(
       400,
       'ValidationException',
       `1 validation error detected: Value '${entries.length} entries' at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES}`,
+    );
+  }
+  const size = entries.reduce((sum: number, entry: unknown) => sum + entrySize(entry), 0);
+  if (size > MAX_ENTRIES_BYTES) {
+    return jsonError(
+      400,
+      'ValidationException',
+      'Total size of the entries in the request is over the limit.',
     );
   }
   const results: PutEventsResultEntry[] = entries.map((entry) =>

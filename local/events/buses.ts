@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { Deliveries } from '../deliveries.ts';
+import { RingBuffer } from '../ring-buffer.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 export type BusEventFilter = (event: BusEvent) => boolean;
@@ -73,9 +74,12 @@ const invalid = (name: string, reason: string): PutEventsResultEntry => ({
   ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
 });
 
+/** How many events `/_plgate/events` keeps: the most recent ones. */
+export const CAPTURED_EVENTS = 1000;
+
 export class EventBuses {
   private readonly subscriptions = new Set<Subscription>();
-  private readonly received: Array<{ busName: string; event: BusEvent }> = [];
+  private readonly received = new RingBuffer<{ busName: string; event: BusEvent }>(CAPTURED_EVENTS);
   /** Buses other than each account's `default`, as `account/name`. */
   private readonly created = new Set<string>();
 
@@ -114,9 +118,10 @@ export class EventBuses {
     };
   }
 
-  /** Events put so far, oldest first; only those of `busName` when given. */
+  /** The most recent events put, oldest first; only those of `busName` when given. */
   events(busName?: string): BusEvent[] {
     return this.received
+      .toArray()
       .filter((entry) => busName === undefined || entry.busName === busName)
       .map((e) => e.event);
   }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
 import type { Deliveries } from '../deliveries.ts';
+import { RingBuffer } from '../ring-buffer.ts';
 
 export interface SnsMessageAttribute {
   DataType: string;
@@ -89,11 +90,14 @@ function lambdaAttributes(attributes: Record<string, SnsMessageAttribute>): SNSM
   return result;
 }
 
+/** How many published messages `/_plgate/sns-messages` keeps: the most recent ones. */
+export const CAPTURED_MESSAGES = 1000;
+
 export class SnsTopics {
   private readonly topics = new Set<string>();
   private readonly settings = new Map<string, TopicSettings>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
-  private readonly captured: CapturedSnsMessage[] = [];
+  private readonly captured = new RingBuffer<CapturedSnsMessage>(CAPTURED_MESSAGES);
   private readonly listeners = new Set<(message: CapturedSnsMessage) => void>();
 
   constructor(
@@ -101,6 +105,16 @@ export class SnsTopics {
     private readonly endpoint: () => string,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** The topics, for `--data`. Subscriptions are in-process handlers: the gate makes them again. */
+  snapshot(): { topics: string[] } {
+    return { topics: [...this.topics] };
+  }
+
+  restore(snapshot: { topics: readonly string[] }): void {
+    this.topics.clear();
+    for (const arn of snapshot.topics) this.topics.add(arn);
+  }
 
   createTopic(account: string, region: string, name: string, settings?: TopicSettings): string {
     const arn = `arn:aws:sns:${region}:${account}:${name}`;
@@ -150,7 +164,7 @@ export class SnsTopics {
   }
 
   messages(): CapturedSnsMessage[] {
-    return [...this.captured];
+    return this.captured.toArray();
   }
 
   /** Captures and fans out a message to an existing topic (the caller checks that it exists). */

@@ -158,8 +158,14 @@ export interface RuleSet {
 
 export interface LoadedRuleSet {
   ruleSet: RuleSet;
+  /** The first `MAX_LISTED_PROBLEMS` problems found. */
   problems: RuleProblem[];
+  /** Every problem found, listed or not. */
+  problemCount: number;
 }
+
+/** How many problems a rule set lists in all; the rest are counted (`problemCount`). */
+export const MAX_LISTED_PROBLEMS = 100;
 
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 
@@ -181,6 +187,7 @@ export class RuleSetBuilder {
   private readonly invalidServices = new Map<string, InvalidRule>();
   private readonly invalid: InvalidRule[] = [];
   readonly problems: RuleProblem[] = [];
+  private problemCount = 0;
 
   /** Claims a rule id; returns a problem when another item already has it. */
   claimRuleId(id: string, origin: Origin, scope: ProblemScope): RuleProblem | undefined {
@@ -208,7 +215,11 @@ export class RuleSetBuilder {
     const id = entry.kind === 'service' ? (entry.services?.[0] ?? entry.id) : entry.id;
     failClosed(entry, evidence ?? { kind: entry.kind, id, body: undefined });
     this.invalid.push(entry);
-    this.problems.push(...entry.problems);
+    // One at a time: spreading a huge list into push() overflows the call stack.
+    for (const problem of entry.problems) {
+      this.problemCount += problem.unlisted ?? 1;
+      if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(problem);
+    }
     // Settings given twice, one of them invalid, hold as if both were invalid.
     if (entry.kind === 'defaults') {
       this.defaultsInvalid = entry;
@@ -267,7 +278,7 @@ export class RuleSetBuilder {
       invalid,
       index: buildIndex(rules, invalid, this.defaultsInvalid, this.invalidServices),
     };
-    return { ruleSet, problems: this.problems };
+    return { ruleSet, problems: this.problems, problemCount: this.problemCount };
   }
 }
 
