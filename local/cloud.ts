@@ -7,6 +7,7 @@
 
 import type { Server } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { plainLine } from '../functions/aws/untrusted-text.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
@@ -124,7 +125,7 @@ function validated(options: LocalCloudOptions) {
     acceptDelayMs: delay('acceptDelayMs', options.acceptDelayMs, 1000),
     deleteDelayMs: delay('deleteDelayMs', options.deleteDelayMs, 1000),
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
-    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${line}\n`)),
+    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`)),
     dataDir: options.dataDir,
   };
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { plainLine } from '../../functions/aws/untrusted-text.ts';
 import { connectionHelp, type LocalRunOptions, runLocal } from '../../local/run.ts';
 import { startGate } from '../../local/start-gate.ts';
 import { UsageError } from '../exit.ts';
@@ -95,7 +96,8 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
     once: flags.once === true,
     ...(flags.rules === undefined ? {} : { rulesDir: directory('--rules', flags.rules, false) }),
     ...(flags.data === undefined ? {} : { dataDir: directory('--data', flags.data, true) }),
-    log: (line) => process.stderr.write(`plgate local: ${line}\n`),
+    // One line per message, whatever a caller put into it.
+    log: (line) => process.stderr.write(`plgate local: ${plainLine(line)}\n`),
     print,
   };
 }
