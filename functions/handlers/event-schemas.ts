@@ -4,6 +4,7 @@
  * then dead-lettered: never silently dropped, never acted on.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { DETAIL_TYPE, EVENT_SOURCE, TRIGGERS } from '../shared/events.ts';
 
@@ -89,6 +90,40 @@ export const StreamEventSchema = z.object({
     }),
   ),
 });
+
+export interface StreamItemChange {
+  id: string;
+  newItem?: Record<string, unknown>;
+  oldItem?: Record<string, unknown>;
+}
+
+/**
+ * The rule items a stream batch changed. An image the SDK cannot unmarshall (a malformed
+ * attribute value) is refused naming the record and the image, like any other bad field.
+ */
+export function streamItems(records: z.output<typeof StreamEventSchema>['Records']): StreamItemChange[] {
+  return records.map((record, index) => {
+    const image = (name: 'NewImage' | 'OldImage'): Record<string, unknown> | undefined => {
+      const value = record.dynamodb[name];
+      if (value === undefined) return undefined;
+      try {
+        return unmarshall(value);
+      } catch (error) {
+        throw new InvalidEventError(
+          `invalid DynamoDB stream event: Records.${index}.dynamodb.${name}: must be DynamoDB attribute values, got ${JSON.stringify(value)?.slice(0, 200)} (${error instanceof Error ? error.message : String(error)})`,
+          { cause: error },
+        );
+      }
+    };
+    const newItem = image('NewImage');
+    const oldItem = image('OldImage');
+    return {
+      id: record.dynamodb.SequenceNumber,
+      ...(newItem === undefined ? {} : { newItem }),
+      ...(oldItem === undefined ? {} : { oldItem }),
+    };
+  });
+}
 
 /** Parses an event or throws an InvalidEventError naming each bad field and its value. */
 export function parseEvent<T extends z.ZodType>(schema: T, event: unknown, what: string): z.output<T> {
