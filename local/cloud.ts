@@ -13,6 +13,8 @@ import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
+import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
 
@@ -36,6 +38,8 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
   /** Delay before the first retry of a failed in-process delivery; doubles after. Default 200. */
   retryDelayMs?: number;
+  /** Faults to inject into the gate's own calls and deliveries (`--faults`). */
+  faults?: FaultOptions;
 }
 
 export interface LocalCloud {
@@ -45,6 +49,8 @@ export interface LocalCloud {
   account: string;
   region: string;
   stop(): Promise<void>;
+  /** The injected faults and their counts; undefined without `faults`. */
+  faults: Faults | undefined;
   /** Resolves when no delivery is queued or running and no state transition is pending. */
   idle(): Promise<void>;
   /**
@@ -125,9 +131,27 @@ function validated(options: LocalCloudOptions) {
     acceptDelayMs: delay('acceptDelayMs', options.acceptDelayMs, 1000),
     deleteDelayMs: delay('deleteDelayMs', options.deleteDelayMs, 1000),
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
+    faults: validatedFaults(options.faults),
     log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`)),
     dataDir: options.dataDir,
   };
+}
+
+function validatedFaults(options: FaultOptions | undefined): FaultOptions | undefined {
+  if (options === undefined) return undefined;
+  for (const [name, rate] of Object.entries(options.rates)) {
+    if (!(FAULT_NAMES as readonly string[]).includes(name))
+      throw new LocalCloudOptionsError(`faults: unknown fault '${name}' (known: ${FAULT_NAMES.join(', ')})`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+      throw new LocalCloudOptionsError(
+        `faults: the rate of ${name} must be from 0 to 1, got ${String(rate)}`,
+      );
+  }
+  if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
+    throw new LocalCloudOptionsError(`faults: seed must be an integer, got ${String(options.seed)}`);
+  if (options.forMs !== undefined && !(Number.isFinite(options.forMs) && options.forMs >= 0))
+    throw new LocalCloudOptionsError(`faults: forMs must be milliseconds >= 0, got ${String(options.forMs)}`);
+  return options;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -150,6 +174,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const timers = new Timers(log);
   const sns = new SnsTopics(deliveries, () => endpoint, log);
   const events = new EventBuses(deliveries, log);
+  const faults = config.faults === undefined ? undefined : new Faults(config.faults);
+  const notifications =
+    faults && faultyNotifications(faults, (ms, label, run) => timers.schedule(ms, label, run));
   const ec2 = new Ec2Model({
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
@@ -162,11 +189,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         );
         return;
       }
-      sns.publish({
-        topicArn,
-        message: connectionNotificationMessage(delivery, new Date()),
-        publisher: 'vpce.amazonaws.com',
-      });
+      const message = connectionNotificationMessage(delivery, new Date());
+      const publish = () => sns.publish({ topicArn, message, publisher: 'vpce.amazonaws.com' });
+      if (notifications) notifications(publish);
+      else publish();
     },
   });
   const dynamodb = await EmbeddedDynamoDb.start({
@@ -182,6 +208,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     events,
     dynamodb,
     log,
+    ...(faults === undefined ? {} : { faults: edgeFaultLayer(faults, config.account) }),
     admin: (name, query) => {
       switch (name) {
         case 'health':
@@ -229,6 +256,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     account: config.account,
     region: config.region,
     stop,
+    faults,
     idle: async () => {
       while (deliveries.busy || timers.busy) {
         await Promise.all([deliveries.idle(), timers.idle()]);

@@ -15,10 +15,17 @@ import {
   PROVIDER_API_CALLS,
 } from '../functions/shared/events.ts';
 import type { LocalCloud } from './cloud.ts';
+import { crashingInvocation, GATE_ACCESS_KEY_ID } from './fault-layer.ts';
 import { ensureGateTables, localGateConfig } from './gate-resources.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+/**
+ * What the in-process gate's functions sign with: a user of the provider account of its
+ * own, so that the local cloud can tell the gate's calls from a person's (faults strike
+ * only the gate's).
+ */
+export const GATE_CREDENTIALS = { accessKeyId: GATE_ACCESS_KEY_ID, secretAccessKey: 'local' } as const;
 
 export interface InProcessGateOptions {
   sweepIntervalMs: number;
@@ -49,8 +56,8 @@ export async function startInProcessGate(
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: cloud.region,
-    AWS_ACCESS_KEY_ID: PROVIDER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: PROVIDER_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: GATE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: GATE_CREDENTIALS.secretAccessKey,
     [ENV.rulesTable]: config.rulesTable,
     [ENV.ledgerTable]: config.ledgerTable,
     [ENV.decisionsTopicArn]: config.decisionsTopicArn,
@@ -58,7 +65,10 @@ export async function startInProcessGate(
     [ENV.gateBusName]: config.gateBusName,
     [ENV.organizationsLookup]: 'false',
     // The local cloud names a non-account access key as an IAM user in CloudTrail.
-    [ENV.gateRoleArns]: `arn:aws:iam::${cloud.account}:user/${PROVIDER_CREDENTIALS.accessKeyId}`,
+    // The gate's own user, and the provider's, whose calls the gate also made before it had its own key.
+    [ENV.gateRoleArns]: [GATE_CREDENTIALS, PROVIDER_CREDENTIALS]
+      .map((credentials) => `arn:aws:iam::${cloud.account}:user/${credentials.accessKeyId}`)
+      .join(','),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
@@ -86,7 +96,7 @@ export async function startInProcessGate(
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
   const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
-    handler(event, lambdaContext(name, timeoutMs));
+    crashingInvocation(cloud.faults, name, () => handler(event, lambdaContext(name, timeoutMs)));
 
   const unsubscribe = [
     cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),

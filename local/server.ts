@@ -13,6 +13,7 @@ import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
+import type { EdgeFaultLayer } from './fault-layer.ts';
 import { type Caller, CredentialError, identifyCaller } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
 import { QueryParams } from './query-params.ts';
@@ -32,6 +33,8 @@ export interface EdgeServices {
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   log: (line: string) => void;
+  /** Injected faults (`--faults`): answers a request itself when one strikes it. */
+  faults?: EdgeFaultLayer;
 }
 
 class BodyTooLargeError extends Error {
@@ -306,6 +309,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       handleAdmin(res, req, url);
       return;
     }
+    if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
     if (typeof target === 'string' && target !== '') {
       await handleJson(req, res, url, target, body, requestId);
       return;
