@@ -84,7 +84,7 @@ export function edgeFaultLayer(faults: Faults, providerAccount: string): EdgeFau
           // After EC2 did it: the change is made, the answer is lost.
           resetInsteadOfAnswering(req, res);
         }
-        if (strikes('ec2.slow')) await sleep(200 + faults.pick(1300));
+        if (strikes('ec2.slow')) await sleep(50 + faults.pick(450));
         return false;
       }
       case 'dynamodb':

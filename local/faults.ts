@@ -84,7 +84,7 @@ export class Faults {
   readonly injected: Record<FaultName, number> = Object.fromEntries(
     FAULT_NAMES.map((name) => [name, 0]),
   ) as Record<FaultName, number>;
-  private readonly random: () => number;
+  private random: () => number;
   private enabled = true;
   private readonly until: number;
 
@@ -113,6 +113,13 @@ export class Faults {
   /** A number from the same seeded sequence, for how long a delay lasts or which error. */
   pick(below: number): number {
     return Math.floor(this.random() * below);
+  }
+
+  /** Faults on again, from the start of the seed's sequence, counts from zero. */
+  restart(): void {
+    this.random = seededRandom(this.options.seed ?? 1);
+    for (const name of FAULT_NAMES) this.injected[name] = 0;
+    this.enabled = true;
   }
 
   /** Stops every fault now (the chaos run's "faults off"). */

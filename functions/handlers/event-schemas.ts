@@ -97,9 +97,14 @@ export interface StreamItemChange {
   oldItem?: Record<string, unknown>;
 }
 
+/** The kind an image that cannot be unmarshalled is given: no valid kind, so it is reported and fails closed. */
+export const UNREADABLE_IMAGE_KIND = 'unreadable-stream-image';
+
 /**
  * The rule items a stream batch changed. An image the SDK cannot unmarshall (a malformed
- * attribute value) is refused naming the record and the image, like any other bad field.
+ * attribute value) must not block the other records of its batch: it becomes an item of
+ * no valid kind, named after its record, which rule-change reports as invalid (and which,
+ * like any unreadable item, can only hold requests).
  */
 export function streamItems(records: z.output<typeof StreamEventSchema>['Records']): StreamItemChange[] {
   return records.map((record, index) => {
@@ -109,10 +114,11 @@ export function streamItems(records: z.output<typeof StreamEventSchema>['Records
       try {
         return unmarshall(value);
       } catch (error) {
-        throw new InvalidEventError(
-          `invalid DynamoDB stream event: Records.${index}.dynamodb.${name}: must be DynamoDB attribute values, got ${JSON.stringify(value)?.slice(0, 200)} (${error instanceof Error ? error.message : String(error)})`,
-          { cause: error },
-        );
+        return {
+          kind: UNREADABLE_IMAGE_KIND,
+          id: `stream-record-${record.dynamodb.SequenceNumber}`,
+          problem: `Records.${index}.dynamodb.${name}: not DynamoDB attribute values (${error instanceof Error ? error.message : String(error)})`,
+        };
       }
     };
     const newItem = image('NewImage');

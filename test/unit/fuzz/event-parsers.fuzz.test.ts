@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ingestCloudTrail, ingestNotifications } from '../../../functions/gate/ingest.ts';
+import { handleRuleChanges } from '../../../functions/gate/rule-change.ts';
 import {
   CloudTrailEventSchema,
   ConnectionEventSchema,
@@ -15,11 +16,13 @@ import {
   StreamEventSchema,
   SweepEventSchema,
   streamItems,
+  UNREADABLE_IMAGE_KIND,
 } from '../../../functions/handlers/event-schemas.ts';
 import { hostileValue, mutationOf, namesPathOrAncestor } from '../../support/fuzz.ts';
 import {
   FakeEndpointServices,
   MemoryLedger,
+  MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
 } from '../../support/gate-fakes.ts';
@@ -130,10 +133,10 @@ describe.each(Object.entries(VALID))('the %s parser', (what, [schema, valid]) =>
 });
 
 describe('stream images', () => {
-  it('turn into items, or an InvalidEventError naming the record and image (property)', () => {
+  it('turn into items, an unreadable one into an item of no valid kind naming its record (property)', () => {
     const [schema, valid] = VALID['DynamoDB stream event'];
     fc.assert(
-      fc.property(mutationOf(valid), ({ path, value }) => {
+      fc.property(mutationOf(valid), ({ value }) => {
         let records: ReturnType<typeof parseEvent<typeof schema>>['Records'];
         try {
           records = parseEvent(schema, value, 'DynamoDB stream event').Records;
@@ -141,19 +144,41 @@ describe('stream images', () => {
           expect(error).toBeInstanceOf(InvalidEventError);
           return;
         }
-        const error = refusal(() => streamItems(records));
-        if (error !== undefined) expect(namesPathOrAncestor(error.message, path, 'Records')).toBe(true);
+        const changes = streamItems(records);
+        expect(changes).toHaveLength(records.length);
+        for (const change of changes)
+          for (const item of [change.newItem, change.oldItem])
+            if (item !== undefined && item.kind === UNREADABLE_IMAGE_KIND)
+              expect(item.id).toBe(`stream-record-${change.id}`);
       }),
       RUNS,
     );
   });
 
-  it('names the image an attribute value cannot be read from', () => {
-    expect(() =>
-      streamItems([
-        { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { id: { Q: 'x' } as never } } },
-      ]),
-    ).toThrow(/Records\.0\.dynamodb\.NewImage/);
+  it('a poisoned record does not block the others in its batch: it is reported, they are handled', async () => {
+    const changes = streamItems([
+      { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { id: { Q: 'x' } as never } } },
+      {
+        eventName: 'INSERT',
+        dynamodb: {
+          SequenceNumber: '2',
+          NewImage: { kind: { S: 'rule' }, id: { S: 'ok' }, effect: { S: 'reject' }, match: { M: {} } },
+        },
+      },
+    ]);
+    expect(changes[0]?.newItem).toMatchObject({ kind: UNREADABLE_IMAGE_KIND, id: 'stream-record-1' });
+    const ledger = new MemoryLedger();
+    const result = await handleRuleChanges(changes, {
+      rulesStore: new MemoryRulesStore([]),
+      ledger,
+      notifier: new RecordingNotifier(),
+      events: new RecordingEvents(),
+      now: () => new Date('2026-11-21T12:00:00Z'),
+    });
+    expect(result.failedFrom).toBeUndefined();
+    expect(result.invalid.map((problem) => problem.item.id)).toEqual(['stream-record-1']);
+    expect(result.version).toBeDefined();
+    expect(result.services).toBe('all');
   });
 });
 
