@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ENV } from '../../functions/shared/config.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
-import { METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
 import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, synthesizeGate } from './synth.ts';
@@ -472,6 +472,18 @@ describe('operations', () => {
     });
   });
 
+  it('alarms when the rules table cannot be read (every request is held meanwhile)', () => {
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.rulesUnreadable,
+      Dimensions: [{ Name: 'service', Value: 'privatelink-gate' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ops()],
+    });
+  });
+
   it("alarms on every dead-letter queue's depth and every function's errors and throttles", () => {
     for (const fn of Object.values(functions(plain))) {
       plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -495,7 +507,7 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 3);
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 4 * 3);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {
