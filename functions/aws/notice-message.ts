@@ -4,7 +4,7 @@
  * record as JSON for queues and functions. Pure, so the demo can render the same
  * Chatbot JSON in a terminal that Slack would show.
  */
-import type { LedgerEntry, Notice, Outcome } from '../gate/ports.ts';
+import type { LedgerEntry, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
 import { chatCode, chatText, plainLine } from './untrusted-text.ts';
 
 export interface ChatbotNotification {
@@ -97,13 +97,13 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
       id: `${NAME}:invalid-rule:${item}:${notice.at}`,
       content: {
         textType: 'client-markdown',
-        title: clip(`:warning: Invalid rule item ignored: ${chatText(item)}`, CHATBOT_LIMITS.title),
+        title: clip(`:warning: Invalid rule item: ${chatText(item)}`, CHATBOT_LIMITS.title),
         description: clip(
           [
             `*Item* kind \`${chatCode(notice.item.kind)}\`, id \`${chatCode(notice.item.id)}\``,
             '*Problems*',
             ...problems,
-            '_The gate ignores this item and keeps deciding on the valid rules._',
+            `*What happens* ${chatText(whatHappens(notice))}`,
           ].join('\n'),
           CHATBOT_LIMITS.description,
         ),
@@ -187,7 +187,7 @@ export function formatNoticeMessage(notice: Notice): NoticeMessage {
 export function noticeSubject(notice: Notice): string {
   const text =
     notice.kind === 'invalid-rule'
-      ? `[${NAME}] Invalid rule item ignored: ${notice.item.kind}/${notice.item.id}`
+      ? `[${NAME}] Invalid rule item: ${notice.item.kind}/${notice.item.id}`
       : `[${NAME}] ${notice.entry.dryRun ? '[dry-run] ' : ''}${headline(notice.entry)} ${notice.entry.endpointId} on ${notice.entry.serviceId}`;
   return clipAscii(text.replace(/[^\x20-\x7e]/g, '?'), SUBJECT_MAX);
 }
@@ -249,15 +249,15 @@ function nextSteps(entry: LedgerEntry, id: string): string[] {
 function emailText(notice: Notice): string {
   if (notice.kind === 'invalid-rule') {
     return [
-      `${NAME}: a rule item failed validation and is ignored.`,
+      `${NAME}: a rule item failed validation.`,
       '',
       `Item: ${plainLine(`${notice.item.kind}/${notice.item.id}`)}`,
       `Time: ${plainLine(notice.at)}`,
       'Problems:',
       ...notice.problems.map((p) => `  - ${plainLine(p.path || '(item)')}: ${plainLine(p.message)}`),
       '',
-      'The gate keeps deciding on the valid rules. Fix the item in the rules table,',
-      'or in policies/ and run `plgate policy push`.',
+      `What happens: ${plainLine(whatHappens(notice))}.`,
+      'Fix the item in the rules table, or in policies/ and run `plgate policy push`.',
     ].join('\n');
   }
   const { entry } = notice;
@@ -286,6 +286,11 @@ function emailText(notice: Notice): string {
   const steps = nextSteps(entry, plainLine(entry.endpointId));
   lines.push('', 'Next steps:', ...steps.map((s) => `  - ${s.replaceAll('`', '')}`));
   return lines.join('\n');
+}
+
+/** What the gate does because of an invalid item; never "ignored" when something is held. */
+function whatHappens(notice: RuleProblemEntry): string {
+  return notice.held ?? 'what this item covers is held: no accept until it is fixed';
 }
 
 function ruleText(entry: LedgerEntry, prefix: string): string {
