@@ -7,12 +7,15 @@
 
 import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { plainLine } from '../functions/aws/untrusted-text.ts';
 import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
+import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
 import { HttpRoutes, type RouteHandler } from './http-routes.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
@@ -53,6 +56,8 @@ export interface LocalCloudOptions {
    * Any other key signs with any secret. More can be added with `credentials.setSecret`.
    */
   secrets?: Record<string, string>;
+  /** Faults to inject into the gate's own calls and deliveries (`--faults`). */
+  faults?: FaultOptions;
 }
 
 export interface LocalCloud {
@@ -62,6 +67,8 @@ export interface LocalCloud {
   account: string;
   region: string;
   stop(): Promise<void>;
+  /** The injected faults and their counts; undefined without `faults`. */
+  faults: Faults | undefined;
   /** Resolves when no delivery is queued or running and no state transition is pending. */
   idle(): Promise<void>;
   /**
@@ -162,10 +169,28 @@ function validated(options: LocalCloudOptions) {
     deleteDelayMs: delay('deleteDelayMs', options.deleteDelayMs, 1000),
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
     saveDelayMs: delay('saveDelayMs', options.saveDelayMs, 200),
-    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${line}\n`)),
+    faults: validatedFaults(options.faults),
+    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`)),
     dataDir: options.dataDir,
     secrets: new Map(Object.entries(options.secrets ?? {})),
   };
+}
+
+function validatedFaults(options: FaultOptions | undefined): FaultOptions | undefined {
+  if (options === undefined) return undefined;
+  for (const [name, rate] of Object.entries(options.rates)) {
+    if (!(FAULT_NAMES as readonly string[]).includes(name))
+      throw new LocalCloudOptionsError(`faults: unknown fault '${name}' (known: ${FAULT_NAMES.join(', ')})`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+      throw new LocalCloudOptionsError(
+        `faults: the rate of ${name} must be from 0 to 1, got ${String(rate)}`,
+      );
+  }
+  if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
+    throw new LocalCloudOptionsError(`faults: seed must be an integer, got ${String(options.seed)}`);
+  if (options.forMs !== undefined && !(Number.isFinite(options.forMs) && options.forMs >= 0))
+    throw new LocalCloudOptionsError(`faults: forMs must be milliseconds >= 0, got ${String(options.forMs)}`);
+  return options;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -211,6 +236,9 @@ async function startOn(
   const notificationQueue = {};
   // Every change of state comes from a request, a timer or the in-process API; each marks it.
   let changed = (): void => {};
+  const faults = config.faults === undefined ? undefined : new Faults(config.faults);
+  const notifications =
+    faults && faultyNotifications(faults, (ms, label, run) => timers.schedule(ms, label, run));
   const ec2 = new Ec2Model({
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
@@ -228,11 +256,16 @@ async function startOn(
         return;
       }
       const message = connectionNotificationMessage(delivery, new Date());
+      const publish = () => {
+        const send = () => sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+        if (notifications) notifications(send);
+        else send();
+      };
       const { policy } = sns.settingsOf(topicArn);
       if (policy === undefined) {
         // A topic with SNS's default policy gets them too: the local cloud has no SetTopicAttributes
         // to add the statement AWS would need (local/README.md).
-        sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+        publish();
         return;
       }
       const { service, notification, event } = delivery;
@@ -256,7 +289,7 @@ async function startOn(
             );
             return;
           }
-          sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+          publish();
         },
       );
     },
@@ -292,6 +325,7 @@ async function startOn(
     events,
     dynamodb,
     log,
+    ...(faults === undefined ? {} : { faults: edgeFaultLayer(faults, config.account) }),
     admin: (name, query) => {
       switch (name) {
         case 'health':
@@ -346,6 +380,7 @@ async function startOn(
     account: config.account,
     region: config.region,
     stop,
+    faults,
     idle: async () => {
       while (deliveries.busy || timers.busy) {
         await Promise.all([deliveries.idle(), timers.idle()]);

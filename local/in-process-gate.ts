@@ -17,11 +17,18 @@ import {
 } from '../functions/shared/events.ts';
 import type { GateFunctionName } from '../infra/permissions.ts';
 import type { LocalCloud } from './cloud.ts';
+import { crashingInvocation, GATE_ACCESS_KEY_ID } from './fault-layer.ts';
 import { ensureGateTables, localGateConfig, localGateRoles, localGateTopics } from './gate-resources.ts';
 import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+/**
+ * What the in-process gate's functions sign with: a user of the provider account of its
+ * own, so that the local cloud can tell the gate's calls from a person's (faults strike
+ * only the gate's).
+ */
+export const GATE_CREDENTIALS = { accessKeyId: GATE_ACCESS_KEY_ID, secretAccessKey: 'local' } as const;
 
 export interface InProcessGateOptions {
   sweepIntervalMs: number;
@@ -56,8 +63,8 @@ export async function startInProcessGate(
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: cloud.region,
-    AWS_ACCESS_KEY_ID: PROVIDER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: PROVIDER_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: GATE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: GATE_CREDENTIALS.secretAccessKey,
     [ENV.rulesTable]: config.rulesTable,
     [ENV.ledgerTable]: config.ledgerTable,
     [ENV.decisionsTopicArn]: config.decisionsTopicArn,
@@ -103,7 +110,9 @@ export async function startInProcessGate(
   const asRole = <T>(name: GateFunctionName, run: () => Promise<T>): Promise<T> =>
     invocationCredentials.run({ accessKeyId: roles[name].accessKeyId, secretAccessKey: 'plgate-local' }, run);
   const invoke = (name: GateFunctionName, handler: Handler, timeoutMs: number) => (event: unknown) =>
-    asRole(name, () => handler(event, lambdaContext(name, timeoutMs)));
+    asRole(name, () =>
+      crashingInvocation(cloud.faults, name, () => handler(event, lambdaContext(name, timeoutMs))),
+    );
 
   const unsubscribe = [
     // The stack's HTTP API: POST /register -> the register function.

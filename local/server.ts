@@ -13,6 +13,7 @@ import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
+import type { EdgeFaultLayer } from './fault-layer.ts';
 import type { HttpRoutes } from './http-routes.ts';
 import { AccessDeniedError, type AccessRequest, type Authorizer } from './iam/authorizer.ts';
 import { dynamoDbAccess } from './iam/dynamodb-access.ts';
@@ -47,6 +48,8 @@ export interface EdgeServices {
   routes: HttpRoutes;
   /** The secret of an access key, for the keys whose STS signatures are verified. */
   secretOf: (accessKeyId: string) => string | undefined;
+  /** Injected faults (`--faults`): answers a request itself when one strikes it. */
+  faults?: EdgeFaultLayer;
 }
 
 class BodyTooLargeError extends Error {
@@ -410,6 +413,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       handleAdmin(res, req, url);
       return;
     }
+    if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
     if (services.routes.has(url.pathname)) {
       await handleRoute(req, res, url, body);
       return;

@@ -7,17 +7,23 @@ import type { Context } from 'aws-lambda';
 import { decideConnectionEvent } from '../gate/decide-event.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { ConnectionEventSchema, parseEvent } from './event-schemas.ts';
-import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracer } from './runtime.ts';
 
 /** EventBridge `Connection Event` → re-read, evaluate, act, record, notify. */
 async function decide(event: unknown, context: Context) {
   const { detail, time } = parseEvent(ConnectionEventSchema, event, 'Connection Event');
   metrics.addMetric(METRIC.connectionEvents, MetricUnit.Count, 1);
   const gate = runtime();
-  const result = await decideConnectionEvent(detail, {
-    ...gate.decideDeps(context.awsRequestId),
-    rules: gate.rules,
-  });
+  let result: Awaited<ReturnType<typeof decideConnectionEvent>>;
+  try {
+    result = await decideConnectionEvent(detail, {
+      ...gate.decideDeps(context.awsRequestId),
+      rules: gate.rules,
+    });
+  } catch (error) {
+    countRulesUnreadable(error);
+    throw error;
+  }
   if (result.status !== 'decided') {
     logger.info('connection event needs no decision', { status: result.status, ...detail, raw: undefined });
     return result;

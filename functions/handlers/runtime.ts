@@ -10,8 +10,9 @@ import { createClients, type StaticCredentials } from '../aws/clients.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import type { LedgerEntry } from '../gate/ports.ts';
+import { RulesUnreadableError } from '../gate/rules-cache.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
 import { invocationCredentials } from './invocation-credentials.ts';
 
 export const logger = new Logger({ serviceName: METRICS_SERVICE });
@@ -59,6 +60,13 @@ export function countOutcomes(entries: readonly LedgerEntry[]): void {
     if (entry.dryRun) continue;
     metrics.addMetric(OUTCOME_METRIC[entry.outcome], MetricUnit.Count, 1);
   }
+}
+
+/** Counts an invocation that could not read the rules (the alarm reads it); other errors pass. */
+export function countRulesUnreadable(error: unknown): void {
+  if (!(error instanceof RulesUnreadableError)) return;
+  metrics.addMetric(METRIC.rulesUnreadable, MetricUnit.Count, 1);
+  logger.error('rules unreadable: holding every request until they can be read', { error });
 }
 
 /** Test seam: forget the built runtime (config or clients changed). */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
 import { ENV } from '../../functions/shared/config.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
-import { METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
 import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, synthesizeGate } from './synth.ts';
@@ -476,6 +476,18 @@ describe('operations', () => {
     });
   });
 
+  it('alarms when the rules table cannot be read (every request is held meanwhile)', () => {
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.rulesUnreadable,
+      Dimensions: [{ Name: 'service', Value: 'privatelink-gate' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ops()],
+    });
+  });
+
   it("alarms on every dead-letter queue's depth and every function's errors and throttles", () => {
     for (const fn of Object.values(functions(plain))) {
       plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -499,7 +511,7 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 5 * 3);
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 5 * 3);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {
