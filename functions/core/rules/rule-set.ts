@@ -10,6 +10,15 @@
  */
 import type { DecisionRecord, Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
+import {
+  isOperatorKind,
+  type OperatorDecision,
+  type OperatorDecisionItem,
+  OperatorDecisionItemSchema,
+  operatorDecisionItem,
+  operatorDecisionOf,
+  strongerDecision,
+} from './operator-decisions.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
   type Defaults,
@@ -113,6 +122,8 @@ export interface RuleSet {
   readonly services: ReadonlyMap<string, ServiceSettings>;
   readonly invalid: readonly InvalidRule[];
   readonly index: RuleIndex;
+  /** Operators' approvals and denials by endpoint id (operator-decisions.ts). */
+  readonly operatorDecisions?: ReadonlyMap<string, OperatorDecision>;
 }
 
 export interface LoadedRuleSet {
@@ -139,7 +150,13 @@ export class RuleSetBuilder {
   private readonly services = new Map<string, { value: ServiceSettings; origin: Origin }>();
   private readonly invalidServices = new Map<string, InvalidRule>();
   private readonly invalid: InvalidRule[] = [];
+  private readonly operatorDecisions = new Map<string, OperatorDecision>();
   readonly problems: RuleProblem[] = [];
+
+  addOperatorDecision(decision: OperatorDecision): void {
+    const current = this.operatorDecisions.get(decision.endpointId);
+    this.operatorDecisions.set(decision.endpointId, strongerDecision(current, decision));
+  }
 
   /** Claims a rule id; returns a problem when another item already has it. */
   claimRuleId(id: string, origin: Origin, scope: ProblemScope): RuleProblem | undefined {
@@ -213,6 +230,7 @@ export class RuleSetBuilder {
       services,
       invalid,
       index: buildIndex(rules, invalid, this.defaultsInvalid, this.invalidServices),
+      operatorDecisions: new Map(this.operatorDecisions),
     };
     return { ruleSet, problems: this.problems };
   }
@@ -412,6 +430,25 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
       return;
     }
 
+    if (isOperatorKind(kind)) {
+      const parsed = OperatorDecisionItemSchema.safeParse(item);
+      if (parsed.success) {
+        builder.addOperatorDecision(operatorDecisionOf(parsed.data));
+        return;
+      }
+      // An unreadable approval or denial fails closed like an invalid rule: it holds
+      // its service's requests (or every request when the service cannot be read).
+      const serviceId = isRecord(item) ? item.serviceId : undefined;
+      const entry: InvalidRule = {
+        id: rawId ?? `table#item-${position}`,
+        kind,
+        problems: issuesToProblems(parsed.error.issues, item, scope),
+      };
+      if (typeof serviceId === 'string' && PATTERNS.service.test(serviceId)) entry.services = [serviceId];
+      builder.addInvalid(entry);
+      return;
+    }
+
     // A rule, or an item of a kind nobody knows: either could be meant to reject, so an
     // invalid one fails closed as an undetermined reject rule.
     const id = readableRuleId(item);
@@ -458,6 +495,13 @@ export function ruleSetToItems(ruleSet: RuleSet): RuleItem[] {
   }
   for (const rule of ruleSet.rules) items.push({ kind: 'rule', ...rule });
   return items;
+}
+
+/** The operators' approvals and denials as rules-table items, by endpoint id. */
+export function operatorDecisionItems(ruleSet: RuleSet): OperatorDecisionItem[] {
+  return [...(ruleSet.operatorDecisions?.values() ?? [])]
+    .sort((a, b) => compareIds(a.endpointId, b.endpointId))
+    .map(operatorDecisionItem);
 }
 
 const settingsCache = new WeakMap<RuleSet, Map<string, Settings>>();
