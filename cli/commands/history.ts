@@ -52,7 +52,7 @@ export function registerHistory(program: Command): void {
       return;
     }
     printTable(
-      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'reasons'],
+      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'actor', 'reason', 'reasons'],
       entries.map((e) => [
         e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
         e.endpointId,
@@ -60,6 +60,8 @@ export function registerHistory(program: Command): void {
         e.trigger,
         outcomeText(e.outcome, e.dryRun),
         e.rule ?? (e.actor ? 'by hand' : '(default)'),
+        e.actor ?? '-',
+        e.reason ?? '-',
         e.reasons.join('; '),
       ]),
     );

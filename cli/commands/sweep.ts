@@ -28,6 +28,7 @@ export function registerSweep(program: Command): void {
           ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
         }),
         rules: adapters.rules,
+        rulesWriter: adapters.rulesStore,
         ingestTopicArn: target.config.ingestTopicArn,
         // A CLI run has no Lambda deadline: it pages through to the end.
         remainingMs: () => Number.POSITIVE_INFINITY,

@@ -59,6 +59,9 @@ export interface DecideServiceInput {
   acceptedByAccount?: ReadonlyMap<string, number>;
   trigger: Trigger;
   rules: LoadedRules;
+  /** For a person's action: who (the caller's ARN) and why, copied onto every entry. */
+  actor?: string;
+  reason?: string;
 }
 
 const DEFAULT_LEASE_MS = 120_000;
@@ -251,6 +254,8 @@ function entryFor(
     dryRun: decision.dryRun,
     rulesVersion: input.rules.version,
     state: connection.state,
+    ...(input.actor !== undefined ? { actor: input.actor } : {}),
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
   };
 }
 

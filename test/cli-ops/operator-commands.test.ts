@@ -172,30 +172,29 @@ describe('review and records', () => {
     await settle(world);
   });
 
-  it('approve accepts a held request at once, and history shows why, newest first', async () => {
+  it('approve accepts a held request at once, and history shows who and why, newest first', async () => {
     const approved = await plgate(['approve', stranger, '--reason', 'signed contract']);
     expect(approved.code).toBe(0);
-    expect(approved.stdout).toContain(`rule approve-${stranger} written`);
-    expect(approved.stdout).toMatch(new RegExp(`${stranger}: accepted`));
+    expect(approved.stdout).toMatch(new RegExp(`${stranger}: accepted — approved by `));
     expect(await stateOf(world, serviceId, stranger)).toMatch(/pending|available/);
 
     const history = await plgate(['history', stranger, '--json']);
     expect(history.code).toBe(0);
     const entries = json<LedgerEntry[]>(history.stdout);
-    expect(entries.map((e) => [e.outcome, e.trigger, e.rule])).toEqual([
-      ['accepted', 'manual', `approve-${stranger}`],
-      ['held', 'notification', null],
+    expect(entries.map((e) => [e.outcome, e.trigger, e.rule, e.reason])).toEqual([
+      ['accepted', 'manual', null, 'signed contract'],
+      ['held', 'notification', null, undefined],
     ]);
     for (const entry of entries)
       expect(Object.keys(entry)).toEqual(expect.arrayContaining(['at', 'decision', 'reasons']));
-    const rule = (await world.rules.items()).find((i) => i.id === `approve-${stranger}`);
-    expect(rule?.meta).toMatchObject({ reason: 'signed contract' });
+    const approval = (await world.rules.items()).find((i) => i.kind === 'approval' && i.id === stranger);
+    expect(approval).toMatchObject({ reason: 'signed contract', serviceId });
   });
 
-  it('approve cannot override a reject rule: it says so and exits 1; deny rejects', async () => {
+  it('approve cannot override a reject rule: it names the rule and exits 1; deny rejects', async () => {
     const approved = await plgate(['approve', blocked]);
     expect(approved.code).toBe(1);
-    expect(approved.stdout).toMatch(/the rules say reject/);
+    expect(approved.stderr).toMatch(/reject rule "[^"]+" matches/);
 
     const other = await createEndpoint(world, '888888888888', serviceId);
     await settle(world);
@@ -215,7 +214,7 @@ describe('review and records', () => {
     const byAccount = await plgate(['history', '--account', PARTNER, '--since', '1h', '--json']);
     expect(json<LedgerEntry[]>(byAccount.stdout).every((e) => e.account === PARTNER)).toBe(true);
     const table = await plgate(['history', '--service', serviceId]);
-    expect(table.stdout).toMatch(/at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+reasons/);
+    expect(table.stdout).toMatch(/at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/);
   });
 
   it('sweep runs now and prints what it did', async () => {

@@ -8,7 +8,7 @@
  * (rule, default, undetermined condition) > accept > defaults.
  */
 import { z } from 'zod';
-import { EndpointIdSchema, ServiceIdSchema, TimestampSchema } from './schema.ts';
+import { AccountIdSchema, EndpointIdSchema, ServiceIdSchema, TimestampSchema } from './schema.ts';
 
 export const OPERATOR_KINDS = { approve: 'approval', deny: 'denial' } as const;
 export type OperatorVerdict = keyof typeof OPERATOR_KINDS;
@@ -21,6 +21,8 @@ export const OperatorDecisionItemSchema = z.strictObject({
   kind: z.enum([OPERATOR_KINDS.approve, OPERATOR_KINDS.deny]),
   id: EndpointIdSchema,
   serviceId: ServiceIdSchema,
+  /** The consumer account that owns the endpoint, for the ledger once the endpoint is gone. */
+  account: AccountIdSchema,
   /** Who decided: the caller's ARN, or the Slack channel's role and user. */
   actor: z.string().min(1).max(2048),
   reason: z.string().max(1024).optional(),
@@ -32,6 +34,7 @@ export interface OperatorDecision {
   verdict: OperatorVerdict;
   endpointId: string;
   serviceId: string;
+  account: string;
   actor: string;
   reason?: string;
   at: string;
@@ -42,6 +45,7 @@ export function operatorDecisionOf(item: OperatorDecisionItem): OperatorDecision
     verdict: item.kind === OPERATOR_KINDS.approve ? 'approve' : 'deny',
     endpointId: item.id,
     serviceId: item.serviceId,
+    account: item.account,
     actor: item.actor,
     ...(item.reason !== undefined ? { reason: item.reason } : {}),
     at: item.at,
@@ -53,6 +57,7 @@ export function operatorDecisionItem(decision: OperatorDecision): OperatorDecisi
     kind: OPERATOR_KINDS[decision.verdict],
     id: decision.endpointId,
     serviceId: decision.serviceId,
+    account: decision.account,
     actor: decision.actor,
     ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
     at: decision.at,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Connection } from '../../../functions/core/connection.ts';
 import { planDecisions } from '../../../functions/core/decide.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
 import { ruleSetFromItems, settingsFor } from '../../../functions/core/rules/rule-set.ts';
@@ -9,6 +10,7 @@ const approval = (overrides: Record<string, unknown> = {}) => ({
   kind: 'approval',
   id: ENDPOINT,
   serviceId: SERVICE,
+  account: '111111111111',
   actor: 'arn:aws:iam::000000000000:user/alice',
   reason: 'signed contract',
   at: '2026-11-21T11:30:00Z',
@@ -82,7 +84,11 @@ describe('operator decisions in evaluation', () => {
 });
 
 describe('operator decisions in the plan', () => {
-  const plan = (items: Record<string, unknown>[], state: string, onRevoke: 'notify' | 'reject') => {
+  const plan = (
+    items: Record<string, unknown>[],
+    state: Connection['state'],
+    onRevoke: 'notify' | 'reject',
+  ) => {
     const set = rules({ kind: 'defaults', id: 'defaults', onRevoke }, ...items);
     return planDecisions({
       connections: [connection({ state })],
