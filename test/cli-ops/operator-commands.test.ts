@@ -76,10 +76,12 @@ describe('policy as code', () => {
       readFileSync(file, 'utf8').replace('ACME Corp production and staging accounts', 'ACME Corp'),
     );
 
+    // A dry run of a plan a real push would refuse exits 1 and says why.
     const dryRun = await plgate(['policy', 'push', dir, '--dry-run', '--json']);
-    expect(dryRun.code).toBe(0);
+    expect(dryRun.code).toBe(1);
+    expect(dryRun.stderr).toMatch(/would be refused: the rules table changed since the pull/);
     expect(json<{ key: string; kind: string }[]>(dryRun.stdout).map((c) => [c.key, c.kind])).toEqual([
-      ['rule/hotfix', 'removed'],
+      ['rule/hotfix', 'kept'],
       ['rule/partner-acme', 'changed'],
     ]);
     const refused = await plgate(['policy', 'push', dir]);
@@ -87,8 +89,13 @@ describe('policy as code', () => {
     expect(refused.stderr).toMatch(/changed since the pull/);
     expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(true);
 
+    // --force overwrites what changed; only --prune deletes what the files do not mention.
     const forced = await plgate(['policy', 'push', dir, '--force']);
     expect(forced.code).toBe(0);
+    expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(true);
+    const pruned = await plgate(['policy', 'push', dir, '--force', '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toMatch(/- rule\/hotfix/);
     expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(false);
     await settle(world);
   });
@@ -214,7 +221,9 @@ describe('review and records', () => {
     const byAccount = await plgate(['history', '--account', PARTNER, '--since', '1h', '--json']);
     expect(json<LedgerEntry[]>(byAccount.stdout).every((e) => e.account === PARTNER)).toBe(true);
     const table = await plgate(['history', '--service', serviceId]);
-    expect(table.stdout).toMatch(/at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/);
+    expect(table.stdout).toMatch(
+      /at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/,
+    );
   });
 
   it('sweep runs now and prints what it did', async () => {
