@@ -12,6 +12,7 @@ import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
 
@@ -88,6 +89,8 @@ export interface LocalCloud {
     /** The stream ARN the records carry as `eventSourceARN`. */
     streamArn(tableName: string): string;
   };
+  /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
+  lambda: LambdaFunctions;
 }
 
 export class LocalCloudOptionsError extends Error {
@@ -174,8 +177,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  const lambda = new LambdaFunctions(config.account, config.region);
   const server = createEdgeServer({
     providerAccount: config.account,
+    lambda,
     ec2,
     sns,
     events,
@@ -257,5 +262,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),
       streamArn: (tableName) => dynamodb.streams.streamArn(tableName),
     },
+    lambda,
   };
 }

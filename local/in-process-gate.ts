@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   DETAIL_TYPE,
@@ -83,12 +83,19 @@ export async function startInProcessGate(
     decide: (await import('../functions/handlers/decide.ts')).handler as Handler,
     sweep: (await import('../functions/handlers/sweep.ts')).handler as Handler,
     ruleChange: (await import('../functions/handlers/rule-change.ts')).handler as Handler,
+    operator: (await import('../functions/handlers/operator.ts')).handler as Handler,
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
   const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
     handler(event, lambdaContext(name, timeoutMs));
 
   const unsubscribe = [
+    // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by its stack name.
+    cloud.lambda.register(
+      OPERATOR_FUNCTION_NAME,
+      'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      (event) => handlers.operator(event, lambdaContext('operator', 60_000)),
+    ),
     cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
     cloud.events.subscribe(
       config.gateBusName,

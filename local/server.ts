@@ -15,6 +15,7 @@ import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.
 import type { EventBuses } from './events/buses.ts';
 import { type Caller, CredentialError, identifyCaller } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { QueryParams } from './query-params.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
 import type { SnsTopics } from './sns/topics.ts';
@@ -29,6 +30,8 @@ export interface EdgeServices {
   sns: SnsTopics;
   events: EventBuses;
   dynamodb: EmbeddedDynamoDb;
+  /** The gate's functions, for Lambda `Invoke` and `ListFunctions`. */
+  lambda: LambdaFunctions;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   log: (line: string) => void;
@@ -276,6 +279,42 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
   };
 
+  const handleLambda = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+    requestId: string,
+  ): Promise<void> => {
+    let caller: Caller;
+    try {
+      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    } catch (error) {
+      if (!(error instanceof CredentialError)) throw error;
+      sendJson(
+        res,
+        jsonError(403, 'MissingAuthenticationTokenException', error.message),
+        requestId,
+        'application/json',
+      );
+      return;
+    }
+    const response = await services.lambda.handle(
+      req.method ?? 'GET',
+      url.pathname,
+      req.headers,
+      body,
+      caller.account,
+    );
+    const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...(response.headers ?? {}) };
+    if (response.errorType !== undefined) headers['x-amzn-errortype'] = response.errorType;
+    if (response.status === 202 || response.status === 204) {
+      send(res, response.status, 'application/json', '', headers);
+      return;
+    }
+    send(res, response.status, 'application/json', JSON.stringify(response.body), headers);
+  };
+
   const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
     const name = url.pathname.slice('/_plgate/'.length);
     if (req.method !== 'GET') {
@@ -304,6 +343,10 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
     if (url.pathname.startsWith('/_plgate/')) {
       handleAdmin(res, req, url);
+      return;
+    }
+    if (LambdaFunctions.handles(url.pathname)) {
+      await handleLambda(req, res, url, body, requestId);
       return;
     }
     if (typeof target === 'string' && target !== '') {

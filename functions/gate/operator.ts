@@ -175,7 +175,10 @@ export async function decideByOperator(
 }
 
 /** The endpoint's connection, on the service named or on any managed service. */
-async function locate(request: OperatorRequest, deps: OperatorDeps): Promise<Connection | undefined> {
+async function locate(
+  request: Pick<OperatorRequest, 'endpointId' | 'serviceId'>,
+  deps: Pick<OperatorDeps, 'endpointServices'>,
+): Promise<Connection | undefined> {
   const services = request.serviceId
     ? (await deps.endpointServices.isManaged(request.serviceId))
       ? [request.serviceId]
@@ -200,7 +203,7 @@ function withDecision(ruleSet: RuleSet, decision: OperatorDecision): RuleSet {
 async function contextFor(
   connection: Connection,
   ruleSet: RuleSet,
-  deps: OperatorDeps,
+  deps: Pick<OperatorDeps, 'now' | 'region' | 'organizations'>,
 ): Promise<EvaluationContext> {
   const now = deps.now();
   const context: EvaluationContext = { now, ...(deps.region ? { serviceRegion: deps.region } : {}) };
@@ -209,4 +212,29 @@ async function contextFor(
     if (organization) context.organization = organization;
   }
   return context;
+}
+
+/** What the rules give one endpoint now, in a line: the Explain button. Writes nothing. */
+export async function explainEndpoint(
+  request: Pick<OperatorRequest, 'endpointId' | 'serviceId'>,
+  deps: Pick<OperatorDeps, 'endpointServices' | 'rules' | 'now' | 'region' | 'organizations'>,
+): Promise<{ found: boolean; message: string; decision?: DecisionRecord; state?: string }> {
+  const connection = await locate(request, deps);
+  if (!connection) {
+    return {
+      found: false,
+      message: `${request.endpointId} is not a connection of ${request.serviceId ?? 'any managed service'}`,
+    };
+  }
+  const { ruleSet } = await deps.rules.current();
+  const record = evaluate(connection, await contextFor(connection, ruleSet, deps), ruleSet);
+  const { mode } = settingsFor(ruleSet, connection.serviceId);
+  const by = record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : '';
+  const modeNote = mode === 'enforce' ? '' : ` [service in ${mode} mode]`;
+  return {
+    found: true,
+    message: `${connection.endpointId} (account ${connection.account}, ${connection.state}) on ${connection.serviceId}: ${record.decision}${by}${modeNote}. ${record.reasons.slice(0, 3).join('; ')}`,
+    decision: record,
+    state: connection.state,
+  };
 }

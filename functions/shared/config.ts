@@ -26,6 +26,12 @@ export const ENV = {
   gateRoleArns: 'GATE_ROLE_ARNS',
 } as const;
 
+/**
+ * The operator function's name, fixed so that a Slack button's command fits Chatbot's
+ * 100 characters: `lambda invoke --function-name plgate-operator --payload {...}`.
+ */
+export const OPERATOR_FUNCTION_NAME = 'plgate-operator';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LedgerEntry } from '../../functions/gate/ports.ts';
 import { plgate, ROOT } from '../cli/run-plgate.ts';
 import {
@@ -18,6 +18,9 @@ import {
   startLocalGate,
   stateOf,
 } from '../support/local-gate.ts';
+
+// Each test runs the binary several times, each a new Node process: slow on a shared machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 const PARTNER = '111111111111';
 const BLOCKED = '666666666666';
