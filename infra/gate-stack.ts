@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/shared/config.ts';
+import { ENV, OPERATOR_ACTOR_ENV, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
+import { OperatorButtons } from './constructs/operator-buttons.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
 
@@ -42,6 +43,7 @@ export class GateStack extends Stack {
   readonly decide: GateFunction;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
+  readonly operator: GateFunction;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -112,6 +114,15 @@ export class GateStack extends Stack {
       timeout: Duration.seconds(60),
     });
 
+    this.operator = new GateFunction(this, 'Operator', {
+      ...shared,
+      handler: 'operator',
+      functionName: OPERATOR_FUNCTION_NAME,
+      description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+    });
+
     // Ingest records a human's accept or reject from CloudTrail; the gate's own are not manual.
     this.ingest.function.addEnvironment(
       ENV.gateRoleArns,
@@ -120,6 +131,28 @@ export class GateStack extends Stack {
 
     this.grantDecide(this.decide, config);
     this.grantDecide(this.sweep, config);
+    // An operator's decision is an item in the rules table; the sweep removes it once its endpoint is gone.
+    this.grantDecide(this.operator, config);
+    rules.grantReadWriteData(this.operator.role);
+    rules.grantReadWriteData(this.sweep.role);
+    this.operator.allow(
+      describeStatement('DescribeServices', ['ec2:DescribeVpcEndpointServiceConfigurations']),
+    );
+    const channel = this.notifications.slackChannel;
+    if (channel) {
+      // Who acts, for the ledger: the channel (its role's ARN here would make a dependency cycle).
+      if (config.slack)
+        this.operator.function.addEnvironment(
+          OPERATOR_ACTOR_ENV,
+          `chatbot:slack/${config.slack.workspaceId}/${config.slack.channelId}`,
+        );
+      new OperatorButtons(this, 'OperatorButtons', {
+        stackName: config.stackName,
+        operator: this.operator.function,
+        functionName: OPERATOR_FUNCTION_NAME,
+        channel,
+      });
+    }
     for (const statement of enrollmentStatements(this)) this.sweep.allow(statement);
 
     this.ingest.allow(
@@ -207,5 +240,11 @@ export class GateStack extends Stack {
     this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices, ...consumerEndpoints });
     this.ingest.acknowledgeWildcards({ ...ledger, ...endpointServices });
     this.ruleChange.acknowledgeWildcards({ ...kmsDataKeys, ...ledger });
+    this.operator.acknowledgeWildcards({
+      ...kmsDataKeys,
+      ...ledger,
+      ...endpointServices,
+      ...consumerEndpoints,
+    });
   }
 }

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { EndpointIdSchema, ServiceIdSchema } from '../core/rules/schema.ts';
 import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
+import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
 import { parseEvent } from './event-schemas.ts';
 import { logger, runtime, tracer } from './runtime.ts';
 
@@ -17,9 +18,6 @@ export const OperatorRequestSchema = z.strictObject({
   /** The chat user, when the channel passes it on. */
   user: z.string().min(1).max(256).optional(),
 });
-
-/** Who acts: the channel's role (the only caller the stack lets invoke this), and the user when given. */
-export const OPERATOR_ACTOR_ENV = 'OPERATOR_ACTOR';
 
 /** A button press → the same decision as `plgate approve` / `deny` / `explain`, answered in a line for the channel. */
 async function operator(event: unknown, context: Context): Promise<string> {

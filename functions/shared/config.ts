@@ -32,6 +32,9 @@ export const ENV = {
  */
 export const OPERATOR_FUNCTION_NAME = 'plgate-operator';
 
+/** Operator function only: who acts, the chat channel's role ARN (the one caller the stack allows). */
+export const OPERATOR_ACTOR_ENV = 'OPERATOR_ACTOR';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
