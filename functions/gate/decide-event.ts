@@ -1,6 +1,6 @@
 import { countAcceptedByAccount } from '../core/decide.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
-import { type DecideDeps, decideService } from './decide-service.ts';
+import { type DecideDeps, decideService, recordGone } from './decide-service.ts';
 import type { LedgerEntry } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';
 
@@ -26,8 +26,14 @@ export async function decideConnectionEvent(
     detail.serviceId,
     detail.endpointId ? { endpointIds: [detail.endpointId] } : undefined,
   );
-  if (connections.length === 0) return { status: 'no-connection' };
   const rules = await deps.rules.current();
+  if (connections.length === 0) {
+    // A Delete notification, or a late event, for an endpoint EC2 has forgotten.
+    const entries = detail.endpointId
+      ? await recordGone(detail.serviceId, detail.endpointId, { trigger: detail.trigger, rules }, deps)
+      : [];
+    return entries.length > 0 ? { status: 'decided', entries } : { status: 'no-connection' };
+  }
   // A whole-service read already holds every account's accepted endpoints.
   const acceptedByAccount = detail.endpointId ? undefined : countAcceptedByAccount(connections);
   const entries = await decideService(

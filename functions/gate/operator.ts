@@ -13,7 +13,7 @@
  */
 import type { Connection } from '../core/connection.ts';
 import type { DecisionRecord } from '../core/decision-record.ts';
-import { evaluate } from '../core/evaluate.ts';
+import { evaluate, holdText } from '../core/evaluate.ts';
 import type { EvaluationContext } from '../core/evaluation-context.ts';
 import {
   OPERATOR_KINDS,
@@ -92,7 +92,14 @@ export async function decideByOperator(
   }
   const at = { serviceId: connection.serviceId, state: connection.state };
   const { ruleSet } = await deps.rules.current();
-  const { mode } = settingsFor(ruleSet, connection.serviceId);
+  const { mode, held } = settingsFor(ruleSet, connection.serviceId);
+  if (held) {
+    return result(
+      'refused',
+      `service ${connection.serviceId} is held (${holdText(held)}): no action on its connections until that is fixed, so ${action} wrote nothing`,
+      at,
+    );
+  }
   if (mode !== 'enforce') {
     return result(
       'refused',
@@ -145,10 +152,8 @@ export async function decideByOperator(
       connections: [connection],
       trigger: 'manual',
       rules,
-      actor: request.actor,
-      ...(request.reason ? { reason: request.reason } : {}),
     },
-    deps,
+    { ...deps, actor: request.actor, ...(request.reason ? { reason: request.reason } : {}) },
   );
   const [now] = await deps.endpointServices.describeConnections(connection.serviceId, {
     endpointIds: [endpointId],

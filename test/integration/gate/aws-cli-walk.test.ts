@@ -183,5 +183,6 @@ describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
     ])) as { Items: { outcome: { S: string } }[] };
     expect(ledger.Items.map((item) => item.outcome.S)).toEqual(['held', 'expired']);
     console.info('AWS CLI walk: ms from request to state', { ...took, expired, revoked });
-  });
+    // About 30 AWS CLI processes at up to a second each on a busy 2-core machine.
+  }, 120_000);
 });
