@@ -40,6 +40,9 @@ export async function findRuleFiles(paths: readonly string[]): Promise<string[]>
   return [...found];
 }
 
+/** The rule files under a directory, none when it has none. */
+export const ruleFilesUnder = (directory: string): Promise<string[]> => walk(directory);
+
 async function walk(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -4,12 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/shared/config.ts';
+import { ENV, OPERATOR_ACTOR_ENV, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
+import { OperatorButtons } from './constructs/operator-buttons.ts';
 import { RegisterApi } from './constructs/register-api.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
@@ -48,6 +49,7 @@ export class GateStack extends Stack {
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
   readonly register: RegisterApi;
+  readonly operator: GateFunction;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -118,6 +120,15 @@ export class GateStack extends Stack {
       timeout: Duration.seconds(60),
     });
 
+    this.operator = new GateFunction(this, 'Operator', {
+      ...shared,
+      handler: 'operator',
+      functionName: OPERATOR_FUNCTION_NAME,
+      description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+    });
+
     // Ingest records a human's accept or reject from CloudTrail; the gate's own are not manual.
     this.ingest.function.addEnvironment(
       ENV.gateRoleArns,
@@ -130,12 +141,28 @@ export class GateStack extends Stack {
       decide: this.decide,
       sweep: this.sweep,
       ruleChange: this.ruleChange,
+      operator: this.operator,
     };
     const permissions = gatePermissions(this.gateResources(), {
       organizationsLookup: config.organizationsLookup,
     });
     for (const name of GATE_FUNCTIONS) {
       for (const statement of permissions[name]) functions[name].allow(policyStatement(statement));
+    }
+    const channel = this.notifications.slackChannel;
+    if (channel) {
+      // Who acts, for the ledger: the channel (its role's ARN here would make a dependency cycle).
+      if (config.slack)
+        this.operator.function.addEnvironment(
+          OPERATOR_ACTOR_ENV,
+          `chatbot:slack/${config.slack.workspaceId}/${config.slack.channelId}`,
+        );
+      new OperatorButtons(this, 'OperatorButtons', {
+        stackName: config.stackName,
+        operator: this.operator.function,
+        functionName: OPERATOR_FUNCTION_NAME,
+        channel,
+      });
     }
 
     this.register = new RegisterApi(this, 'Register', {
@@ -218,10 +245,6 @@ export class GateStack extends Stack {
       ...ledger,
       ...endpointServices,
     });
-    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
-    this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
-    this.ruleChange.acknowledgeWildcards(kmsDataKeys);
-    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
 }
 

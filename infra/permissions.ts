@@ -14,7 +14,7 @@
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
 
 /** The gate's functions, one entry each in {@link FUNCTION_PERMISSIONS}. */
-export const GATE_FUNCTIONS = ['ingest', 'decide', 'sweep', 'ruleChange'] as const;
+export const GATE_FUNCTIONS = ['ingest', 'decide', 'sweep', 'ruleChange', 'operator'] as const;
 export type GateFunctionName = (typeof GATE_FUNCTIONS)[number];
 
 /** The stack's resources the statements name. */
@@ -129,6 +129,12 @@ const readRules = (r: GateResources): GateStatement => ({
   resources: [r.rulesTableArn],
 });
 
+const writeRules = (r: GateResources): GateStatement => ({
+  sid: 'WriteOperatorDecisions',
+  actions: TABLE_WRITE,
+  resources: [r.rulesTableArn],
+});
+
 const publishDecisions = (r: GateResources): GateStatement[] => [
   { sid: 'PublishDecisions', actions: ['sns:Publish'], resources: [r.decisionsTopicArn] },
   { sid: 'EncryptDecisions', actions: TOPIC_KEY_ACTIONS, resources: [r.topicKeyArn] },
@@ -168,7 +174,19 @@ export const FUNCTION_PERMISSIONS: Record<
   (resources: GateResources, options: PermissionOptions) => GateStatement[]
 > = {
   decide: deciding,
-  sweep: (r, options) => [...deciding(r, options), ...enrollment(r)],
+  // The sweep also removes operators' decisions (rules-table items) whose endpoint is gone.
+  sweep: (r, options) => [
+    ...deciding(r, options),
+    ...enrollment(r),
+    {
+      sid: 'RemoveOperatorDecisions',
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+      resources: [r.rulesTableArn],
+    },
+  ],
+  // The Slack buttons and plgate approve/deny: an operator's decision is a rules-table item,
+  // then the same decision run as decide's.
+  operator: (r, options) => [...deciding(r, options), writeRules(r)],
   // Ingest forwards notifications, enrolls a service the moment it is tagged, and records a
   // human's accept or reject: it re-reads those connections, stamps the rules version on
   // the ledger entry and sends the notice. It never accepts or rejects.

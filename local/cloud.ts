@@ -19,6 +19,7 @@ import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
 import { HttpRoutes, type RouteHandler } from './http-routes.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
 import { StateFile } from './state-file.ts';
@@ -132,6 +133,8 @@ export interface LocalCloud {
   credentials: {
     setSecret(accessKeyId: string, secret: string): void;
   };
+  /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
+  lambda: LambdaFunctions;
 }
 
 export class LocalCloudOptionsError extends Error {
@@ -314,12 +317,14 @@ async function startOn(
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
   const routes = new HttpRoutes();
+  const lambda = new LambdaFunctions(config.account, config.region);
   const server = createEdgeServer({
     routes,
     secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
     roles,
     authorizer,
+    lambda,
     ec2,
     sns,
     events,
@@ -428,5 +433,6 @@ async function startOn(
         config.secrets.set(accessKeyId, secret);
       },
     },
+    lambda,
   };
 }

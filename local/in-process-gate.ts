@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
-import { ENV, type GateConfig, REGISTER_PATH } from '../functions/shared/config.ts';
+import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME, REGISTER_PATH } from '../functions/shared/config.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   DETAIL_TYPE,
@@ -104,6 +104,7 @@ export async function startInProcessGate(
       event: APIGatewayProxyEventV2,
       context: Context,
     ) => Promise<APIGatewayProxyStructuredResultV2>,
+    operator: (await import('../functions/handlers/operator.ts')).handler as Handler,
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
   // Each function calls AWS with its own role's keys, as its Lambda would.
@@ -117,6 +118,12 @@ export async function startInProcessGate(
   const unsubscribe = [
     // The stack's HTTP API: POST /register -> the register function.
     cloud.http.route(REGISTER_PATH, (event) => handlers.register(event, lambdaContext('register', 10_000))),
+    // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by its stack name.
+    cloud.lambda.register(
+      OPERATOR_FUNCTION_NAME,
+      'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      invoke('operator', handlers.operator, 60_000),
+    ),
     cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
     cloud.events.subscribe(
       config.gateBusName,

@@ -22,6 +22,7 @@ import { eventsAccessRequests } from './iam/events-access.ts';
 import { snsAccessRequests, snsKeyRequests } from './iam/sns-access.ts';
 import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Principal } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { QueryParams } from './query-params.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
 import type { SnsTopics } from './sns/topics.ts';
@@ -41,6 +42,8 @@ export interface EdgeServices {
   roles: LocalRoles;
   /** Judges every call against the caller's policy and the resource's. */
   authorizer: Authorizer;
+  /** The gate's functions, for Lambda `Invoke` and `ListFunctions`. */
+  lambda: LambdaFunctions;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   log: (line: string) => void;
@@ -351,6 +354,42 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
   };
 
+  const handleLambda = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+    requestId: string,
+  ): Promise<void> => {
+    let caller: Caller;
+    try {
+      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    } catch (error) {
+      if (!(error instanceof CredentialError)) throw error;
+      sendJson(
+        res,
+        jsonError(403, 'MissingAuthenticationTokenException', error.message),
+        requestId,
+        'application/json',
+      );
+      return;
+    }
+    const response = await services.lambda.handle(
+      req.method ?? 'GET',
+      url.pathname,
+      req.headers,
+      body,
+      caller.account,
+    );
+    const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...(response.headers ?? {}) };
+    if (response.errorType !== undefined) headers['x-amzn-errortype'] = response.errorType;
+    if (response.status === 202 || response.status === 204) {
+      send(res, response.status, 'application/json', '', headers);
+      return;
+    }
+    send(res, response.status, 'application/json', JSON.stringify(response.body), headers);
+  };
+
   const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
     const name = url.pathname.slice('/_plgate/'.length);
     if (req.method !== 'GET') {
@@ -416,6 +455,10 @@ export function createEdgeServer(services: EdgeServices): Server {
     if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
     if (services.routes.has(url.pathname)) {
       await handleRoute(req, res, url, body);
+      return;
+    }
+    if (LambdaFunctions.handles(url.pathname)) {
+      await handleLambda(req, res, url, body, requestId);
       return;
     }
     if (typeof target === 'string' && target !== '') {

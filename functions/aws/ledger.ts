@@ -47,7 +47,7 @@ export const RULES_PARTITION = 'rules';
 /** BatchGetItem takes at most 100 keys. */
 const READ_BATCH = 100;
 const DEFAULT_HISTORY_LIMIT = 100;
-const MAX_HISTORY_LIMIT = 10_000;
+export const MAX_HISTORY_LIMIT = 10_000;
 /** Sorts after every `entry#…` key (ISO times are ASCII) and before `state`. */
 const ENTRY_UPPER_BOUND = `${LEDGER_ENTRY_PREFIX}\uffff`;
 

@@ -155,7 +155,10 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
       ),
       eventType: `Connection${entry.outcome.charAt(0).toUpperCase()}${entry.outcome.slice(1)}`,
       relatedResources: [entry.serviceId, entry.endpointId],
+      // The Slack buttons read the endpoint id and the outcome from here (infra/constructs/operator-buttons.ts).
       additionalContext: {
+        endpointId: entry.endpointId,
+        serviceId: entry.serviceId,
         account: entry.account,
         decision: entry.decision,
         rule: entry.rule ?? '(default)',

@@ -165,7 +165,9 @@ function planOne(
   if (LIVE_STATES.has(connection.state)) {
     const record = evaluate(connection, context, input.ruleSet);
     if (record.decision !== 'reject') return flags[DRIFT_FLAG] ? 'heal-drift' : undefined;
-    if (input.settings.onRevoke === 'reject') {
+    // A person's denial is an explicit revoke, whatever onRevoke says.
+    const denied = record.operator?.verdict === 'deny' && record.operator.decided;
+    if (input.settings.onRevoke === 'reject' || denied) {
       return { connection, record, outcome: 'revoked', action: 'reject' };
     }
     if (flags[DRIFT_FLAG]) return undefined;

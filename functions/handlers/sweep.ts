@@ -20,6 +20,7 @@ async function sweep(event: unknown, context: Context) {
     report = await sweepServices(request, {
       ...gate.decideDeps(context.awsRequestId),
       rules: gate.rules,
+      rulesWriter: gate.rulesStore,
       ingestTopicArn: gate.config.ingestTopicArn,
       remainingMs: () => context.getRemainingTimeInMillis(),
     });

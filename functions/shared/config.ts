@@ -33,6 +33,14 @@ export const ENV = {
 
 /** The register URL's path, on the stack's HTTP API and on the edge port of `plgate local`. */
 export const REGISTER_PATH = '/register';
+/**
+ * The operator function's name, fixed so that a Slack button's command fits Chatbot's
+ * 100 characters: `lambda invoke --function-name plgate-operator --payload {...}`.
+ */
+export const OPERATOR_FUNCTION_NAME = 'plgate-operator';
+
+/** Operator function only: who acts, the chat channel's role ARN (the one caller the stack allows). */
+export const OPERATOR_ACTOR_ENV = 'OPERATOR_ACTOR';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -12,7 +12,7 @@ import { DeadLetterQueue } from './dead-letter-queue.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Handler files under functions/handlers/, one per Lambda. */
-export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register';
+export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register' | 'operator';
 
 /**
  * esbuild emits ESM; CommonJS dependencies bundled into it still call `require`, which
@@ -38,6 +38,8 @@ export interface GateFunctionProps {
   /** Set for functions invoked asynchronously (SNS, EventBridge); failures land in the DLQ. */
   asyncInvoke?: AsyncInvokeSettings;
   reservedConcurrentExecutions?: number;
+  /** A fixed name, for a function people invoke by name (the operator function). */
+  functionName?: string;
 }
 
 /**
@@ -81,6 +83,7 @@ export class GateFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: props.environment,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

@@ -101,6 +101,7 @@ beforeAll(async () => {
     decide: synthesized.stack.decide,
     sweep: synthesized.stack.sweep,
     ruleChange: synthesized.stack.ruleChange,
+    operator: synthesized.stack.operator,
   };
   for (const name of GATE_FUNCTIONS) {
     const statements = roleStatements(synthesized.json, logicalIdOf(functions[name].role));
@@ -227,6 +228,7 @@ describe('the synthesized roles deny what is beyond each function', () => {
         on('dynamodb:PutItem', resources.rulesTableArn),
         on('ec2:ModifyVpcEndpointServiceConfiguration', service),
       ],
+      operator: [...shared, actOnUntagged, on('ec2:ModifyVpcEndpointServiceConfiguration', service, managed)],
       ingest: [
         ...shared,
         on('ec2:AcceptVpcEndpointConnections', service, managed),

@@ -15,6 +15,15 @@
 import { isRuleFileItem } from '../../shared/tables.ts';
 import { type DecisionRecord, EFFECTS, type Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
+import {
+  isOperatorKind,
+  type OperatorDecision,
+  type OperatorDecisionItem,
+  OperatorDecisionItemSchema,
+  operatorDecisionItem,
+  operatorDecisionOf,
+  strongerDecision,
+} from './operator-decisions.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
   type Defaults,
@@ -154,6 +163,8 @@ export interface RuleSet {
   readonly services: ReadonlyMap<string, ServiceSettings>;
   readonly invalid: readonly InvalidRule[];
   readonly index: RuleIndex;
+  /** Operators' approvals and denials by endpoint id (operator-decisions.ts). */
+  readonly operatorDecisions?: ReadonlyMap<string, OperatorDecision>;
 }
 
 export interface LoadedRuleSet {
@@ -186,8 +197,14 @@ export class RuleSetBuilder {
   private readonly services = new Map<string, { value: ServiceSettings; origin: Origin }>();
   private readonly invalidServices = new Map<string, InvalidRule>();
   private readonly invalid: InvalidRule[] = [];
+  private readonly operatorDecisions = new Map<string, OperatorDecision>();
   readonly problems: RuleProblem[] = [];
   private problemCount = 0;
+
+  addOperatorDecision(decision: OperatorDecision): void {
+    const current = this.operatorDecisions.get(decision.endpointId);
+    this.operatorDecisions.set(decision.endpointId, strongerDecision(current, decision));
+  }
 
   /** Claims a rule id; returns a problem when another item already has it. */
   claimRuleId(id: string, origin: Origin, scope: ProblemScope): RuleProblem | undefined {
@@ -277,6 +294,7 @@ export class RuleSetBuilder {
       services,
       invalid,
       index: buildIndex(rules, invalid, this.defaultsInvalid, this.invalidServices),
+      operatorDecisions: new Map(this.operatorDecisions),
     };
     return { ruleSet, problems: this.problems, problemCount: this.problemCount };
   }
@@ -570,6 +588,32 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
       return;
     }
 
+    if (isOperatorKind(kind)) {
+      const parsed = OperatorDecisionItemSchema.safeParse(item);
+      if (parsed.success) {
+        builder.addOperatorDecision(operatorDecisionOf(parsed.data));
+        return;
+      }
+      // An unreadable approval or denial fails closed like an invalid rule: it holds
+      // its service's requests (or every request when the service cannot be read).
+      const serviceId = isRecord(item) ? item.serviceId : undefined;
+      const entry: InvalidRule = {
+        id: rawId ?? `table#item-${position}`,
+        kind,
+        problems: issuesToProblems(parsed.error.issues, item, scope),
+      };
+      const scoped = typeof serviceId === 'string' && PATTERNS.service.test(serviceId);
+      // Scoped to its service, it is judged as the undetermined reject rule it could stand
+      // for; with no readable service it is an item of unknown kind and holds everything.
+      builder.addInvalid(
+        entry,
+        scoped
+          ? { kind: 'rule', id: rawId, body: { effect: 'reject', services: [serviceId] } }
+          : { kind, id: rawId, body: item },
+      );
+      return;
+    }
+
     // A rule, or an item of a kind nobody knows: an invalid one fails closed for every kind
     // it may have been (see failClosed).
     const id = readableRuleId(item);
@@ -647,6 +691,13 @@ export function ruleSetToItems(ruleSet: RuleSet): RuleItem[] {
   }
   for (const rule of ruleSet.rules) items.push({ kind: 'rule', ...rule });
   return items;
+}
+
+/** The operators' approvals and denials as rules-table items, by endpoint id. */
+export function operatorDecisionItems(ruleSet: RuleSet): OperatorDecisionItem[] {
+  return [...(ruleSet.operatorDecisions?.values() ?? [])]
+    .sort((a, b) => compareIds(a.endpointId, b.endpointId))
+    .map(operatorDecisionItem);
 }
 
 const settingsCache = new WeakMap<RuleSet, Map<string, Settings>>();
