@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import {
   operatorDecisionItems,
   type RuleSet,
