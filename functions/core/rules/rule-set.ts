@@ -663,6 +663,10 @@ export function restoreProtoTag(
 ): [path: string[], message: string, detail: { value: unknown }] | undefined {
   if (!isRecord(raw) || !isRecord(raw.match) || !isRecord(raw.match.tags)) return undefined;
   const tags = raw.match.tags;
+  // An empty map would be no condition at all, so it is refused like an empty list: the
+  // SDK's DynamoDB marshalling drops a `__proto__` key, and `{__proto__: x}` arrives as {}.
+  if (Reflect.ownKeys(tags).length === 0)
+    return [['match', 'tags'], 'must name at least one tag', { value: {} }];
   if (!Object.hasOwn(tags, PROTO)) return undefined;
   const value: unknown = Object.getOwnPropertyDescriptor(tags, PROTO)?.value;
   if (typeof value !== 'string' || value.length > TAG_VALUE_MAX) {
