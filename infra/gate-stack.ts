@@ -193,6 +193,7 @@ export class GateStack extends Stack {
         Sweep: this.sweep,
         RuleChange: this.ruleChange,
         Register: this.register.function,
+        Operator: this.operator,
       },
     });
     this.acknowledgeWildcards();

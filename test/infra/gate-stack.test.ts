@@ -29,6 +29,7 @@ const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
   sweep: gate.stack.sweep,
   'rule-change': gate.stack.ruleChange,
   register: gate.stack.register.function,
+  operator: gate.stack.operator,
 });
 const dlqOf = (fn: GateFunction) => arnOf(logicalIdOf(fn.deadLetterQueue));
 
@@ -94,10 +95,11 @@ describe('functions', () => {
     sweep: { memory: 1024, timeout: 900 },
     'rule-change': { memory: 256, timeout: 60 },
     register: { memory: 256, timeout: 15 },
+    operator: { memory: 256, timeout: 60 },
   };
 
   it('share the defaults: nodejs22.x on arm64, ESM bundle, active tracing, own log group, own role', () => {
-    plain.template.resourceCountIs('AWS::Lambda::Function', 5);
+    plain.template.resourceCountIs('AWS::Lambda::Function', 6);
     for (const [name, fn] of Object.entries(functions(plain))) {
       const resource = plain.json.Resources[logicalIdOf(fn.function)];
       expect(resource?.Properties, name).toMatchObject({
@@ -153,8 +155,8 @@ describe('functions', () => {
 
   it('keep logs for the configured number of days', () => {
     // Five functions' logs and the register API's access logs.
-    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 6);
-    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
+    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('reserve concurrency for decide only when configured', () => {
@@ -171,11 +173,11 @@ describe('functions', () => {
 
 describe('dead-letter queues', () => {
   it('one per function: encrypted, TLS only, 14 days', () => {
-    plain.template.resourceCountIs('AWS::SQS::Queue', 5);
+    plain.template.resourceCountIs('AWS::SQS::Queue', 6);
     plain.template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
-      5,
+      6,
     );
     for (const fn of Object.values(functions(plain))) {
       plain.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -453,9 +455,10 @@ describe('notifications', () => {
         { Ref: logicalIdOf(full.stack.notifications.decisionsTopic) },
         { Ref: logicalIdOf(full.stack.notifications.opsTopic) },
       ],
-      GuardrailPolicies: [
+      // Read-only, plus invoking the operator function (the Slack buttons: operator-buttons.test.ts).
+      GuardrailPolicies: Match.arrayWith([
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/ReadOnlyAccess']] },
-      ],
+      ]),
     });
   });
 });
@@ -511,7 +514,7 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 5 * 3);
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {
