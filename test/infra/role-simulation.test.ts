@@ -4,13 +4,18 @@
  * policy in the CloudFormation template, and calls beyond its job are denied.
  */
 
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AcceptVpcEndpointConnectionsCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_FUNCTION_NAME } from '../../functions/shared/config.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import { GATE_FUNCTIONS, type GateFunctionName, type GateResources } from '../../infra/permissions.ts';
 import { localGateResources, localGateRoles } from '../../local/gate-resources.ts';
 import type { AccessRequest, AllowedCall } from '../../local/iam/authorizer.ts';
+import { runAws } from '../support/aws-cli.ts';
 import {
   createEndpoint,
   createService,
@@ -138,6 +143,18 @@ beforeAll(async () => {
   await createEndpoint(world, '666666666666', serviceId);
   const held = await createEndpoint(world, '333333333333', serviceId);
   await settle(world);
+  // The Slack button's function: an operator denies a request that was held.
+  const deniedByOperator = await createEndpoint(world, '444444444444', serviceId);
+  await settle(world);
+  await runAws({ endpoint: world.cloud.endpoint, accessKeyId: 'provider' }, [
+    'lambda',
+    'invoke',
+    '--function-name',
+    OPERATOR_FUNCTION_NAME,
+    '--payload',
+    JSON.stringify({ action: 'deny', endpointId: deniedByOperator, reason: 'role simulation' }),
+    join(mkdtempSync(join(tmpdir(), 'plgate-roles-')), 'answer.json'),
+  ]);
   await world.provider.send(
     new AcceptVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [held] }),
   );
