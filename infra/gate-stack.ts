@@ -246,6 +246,11 @@ export class GateStack extends Stack {
       ...ledger,
       ...endpointServices,
     });
+    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
+    this.operator.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
+    this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
+    this.ruleChange.acknowledgeWildcards(kmsDataKeys);
+    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
 }
 
