@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
+import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
 import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
@@ -97,8 +98,9 @@ async function readTable(target: GateTarget) {
 async function diff(paths: string[], flags: SyncFlags): Promise<void> {
   const files = await filesOrExit(paths);
   if (!files) return;
+  // Operators' approvals and denials live only in the table (pull never writes them): not a difference.
   const changes = await withTarget(flags, async (target) =>
-    diffItems((await readTable(target)).items, files),
+    diffItems((await readTable(target)).items, files).filter((c) => !isOperatorKind(c.key.split('/')[0])),
   );
   if (flags.json) printJson(changes);
   else printChanges(changes);
