@@ -49,13 +49,14 @@ afterAll(() => {
 });
 
 describe('npm run synth', () => {
-  it('works offline, with no AWS credentials, and writes the template and five bundles', () => {
+  it('works offline, with no AWS credentials, and writes the template and six bundles', () => {
     expect(synth.output).not.toMatch(/Docker/i);
     expect(synth.status, synth.output).toBe(0);
     expect(existsSync(join(outdir, 'PrivateLinkGate.template.json'))).toBe(true);
     expect(bundles.map((bundle) => bundle.name).sort()).toEqual([
       'Decide',
       'Ingest',
+      'Operator',
       'Register',
       'RuleChange',
       'Sweep',
