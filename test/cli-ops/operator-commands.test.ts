@@ -1,14 +1,16 @@
 /**
- * The operator's commands through the real `plgate` binary, against a local cloud with the
- * gate running that this test starts. The binary finds it through AWS_ENDPOINT_URL alone
- * (set by the in-process gate for this process and inherited by the child).
+ * The operator's commands, run through the CLI's main() in this process, against a local
+ * cloud with the gate running that this test starts. The CLI finds it through
+ * AWS_ENDPOINT_URL alone (set by the in-process gate for this process). The binary's own
+ * process (exit status, start-up) is covered in approve-deny.test.ts and the docs walks.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { plgate, ROOT } from '../cli/run-plgate.ts';
+import { ROOT } from '../cli/run-plgate.ts';
+import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
 import {
   createEndpoint,
   createService,
@@ -18,9 +20,6 @@ import {
   startLocalGate,
   stateOf,
 } from '../support/local-gate.ts';
-
-// Each test runs the binary several times, each a new Node process: slow on a shared machine.
-vi.setConfig({ testTimeout: 300_000 });
 
 const PARTNER = '111111111111';
 const BLOCKED = '666666666666';
@@ -42,12 +41,12 @@ const json = <T>(text: string): T => JSON.parse(text) as T;
 
 describe('policy as code', () => {
   it('pushes the example rules into an empty table, then finds no difference', async () => {
-    const pushed = await plgate(['policy', 'push', 'policies']);
+    const pushed = await plgateInProcess(['policy', 'push', 'policies']);
     expect(pushed.stderr).toBe('');
     expect(pushed.code).toBe(0);
     expect(pushed.stdout).toMatch(/\+ rule\/partner-acme/);
     expect(pushed.stdout).toMatch(/pushed: 10 added, 0 changed, 0 removed/);
-    const diff = await plgate(['policy', 'diff', 'policies']);
+    const diff = await plgateInProcess(['policy', 'diff', 'policies']);
     expect([diff.code, diff.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
     await settle(world);
   });
@@ -55,10 +54,10 @@ describe('policy as code', () => {
   it('pull then push is an identity', async () => {
     const before = await world.rules.items();
     const dir = join(scratch, 'pulled');
-    const pulled = await plgate(['policy', 'pull', dir]);
+    const pulled = await plgateInProcess(['policy', 'pull', dir]);
     expect(pulled.code).toBe(0);
     expect(readFileSync(join(dir, 'rules.yaml'), 'utf8')).toContain('id: partner-acme');
-    const pushed = await plgate(['policy', 'push', dir]);
+    const pushed = await plgateInProcess(['policy', 'push', dir]);
     expect([pushed.code, pushed.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
     const after = await world.rules.items();
     const rulesOnly = (items: Record<string, unknown>[]) =>
@@ -68,7 +67,7 @@ describe('policy as code', () => {
 
   it('refuses to overwrite an edit made in the table since the pull, unless forced', async () => {
     const dir = join(scratch, 'concurrent');
-    expect((await plgate(['policy', 'pull', dir])).code).toBe(0);
+    expect((await plgateInProcess(['policy', 'pull', dir])).code).toBe(0);
     await world.rules.putItems([
       { kind: 'rule', id: 'hotfix', effect: 'reject', match: { accounts: ['999999999999'] } },
     ]);
@@ -80,23 +79,23 @@ describe('policy as code', () => {
     );
 
     // A dry run of a plan a real push would refuse exits 1 and says why.
-    const dryRun = await plgate(['policy', 'push', dir, '--dry-run', '--json']);
+    const dryRun = await plgateInProcess(['policy', 'push', dir, '--dry-run', '--json']);
     expect(dryRun.code).toBe(1);
     expect(dryRun.stderr).toMatch(/would be refused: the rules table changed since the pull/);
     expect(json<{ key: string; kind: string }[]>(dryRun.stdout).map((c) => [c.key, c.kind])).toEqual([
       ['rule/hotfix', 'kept'],
       ['rule/partner-acme', 'changed'],
     ]);
-    const refused = await plgate(['policy', 'push', dir]);
+    const refused = await plgateInProcess(['policy', 'push', dir]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/changed since the pull/);
     expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(true);
 
     // --force overwrites what changed; only --prune deletes what the files do not mention.
-    const forced = await plgate(['policy', 'push', dir, '--force']);
+    const forced = await plgateInProcess(['policy', 'push', dir, '--force']);
     expect(forced.code).toBe(0);
     expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(true);
-    const pruned = await plgate(['policy', 'push', dir, '--force', '--prune']);
+    const pruned = await plgateInProcess(['policy', 'push', dir, '--force', '--prune']);
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toMatch(/- rule\/hotfix/);
     expect((await world.rules.items()).some((i) => i.id === 'hotfix')).toBe(false);
@@ -111,7 +110,7 @@ describe('policy as code', () => {
       'rules:\n  - id: broken\n    effect: accept\n    match: { accounts: ["1111"] }\n  - id: new-one\n    effect: accept\n    match: {}\n',
     );
     const before = await world.rules.items();
-    const pushed = await plgate(['policy', 'push', dir, '--force']);
+    const pushed = await plgateInProcess(['policy', 'push', dir, '--force']);
     expect(pushed.code).toBe(1);
     expect(pushed.stderr).toMatch(/broken\.yaml: rule "broken": match\.accounts\[0\]/);
     expect(pushed.stderr).toMatch(/nothing was written/);
@@ -135,7 +134,7 @@ describe('review and records', () => {
   });
 
   it('connections shows each connection with the decision the rules give now', async () => {
-    const listed = await plgate(['connections', '--service', serviceId, '--json']);
+    const listed = await plgateInProcess(['connections', '--service', serviceId, '--json']);
     expect(listed.code).toBe(0);
     const rows = json<
       { endpointId: string; state: string; decision: { decision: string; rule: string | null } }[]
@@ -148,7 +147,7 @@ describe('review and records', () => {
     });
     expect(byId.get(blocked)?.decision.decision).toBe('reject');
 
-    const table = await plgate(['connections', '--state', 'pendingAcceptance']);
+    const table = await plgateInProcess(['connections', '--state', 'pendingAcceptance']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
       new RegExp(`${stranger}\\s+${serviceId}\\s+${STRANGER}\\s+pendingAcceptance`),
@@ -166,7 +165,7 @@ describe('review and records', () => {
       },
     ]);
     await settle(world);
-    const explained = await plgate(['explain', stranger]);
+    const explained = await plgateInProcess(['explain', stranger]);
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain(
       `${stranger} (account ${STRANGER}, pendingAcceptance) on ${serviceId}: review (default)`,
@@ -174,7 +173,7 @@ describe('review and records', () => {
     expect(explained.stdout).toMatch(
       /acme-eu-only\s+accept\s+nearly \(no-match\)\s+accounts holds, regions does not hold/,
     );
-    const all = await plgate(['explain', partner, '--json']);
+    const all = await plgateInProcess(['explain', partner, '--json']);
     const parsed = json<{ record: { rule: string }; rules: { id: string; verdict: string }[] }>(all.stdout);
     expect(parsed.record.rule).toBe('partner-acme');
     expect(parsed.rules.find((r) => r.id === 'partner-acme')?.verdict).toBe('match');
@@ -183,12 +182,12 @@ describe('review and records', () => {
   });
 
   it('approve accepts a held request at once, and history shows who and why, newest first', async () => {
-    const approved = await plgate(['approve', stranger, '--reason', 'signed contract']);
+    const approved = await plgateInProcess(['approve', stranger, '--reason', 'signed contract']);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(new RegExp(`${stranger}: accepted — approved by `));
     expect(await stateOf(world, serviceId, stranger)).toMatch(/pending|available/);
 
-    const history = await plgate(['history', stranger, '--json']);
+    const history = await plgateInProcess(['history', stranger, '--json']);
     expect(history.code).toBe(0);
     const entries = json<LedgerEntry[]>(history.stdout);
     expect(entries.map((e) => [e.outcome, e.trigger, e.rule, e.reason])).toEqual([
@@ -202,13 +201,13 @@ describe('review and records', () => {
   });
 
   it('approve cannot override a reject rule: it names the rule and exits 1; deny rejects', async () => {
-    const approved = await plgate(['approve', blocked]);
+    const approved = await plgateInProcess(['approve', blocked]);
     expect(approved.code).toBe(1);
     expect(approved.stderr).toMatch(/reject rule "[^"]+" matches/);
 
     const other = await createEndpoint(world, '888888888888', serviceId);
     await settle(world);
-    const denied = await plgate(['deny', other, '--reason', 'not a customer', '--json']);
+    const denied = await plgateInProcess(['deny', other, '--reason', 'not a customer', '--json']);
     expect(denied.code).toBe(0);
     expect(json<{ entries: LedgerEntry[] }>(denied.stdout).entries.map((e) => e.outcome)).toEqual([
       'rejected',
@@ -217,13 +216,13 @@ describe('review and records', () => {
   });
 
   it('history reads by service and by account, and since', async () => {
-    const byService = await plgate(['history', '--service', serviceId, '--json']);
+    const byService = await plgateInProcess(['history', '--service', serviceId, '--json']);
     const entries = json<LedgerEntry[]>(byService.stdout);
     expect(entries.length).toBeGreaterThanOrEqual(4);
     expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort().reverse());
-    const byAccount = await plgate(['history', '--account', PARTNER, '--since', '1h', '--json']);
+    const byAccount = await plgateInProcess(['history', '--account', PARTNER, '--since', '1h', '--json']);
     expect(json<LedgerEntry[]>(byAccount.stdout).every((e) => e.account === PARTNER)).toBe(true);
-    const table = await plgate(['history', '--service', serviceId]);
+    const table = await plgateInProcess(['history', '--service', serviceId]);
     expect(table.stdout).toMatch(
       /at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/,
     );
@@ -231,13 +230,13 @@ describe('review and records', () => {
 
   it('sweep runs now and prints what it did', async () => {
     const late = await createEndpoint(world, PARTNER, serviceId);
-    const swept = await plgate(['sweep', '--service', serviceId, '--json']);
+    const swept = await plgateInProcess(['sweep', '--service', serviceId, '--json']);
     expect(swept.code).toBe(0);
     const report = json<{ services: { serviceId: string; connections: number }[] }>(swept.stdout);
     expect(report.services.map((s) => s.serviceId)).toEqual([serviceId]);
     await settle(world);
     expect((await outcomesOf(world, late)).map((e) => e.outcome)).toEqual(['accepted']);
-    const table = await plgate(['sweep']);
+    const table = await plgateInProcess(['sweep']);
     expect(table.stdout).toMatch(/service\s+mode\s+enrolled\s+connections\s+waiting\s+decisions/);
   });
 
@@ -252,7 +251,7 @@ describe('review and records', () => {
       [['policy', 'push'], /missing required argument/],
     ];
     for (const [args, message] of cases) {
-      const run = await plgate(args);
+      const run = await plgateInProcess(args);
       expect([args.join(' '), run.code]).toEqual([args.join(' '), 2]);
       expect(run.stderr).toMatch(message);
     }

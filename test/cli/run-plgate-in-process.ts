@@ -1,0 +1,52 @@
+/**
+ * Runs `plgate` through its `main()` in this process: the same program, arguments, output
+ * and exit code as the binary, without starting a Node process and loading the SDK per
+ * command. For tests about what a command does; tests about the process itself (signals,
+ * the binary's exit status, stdin) use `plgate()` from run-plgate.ts.
+ */
+import { main } from '../../cli/main.ts';
+import type { PlgateRun } from './run-plgate.ts';
+
+/** One command at a time: stdout, stderr and the exit code are process-wide. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function plgateInProcess(args: readonly string[]): Promise<PlgateRun> {
+  const run = queue.then(() => capture(args));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function capture(args: readonly string[]): Promise<PlgateRun> {
+  const stdoutWrite = process.stdout.write;
+  const stderrWrite = process.stderr.write;
+  const exitCode = process.exitCode;
+  const colour = process.env.NO_COLOR;
+  let stdout = '';
+  let stderr = '';
+  const into =
+    (append: (text: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const callback = rest.find((arg): arg is () => void => typeof arg === 'function');
+      callback?.();
+      return true;
+    };
+  process.stdout.write = into((text) => {
+    stdout += text;
+  }) as typeof process.stdout.write;
+  process.stderr.write = into((text) => {
+    stderr += text;
+  }) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  process.env.NO_COLOR = '1';
+  try {
+    const code = await main([...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+    process.exitCode = exitCode;
+    if (colour === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = colour;
+  }
+}
