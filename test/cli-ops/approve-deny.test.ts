@@ -97,50 +97,47 @@ describe('approve', () => {
     expect(await itemsNow()).toEqual(before);
   });
 
-  it(
-    'refuses on a rejected, deleted or unknown endpoint, and on a dry-run or off service',
-    async () => {
-      // Rejected by hand, so that no reject rule is what stands in the way.
-      const rejected = await createEndpoint(world, HELD, serviceId);
-      const deleted = await createEndpoint(world, HELD, serviceId);
-      await settle(world);
-      await world.provider.send(
-        new RejectVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [rejected] }),
-      );
-      const consumer = ec2For(world.cloud, HELD);
-      await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [deleted] }));
-      consumer.destroy();
-      await settle(world);
-      const before = await itemsNow();
-      const cases: [string, RegExp][] = [
-        [rejected, /is rejected: approve cannot change that, nothing written/],
-        [deleted, /is (deleting|deleted): approve cannot change that|is not a connection of/],
-        ['vpce-0123456789abcdef0', /is not a connection of any managed service/],
-      ];
-      for (const [endpoint, message] of cases) {
-        const run = await plgateInProcess(['approve', endpoint]);
-        expect([endpoint, run.code]).toEqual([endpoint, 1]);
-        expect(run.stderr).toMatch(message);
-      }
-      expect(await itemsNow()).toEqual(before);
+  it('refuses on a rejected, deleted or unknown endpoint, and on a dry-run or off service', async () => {
+    // Rejected by hand, so that no reject rule is what stands in the way.
+    const rejected = await createEndpoint(world, HELD, serviceId);
+    const deleted = await createEndpoint(world, HELD, serviceId);
+    await settle(world);
+    await world.provider.send(
+      new RejectVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [rejected] }),
+    );
+    const consumer = ec2For(world.cloud, HELD);
+    await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [deleted] }));
+    consumer.destroy();
+    await settle(world);
+    const before = await itemsNow();
+    const cases: [string, RegExp][] = [
+      [rejected, /is rejected: approve cannot change that, nothing written/],
+      [deleted, /is (deleting|deleted): approve cannot change that|is not a connection of/],
+      ['vpce-0123456789abcdef0', /is not a connection of any managed service/],
+    ];
+    for (const [endpoint, message] of cases) {
+      const run = await plgateInProcess(['approve', endpoint]);
+      expect([endpoint, run.code]).toEqual([endpoint, 1]);
+      expect(run.stderr).toMatch(message);
+    }
+    expect(await itemsNow()).toEqual(before);
 
-      for (const mode of ['dry-run', 'off']) {
-        const other = await createService(world.provider);
-        await world.rules.putItems([{ kind: 'service', id: other, mode }]);
-        await settle(world);
-        const waiting = await createEndpoint(world, HELD, other);
-        await settle(world);
-        const snapshot = await itemsNow();
-        const run = await plgateInProcess(['approve', waiting, '--reason', 'try']);
-        expect([mode, run.code]).toEqual([mode, 1]);
-        expect(run.stderr).toContain(`service ${other} is in ${mode} mode`);
-        const deny = await plgateInProcess(['deny', waiting]);
-        expect([mode, deny.code]).toEqual([mode, 1]);
-        expect(await itemsNow()).toEqual(snapshot);
-        expect(await stateOf(world, other, waiting)).toBe('pendingAcceptance');
-      }
-    },
-  );
+    for (const mode of ['dry-run', 'off']) {
+      const other = await createService(world.provider);
+      await world.rules.putItems([{ kind: 'service', id: other, mode }]);
+      await settle(world);
+      const waiting = await createEndpoint(world, HELD, other);
+      await settle(world);
+      const snapshot = await itemsNow();
+      const run = await plgateInProcess(['approve', waiting, '--reason', 'try']);
+      expect([mode, run.code]).toEqual([mode, 1]);
+      expect(run.stderr).toContain(`service ${other} is in ${mode} mode`);
+      const deny = await plgateInProcess(['deny', waiting]);
+      expect([mode, deny.code]).toEqual([mode, 1]);
+      expect(await itemsNow()).toEqual(snapshot);
+      expect(await stateOf(world, other, waiting)).toBe('pendingAcceptance');
+    }
+  });
 });
 
 describe('deny', () => {
@@ -172,30 +169,27 @@ describe('deny', () => {
 });
 
 describe('records outlive nothing', () => {
-  it(
-    'the sweep removes approvals and denials of endpoints that are gone and says so in the ledger',
-    async () => {
-      const decided = (await operatorItems()).map((i) => String(i.id));
-      expect(decided.length).toBeGreaterThanOrEqual(3);
-      for (const id of decided) {
-        const account = (await outcomesOf(world, id))[0]?.account ?? HELD;
-        const consumer = ec2For(world.cloud, account);
-        await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
-        consumer.destroy();
-      }
-      await settle(world);
-      const swept = await plgateInProcess(['sweep', '--service', serviceId]);
-      expect(swept.code).toBe(0);
-      expect(await operatorItems()).toEqual([]);
-      for (const id of decided) {
-        // The consumer's deletion has an entry of its own (trigger notification), which may be
-        // written on either side of the sweep's: look for the sweep's by what it is.
-        const removal = (await world.ledger.history({ endpointId: id })).filter((e) => e.trigger === 'sweep');
-        expect(removal).toEqual([expect.objectContaining({ outcome: 'deleted', actor: ACTOR })]);
-        expect(removal[0]?.reasons[0]).toMatch(/is removed: the endpoint is gone/);
-      }
-    },
-  );
+  it('the sweep removes approvals and denials of endpoints that are gone and says so in the ledger', async () => {
+    const decided = (await operatorItems()).map((i) => String(i.id));
+    expect(decided.length).toBeGreaterThanOrEqual(3);
+    for (const id of decided) {
+      const account = (await outcomesOf(world, id))[0]?.account ?? HELD;
+      const consumer = ec2For(world.cloud, account);
+      await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
+      consumer.destroy();
+    }
+    await settle(world);
+    const swept = await plgateInProcess(['sweep', '--service', serviceId]);
+    expect(swept.code).toBe(0);
+    expect(await operatorItems()).toEqual([]);
+    for (const id of decided) {
+      // The consumer's deletion has an entry of its own (trigger notification), which may be
+      // written on either side of the sweep's: look for the sweep's by what it is.
+      const removal = (await world.ledger.history({ endpointId: id })).filter((e) => e.trigger === 'sweep');
+      expect(removal).toEqual([expect.objectContaining({ outcome: 'deleted', actor: ACTOR })]);
+      expect(removal[0]?.reasons[0]).toMatch(/is removed: the endpoint is gone/);
+    }
+  });
 });
 
 describe('usage', () => {
