@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { RuleFilesNotFoundError } from '../rule-files/load.ts';
 import { registerApprove } from './commands/approve.ts';
 import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are not errors; everything else commander throws is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof RuleFilesNotFoundError) {
       process.stderr.write(`plgate: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -1,7 +1,6 @@
 /** How commands print: aligned tables for people, JSON for scripts, progress on stderr. */
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { Outcome } from '../functions/gate/ports.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -42,22 +41,6 @@ export function printTable(head: string[], rows: string[][]): void {
 /** Progress for long work, on stderr so that stdout stays clean for --json. */
 export function progress(message: string): void {
   if (process.stderr.isTTY) process.stderr.write(`${pc.dim(message)}\n`);
-}
-
-export const OUTCOME_STYLE: Record<Outcome, (text: string) => string> = {
-  accepted: pc.green,
-  rejected: pc.red,
-  held: pc.yellow,
-  expired: pc.magenta,
-  revoked: pc.red,
-  drift: pc.yellow,
-  failed: pc.red,
-  deleted: pc.dim,
-  registered: pc.cyan,
-};
-
-export function outcomeText(outcome: Outcome, dryRun = false): string {
-  return OUTCOME_STYLE[outcome](dryRun ? `would be ${outcome}` : outcome);
 }
 
 /** How long ago, in the largest whole unit. */

@@ -16,13 +16,13 @@ import {
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import pc from 'picocolors';
-import { OUTCOME_STYLE } from '../cli/output.ts';
 import { createClients } from '../functions/aws/clients.ts';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice, Outcome } from '../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import { OUTCOME_STYLE } from '../terminal/outcome-style.ts';
 import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
 import type { LocalRunOptions } from './run.ts';

@@ -3,11 +3,11 @@
  * into its table, a first sweep (which enrolls managed services), and the demo if asked.
  */
 
-import { loadRuleFiles, problemLines } from '../cli/policy-files.ts';
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
+import { loadRuleFiles, problemLines } from '../rule-files/load.ts';
 import type { LocalCloud } from './cloud.ts';
 import { runDemo } from './demo.ts';
 import { PROVIDER_CREDENTIALS, startInProcessGate } from './in-process-gate.ts';

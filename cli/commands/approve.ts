@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { callerArn } from '../../functions/aws/caller-identity.ts';
 import { createGateAdapters, decideDepsOf } from '../../functions/aws/gate-adapters.ts';
 import { decideByOperator, type OperatorResult } from '../../functions/gate/operator.ts';
+import { outcomeText } from '../../terminal/outcome-style.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { EXIT } from '../exit.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
-import { outcomeText, printJson, printLine } from '../output.ts';
+import { printJson, printLine } from '../output.ts';
 
 interface ApproveFlags extends TargetFlags {
   service?: string;

@@ -4,10 +4,10 @@ import { type Connection, ConnectionParseError, parseConnection } from '../../fu
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
 import { evaluate } from '../../functions/core/evaluate.ts';
 import { parseIsoTimestamp } from '../../functions/core/iso8601.ts';
+import { loadRuleFiles, problemLine } from '../../rule-files/load.ts';
 import { type ContextFile, contextFor, parseContextFile } from '../context-file.ts';
 import { decisionTable } from '../decision-table.ts';
 import { UsageError } from '../exit.ts';
-import { loadRuleFiles, problemLine } from '../policy-files.ts';
 
 interface EvaluateOptions {
   rules: string[];

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { MAX_HISTORY_LIMIT } from '../../functions/aws/ledger.ts';
 import type { HistoryQuery } from '../../functions/gate/ports.ts';
+import { outcomeText } from '../../terminal/outcome-style.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
 import { UsageError } from '../exit.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
-import { outcomeText, printJson, printLine, printTable } from '../output.ts';
+import { printJson, printLine, printTable } from '../output.ts';
 import { parseDuration } from './local.ts';
 
 interface HistoryFlags extends TargetFlags {

@@ -7,6 +7,13 @@ import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
 import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
+import {
+  loadRuleFiles,
+  problemCountText,
+  problemLine,
+  problemLines,
+  ruleFilesUnder,
+} from '../../rule-files/load.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
@@ -16,13 +23,6 @@ import {
   countConsequences,
   ruleSetWith,
 } from '../policy-consequences.ts';
-import {
-  loadRuleFiles,
-  problemCountText,
-  problemLine,
-  problemLines,
-  ruleFilesUnder,
-} from '../policy-files.ts';
 import { pullChanges } from '../policy-pull.ts';
 import {
   BASE_FILE,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadRuleFiles, problemCountText, problemLines } from '../policy-files.ts';
+import { loadRuleFiles, problemCountText, problemLines } from '../../rule-files/load.ts';
 import { registerPolicySync } from './policy-sync.ts';
 
 export function registerPolicy(program: Command): void {

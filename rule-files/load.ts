@@ -1,6 +1,7 @@
 /**
  * Finding and reading rule files: `*.yaml` / `*.yml` in the paths given, directories
- * recursively (hidden folders and node_modules skipped), in a stable order.
+ * recursively (hidden folders and node_modules skipped), in a stable order. The CLI's
+ * policy commands and `plgate local --rules` read them the same way.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,17 +12,21 @@ import {
   MAX_LISTED_PROBLEMS,
   type RuleProblem,
 } from '../functions/core/rules/rule-set.ts';
-import { UsageError } from './exit.ts';
 
 const RULE_FILE = /\.ya?ml$/i;
 
+/** The paths name no rule file: a missing path, or a directory without any (a usage error in the CLI). */
+export class RuleFilesNotFoundError extends Error {
+  override name = 'RuleFilesNotFoundError';
+}
+
 /** The rule files under the given paths. Missing paths and paths with no rule files are usage errors. */
 export async function findRuleFiles(paths: readonly string[]): Promise<string[]> {
-  if (paths.length === 0) throw new UsageError('give at least one rule file or directory');
+  if (paths.length === 0) throw new RuleFilesNotFoundError('give at least one rule file or directory');
   const found = new Set<string>();
   for (const path of paths) {
     const info = await stat(path).catch((error: unknown) => {
-      throw new UsageError(
+      throw new RuleFilesNotFoundError(
         `cannot read ${path}: ${error instanceof Error && 'code' in error ? String(error.code) : String(error)}`,
         {
           cause: error,
@@ -30,7 +35,7 @@ export async function findRuleFiles(paths: readonly string[]): Promise<string[]>
     });
     if (info.isDirectory()) {
       const files = await walk(path);
-      if (files.length === 0) throw new UsageError(`no rule files (*.yaml, *.yml) in ${path}`);
+      if (files.length === 0) throw new RuleFilesNotFoundError(`no rule files (*.yaml, *.yml) in ${path}`);
       for (const file of files) found.add(file);
     } else {
       // A file named explicitly is read whatever its extension.
