@@ -5,6 +5,7 @@
 
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import { openAcceptWarnings } from '../functions/core/rules/open-accepts.ts';
 import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
 import { loadRuleFiles, problemLines } from '../rule-files/load.ts';
@@ -20,7 +21,7 @@ export const startGate: StartGate = async (cloud, options) => {
   });
   try {
     if (options.rulesDir) {
-      const count = await loadRules(cloud, gate.config, options.rulesDir);
+      const count = await loadRules(cloud, gate.config, options.rulesDir, options.print);
       options.print(`loaded ${count} rule items from ${options.rulesDir} into ${gate.config.rulesTable}`);
     }
     options.print(
@@ -42,12 +43,18 @@ export const startGate: StartGate = async (cloud, options) => {
   };
 };
 
-/** Validates the rule files and writes them to the rules table; any problem stops the start. */
-export async function loadRules(cloud: LocalCloud, config: GateConfig, rulesDir: string): Promise<number> {
+/** Validates the rule files and writes them to the rules table; any problem stops the start, an open accept rule is warned of. */
+export async function loadRules(
+  cloud: LocalCloud,
+  config: GateConfig,
+  rulesDir: string,
+  warn: (line: string) => void = () => {},
+): Promise<number> {
   const loaded = await loadRuleFiles([rulesDir]);
   if (loaded.problemCount > 0) {
     throw new LocalRunError(`rules in ${rulesDir} are invalid:\n${problemLines(loaded).join('\n')}`);
   }
+  for (const warning of openAcceptWarnings(loaded.ruleSet)) warn(`warning: ${warning.message}`);
   const clients = createClients({
     endpoint: cloud.endpoint,
     region: cloud.region,

@@ -4,7 +4,7 @@ import { type Connection, ConnectionParseError, parseConnection } from '../../fu
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
 import { evaluate } from '../../functions/core/evaluate.ts';
 import { parseIsoTimestamp } from '../../functions/core/iso8601.ts';
-import { loadRuleFiles, problemLine } from '../../rule-files/load.ts';
+import { loadRuleFiles, problemCountText, problemLines } from '../../rule-files/load.ts';
 import { type ContextFile, contextFor, parseContextFile } from '../context-file.ts';
 import { decisionTable } from '../decision-table.ts';
 import { UsageError } from '../exit.ts';
@@ -36,10 +36,11 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print the decision records as a JSON array')
     .action(async (options: EvaluateOptions) => {
       const now = parseNow(options.now);
-      const { ruleSet, problems } = await loadRuleFiles(options.rules);
-      if (problems.length > 0) {
-        for (const problem of problems) process.stderr.write(`${problemLine(problem)}\n`);
-        process.stderr.write(`plgate: the rules have ${problems.length} problem(s); nothing was evaluated\n`);
+      const loaded = await loadRuleFiles(options.rules);
+      const { ruleSet } = loaded;
+      if (loaded.problemCount > 0) {
+        for (const line of problemLines(loaded)) process.stderr.write(`${line}\n`);
+        process.stderr.write(`plgate: the rules have ${problemCountText(loaded)}; nothing was evaluated\n`);
         process.exitCode = 1;
         return;
       }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
+import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
 import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
 import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
@@ -85,6 +86,8 @@ async function filesOrExit(paths: string[]) {
     process.exitCode = 1;
     return undefined;
   }
+  for (const warning of openAcceptWarnings(loaded.ruleSet))
+    process.stderr.write(`warning: ${warning.message}\n`);
   return canonicalItems(loaded.ruleSet);
 }
 

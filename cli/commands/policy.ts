@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
+import { formatProblem } from '../../functions/core/rules/problems.ts';
 import { loadRuleFiles, problemCountText, problemLines } from '../../rule-files/load.ts';
+import { printJson } from '../output.ts';
 import { registerPolicySync } from './policy-sync.ts';
 
 export function registerPolicy(program: Command): void {
@@ -9,16 +12,30 @@ export function registerPolicy(program: Command): void {
     .command('validate')
     .description('check rule files (*.yaml, *.yml; directories recursively) against the rule model')
     .argument('<paths...>', 'rule files or directories')
-    .action(async (paths: string[]) => {
+    .option('--json', 'print {valid, files, rules, problemCount, problems, warnings} as JSON')
+    .action(async (paths: string[], flags: { json?: boolean }) => {
       const loaded = await loadRuleFiles(paths);
       const { ruleSet, files } = loaded;
+      const warnings = loaded.problemCount > 0 ? [] : openAcceptWarnings(ruleSet);
+      if (loaded.problemCount > 0) process.exitCode = 1;
+      if (flags.json) {
+        printJson({
+          valid: loaded.problemCount === 0,
+          files,
+          rules: ruleSet.rules.length,
+          problemCount: loaded.problemCount,
+          problems: loaded.problems.map((problem) => ({ ...problem, text: formatProblem(problem) })),
+          warnings,
+        });
+        return;
+      }
       const fileCount = `${files.length} file${files.length === 1 ? '' : 's'}`;
       if (loaded.problemCount > 0) {
         for (const line of problemLines(loaded)) process.stderr.write(`${line}\n`);
         process.stderr.write(`${problemCountText(loaded)} in ${fileCount}\n`);
-        process.exitCode = 1;
         return;
       }
+      for (const warning of warnings) process.stderr.write(`warning: ${warning.message}\n`);
       const rules = ruleSet.rules.length;
       process.stdout.write(`${rules} rule${rules === 1 ? '' : 's'} valid (${fileCount})\n`);
     });
