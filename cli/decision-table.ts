@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { Connection } from '../functions/core/connection.ts';
 import type { DecisionRecord, Effect } from '../functions/core/decision-record.ts';
+import { fitColumns, terminalWidth } from './column-widths.ts';
 
 const COLOR: Record<Effect, (text: string) => string> = {
   accept: pc.green,
@@ -12,27 +13,25 @@ const COLOR: Record<Effect, (text: string) => string> = {
 
 export function decisionTable(
   rows: readonly { connection: Connection; record: DecisionRecord }[],
-  width = process.stdout.columns ?? 160,
+  width = terminalWidth(),
 ): string {
-  const fixed = [24, 14, 19, 10, 32];
-  const reasonsWidth = Math.max(30, width - fixed.reduce((sum, w) => sum + w, 0) - 7);
+  const head = ['endpoint', 'account', 'state', 'decision', 'rule', 'reasons'];
+  const cells = rows.map(({ connection, record }) => [
+    record.endpointId,
+    record.account,
+    connection.state,
+    COLOR[record.decision](record.decision),
+    record.rule ?? (record.default ? '(default)' : '(none)'),
+    record.reasons.join('\n'),
+  ]);
+  // Borders: one character either side of each column and a space of padding within it.
+  const content = fitColumns([head, ...cells], width === undefined ? undefined : width - 4, 3);
   const table = new Table({
-    head: ['endpoint', 'account', 'state', 'decision', 'rule', 'reasons'],
-    colWidths: [...fixed, reasonsWidth],
+    head,
+    colWidths: content.map((w) => w + 2),
     wordWrap: true,
-    wrapOnWordBoundary: true,
     style: { head: [], border: [] },
   });
-  for (const { connection, record } of rows) {
-    const rule = record.rule ?? (record.default ? '(default)' : '(none)');
-    table.push([
-      record.endpointId,
-      record.account,
-      connection.state,
-      COLOR[record.decision](record.decision),
-      rule,
-      record.reasons.join('\n'),
-    ]);
-  }
+  for (const row of cells) table.push(row);
   return table.toString();
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RuleFilesNotFoundError } from '../rule-files/load.ts';
 import { registerApprove } from './commands/approve.ts';
@@ -10,12 +11,19 @@ import { registerLocal } from './commands/local.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerRegister } from './commands/register.ts';
 import { registerSweep } from './commands/sweep.ts';
+import { hintFor } from './error-hints.ts';
 import { EXIT, UsageError } from './exit.ts';
+
+/** The version of this package: what `npm ls` and a bug report name. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Builds the `plgate` program. Each command lives in its own file under commands/. */
 export function buildProgram(): Command {
   const program = new Command('plgate')
     .description('privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests')
+    .version(VERSION, '-V, --version', 'print the version of plgate')
     .showHelpAfterError()
     .exitOverride();
   registerPolicy(program);
@@ -48,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`plgate: ${message}\n`);
+    const hint = hintFor(error);
+    if (hint) process.stderr.write(`hint: ${hint}\n`);
     return EXIT.failure;
   }
 }

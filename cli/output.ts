@@ -1,6 +1,7 @@
 /** How commands print: aligned tables for people, JSON for scripts, progress on stderr. */
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { fitColumns, terminalWidth } from './column-widths.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -10,10 +11,16 @@ export function printLine(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** A borderless table whose columns line up; long cells wrap in the last column. */
-export function printTable(head: string[], rows: string[][]): void {
+/**
+ * A borderless table whose columns line up and fit the terminal: text with spaces wraps
+ * in its column (see column-widths.ts).
+ */
+export function printTable(head: string[], rows: string[][], width = terminalWidth()): void {
+  const heading = head.map((h) => pc.bold(h));
   const table = new Table({
-    head: head.map((h) => pc.bold(h)),
+    head: heading,
+    colWidths: fitColumns([heading, ...rows], width, GAP.length),
+    wordWrap: true,
     chars: {
       top: '',
       'top-mid': '',
@@ -29,14 +36,23 @@ export function printTable(head: string[], rows: string[][]): void {
       'mid-mid': '',
       right: '',
       'right-mid': '',
-      middle: '  ',
+      middle: GAP,
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   // One by one: spreading thousands of rows into one call can overflow the call stack.
   for (const row of rows) table.push(row);
-  printLine(table.toString());
+  // Padding to a wrapped column's width leaves trailing blanks that would wrap the line again.
+  printLine(
+    table
+      .toString()
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .join('\n'),
+  );
 }
+
+const GAP = '  ';
 
 /** Progress for long work, on stderr so that stdout stays clean for --json. */
 export function progress(message: string): void {

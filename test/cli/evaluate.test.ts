@@ -199,7 +199,7 @@ describe('plgate evaluate', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
       `${rules}: rule "acme-prod": match.accounts[0]: must be a 12-digit account id, got "1111" (line 4)\n` +
-        'plgate: the rules have 1 problem(s); nothing was evaluated\n',
+        'plgate: the rules have 1 problem; nothing was evaluated\n',
     );
   });
 
