@@ -24,7 +24,7 @@ import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import type { LedgerEntry } from '../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
-import { noticeOf } from '../local/demo.ts';
+import { noticeOf } from '../local/decision-feed.ts';
 import { parseFaultSpec, seededRandom } from '../local/faults.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../local/in-process-gate.ts';
 

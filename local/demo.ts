@@ -18,12 +18,11 @@ import {
 import pc from 'picocolors';
 import { createClients } from '../functions/aws/clients.ts';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
-import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
-import type { LedgerEntry, Notice, Outcome } from '../functions/gate/ports.ts';
+import type { LedgerEntry, Outcome } from '../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
-import { OUTCOME_STYLE } from '../terminal/outcome-style.ts';
-import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
+import type { LocalCloud } from './cloud.ts';
+import { noticeOf } from './decision-feed.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
 import type { LocalRunOptions } from './run.ts';
 
@@ -79,50 +78,6 @@ class DecisionWatch {
   }
 }
 
-/** Reads a captured decisions-topic message back into the notice it carries. */
-export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
-  try {
-    const body: unknown = JSON.parse(message.message);
-    if (body === null || typeof body !== 'object' || !('sqs' in body) || typeof body.sqs !== 'string')
-      return undefined;
-    const record: unknown = JSON.parse(body.sqs);
-    if (record === null || typeof record !== 'object') return undefined;
-    if ('kind' in record && record.kind === 'invalid-rule') return record as Notice;
-    if ('outcome' in record && 'endpointId' in record)
-      return { kind: 'decision', entry: record as LedgerEntry };
-    return undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The Chatbot notice as a terminal card: what the Slack channel would show. */
-export function renderNotice(notice: Notice): string[] {
-  const chat = chatbotNotification(notice);
-  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : pc.red;
-  const lines = [
-    `${pc.dim('┌')} ${style(pc.bold(stripEmoji(chat.content.title)))}`,
-    ...chat.content.description
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => `${pc.dim('│')} ${stripMarkdown(line)}`),
-  ];
-  for (const step of chat.content.nextSteps)
-    lines.push(`${pc.dim('│')} ${pc.cyan('→')} ${stripMarkdown(step)}`);
-  lines.push(pc.dim(`└ thread ${chat.metadata.threadId}`));
-  return lines;
-}
-
-const stripEmoji = (text: string): string => text.replace(/:[a-z_]+:\s*/g, '');
-/** Markup off, escapes undone: a terminal shows what Slack would render (controls stay escaped). */
-const stripMarkdown = (text: string): string =>
-  text
-    .replace(/(?<!\\)(?:\*\*?|`)/g, '')
-    .replace(/\\([\\*_`~[\]()|#])/g, '$1')
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-
 export async function runDemo(
   cloud: LocalCloud,
   gate: InProcessGate,
@@ -130,12 +85,11 @@ export async function runDemo(
 ): Promise<void> {
   const print: Print = options.print;
   const watch = new DecisionWatch();
+  // plgate local shows every notice as it is published (decision-feed.ts); the demo waits on them.
   const stopWatching = cloud.sns.onPublish((message) => {
     if (message.topicArn !== gate.config.decisionsTopicArn) return;
     const notice = noticeOf(message);
-    if (!notice) return;
-    if (notice.kind === 'decision') watch.record(notice.entry);
-    for (const line of renderNotice(notice)) print(line);
+    if (notice?.kind === 'decision') watch.record(notice.entry);
   });
   const clients = createClients({
     endpoint: cloud.endpoint,
@@ -241,7 +195,7 @@ export async function runDemo(
     step('Every path walked. What the ledger holds:');
     for (const line of summary(watch.entries)) print(line);
     print(
-      `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} ec2 describe-vpc-endpoint-connections`,
+      `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} --region ${cloud.region} ec2 describe-vpc-endpoint-connections`,
     );
   } finally {
     stopWatching();
@@ -324,15 +278,18 @@ async function createEndpoint(ec2: EC2Client, region: string, serviceId: string)
   return id;
 }
 
+/** The ledger's entries in time order (notices can be published out of it). */
 function summary(entries: readonly LedgerEntry[]): string[] {
-  const rows = entries.map((e) => [
-    e.at.slice(11, 19),
-    e.endpointId,
-    e.account,
-    e.dryRun ? `would be ${e.outcome}` : e.outcome,
-    e.rule ?? '(default)',
-    e.trigger,
-  ]);
+  const rows = [...entries]
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    .map((e) => [
+      e.at.slice(11, 19),
+      e.endpointId,
+      e.account,
+      e.dryRun ? `would be ${e.outcome}` : e.outcome,
+      e.rule ?? '(default)',
+      e.trigger,
+    ]);
   const header = ['time', 'endpoint', 'account', 'outcome', 'rule', 'trigger'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`;

@@ -10,6 +10,7 @@ import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
 import { loadRuleFiles, problemLines } from '../rule-files/load.ts';
 import type { LocalCloud } from './cloud.ts';
+import { showDecisions } from './decision-feed.ts';
 import { runDemo } from './demo.ts';
 import { PROVIDER_CREDENTIALS, startInProcessGate } from './in-process-gate.ts';
 import { LocalRunError, type StartGate } from './run.ts';
@@ -19,6 +20,8 @@ export const startGate: StartGate = async (cloud, options) => {
     sweepIntervalMs: options.sweepIntervalMs,
     log: options.log,
   });
+  // From the start: the first sweep may decide requests that waited while it was stopped (--data).
+  const stopShowing = showDecisions(cloud, gate.config.decisionsTopicArn, options.print);
   try {
     if (options.rulesDir) {
       const count = await loadRules(cloud, gate.config, options.rulesDir, options.print);
@@ -30,6 +33,7 @@ export const startGate: StartGate = async (cloud, options) => {
     options.print(`register URL (plgate invite / plgate register --api): ${gate.registerUrl}`);
     await gate.sweepNow();
   } catch (error) {
+    stopShowing();
     gate.stop();
     throw error;
   }
@@ -38,7 +42,10 @@ export const startGate: StartGate = async (cloud, options) => {
     ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => runDemo(cloud, gate, options))
     : undefined;
   return {
-    stop: async () => gate.stop(),
+    stop: async () => {
+      stopShowing();
+      gate.stop();
+    },
     ...(done ? { done } : {}),
   };
 };

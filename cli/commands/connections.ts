@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { normalizeState } from '../../functions/core/connection.ts';
+import { settingsFor } from '../../functions/core/rules/rule-set.ts';
 import { serviceIdOption } from '../arguments.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { UsageError } from '../exit.ts';
@@ -10,8 +11,12 @@ import { age, printJson, printLine, printTable, progress } from '../output.ts';
 interface ConnectionsFlags extends TargetFlags {
   service?: string;
   state?: string;
+  all?: boolean;
   json?: boolean;
 }
+
+/** Gone for good: kept by EC2 for a while, of no interest unless asked for. */
+const GONE = 'deleted';
 
 export function registerConnections(program: Command): void {
   withTargetOptions(
@@ -22,6 +27,7 @@ export function registerConnections(program: Command): void {
       )
       .option('--service <id>', 'only this service')
       .option('--state <state>', 'only connections in this state (e.g. pendingAcceptance, available)')
+      .option('--all', 'include deleted endpoints')
       .option('--json', 'print connections and decisions as JSON'),
   ).action(async (flags: ConnectionsFlags) => {
     const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
@@ -43,11 +49,14 @@ export function registerConnections(program: Command): void {
           connections.push(connection);
         }
       }
-      const shown = connections.filter((c) => !state || c.state === state);
-      return judge(adapters, shown, ruleSet, { allOfTheirServices: connections });
+      const shown = connections.filter((c) =>
+        state ? c.state === state : flags.all === true || c.state !== GONE,
+      );
+      const judged = await judge(adapters, shown, ruleSet, { allOfTheirServices: connections });
+      return judged.map((row) => ({ ...row, mode: settingsFor(ruleSet, row.connection.serviceId).mode }));
     });
     if (flags.json) {
-      printJson(judged.map(({ connection, record }) => ({ ...connection, decision: record })));
+      printJson(judged.map(({ connection, record, mode }) => ({ ...connection, mode, decision: record })));
       return;
     }
     if (judged.length === 0) {
@@ -55,14 +64,15 @@ export function registerConnections(program: Command): void {
       return;
     }
     printTable(
-      ['endpoint', 'service', 'account', 'state', 'age', 'decision', 'rule', 'why'],
-      judged.map(({ connection, record }) => [
+      ['endpoint', 'service', 'mode', 'account', 'state', 'age', 'decision', 'rule', 'why'],
+      judged.map(({ connection, record, mode }) => [
         connection.endpointId,
         connection.serviceId,
+        mode,
         connection.account,
         connection.state,
         age(connection.createdAt),
-        record.decision,
+        mode === 'enforce' ? record.decision : `${record.decision} (${mode})`,
         record.rule ?? '(default)',
         record.reasons[0] ?? '',
       ]),

@@ -150,7 +150,7 @@ describe('review and records', () => {
     const table = await plgateInProcess(['connections', '--state', 'pendingAcceptance']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
-      new RegExp(`${stranger}\\s+${serviceId}\\s+${STRANGER}\\s+pendingAcceptance`),
+      new RegExp(`${stranger}\\s+${serviceId}\\s+enforce\\s+${STRANGER}\\s+pendingAcceptance`),
     );
     expect(table.stdout).not.toContain(partner);
   });

@@ -15,7 +15,7 @@ import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
-import { noticeOf } from '../../local/demo.ts';
+import { noticeOf } from '../../local/decision-feed.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../../local/in-process-gate.ts';
 import { loadRules } from '../../local/start-gate.ts';
 import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';

@@ -41,6 +41,14 @@ describe('plgate local --demo --once', () => {
     ]) {
       expect(summary).toMatch(row);
     }
+    // In time order, whatever order the notices were published in.
+    const times = [...summary.matchAll(/^\s+(\d\d:\d\d:\d\d)\s+vpce-/gm)].map((m) => m[1] ?? '');
+    expect(times.length).toBeGreaterThanOrEqual(7);
+    expect(times).toEqual([...times].sort());
+    // The closing hint works when pasted: it names the endpoint and the region.
+    expect(output).toMatch(
+      /Try it yourself: AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 npx plgate history vpce-[0-9a-f]+ .* --region us-east-1 ec2/,
+    );
     expect(output).toMatch(/dry-run service: vpce-[0-9a-f]+ is still pendingAcceptance/);
     expect(output).toContain('stopping (done)');
   });
