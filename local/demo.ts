@@ -193,7 +193,7 @@ export async function runDemo(
     print(`\n  dry-run service: ${trial} is still pendingAcceptance — recorded and notified, nothing done`);
 
     step('Every path walked. What the ledger holds:');
-    for (const line of summary(watch.entries)) print(line);
+    for (const line of ledgerSummary(watch.entries)) print(line);
     print(
       `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} --region ${cloud.region} ec2 describe-vpc-endpoint-connections`,
     );
@@ -279,7 +279,7 @@ async function createEndpoint(ec2: EC2Client, region: string, serviceId: string)
 }
 
 /** The ledger's entries in time order (notices can be published out of it). */
-function summary(entries: readonly LedgerEntry[]): string[] {
+export function ledgerSummary(entries: readonly LedgerEntry[]): string[] {
   const rows = [...entries]
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
     .map((e) => [

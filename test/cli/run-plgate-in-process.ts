@@ -10,17 +10,24 @@ import type { PlgateRun } from './run-plgate.ts';
 /** One command at a time: stdout, stderr and the exit code are process-wide. */
 let queue: Promise<unknown> = Promise.resolve();
 
-export function plgateInProcess(args: readonly string[]): Promise<PlgateRun> {
-  const run = queue.then(() => capture(args));
+/** `env`: variables to set (a string) or unset (undefined) for this command only. */
+export function plgateInProcess(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<PlgateRun> {
+  const run = queue.then(() => capture(args, { NO_COLOR: '1', ...env }));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function capture(args: readonly string[]): Promise<PlgateRun> {
+async function capture(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<PlgateRun> {
   const stdoutWrite = process.stdout.write;
   const stderrWrite = process.stderr.write;
   const exitCode = process.exitCode;
-  const colour = process.env.NO_COLOR;
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   let stdout = '';
   let stderr = '';
   const into =
@@ -38,7 +45,7 @@ async function capture(args: readonly string[]): Promise<PlgateRun> {
     stderr += text;
   }) as typeof process.stderr.write;
   process.exitCode = undefined;
-  process.env.NO_COLOR = '1';
+  setEnv(env);
   try {
     const code = await main([...args]);
     return { code, stdout, stderr };
@@ -46,7 +53,13 @@ async function capture(args: readonly string[]): Promise<PlgateRun> {
     process.stdout.write = stdoutWrite;
     process.stderr.write = stderrWrite;
     process.exitCode = exitCode;
-    if (colour === undefined) delete process.env.NO_COLOR;
-    else process.env.NO_COLOR = colour;
+    setEnv(saved);
+  }
+}
+
+function setEnv(values: Readonly<Record<string, string | undefined>>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
   }
 }
