@@ -182,6 +182,10 @@ export async function runDemo(
       await gate.sweepNow();
     }
 
+    // The short TTL was for the demo; whoever tries things next (the README's walk) gets the defaults' wait.
+    await writeRules(store, [{ kind: 'service', id: service, onRevoke: 'reject' }]);
+    print(`  ${service} now waits the defaults' review TTL again`);
+
     const [untouched] = await new Ec2EndpointServices(clients.ec2).describeConnections(dryRunService, {
       endpointIds: [trial],
     });
