@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { plainLine } from '../../functions/aws/untrusted-text.ts';
 import { type FaultOptions, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
-import { connectionHelp, type LocalRunOptions, runLocal } from '../../local/run.ts';
-import { startGate } from '../../local/start-gate.ts';
+import type { LocalRunOptions } from '../../local/run.ts';
 import { UsageError } from '../exit.ts';
 
 const SECOND = 1000;
@@ -172,6 +171,11 @@ export function registerLocal(program: Command): void {
     .action(async (flags: LocalFlags) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const options = localRunOptions(flags, print);
+      // Loaded here, not with the CLI: every other command starts faster without the local cloud.
+      const [{ connectionHelp, runLocal }, { startGate }] = await Promise.all([
+        import('../../local/run.ts'),
+        import('../../local/start-gate.ts'),
+      ]);
       const run = await runLocal(options, startGate);
       for (const line of connectionHelp(run.cloud)) print(line);
       let onSignal: (signal: NodeJS.Signals) => void = () => {};
