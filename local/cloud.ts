@@ -7,6 +7,7 @@
 
 import type { Server } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { CallCounts } from './call-counts.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
@@ -174,8 +175,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  const calls = new CallCounts();
   const server = createEdgeServer({
     providerAccount: config.account,
+    calls,
     ec2,
     sns,
     events,
@@ -193,6 +196,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         }
         case 'events':
           return { events: events.events(query.get('busName') ?? undefined) };
+        case 'calls': {
+          // Reading with reset=true starts the count over, so a bench can count one phase at a time.
+          const counted = { calls: calls.list() };
+          if (query.get('reset') === 'true') calls.reset();
+          return counted;
+        }
         default:
           return undefined;
       }

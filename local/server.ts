@@ -6,6 +6,7 @@
  * `/_plgate/`. Every failure is answered in the shape of the protocol asked.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CallCounts } from './call-counts.ts';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { cloudTrailEvent, isRecordedAction, responseElementsOf } from './ec2/cloudtrail.ts';
 import { Ec2Error } from './ec2/errors.ts';
@@ -31,6 +32,8 @@ export interface EdgeServices {
   dynamodb: EmbeddedDynamoDb;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
+  /** Counts every API call by caller, service and action (admin `/_plgate/calls`). */
+  calls?: CallCounts;
   log: (line: string) => void;
 }
 
@@ -306,6 +309,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       handleAdmin(res, req, url);
       return;
     }
+    services.calls?.record(req.headers, url, body);
     if (typeof target === 'string' && target !== '') {
       await handleJson(req, res, url, target, body, requestId);
       return;
