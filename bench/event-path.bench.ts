@@ -58,10 +58,11 @@ async function perRequest(delivery: Delivery): Promise<GateCalls & { samples: Ga
       await world.cloud.idle();
       await world.gateCalls();
       const id = await world.createEndpoint(account(i), serviceId);
+      watcher.expect(id);
       await waitFor(() => watcher.finalAt.has(id), 60_000, `${id} to be accepted`);
       await world.cloud.idle();
       const calls = await world.gateCalls();
-      if (watcher.finalAt.get(id)?.state !== 'available') throw new Error(`${id} was not accepted`);
+      if ((await watcher.states()).get(id) !== 'available') throw new Error(`${id} was not accepted`);
       // The first request warms the containers' caches; the rest are what a warm gate pays.
       if (i > 0) samples.push(calls);
     }
@@ -115,6 +116,7 @@ async function burst(delivery: Delivery, requests: number): Promise<BurstResult>
         const at = performance.now();
         const id = await world.createEndpoint(account(i % ACCOUNTS), services[i % SERVICES] ?? '');
         startedAt.set(id, at);
+        watcher.expect(id);
         expected.set(id, i % ACCOUNTS < ACCEPTED_ACCOUNTS ? 'available' : 'rejected');
       }
     };
@@ -123,16 +125,17 @@ async function burst(delivery: Delivery, requests: number): Promise<BurstResult>
     await watcher.stop();
     await world.cloud.idle();
     const calls = await world.gateCalls();
+    const states = await watcher.states();
 
     const latencies: number[] = [];
     let correct = 0;
     let last = start;
     for (const [id, at] of startedAt) {
       const final = watcher.finalAt.get(id);
-      if (!final) continue;
-      latencies.push(final.at - at);
-      last = Math.max(last, final.at);
-      if (final.state === expected.get(id)) correct++;
+      if (final === undefined) continue;
+      latencies.push(final - at);
+      last = Math.max(last, final);
+      if (states.get(id) === expected.get(id)) correct++;
     }
     latencies.sort((a, b) => a - b);
     const percentile = (p: number) =>

@@ -152,43 +152,61 @@ export async function startBenchWorld(
 }
 
 /**
- * Watches the connections of some services (as the bench, every `intervalMs`) and notes
- * when each endpoint is first seen in a final state.
+ * Notes when each endpoint leaves the waiting states (pendingAcceptance, pending): polls, as
+ * the bench, only the connections still waiting, so the cost shrinks with the backlog.
+ * `expect(id)` registers an endpoint before its request is sent; `states()` reads the final
+ * state of every endpoint once, at the end.
  */
 export function watchFinalStates(
   world: BenchWorld,
   serviceIds: readonly string[],
-  intervalMs = 25,
-): { finalAt: Map<string, { state: string; at: number }>; stop(): Promise<void> } {
-  const finalAt = new Map<string, { state: string; at: number }>();
+  intervalMs = 50,
+): {
+  expect(endpointId: string): void;
+  finalAt: Map<string, number>;
+  states(): Promise<Map<string, string>>;
+  stop(): Promise<void>;
+} {
+  const finalAt = new Map<string, number>();
+  const expected = new Set<string>();
   let running = true;
+  const describe = async (states?: string[]) => {
+    const found = new Map<string, string>();
+    for (const serviceId of serviceIds) {
+      let nextToken: string | undefined;
+      do {
+        const page = await world.provider.send(
+          new DescribeVpcEndpointConnectionsCommand({
+            Filters: [
+              { Name: 'service-id', Values: [serviceId] },
+              ...(states ? [{ Name: 'vpc-endpoint-state', Values: states }] : []),
+            ],
+            MaxResults: 1000,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+        for (const c of page.VpcEndpointConnections ?? [])
+          found.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState ?? ''));
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return found;
+  };
   const loop = (async () => {
     while (running) {
-      for (const serviceId of serviceIds) {
-        let nextToken: string | undefined;
-        do {
-          const page = await world.provider.send(
-            new DescribeVpcEndpointConnectionsCommand({
-              Filters: [{ Name: 'service-id', Values: [serviceId] }],
-              MaxResults: 1000,
-              ...(nextToken ? { NextToken: nextToken } : {}),
-            }),
-          );
-          const at = performance.now();
-          for (const c of page.VpcEndpointConnections ?? []) {
-            const id = c.VpcEndpointId ?? '';
-            const state = String(c.VpcEndpointState ?? '');
-            if (!finalAt.has(id) && (state === 'available' || state === 'rejected'))
-              finalAt.set(id, { state, at });
-          }
-          nextToken = page.NextToken;
-        } while (nextToken);
+      const polledFor = [...expected].filter((id) => !finalAt.has(id));
+      if (polledFor.length > 0) {
+        const waiting = await describe(['pendingAcceptance', 'pending']);
+        const at = performance.now();
+        for (const id of polledFor) if (!waiting.has(id)) finalAt.set(id, at);
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
   return {
+    expect: (id) => expected.add(id),
     finalAt,
+    states: () => describe(),
     stop: async () => {
       running = false;
       await loop;

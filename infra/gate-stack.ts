@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/shared/config.ts';
@@ -40,6 +41,8 @@ export class GateStack extends Stack {
   readonly bus: events.EventBus;
   readonly ingest: GateFunction;
   readonly decide: GateFunction;
+  /** Connection events wait here for decide, which takes them in batches. */
+  readonly decideQueue: Queue;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
 
@@ -90,7 +93,7 @@ export class GateStack extends Stack {
         'privatelink-gate: re-read connections, evaluate rules, accept/reject/hold, record, notify',
       memorySize: 512,
       timeout: Duration.seconds(60),
-      asyncInvoke: asyncRetry,
+      // Invoked by its queue's event source mapping only (see DecideQueue), never asynchronously.
       reservedConcurrentExecutions: config.decideReservedConcurrency,
     });
     this.sweep = new GateFunction(this, 'Sweep', {
@@ -134,7 +137,7 @@ export class GateStack extends Stack {
     decisionsTopic.grantPublish(this.ruleChange.role);
     this.bus.grantPutEventsTo(this.ruleChange.role);
 
-    new GateTriggers(this, 'Triggers', {
+    const triggers = new GateTriggers(this, 'Triggers', {
       bus: this.bus,
       sweepRate: Duration.minutes(config.sweepRate),
       ingestTopic,
@@ -148,7 +151,9 @@ export class GateStack extends Stack {
       dashboardName: `${config.stackName}-gate`,
       opsTopic: this.notifications.opsTopic,
       functions: { Ingest: this.ingest, Decide: this.decide, Sweep: this.sweep, RuleChange: this.ruleChange },
+      decideQueue: triggers.decideQueue.queue,
     });
+    this.decideQueue = triggers.decideQueue.queue;
     this.acknowledgeWildcards();
 
     new CfnOutput(this, STACK_OUTPUTS.rulesTableName, { value: rules.tableName });

@@ -13,6 +13,7 @@ import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { type BatchHandler, BatchQueue, type BatchQueueOptions } from './queues.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
 
@@ -84,6 +85,13 @@ export interface LocalCloud {
    * `tableName`, the handler gets a `DynamoDBStreamEvent` with one record per
    * changed item (NEW_AND_OLD_IMAGES).
    */
+  /**
+   * SQS queues with a Lambda event source mapping: messages sent to one reach `handler` in
+   * batches (the window, the batch size, batch item failures, a dead-letter list).
+   */
+  queues: {
+    create(name: string, options: BatchQueueOptions, handler: BatchHandler): BatchQueue;
+  };
   dynamodb: {
     onTableChange(tableName: string, handler: (event: DynamoDBStreamEvent) => Promise<unknown>): () => void;
     /** The stream ARN the records carry as `eventSourceARN`. */
@@ -261,6 +269,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     events: {
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
+    },
+    queues: {
+      create: (name, options, handler) =>
+        new BatchQueue(
+          `arn:aws:sqs:${config.region}:${config.account}:${name}`,
+          options,
+          handler,
+          deliveries,
+          timers,
+          log,
+        ),
     },
     dynamodb: {
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import { DECIDE_QUEUE } from '../functions/shared/decide-queue.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   DETAIL_TYPE,
@@ -25,6 +26,11 @@ export interface InProcessGateOptions {
   /** Lambda time budget given to each sweep invocation. */
   sweepTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * The decide queue's batching window and batch size; default the stack's
+   * (DECIDE_QUEUE). `{ windowMs: 0, maxSize: 1 }` decides each event on its own.
+   */
+  decideBatch?: { windowMs: number; maxSize: number };
 }
 
 export interface InProcessGate {
@@ -88,13 +94,34 @@ export async function startInProcessGate(
   const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
     handler(event, lambdaContext(name, timeoutMs));
 
+  const decideQueue = cloud.queues.create(
+    `${config.gateBusName}-decide`,
+    {
+      windowMs: options.decideBatch?.windowMs ?? DECIDE_QUEUE.batchingWindowSeconds * 1000,
+      maxSize: options.decideBatch?.maxSize ?? DECIDE_QUEUE.batchSize,
+      maxReceives: DECIDE_QUEUE.maxReceiveCount,
+      visibilityTimeoutMs: 1_000,
+    },
+    invoke('decide', handlers.decide, 60_000),
+  );
+  const ingest = invoke('ingest', handlers.ingest, 30_000);
   const unsubscribe = [
-    cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
+    // SNS and EventBridge invoke a Lambda asynchronously, many invocations at once; the local
+    // cloud delivers one at a time per subscription, so ingest subscribes once per lane and
+    // each lane takes its share of the messages (by id).
+    ...lanes(INGEST_CONCURRENCY, (lane) =>
+      cloud.sns.subscribe(config.ingestTopicArn, async (event) => {
+        const messageId = event.Records[0]?.Sns.MessageId ?? '';
+        return laneOf(messageId, INGEST_CONCURRENCY) === lane ? ingest(event) : undefined;
+      }),
+    ),
+    // The stack's rule targets the decide queue with the whole event as the message body.
     cloud.events.subscribe(
       config.gateBusName,
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.connectionEvent,
-      invoke('decide', handlers.decide, 60_000),
+      async (e) => decideQueue.send(JSON.stringify(e)),
     ),
+    () => decideQueue.stop(),
     cloud.events.subscribe(
       config.gateBusName,
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.sweepRequested,
@@ -102,13 +129,16 @@ export async function startInProcessGate(
     ),
     cloud.dynamodb.onTableChange(config.rulesTable, invoke('rule-change', handlers.ruleChange, 60_000)),
     // The provider's own EC2 calls, as the stack's rule on the default bus routes them.
-    cloud.events.subscribe(
-      'default',
-      (e) =>
-        e.source === 'aws.ec2' &&
-        e['detail-type'] === CLOUDTRAIL_DETAIL_TYPE &&
-        PROVIDER_API_CALLS.includes(eventNameOf(e.detail)),
-      invoke('ingest', handlers.ingest, 30_000),
+    ...lanes(INGEST_CONCURRENCY, (lane) =>
+      cloud.events.subscribe(
+        'default',
+        (e) =>
+          e.source === 'aws.ec2' &&
+          e['detail-type'] === CLOUDTRAIL_DETAIL_TYPE &&
+          PROVIDER_API_CALLS.includes(eventNameOf(e.detail)) &&
+          laneOf(e.id, INGEST_CONCURRENCY) === lane,
+        ingest,
+      ),
     ),
   ];
 
@@ -147,6 +177,19 @@ export async function startInProcessGate(
       for (const stop of unsubscribe) stop();
     },
   };
+}
+
+/** Ingest invocations at once (each lane is one subscription, delivered in order). */
+const INGEST_CONCURRENCY = 4;
+
+function lanes<T>(count: number, make: (lane: number) => T): T[] {
+  return Array.from({ length: count }, (_, lane) => make(lane));
+}
+
+function laneOf(id: string, count: number): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash % count;
 }
 
 /** A Lambda context for an in-process invocation with the given time budget. */

@@ -9,6 +9,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createClients } from '../aws/clients.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
+import { ManagedServiceCache } from '../gate/managed-services.ts';
 import type { LedgerEntry } from '../gate/ports.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
@@ -18,7 +19,9 @@ export const logger = new Logger({ serviceName: METRICS_SERVICE });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, logger });
 export const tracer = new Tracer({ serviceName: METRICS_SERVICE });
 
-export interface Runtime extends GateAdapters {
+export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
+  /** EC2 with whether a service is managed kept for the container (see ManagedServiceCache). */
+  endpointServices: ManagedServiceCache;
   config: GateConfig;
   /** The decision pipeline's dependencies for one invocation. */
   decideDeps(holder: string): DecideDeps;
@@ -34,7 +37,8 @@ export function runtime(): Runtime {
 function buildRuntime(config: GateConfig): Runtime {
   const clients = createClients();
   for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
-  const adapters = createGateAdapters(config, clients, logger);
+  const created = createGateAdapters(config, clients, logger);
+  const adapters = { ...created, endpointServices: new ManagedServiceCache(created.endpointServices) };
   const log = (message: string, data: Record<string, unknown>): void => logger.info(message, data);
   const region = process.env.AWS_REGION;
   return {
