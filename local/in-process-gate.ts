@@ -35,6 +35,8 @@ export interface InProcessGateOptions {
 
 export interface InProcessGate {
   config: GateConfig;
+  /** Bodies of the connection events the decide queue dead-lettered (its DLQ). */
+  decideDeadLetters(): string[];
   /** Runs one sweep now, as the schedule would, and returns its report. */
   sweepNow(): Promise<unknown>;
   stop(): void;
@@ -171,6 +173,7 @@ export async function startInProcessGate(
 
   return {
     config,
+    decideDeadLetters: () => decideQueue.deadLetters(),
     sweepNow,
     stop: () => {
       clearInterval(timer);
