@@ -94,6 +94,7 @@ export class GateStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(60),
       // Invoked by its queue's event source mapping only (see DecideQueue), never asynchronously.
+      queueFed: true,
       reservedConcurrentExecutions: config.decideReservedConcurrency,
     });
     this.sweep = new GateFunction(this, 'Sweep', {

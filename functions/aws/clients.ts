@@ -9,30 +9,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError } from '../shared/config.ts';
+import { type ClientOptions, clientConfig } from './client-config.ts';
 
-export const RETRY_MODES = ['standard', 'adaptive'] as const;
-export type RetryMode = (typeof RETRY_MODES)[number];
-
-/** Static credentials (the local cloud reads the account from the access key id). */
-export interface StaticCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface ClientOptions {
-  region?: string;
-  /** One endpoint for every client (the local cloud serves all APIs on one port). AWS_ENDPOINT_URL is honoured by the SDK itself. */
-  endpoint?: string;
-  credentials?: StaticCredentials;
-  /** Total attempts per call including the first; default AWS_MAX_ATTEMPTS, else 5. */
-  maxAttempts?: number;
-  /** Default AWS_RETRY_MODE, else adaptive (client-side rate limiting on throttling, which EC2 needs). */
-  retryMode?: RetryMode;
-  /** Milliseconds a single HTTP request may take before it is abandoned and retried. */
-  requestTimeoutMs?: number;
-}
+export { type ClientOptions, RETRY_MODES, type RetryMode, type StaticCredentials } from './client-config.ts';
 
 export interface AwsClients {
   ec2: EC2Client;
@@ -42,34 +21,8 @@ export interface AwsClients {
   organizations: OrganizationsClient;
 }
 
-const DEFAULT_MAX_ATTEMPTS = 5;
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-const CONNECTION_TIMEOUT_MS = 3_000;
-
 export function createClients(options: ClientOptions = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
-  const maxAttempts = options.maxAttempts ?? maxAttemptsFrom(env);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
-    throw new ConfigError(`maxAttempts must be a whole number from 1 to 20, got ${maxAttempts}`);
-  }
-  const retryMode = options.retryMode ?? retryModeFrom(env);
-  if (!RETRY_MODES.includes(retryMode)) {
-    throw new ConfigError(`retryMode must be one of ${RETRY_MODES.join(', ')}, got "${retryMode}"`);
-  }
-  const endpoint = options.endpoint;
-  if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw new ConfigError(`endpoint must be a URL, got "${endpoint}"`);
-  }
-  const config = {
-    maxAttempts,
-    retryMode,
-    requestHandler: {
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    },
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  };
+  const config = clientConfig(options, env);
   return {
     ec2: new EC2Client(config),
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
@@ -79,23 +32,4 @@ export function createClients(options: ClientOptions = {}, env: NodeJS.ProcessEn
     eventBridge: new EventBridgeClient(config),
     organizations: new OrganizationsClient(config),
   };
-}
-
-function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.AWS_MAX_ATTEMPTS;
-  if (raw === undefined || raw === '') return DEFAULT_MAX_ATTEMPTS;
-  const value = Number(raw);
-  if (!Number.isInteger(value))
-    throw new ConfigError(`AWS_MAX_ATTEMPTS must be a whole number, got "${raw}"`);
-  return value;
-}
-
-function retryModeFrom(env: NodeJS.ProcessEnv): RetryMode {
-  const raw = env.AWS_RETRY_MODE;
-  if (raw === undefined || raw === '') return 'adaptive';
-  const mode = RETRY_MODES.find((m) => m === raw);
-  if (mode === undefined) {
-    throw new ConfigError(`AWS_RETRY_MODE must be one of ${RETRY_MODES.join(', ')}, got "${raw}"`);
-  }
-  return mode;
 }

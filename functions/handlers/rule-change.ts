@@ -8,13 +8,14 @@ import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { handleRuleChanges } from '../gate/rule-change.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, StreamEventSchema } from './event-schemas.ts';
-import { logger, metrics, runtime, tracer } from './runtime.ts';
+import { logger, metrics, tracer } from './observability.ts';
+import { ruleChangeRuntime } from './rule-change-runtime.ts';
 
 /** Rules-table stream → validate changed items, bump the rules version, sweep what they reach. */
 async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
   const { Records } = parseEvent(StreamEventSchema, event, 'DynamoDB stream event');
   metrics.addMetric(METRIC.ruleItemChanges, MetricUnit.Count, Records.length);
-  const gate = runtime();
+  const gate = ruleChangeRuntime();
   const result = await handleRuleChanges(
     Records.map((record) => ({
       id: record.dynamodb.SequenceNumber,
