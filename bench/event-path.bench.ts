@@ -45,7 +45,9 @@ async function waitFor(done: () => boolean, timeoutMs: number, what: string): Pr
 }
 
 /** The gate's calls for one accepted request, warm: median over a few requests. */
-async function perRequest(delivery: Delivery): Promise<GateCalls & { samples: GateCalls[] }> {
+async function perRequest(
+  delivery: Delivery,
+): Promise<GateCalls & { samples: GateCalls[]; latencyMs: number }> {
   const world = await startBenchWorld(gateOptions(delivery));
   try {
     const serviceId = await world.createService();
@@ -54,9 +56,11 @@ async function perRequest(delivery: Delivery): Promise<GateCalls & { samples: Ga
     await world.cloud.idle();
     const watcher = watchFinalStates(world, [serviceId]);
     const samples: GateCalls[] = [];
+    const latencies: number[] = [];
     for (let i = 0; i < 4; i++) {
       await world.cloud.idle();
       await world.gateCalls();
+      const started = performance.now();
       const id = await world.createEndpoint(account(i), serviceId);
       watcher.expect(id);
       await waitFor(() => watcher.finalAt.has(id), 60_000, `${id} to be accepted`);
@@ -65,6 +69,7 @@ async function perRequest(delivery: Delivery): Promise<GateCalls & { samples: Ga
       if ((await watcher.states()).get(id) !== 'available') throw new Error(`${id} was not accepted`);
       // The first request warms the containers' caches; the rest are what a warm gate pays.
       if (i > 0) samples.push(calls);
+      if (i > 0) latencies.push((watcher.finalAt.get(id) ?? Number.NaN) - started);
     }
     await watcher.stop();
     const med = (pick: (c: GateCalls) => number) => median(samples.map(pick));
@@ -75,6 +80,7 @@ async function perRequest(delivery: Delivery): Promise<GateCalls & { samples: Ga
       eventbridge: med((c) => c.eventbridge),
       byAction: samples[samples.length - 1]?.byAction ?? {},
       samples,
+      latencyMs: Math.round(median(latencies)),
     };
   } finally {
     await world.stop();
@@ -182,8 +188,9 @@ async function main(): Promise<void> {
 
   const size = quick ? 200 : 1_000;
   const baselineSize = quick ? 100 : 300;
-  const one = inFreshProcess<GateCalls>('per-request', 'queue');
-  const oneBaseline = inFreshProcess<GateCalls>('per-request', 'one-by-one');
+  type One = GateCalls & { latencyMs: number };
+  const one = inFreshProcess<One>('per-request', 'queue');
+  const oneBaseline = inFreshProcess<One>('per-request', 'one-by-one');
   const many = inFreshProcess<BurstResult>('burst', 'queue', size);
   const manyBaseline = inFreshProcess<BurstResult>('burst', 'one-by-one', baselineSize);
 
@@ -193,6 +200,9 @@ async function main(): Promise<void> {
   console.log('| delivery | EC2 | DynamoDB | SNS | EventBridge |\n|---|---:|---:|---:|---:|');
   console.log(row('decide queue', one));
   console.log(row('one event per invocation', oneBaseline));
+  console.log(
+    `\none request, CreateVpcEndpoint to available: ${one.latencyMs} ms (queue), ${oneBaseline.latencyMs} ms (one by one)`,
+  );
   console.log(`\nby action (queue): ${JSON.stringify(one.byAction)}`);
   console.log(`by action (one by one): ${JSON.stringify(oneBaseline.byAction)}\n`);
   const burstRow = (name: string, b: BurstResult) =>
@@ -208,6 +218,7 @@ async function main(): Promise<void> {
 
   const { ec2, dynamodb, sns, eventbridge } = one;
   recordResults({
+    latency: { oneRequestMs: one.latencyMs, oneRequestOneByOneMs: oneBaseline.latencyMs },
     perRequest: { ec2, dynamodb, sns, eventbridge, byAction: one.byAction, baseline: oneBaseline },
     burst: {
       requests: many.requests,
