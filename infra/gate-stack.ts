@@ -131,6 +131,8 @@ export class GateStack extends Stack {
     );
     for (const statement of enrollmentStatements(this)) this.ingest.allow(statement);
     ledger.grantWriteData(this.ingest.role);
+    // Ingest reads the rules: an off or held service is never enrolled.
+    rules.grantReadData(this.ingest.role);
     this.bus.grantPutEventsTo(this.ingest.role);
 
     rules.grantReadWriteData(this.ruleChange.role);

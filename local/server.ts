@@ -221,7 +221,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         401,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     if (service === 'sts') {
@@ -235,7 +235,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         `The local cloud does not serve the '${caller.service}' API (it serves ec2, sns, sts, dynamodb and events)`,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     if (
@@ -248,7 +248,7 @@ export function createEdgeServer(services: EdgeServices): Server {
         `The request must contain the parameter Action (as a form body, content-type application/x-www-form-urlencoded; got '${contentType || 'none'}')`,
       );
       const response = ec2ErrorResponse(error, requestId);
-      send(res, response.status, XML, response.body);
+      send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
     const response = handleEc2Query(
@@ -257,7 +257,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       params,
       requestId,
     );
-    send(res, response.status, XML, response.body);
+    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
     const action = params.string('Action') ?? '';
     if (response.status === 200 && isRecordedAction(action)) {
       const parameters = Object.fromEntries(
@@ -335,7 +335,7 @@ export function createEdgeServer(services: EdgeServices): Server {
           new Ec2Error('InternalError', 'The local cloud failed on this request', 500),
           requestId,
         );
-        send(res, response.status, XML, response.body);
+        send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       }
     });
   });

@@ -78,7 +78,7 @@ function nearly(verdict: RuleVerdict): boolean {
 function why(verdict: RuleVerdict): string {
   if (verdict.inactive) return verdict.inactive;
   if (verdict.verdict === 'invalid') {
-    return `invalid item, counted as an undetermined reject rule: ${verdict.conditions[0]?.detail ?? '?'}`;
+    return `invalid item, undetermined: holds requests for review: ${verdict.conditions[0]?.detail ?? '?'}`;
   }
   return (
     verdict.conditions

@@ -20,22 +20,39 @@ export interface ClientOptions {
   /** One endpoint for every client (the local cloud serves all APIs on one port). AWS_ENDPOINT_URL is honoured by the SDK itself. */
   endpoint?: string;
   credentials?: StaticCredentials;
-  /** Total attempts per call including the first; default AWS_MAX_ATTEMPTS, else 5. */
+  /** Total attempts per call including the first, at most MAX_ATTEMPTS; default AWS_MAX_ATTEMPTS, else MAX_ATTEMPTS. */
   maxAttempts?: number;
   /** Default AWS_RETRY_MODE, else adaptive (client-side rate limiting on throttling, which EC2 needs). */
   retryMode?: RetryMode;
-  /** Milliseconds a single HTTP request may take before it is abandoned and retried. */
+  /** Milliseconds a single HTTP request may take before it is abandoned and retried; at most DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
 }
 
-const DEFAULT_MAX_ATTEMPTS = 5;
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-const CONNECTION_TIMEOUT_MS = 3_000;
+/**
+ * Attempts, connection and request timeouts bound how long one call can take (call-budget.ts):
+ * a call made under a lease must end before the lease can run out, so these are ceilings,
+ * not only defaults.
+ */
+export const MAX_ATTEMPTS = 3;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const CONNECTION_TIMEOUT_MS = 3_000;
 
 export function clientConfig(options: ClientOptions = {}, env: NodeJS.ProcessEnv = process.env) {
   const maxAttempts = options.maxAttempts ?? maxAttemptsFrom(env);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
-    throw new ConfigError(`maxAttempts must be a whole number from 1 to 20, got ${maxAttempts}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
+    throw new ConfigError(
+      `maxAttempts must be a whole number from 1 to ${MAX_ATTEMPTS} (more would outlast the gate's leases), got ${maxAttempts}`,
+    );
+  }
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (
+    !Number.isInteger(requestTimeoutMs) ||
+    requestTimeoutMs < 1 ||
+    requestTimeoutMs > DEFAULT_REQUEST_TIMEOUT_MS
+  ) {
+    throw new ConfigError(
+      `requestTimeoutMs must be a whole number from 1 to ${DEFAULT_REQUEST_TIMEOUT_MS}, got ${requestTimeoutMs}`,
+    );
   }
   const retryMode = options.retryMode ?? retryModeFrom(env);
   if (!RETRY_MODES.includes(retryMode)) {
@@ -48,10 +65,8 @@ export function clientConfig(options: ClientOptions = {}, env: NodeJS.ProcessEnv
   const config = {
     maxAttempts,
     retryMode,
-    requestHandler: {
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    },
+    // The options of @smithy/node-http-handler, which each client builds its handler from.
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: requestTimeoutMs },
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
@@ -61,7 +76,7 @@ export function clientConfig(options: ClientOptions = {}, env: NodeJS.ProcessEnv
 
 function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.AWS_MAX_ATTEMPTS;
-  if (raw === undefined || raw === '') return DEFAULT_MAX_ATTEMPTS;
+  if (raw === undefined || raw === '') return MAX_ATTEMPTS;
   const value = Number(raw);
   if (!Number.isInteger(value))
     throw new ConfigError(`AWS_MAX_ATTEMPTS must be a whole number, got "${raw}"`);

@@ -333,13 +333,24 @@ export class Ec2EndpointServices implements EndpointServices {
       const sent = new Set(pending);
       const failures = new Map<string, ActionFailure>();
       const { unsuccessful, requestId } = await this.#send(action, serviceId, pending);
+      const unattributed: UnsuccessfulItem[] = [];
       for (const item of unsuccessful) {
         const failure = toFailure(item);
         if (failure !== undefined && sent.has(failure.endpointId)) {
           failures.set(failure.endpointId, failure);
         } else {
           this.#logger.warn('unsuccessful item names no endpoint of the call', { action, serviceId, item });
+          unattributed.push(item);
         }
+      }
+      if (unattributed.length > 0) {
+        // A failure nobody can place may be any endpoint's: none of the call's can count as
+        // changed. Not retried here: the sweep reads what EC2 did and decides again.
+        for (const id of pending) {
+          if (!failures.has(id)) failed.push(unattributedFailure(id, unattributed));
+        }
+        for (const failure of failures.values()) failed.push(failure);
+        break;
       }
       const changed = pending.filter((id) => !failures.has(id));
       succeeded.push(...changed);
@@ -418,6 +429,20 @@ export class Ec2EndpointServices implements EndpointServices {
   #call<T>(job: () => Promise<T>): Promise<T> {
     return this.#limiter.schedule(job);
   }
+}
+
+/** Reported for every endpoint of a call whose Unsuccessful list holds an item naming none of them. */
+export const UNSUCCESSFUL_WITHOUT_RESOURCE_ID = 'UnsuccessfulWithoutResourceId';
+
+function unattributedFailure(endpointId: string, items: readonly UnsuccessfulItem[]): ActionFailure {
+  const first = items[0];
+  const named =
+    first?.ResourceId === undefined ? 'no endpoint' : `endpoint ${first.ResourceId}, not one of the call's`;
+  return {
+    endpointId,
+    code: UNSUCCESSFUL_WITHOUT_RESOURCE_ID,
+    message: `EC2 reported ${items.length} unsuccessful item(s) naming ${named} (${first?.Error?.Code ?? 'no code'}: ${first?.Error?.Message ?? 'no message'}); whether this endpoint changed is unknown`,
+  };
 }
 
 function toFailure(item: UnsuccessfulItem): ActionFailure | undefined {

@@ -7,6 +7,7 @@ import type { DecideDeps } from '../gate/decide-service.ts';
 import type { EndpointServices } from '../gate/ports.ts';
 import { RuleSetCache } from '../gate/rules-cache.ts';
 import type { GateConfig } from '../shared/config.ts';
+import { GATE_UNSUCCESSFUL_RETRY } from './call-budget.ts';
 import type { AwsClients } from './clients.ts';
 import { Ec2EndpointServices } from './endpoint-services.ts';
 import { EventBridgeGateEvents } from './gate-events.ts';
@@ -29,7 +30,8 @@ export function createGateAdapters(config: GateConfig, clients: AwsClients, logg
   const withLogger = logger ? { logger } : {};
   const rulesStore = new DynamoRulesStore(clients.dynamodb, config.rulesTable, withLogger);
   return {
-    endpointServices: new Ec2EndpointServices(clients.ec2, withLogger),
+    // Few retries of Unsuccessful items: an action must end within the lease it runs under (call-budget.ts).
+    endpointServices: new Ec2EndpointServices(clients.ec2, { ...withLogger, retry: GATE_UNSUCCESSFUL_RETRY }),
     rulesStore,
     rules: new RuleSetCache(rulesStore),
     ledger: new DynamoLedger(clients.dynamodb, config.ledgerTable, {
@@ -48,7 +50,7 @@ export function createGateAdapters(config: GateConfig, clients: AwsClients, logg
 export function decideDepsOf(
   adapters: Omit<GateAdapters, 'endpointServices'> & { endpointServices: EndpointServices },
   holder: string,
-  options: { region?: string; log?: DecideDeps['log'] } = {},
+  options: { region?: string; log?: DecideDeps['log']; actor?: string; reason?: string } = {},
 ): DecideDeps {
   return {
     endpointServices: adapters.endpointServices,
@@ -60,5 +62,7 @@ export function decideDepsOf(
     holder,
     ...(options.region ? { region: options.region } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
   };
 }

@@ -2,8 +2,9 @@
  * The ledger table in DynamoDB. Per endpoint (partition `endpointId`):
  *  - history entries, sort key `entry#<ISO time>#<random>`, with `expiresAt` for TTL;
  *  - one `state` item: once-flags (`flags` map), the action lease (`leaseHolder`,
- *    `leaseUntil`) and `lastOutcome`. Every write to it is conditional, which is what
- *    makes the gate's actions idempotent.
+ *    `leaseUntil`, fencing `leaseToken`), the unfinished `intent` (write ahead) and
+ *    `lastOutcome`. Every write to it is conditional, which is what makes the gate's
+ *    actions idempotent; the writes after an EC2 call are fenced by the lease token.
  * Entries carry `at`, so the byService / byAccount indexes hold only entries.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,17 +15,20 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { EFFECTS } from '../core/decision-record.ts';
 import type {
   EndpointState,
   HistoryQuery,
+  Intent,
+  Lease,
   Ledger,
   LedgerEntry,
   Outcome,
   RuleProblemEntry,
 } from '../gate/ports.ts';
-import { OUTCOMES } from '../gate/ports.ts';
+import { LeaseLostError, OUTCOMES } from '../gate/ports.ts';
 import { TRIGGERS } from '../shared/events.ts';
 import {
   LEDGER_BY_ACCOUNT_INDEX,
@@ -49,8 +53,8 @@ const ENTRY_UPPER_BOUND = `${LEDGER_ENTRY_PREFIX}\uffff`;
 
 const ENDPOINT_ID = /^vpce-[0-9a-zA-Z]+$/;
 const SERVICE_ID = /^vpce-svc-[0-9a-zA-Z]+$/;
-/** Leases are taken on endpoints (actions) and on services (enrollment). */
-const LEASE_KEY = /^vpce-(svc-)?[0-9a-zA-Z]+$/;
+/** Leases are taken on endpoints (actions), services (enrollment) and a service's consumer accounts (limits). */
+const LEASE_KEY = /^(vpce-[0-9a-zA-Z]+|vpce-svc-[0-9a-zA-Z]+(#\d{12})?)$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const FLAG = /^[A-Za-z0-9:._-]{1,64}$/;
 
@@ -88,43 +92,13 @@ export class DynamoLedger implements Ledger {
   async append(entry: LedgerEntry): Promise<void> {
     checkId('endpointId', entry.endpointId, ENDPOINT_ID);
     const at = isoTime('at', entry.at);
-    // The sort key is derived from the entry, so re-recording it (an outbox flush) is a no-op.
+    // The sort key is derived from the entry, so re-recording it (an intent finished after a crash) is a no-op.
     const digest = createHash('sha256')
       .update(JSON.stringify(definedFields(entry)))
       .digest('hex')
       .slice(0, 12);
     try {
       await this.#putEntry(entry.endpointId, at, { ...definedFields(entry), at }, digest);
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-  }
-
-  async setPending(endpointId: string, entries: LedgerEntry[]): Promise<void> {
-    checkId('endpointId', endpointId, ENDPOINT_ID);
-    await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: stateKey(endpointId),
-        UpdateExpression: 'SET #pending = :pending',
-        ExpressionAttributeNames: { '#pending': 'pending' },
-        ExpressionAttributeValues: { ':pending': entries.map((entry) => definedFields(entry)) },
-      }),
-    );
-  }
-
-  async clearPending(endpointId: string): Promise<void> {
-    checkId('endpointId', endpointId, ENDPOINT_ID);
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: stateKey(endpointId),
-          UpdateExpression: 'REMOVE #pending',
-          ConditionExpression: 'attribute_exists(#pending)',
-          ExpressionAttributeNames: { '#pending': 'pending' },
-        }),
-      );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
@@ -192,24 +166,139 @@ export class DynamoLedger implements Ledger {
     return states;
   }
 
-  async acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
-    checkId('endpointId', endpointId, LEASE_KEY);
+  async acquireLease(key: string, holder: string, now: Date, leaseMs: number): Promise<Lease | undefined> {
+    checkId('key', key, LEASE_KEY);
     checkHolder(holder);
-    if (!Number.isInteger(leaseMs) || leaseMs < 1) {
-      throw new LedgerError(`leaseMs: must be a positive whole number, got ${leaseMs}`);
-    }
+    checkLeaseMs(leaseMs);
     const nowIso = isoTime('now', now.toISOString());
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    try {
+      const out = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(key),
+          // The token is never removed, so it only grows; the flags map is made here so that
+          // later writes can set one flag inside it in the same update as something else.
+          UpdateExpression:
+            'SET #holder = :holder, #until = :until, #flags = if_not_exists(#flags, :noFlags) ADD #token :one',
+          ConditionExpression: 'attribute_not_exists(#until) OR #until < :now OR #holder = :holder',
+          ExpressionAttributeNames: {
+            '#holder': 'leaseHolder',
+            '#until': 'leaseUntil',
+            '#token': 'leaseToken',
+            '#flags': 'flags',
+          },
+          ExpressionAttributeValues: {
+            ':holder': holder,
+            ':until': until,
+            ':now': nowIso,
+            ':one': 1,
+            ':noFlags': {},
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const token = out.Attributes?.leaseToken;
+      if (typeof token !== 'number') throw new LedgerError(`lease on ${key}: no token came back`);
+      return { key, holder, token, until };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async renewLease(lease: Lease, now: Date, leaseMs: number): Promise<boolean> {
+    checkId('key', lease.key, LEASE_KEY);
+    checkLeaseMs(leaseMs);
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: stateKey(endpointId),
-          UpdateExpression: 'SET #holder = :holder, #until = :until',
-          ConditionExpression: 'attribute_not_exists(#until) OR #until < :now OR #holder = :holder',
-          ExpressionAttributeNames: { '#holder': 'leaseHolder', '#until': 'leaseUntil' },
+          Key: stateKey(lease.key),
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: '#token = :token AND #until > :now',
+          ExpressionAttributeNames: { '#until': 'leaseUntil', '#token': 'leaseToken' },
           ExpressionAttributeValues: {
-            ':holder': holder,
+            ':token': lease.token,
+            ':now': isoTime('now', now.toISOString()),
             ':until': new Date(now.getTime() + leaseMs).toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(lease: Lease, lastOutcome?: Outcome): Promise<void> {
+    checkId('key', lease.key, LEASE_KEY);
+    if (lastOutcome !== undefined && !OUTCOMES.includes(lastOutcome)) {
+      throw new LedgerError(
+        `lastOutcome: must be one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(lastOutcome)}`,
+      );
+    }
+    const outcome = lastOutcome === undefined ? {} : { ':outcome': lastOutcome };
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(lease.key),
+          UpdateExpression: `REMOVE #holder, #until${lastOutcome === undefined ? '' : ' SET #outcome = :outcome'}`,
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: {
+            '#holder': 'leaseHolder',
+            '#until': 'leaseUntil',
+            '#token': 'leaseToken',
+            ...(lastOutcome === undefined ? {} : { '#outcome': 'lastOutcome' }),
+          },
+          ExpressionAttributeValues: { ':token': lease.token, ...outcome },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // The lease ran out and someone else may hold it now: leave it, but the outcome is still a fact.
+      this.#logger.warn('lease no longer held at release', { key: lease.key, token: lease.token });
+      if (lastOutcome !== undefined) {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: stateKey(lease.key),
+            UpdateExpression: 'SET #outcome = :outcome',
+            ExpressionAttributeNames: { '#outcome': 'lastOutcome' },
+            ExpressionAttributeValues: outcome,
+          }),
+        );
+      }
+    }
+  }
+
+  async writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    checkLeaseMs(leaseMs);
+    if (intent.onceFlag !== undefined) checkFlag(intent.onceFlag);
+    const nowIso = isoTime('now', now.toISOString());
+    const once = intent.onceFlag !== undefined;
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(lease.key),
+          UpdateExpression: `SET #intent = :intent, #until = :until${once ? ', #flags.#once = :now' : ''}`,
+          ConditionExpression: `#token = :token AND #until > :now AND attribute_not_exists(#intent)${
+            once ? ' AND attribute_not_exists(#flags.#once)' : ''
+          }`,
+          ExpressionAttributeNames: {
+            '#intent': 'intent',
+            '#until': 'leaseUntil',
+            '#token': 'leaseToken',
+            ...(once ? { '#flags': 'flags', '#once': intent.onceFlag } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':intent': intentItem(intent),
+            ':until': new Date(now.getTime() + leaseMs).toISOString(),
+            ':token': lease.token,
             ':now': nowIso,
           },
         }),
@@ -221,45 +310,116 @@ export class DynamoLedger implements Ledger {
     }
   }
 
-  async releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void> {
-    checkId('endpointId', endpointId, LEASE_KEY);
-    checkHolder(holder);
-    if (lastOutcome !== undefined && !OUTCOMES.includes(lastOutcome)) {
-      throw new LedgerError(
-        `lastOutcome: must be one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(lastOutcome)}`,
-      );
-    }
-    const outcome = lastOutcome === undefined ? {} : { ':outcome': lastOutcome };
+  async completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    await this.#fenced(lease, intentId, 'complete the intent', {
+      UpdateExpression: 'SET #intent.#entry = :entry, #intent.#done = :done',
+      ConditionExpression: '#token = :token AND #intent.#id = :id',
+      ExpressionAttributeNames: {
+        '#intent': 'intent',
+        '#entry': 'entry',
+        '#done': 'done',
+        '#id': 'id',
+        '#token': 'leaseToken',
+      },
+      ExpressionAttributeValues: {
+        ':entry': definedFields(entry),
+        ':done': true,
+        ':id': intentId,
+        ':token': lease.token,
+      },
+    });
+  }
+
+  async claimNotice(
+    lease: Lease,
+    intentId: string,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    checkFlag(noticeFlag);
+    checkLeaseMs(leaseMs);
+    const nowIso = isoTime('now', now.toISOString());
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: stateKey(endpointId),
-          UpdateExpression: `REMOVE #holder, #until${lastOutcome === undefined ? '' : ' SET #outcome = :outcome'}`,
-          ConditionExpression: '#holder = :holder',
+          Key: stateKey(lease.key),
+          UpdateExpression: 'SET #intent.#claim = :token, #until = :until',
+          ConditionExpression:
+            '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
           ExpressionAttributeNames: {
-            '#holder': 'leaseHolder',
+            '#intent': 'intent',
+            '#claim': 'noticeClaim',
+            '#id': 'id',
+            '#token': 'leaseToken',
             '#until': 'leaseUntil',
-            ...(lastOutcome === undefined ? {} : { '#outcome': 'lastOutcome' }),
+            '#flags': 'flags',
+            '#notice': noticeFlag,
           },
-          ExpressionAttributeValues: { ':holder': holder, ...outcome },
+          ExpressionAttributeValues: {
+            ':token': lease.token,
+            ':until': new Date(now.getTime() + leaseMs).toISOString(),
+            ':now': nowIso,
+            ':id': intentId,
+          },
         }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // Which condition failed decides: a notice already sent is an answer, a lost lease is not.
+    const state = (await this.states([lease.key])).get(lease.key);
+    if (state?.flags[noticeFlag] !== undefined) return false;
+    throw new LeaseLostError(`${lease.key}: lease ${lease.token} lost before the notice could be claimed`);
+  }
+
+  async markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void> {
+    checkId('endpointId', endpointId, ENDPOINT_ID);
+    checkFlag(noticeFlag);
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: stateKey(endpointId),
+        UpdateExpression: 'SET #flags.#notice = :at',
+        ExpressionAttributeNames: { '#flags': 'flags', '#notice': noticeFlag },
+        ExpressionAttributeValues: { ':at': isoTime('now', now.toISOString()) },
+      }),
+    );
+  }
+
+  async clearIntent(lease: Lease, intentId: string): Promise<void> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    await this.#fenced(lease, intentId, 'clear the intent', {
+      UpdateExpression: 'REMOVE #intent',
+      ConditionExpression: '#token = :token AND (attribute_not_exists(#intent) OR #intent.#id = :id)',
+      ExpressionAttributeNames: { '#intent': 'intent', '#id': 'id', '#token': 'leaseToken' },
+      ExpressionAttributeValues: { ':id': intentId, ':token': lease.token },
+    });
+  }
+
+  /** An update of the state item that holds only under the lease's token; LeaseLostError otherwise. */
+  async #fenced(
+    lease: Lease,
+    intentId: string,
+    what: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<void> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({ TableName: this.#table, Key: stateKey(lease.key), ...update }),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      // The lease ran out and someone else may hold it now: leave it, but the outcome is still a fact.
-      this.#logger.warn('lease no longer held at release', { endpointId, holder });
-      if (lastOutcome !== undefined) {
-        await this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: stateKey(endpointId),
-            UpdateExpression: 'SET #outcome = :outcome',
-            ExpressionAttributeNames: { '#outcome': 'lastOutcome' },
-            ExpressionAttributeValues: outcome,
-          }),
-        );
-      }
+      throw new LeaseLostError(`${lease.key}: lease ${lease.token} lost, could not ${what} ${intentId}`, {
+        cause: error,
+      });
     }
   }
 
@@ -453,20 +613,41 @@ function toEndpointState(item: Record<string, unknown>): EndpointState {
     }
   }
   const state: EndpointState = { endpointId, flags };
-  const { leaseHolder, leaseUntil, lastOutcome } = item;
-  if (typeof leaseHolder === 'string' && typeof leaseUntil === 'string') {
-    state.lease = { holder: leaseHolder, until: leaseUntil };
+  const { leaseHolder, leaseUntil, leaseToken, lastOutcome } = item;
+  if (typeof leaseHolder === 'string' && typeof leaseUntil === 'string' && typeof leaseToken === 'number') {
+    state.lease = { holder: leaseHolder, until: leaseUntil, token: leaseToken };
   }
   const outcome = OUTCOMES.find((o) => o === lastOutcome);
   if (outcome !== undefined) state.lastOutcome = outcome;
-  if (Array.isArray(item.pending) && item.pending.length > 0) {
-    state.pending = item.pending.map((entry: unknown) => {
-      if (entry === null || typeof entry !== 'object')
-        throw new LedgerError('pending: not a list of entries');
-      return toLedgerEntry({ ...entry });
-    });
-  }
+  if (item.intent !== undefined) state.intent = toIntent(endpointId, item.intent);
   return state;
+}
+
+function intentItem(intent: Intent): Record<string, unknown> {
+  return {
+    ...Object.fromEntries(Object.entries(intent).filter(([, v]) => v !== undefined)),
+    entry: definedFields(intent.entry),
+  };
+}
+
+/** An unfinished intent read back; one we cannot read is an error, never skipped: it may stand for an action taken. */
+function toIntent(endpointId: string, raw: unknown): Intent {
+  const where = `intent on ${endpointId}`;
+  if (raw === null || typeof raw !== 'object') throw new LedgerError(`${where}: not a map`);
+  const id: unknown = Reflect.get(raw, 'id');
+  const token: unknown = Reflect.get(raw, 'token');
+  const done: unknown = Reflect.get(raw, 'done');
+  const entry: unknown = Reflect.get(raw, 'entry');
+  const onceFlag: unknown = Reflect.get(raw, 'onceFlag');
+  const noticeClaim: unknown = Reflect.get(raw, 'noticeClaim');
+  if (typeof id !== 'string' || typeof token !== 'number' || typeof done !== 'boolean') {
+    throw new LedgerError(`${where}: id, token and done must be a string, a number and a boolean`);
+  }
+  if (entry === null || typeof entry !== 'object') throw new LedgerError(`${where}: entry must be a map`);
+  const intent: Intent = { id, token, done, entry: toLedgerEntry({ ...entry }) };
+  if (typeof onceFlag === 'string') intent.onceFlag = onceFlag;
+  if (typeof noticeClaim === 'number') intent.noticeClaim = noticeClaim;
+  return intent;
 }
 
 function checkId(field: string, value: unknown, pattern: RegExp): string {
@@ -478,6 +659,12 @@ function checkId(field: string, value: unknown, pattern: RegExp): string {
 
 function checkFlag(flag: string): void {
   if (!FLAG.test(flag)) throw new LedgerError(`flag: must match ${FLAG.source}, got ${JSON.stringify(flag)}`);
+}
+
+function checkLeaseMs(leaseMs: number): void {
+  if (!Number.isInteger(leaseMs) || leaseMs < 1) {
+    throw new LedgerError(`leaseMs: must be a positive whole number, got ${leaseMs}`);
+  }
 }
 
 function checkHolder(holder: string): void {

@@ -4,7 +4,7 @@
  * record as JSON for queues and functions. Pure, so the demo can render the same
  * Chatbot JSON in a terminal that Slack would show.
  */
-import type { LedgerEntry, Notice, Outcome } from '../gate/ports.ts';
+import type { LedgerEntry, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
 
 export interface ChatbotNotification {
   version: '1.0';
@@ -94,13 +94,13 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
       id: `${NAME}:invalid-rule:${item}:${notice.at}`,
       content: {
         textType: 'client-markdown',
-        title: clip(`:warning: Invalid rule item ignored: ${item}`, CHATBOT_LIMITS.title),
+        title: clip(`:warning: Invalid rule item: ${item}`, CHATBOT_LIMITS.title),
         description: clip(
           [
             `*Item* kind \`${notice.item.kind}\`, id \`${notice.item.id}\``,
             '*Problems*',
             ...problems,
-            '_The gate ignores this item and keeps deciding on the valid rules._',
+            `*What happens* ${whatHappens(notice)}`,
           ].join('\n'),
           CHATBOT_LIMITS.description,
         ),
@@ -184,7 +184,7 @@ export function formatNoticeMessage(notice: Notice): NoticeMessage {
 export function noticeSubject(notice: Notice): string {
   const text =
     notice.kind === 'invalid-rule'
-      ? `[${NAME}] Invalid rule item ignored: ${notice.item.kind}/${notice.item.id}`
+      ? `[${NAME}] Invalid rule item: ${notice.item.kind}/${notice.item.id}`
       : `[${NAME}] ${notice.entry.dryRun ? '[dry-run] ' : ''}${headline(notice.entry)} ${notice.entry.endpointId} on ${notice.entry.serviceId}`;
   return clipAscii(text.replace(/[^\x20-\x7e]/g, '?'), SUBJECT_MAX);
 }
@@ -243,15 +243,15 @@ function nextSteps(entry: LedgerEntry): string[] {
 function emailText(notice: Notice): string {
   if (notice.kind === 'invalid-rule') {
     return [
-      `${NAME}: a rule item failed validation and is ignored.`,
+      `${NAME}: a rule item failed validation.`,
       '',
       `Item: ${notice.item.kind}/${notice.item.id}`,
       `Time: ${notice.at}`,
       'Problems:',
       ...notice.problems.map((p) => `  - ${p.path || '(item)'}: ${p.message}`),
       '',
-      'The gate keeps deciding on the valid rules. Fix the item in the rules table,',
-      'or in policies/ and run `plgate policy push`.',
+      `What happens: ${whatHappens(notice)}.`,
+      'Fix the item in the rules table, or in policies/ and run `plgate policy push`.',
     ].join('\n');
   }
   const { entry } = notice;
@@ -277,6 +277,11 @@ function emailText(notice: Notice): string {
   if (entry.reasons.length > 0) lines.push('', 'Reasons:', ...entry.reasons.map((r) => `  - ${r}`));
   lines.push('', 'Next steps:', ...nextSteps(entry).map((s) => `  - ${s.replaceAll('`', '')}`));
   return lines.join('\n');
+}
+
+/** What the gate does because of an invalid item; never "ignored" when something is held. */
+function whatHappens(notice: RuleProblemEntry): string {
+  return notice.held ?? 'what this item covers is held: no accept until it is fixed';
 }
 
 function ruleText(entry: LedgerEntry, prefix: string): string {

@@ -7,6 +7,7 @@
  *   its pendingTtl (from CreationTimestamp) → reject as expired.
  *   pending / available: reject → per onRevoke, notify drift once or reject as revoked.
  *   anything else: nothing.
+ * A service held by an invalid settings item gets no action at all, only held records.
  */
 import type { Connection } from './connection.ts';
 import type { DecisionRecord } from './decision-record.ts';
@@ -14,7 +15,7 @@ import { evaluate } from './evaluate.ts';
 import type { EvaluationContext, OrganizationPath } from './evaluation-context.ts';
 import { type RuleSet, reviewTtlMs, type Settings } from './rules/rule-set.ts';
 
-export type PlannedOutcome = 'accepted' | 'rejected' | 'held' | 'expired' | 'revoked' | 'drift';
+export type PlannedOutcome = 'accepted' | 'rejected' | 'held' | 'expired' | 'revoked' | 'drift' | 'deleted';
 
 export interface PlannedDecision {
   connection: Connection;
@@ -65,6 +66,7 @@ const LIVE_STATES = new Set(['pending', 'available']);
 export function planDecisions(input: PlanInput): Plan {
   const { settings } = input;
   const plan: Plan = { decisions: [], clearFlags: [] };
+  if (settings.held) return planHeld(input);
   if (settings.mode === 'off') return plan;
 
   const dryRun = settings.mode === 'dry-run';
@@ -104,6 +106,28 @@ export function planDecisions(input: PlanInput): Plan {
     } else {
       plan.decisions.push({ ...planned, dryRun: false });
     }
+  }
+  return plan;
+}
+
+/**
+ * A service held by an invalid settings item: its mode, TTL and revoke policy are unknown,
+ * so no EC2 action of any kind is planned. Each waiting request is recorded as held, once.
+ */
+function planHeld(input: PlanInput): Plan {
+  const plan: Plan = { decisions: [], clearFlags: [] };
+  for (const connection of input.connections) {
+    if (connection.state !== 'pendingAcceptance') continue;
+    if (input.flags.get(connection.endpointId)?.[HELD_FLAG]) continue;
+    const record = evaluate(connection, { now: input.now }, input.ruleSet);
+    plan.decisions.push({
+      connection,
+      record,
+      outcome: 'held',
+      action: 'none',
+      dryRun: false,
+      onceFlag: HELD_FLAG,
+    });
   }
   return plan;
 }

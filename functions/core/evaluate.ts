@@ -6,7 +6,14 @@
 import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
-import { type CompiledRule, candidateLists, type RuleSet, settingsFor } from './rules/rule-set.ts';
+import {
+  type CompiledRule,
+  candidateLists,
+  heldByInvalid,
+  type InvalidRule,
+  type RuleSet,
+  settingsFor,
+} from './rules/rule-set.ts';
 
 /** Judges one connection against the rules that could match it (found through the rule set's indexes). */
 export function evaluate(
@@ -158,12 +165,28 @@ function decide(
     });
   }
 
+  const held = settingsFor(ruleSet, connection.serviceId).held;
+  if (held) {
+    // The service's settings are unknown: whatever the rules say, nothing may act on it.
+    reasons.splice(0, reasons.length, holdText(held), `without the hold: ${reasons[0] ?? 'no decision'}`);
+    record.decision = 'review';
+    record.rule = null;
+    record.default = false;
+    record.undetermined.push(held.id);
+  }
+
   record.matched.sort(compareIds);
   record.undetermined = [...new Set(record.undetermined)].sort(compareIds);
   details.sort((a, b) => compareIds(a.rule.id, b.rule.id) || compareIds(a.text, b.text));
   for (const detail of details) reasons.push(detail.text);
   record.reasons = reasons;
   return record;
+}
+
+/** Why a service is held, naming the invalid item, its field and value. */
+export function holdText(held: InvalidRule): string {
+  const what = held.kind === 'file' ? `rule file ${held.id}` : `${held.kind} item "${held.id}"`;
+  return `held: ${what} is invalid (${firstProblem(held.problems)}), so ${heldByInvalid(held)}`;
 }
 
 function judge(
@@ -185,6 +208,11 @@ function judge(
   if (rule.regions !== undefined) {
     if (region === undefined) unknown = 'the endpoint region is unknown';
     else if (!rule.regions.has(region)) return NO_MATCH;
+  }
+  if (rule.crossRegion !== undefined) {
+    // Without the service's region, neither "same" nor "other" can be told.
+    if (context.serviceRegion === undefined) unknown = join(unknown, "the service's region is unknown");
+    else if ((region !== context.serviceRegion) !== rule.crossRegion) return NO_MATCH;
   }
   if (rule.ipAddressTypes !== undefined) {
     if (connection.ipAddressType === undefined) unknown = join(unknown, 'the IP address type is unknown');
@@ -230,6 +258,13 @@ function matchText(
     parts.push(`organizational unit ${context.organization.ouIds.find((id) => units.has(id)) ?? '?'}`);
   }
   if (rule.regions) parts.push(`region ${region ?? '?'}`);
+  if (rule.crossRegion !== undefined) {
+    parts.push(
+      rule.crossRegion
+        ? `cross-region (${region ?? '?'}, service in ${context.serviceRegion ?? '?'})`
+        : `same region as the service (${context.serviceRegion ?? '?'})`,
+    );
+  }
   if (rule.ipAddressTypes) parts.push(`IP address type ${connection.ipAddressType ?? '?'}`);
   for (const [key, value] of rule.tags ?? [])
     parts.push(value === '*' ? `tag ${key} present` : `tag ${key}=${value}`);
@@ -245,7 +280,7 @@ function invalidText(rule: CompiledRule): string {
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
   const what =
     rule.invalid?.kind === 'file' ? `rule file ${rule.id} is invalid` : `rule item "${rule.id}" is invalid`;
-  return `${what} and counts as an undetermined reject rule: ${first ? `${first.source}: ${firstProblem([first])}` : 'unknown problem'}${more}`;
+  return `${what}, so it is undetermined and holds requests for review: ${first ? `${first.source}: ${firstProblem([first])}` : 'unknown problem'}${more}`;
 }
 
 function blockingSummary(undetermined: readonly Finding[]): string {
@@ -257,34 +292,23 @@ function blockingSummary(undetermined: readonly Finding[]): string {
 }
 
 function defaultDecision(ruleSet: RuleSet, serviceId: string): { effect: Effect; reasons: string[] } {
-  const { index } = ruleSet;
-  const reasons: string[] = [];
+  // An invalid service or defaults item holds the service (see above), so no fallback
+  // past an invalid item ever reaches here as a decision.
   const service = ruleSet.services.get(serviceId);
-  const invalidService = index.invalidServices.get(serviceId);
-  if (invalidService) {
-    reasons.push(
-      `the settings of service ${serviceId} are invalid, so the defaults apply: ${firstProblem(invalidService.problems)}`,
-    );
-  }
   if (service?.defaultEffect !== undefined) {
     return {
       effect: service.defaultEffect,
-      reasons: [`no rule decided: service ${serviceId} defaults to ${service.defaultEffect}`, ...reasons],
+      reasons: [`no rule decided: service ${serviceId} defaults to ${service.defaultEffect}`],
     };
   }
   if (ruleSet.defaults?.defaultEffect !== undefined) {
     return {
       effect: ruleSet.defaults.defaultEffect,
-      reasons: [`no rule decided: the defaults say ${ruleSet.defaults.defaultEffect}`, ...reasons],
+      reasons: [`no rule decided: the defaults say ${ruleSet.defaults.defaultEffect}`],
     };
   }
-  if (index.invalidDefaults) {
-    reasons.push(
-      `the defaults are invalid, so the built-in defaults apply: ${firstProblem(index.invalidDefaults.problems)}`,
-    );
-  }
   const effect = settingsFor(ruleSet, serviceId).defaultEffect;
-  return { effect, reasons: [`no rule decided: the built-in default is ${effect}`, ...reasons] };
+  return { effect, reasons: [`no rule decided: the built-in default is ${effect}`] };
 }
 
 function firstProblem(problems: readonly { path: string; message: string }[]): string {

@@ -27,8 +27,9 @@ export interface RuleVerdict {
   /** Why the rule is not in play for this connection now, if it is not. */
   inactive?: string;
   /**
-   * `invalid`: an item that failed validation; it counts as an undetermined reject rule
-   * for the services it names (or every service), so it can hold a request for review.
+   * `invalid`: an item that failed validation; unless it is an accept rule (then it is
+   * inactive), it counts as an undetermined reject rule for the services it names (or every
+   * service), so it holds a request for review.
    */
   verdict: 'match' | 'no-match' | 'undetermined' | 'limit-reached' | 'inactive' | 'invalid';
   conditions: ConditionVerdict[];
@@ -49,8 +50,8 @@ export function explainConnection(
   const record = evaluate(connection, context, ruleSet);
   const rules = ruleSet.rules.map((rule) => verdictOf(rule, connection, context, record));
   for (const invalid of ruleSet.invalid) {
-    if (invalid.kind === 'defaults' || invalid.kind === 'service') continue;
-    rules.push(invalidVerdict(invalid, connection));
+    if (invalid.undetermined || (invalid.kind === 'rule' && invalid.effect === 'accept'))
+      rules.push(invalidVerdict(invalid, connection));
   }
   rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { record, rules };
@@ -62,6 +63,16 @@ function invalidVerdict(invalid: InvalidRule, connection: Connection): RuleVerdi
   const detail = first
     ? `${first.path ? `${first.path}: ` : ''}${first.message}${invalid.problems.length > 1 ? ` (and ${invalid.problems.length - 1} more)` : ''}`
     : 'invalid';
+  if (invalid.kind === 'rule' && invalid.effect === 'accept') {
+    return {
+      id: invalid.id,
+      effect: 'accept',
+      failed: [],
+      inactive: `an invalid accept rule accepts nothing until it is fixed (${detail})`,
+      verdict: 'inactive',
+      conditions: [],
+    };
+  }
   const base = { id: invalid.id, effect: 'reject' as const, failed: [] };
   if (invalid.services && !invalid.services.includes(connection.serviceId)) {
     return {
@@ -163,6 +174,17 @@ function conditionDetail(
       return listed('endpoint', connection.endpointId, match.endpoints);
     case 'regions':
       return listed('region', connection.region ?? context.serviceRegion, match.regions);
+    case 'crossRegion': {
+      const region = connection.region ?? context.serviceRegion ?? '?';
+      const service = context.serviceRegion ?? '?';
+      const where =
+        region === service
+          ? `endpoint in ${region}, the service's region`
+          : `endpoint in ${region}, service in ${service}`;
+      return holds === true
+        ? where
+        : `${where}: rule asks for ${match.crossRegion ? 'cross-region' : 'same region'}`;
+    }
     case 'ipAddressTypes':
       return listed('IP address type', connection.ipAddressType, match.ipAddressTypes);
     case 'organizations':

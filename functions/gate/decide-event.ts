@@ -1,6 +1,6 @@
 import { countAcceptedByAccount } from '../core/decide.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
-import { type DecideDeps, decideService } from './decide-service.ts';
+import { type DecideDeps, decideService, recordGone } from './decide-service.ts';
 import type { LedgerEntry } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';
 
@@ -64,11 +64,21 @@ async function decideServiceEvents(
     serviceId,
     wholeService ? undefined : { endpointIds },
   );
-  if (connections.length === 0) return { status: 'no-connection' };
   const rules = await deps.rules.current();
+  // A Delete notification, or a late event, for an endpoint EC2 has forgotten.
+  const described = new Set(connections.map((c) => c.endpointId));
+  const gone: LedgerEntry[] = [];
+  for (const event of events) {
+    if (!event.endpointId || described.has(event.endpointId)) continue;
+    described.add(event.endpointId);
+    gone.push(...(await recordGone(serviceId, event.endpointId, { trigger: event.trigger, rules }, deps)));
+  }
+  if (connections.length === 0) {
+    return gone.length > 0 ? { status: 'decided', entries: gone } : { status: 'no-connection' };
+  }
   // A whole-service read already holds every account's accepted endpoints.
   const acceptedByAccount = wholeService ? countAcceptedByAccount(connections) : undefined;
   const trigger = (events.find((e) => e.endpointId === undefined) ?? events[0])?.trigger ?? 'notification';
   const entries = await decideService({ serviceId, connections, trigger, rules, acceptedByAccount }, deps);
-  return { status: 'decided', entries };
+  return { status: 'decided', entries: [...gone, ...entries] };
 }

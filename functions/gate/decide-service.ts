@@ -3,32 +3,46 @@
  * EC2 actions in batches, the ledger, the notices and the `Connection Decision` events.
  * Every trigger (notification, sweep, rule change, manual) ends here, so every path is
  * idempotent in the same way:
- *  - an action is taken only under the endpoint's lease, on connection state re-read
- *    from EC2 while the lease is held: a duplicate, late or racing trigger re-reads a
- *    state that no longer needs the action and does nothing;
- *  - held, drift and dry-run notices go out once per endpoint (a conditional once-flag).
+ *  - an endpoint is acted on only under its lease, on connection state re-read from EC2
+ *    while the lease is held: a duplicate, late or racing trigger re-reads a state that no
+ *    longer needs the action and does nothing;
+ *  - the action is written ahead as an intent on the endpoint's state and finished after
+ *    (intents.ts), so a crash anywhere leaves exactly one ledger entry and one notice to
+ *    whoever comes next;
+ *  - leases carry a fencing token: the writes after an EC2 call hold only while the token
+ *    is current, and each intent and notice claim renews the lease so that the call after
+ *    it ends (SDK timeouts and retries, see functions/aws/call-budget.ts) before it can run out;
+ *  - when an accept rule of the service has a limit, requests are accepted under a lease on
+ *    (service, account) and counted again from EC2 under it, so racing deciders cannot
+ *    accept past the limit.
  */
 import pLimit from 'p-limit';
 import type { Connection } from '../core/connection.ts';
 import {
   countAcceptedByAccount,
+  DRIFT_FLAG,
   type PlanInput,
   type PlannedDecision,
   planDecisions,
 } from '../core/decide.ts';
-import type { OrganizationPath } from '../core/evaluation-context.ts';
+import { evaluate } from '../core/evaluate.ts';
+import type { EvaluationContext, OrganizationPath } from '../core/evaluation-context.ts';
 import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { Trigger } from '../shared/events.ts';
-import type {
-  ActionFailure,
-  EndpointServices,
-  EndpointState,
-  GateEvents,
-  Ledger,
-  LedgerEntry,
-  Notifier,
-  OrganizationDirectory,
-  Outcome,
+import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry } from './intents.ts';
+import {
+  type ActionFailure,
+  type EndpointServices,
+  type EndpointState,
+  type GateEvents,
+  type Intent,
+  type Lease,
+  LeaseLostError,
+  type Ledger,
+  type LedgerEntry,
+  type Notifier,
+  type OrganizationDirectory,
+  type Outcome,
 } from './ports.ts';
 import type { LoadedRules } from './rules-cache.ts';
 
@@ -43,8 +57,12 @@ export interface DecideDeps {
   holder: string;
   /** The region the gate and its services are in (AWS_REGION). */
   region?: string;
-  /** How long an action lease lasts; longer than an EC2 call with its retries. */
+  /** How long a lease lasts; longer than any call made under it with its retries (call-budget.ts). */
   leaseMs?: number;
+  /** The person this run acts for (plgate approve / deny / sweep): written on every entry it makes. */
+  actor?: string;
+  /** Why, as that person gave it. */
+  reason?: string;
   log?: (message: string, data: Record<string, unknown>) => void;
 }
 
@@ -53,151 +71,334 @@ export interface DecideServiceInput {
   /** Connections as EC2 showed them, all of the service's or some of them. */
   connections: readonly Connection[];
   /**
-   * Accepted endpoints per account on the service when the caller read them all;
-   * otherwise they are read from EC2 for the accounts that need them.
+   * Accepted endpoints per account on the service when the caller read them all. A
+   * service with a limited accept rule counts again from EC2 under the account's lease.
    */
   acceptedByAccount?: ReadonlyMap<string, number>;
   trigger: Trigger;
   rules: LoadedRules;
 }
 
-const DEFAULT_LEASE_MS = 120_000;
+/** Longer than the longest call made under a lease (functions/aws/call-budget.ts proves it) and than the decide Lambda's timeout. */
+export const DEFAULT_LEASE_MS = 360_000;
 /** Lease writes in flight at once: a sweep may act on thousands of endpoints. */
 const LEASE_CONCURRENCY = 16;
 const DECIDABLE_STATES = new Set(['pendingAcceptance', 'pending', 'available']);
+/** Once-flag of the `deleted` entry: a consumer's deletion is recorded once. */
+export const DELETED_FLAG = 'deleted';
 
 /** Decides the given connections of one service; returns the ledger entries it wrote. */
 export async function decideService(input: DecideServiceInput, deps: DecideDeps): Promise<LedgerEntry[]> {
   const now = deps.now();
+  const { ruleSet } = input.rules;
+  const { serviceId } = input;
   // Every connection's state, decidable or not: a rejected one may still owe its record.
   const states = await deps.ledger.states(input.connections.map((c) => c.endpointId));
-  await flushPending(states, deps);
-
-  const { ruleSet } = input.rules;
-  const settings = settingsFor(ruleSet, input.serviceId);
-  if (settings.mode === 'off') return [];
-  const connections = input.connections.filter((c) => DECIDABLE_STATES.has(c.state));
-  if (connections.length === 0) return [];
+  const settings = settingsFor(ruleSet, serviceId);
+  // A held service's mode is unknown: its waiting requests are still recorded as held.
+  const active = settings.mode !== 'off' || settings.held !== undefined;
+  const limited = active && hasLimitedAccept(ruleSet, serviceId);
+  const decidable = active ? input.connections.filter((c) => DECIDABLE_STATES.has(c.state)) : [];
 
   const planInput: PlanInput = {
-    connections,
+    connections: decidable,
     ruleSet,
     settings,
     now,
     ...(deps.region ? { serviceRegion: deps.region } : {}),
-    flags: new Map([...states].map(([id, state]) => [id, state.flags])),
-    organizations: await organizationsFor(connections, ruleSet, input.serviceId, now, deps),
-    acceptedByAccount:
-      input.acceptedByAccount ?? (await acceptedCounts(connections, ruleSet, input.serviceId, deps)),
+    flags: flagsOf(states),
+    organizations: await organizationsFor(decidable, ruleSet, serviceId, now, deps),
+    acceptedByAccount: input.acceptedByAccount ?? new Map(),
   };
-  const plan = planDecisions(planInput);
+  // A first plan on what we were given: only endpoints with something to do are leased.
+  const first = planDecisions(planInput);
+  for (const { endpointId, flag } of first.clearFlags) {
+    await deps.ledger.clearFlag(endpointId, flag);
+    if (flag === DRIFT_FLAG) await deps.ledger.clearFlag(endpointId, 'notice:drift');
+  }
+  const candidates = new Set<string>([
+    ...[...states.values()].filter((s) => s.intent).map((s) => s.endpointId),
+    ...first.decisions.map((d) => d.connection.endpointId),
+    // Under a limit the count given may be stale: every waiting request is looked at again.
+    ...(limited ? decidable.filter((c) => c.state === 'pendingAcceptance').map((c) => c.endpointId) : []),
+    ...(active ? deletionsToRecord(input.connections, states).map((c) => c.endpointId) : []),
+  ]);
+  if (candidates.size === 0) return [];
 
-  const entries: LedgerEntry[] = [];
-  const actions = plan.decisions.filter((d) => d.action !== 'none' && !d.dryRun);
-  const notices = plan.decisions.filter((d) => d.action === 'none' || d.dryRun);
-  entries.push(...(await act(input, planInput, actions, deps)));
-  for (const decision of notices) {
-    if (
-      decision.onceFlag &&
-      !(await deps.ledger.setFlagOnce(decision.connection.endpointId, decision.onceFlag, now))
-    ) {
-      continue;
+  const leases = new LeaseSet(deps);
+  try {
+    const byId = new Map(input.connections.map((c) => [c.endpointId, c]));
+    const accounts = limited
+      ? await leases.takeAccounts(
+          serviceId,
+          [...candidates].flatMap((id) => {
+            const c = byId.get(id);
+            return c?.state === 'pendingAcceptance' ? [c.account] : [];
+          }),
+        )
+      : new Set<string>();
+    const waitsForAccount = (c: Connection | undefined) =>
+      limited && c?.state === 'pendingAcceptance' && !accounts.has(c.account);
+    const wanted = [...candidates].filter((id) => states.get(id)?.intent || !waitsForAccount(byId.get(id)));
+    const leased = await leases.takeEndpoints(wanted);
+    if (leased.length === 0) return [];
+
+    // Under the leases: EC2's state and the gate's own, read again.
+    const fresh = await deps.endpointServices.describeConnections(serviceId, { endpointIds: leased });
+    const freshById = new Map(fresh.map((c) => [c.endpointId, c]));
+    const freshStates = await deps.ledger.states(leased);
+    const recovered = await recoverIntents(leased, freshStates, freshById, leases, deps);
+
+    const plan = planDecisions({
+      ...planInput,
+      connections: fresh.filter((c) => DECIDABLE_STATES.has(c.state) && active && !waitsForAccount(c)),
+      flags: flagsOf(freshStates),
+      acceptedByAccount: limited
+        ? await countsOf(serviceId, [...accounts], deps)
+        : (input.acceptedByAccount ?? new Map()),
+    });
+    const deletions = active
+      ? deletionsToRecord(fresh, freshStates).map((c) => deletionDecision(c, planInput))
+      : [];
+    const decided = await carryOut(input, [...plan.decisions, ...deletions], leases, deps);
+    return [...recovered, ...decided];
+  } finally {
+    await leases.releaseAll();
+  }
+}
+
+/** The leases one decision run takes, released together at its end. */
+class LeaseSet {
+  readonly #deps: DecideDeps;
+  readonly #endpoints = new Map<string, Lease>();
+  readonly #accounts = new Map<string, Lease>();
+  readonly #limit = pLimit(LEASE_CONCURRENCY);
+  readonly outcomes = new Map<string, Outcome>();
+
+  constructor(deps: DecideDeps) {
+    this.#deps = deps;
+  }
+
+  get leaseMs(): number {
+    return this.#deps.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  endpoint(endpointId: string): Lease {
+    const lease = this.#endpoints.get(endpointId);
+    if (!lease) throw new LeaseLostError(`${endpointId}: no lease taken on it in this run`);
+    return lease;
+  }
+
+  account(account: string): Lease | undefined {
+    return this.#accounts.get(account);
+  }
+
+  async takeAccounts(serviceId: string, accounts: string[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const account of [...new Set(accounts)].sort()) {
+      const lease = await this.#deps.ledger.acquireLease(
+        `${serviceId}#${account}`,
+        this.#deps.holder,
+        this.#deps.now(),
+        this.leaseMs,
+      );
+      if (lease) {
+        this.#accounts.set(account, lease);
+        held.add(account);
+      } else {
+        this.#deps.log?.('account leased by another decider: its requests wait for the next trigger', {
+          serviceId,
+          account,
+        });
+      }
     }
-    entries.push(entryFor(decision, decision.outcome, input, now));
+    return held;
   }
-  for (const { endpointId, flag } of plan.clearFlags) await deps.ledger.clearFlag(endpointId, flag);
 
-  await recordThroughOutbox(entries, deps);
-  return entries;
-}
+  async takeEndpoints(endpointIds: string[]): Promise<string[]> {
+    const taken = await Promise.all(
+      endpointIds.map((id) =>
+        this.#limit(async () => {
+          const lease = await this.#deps.ledger.acquireLease(
+            id,
+            this.#deps.holder,
+            this.#deps.now(),
+            this.leaseMs,
+          );
+          if (lease) {
+            this.#endpoints.set(id, lease);
+            return id;
+          }
+          this.#deps.log?.('endpoint leased by another decider', { endpointId: id });
+          return undefined;
+        }),
+      ),
+    );
+    return taken.filter((id): id is string => id !== undefined);
+  }
 
-/**
- * Records what was done without losing it: the entries wait on each endpoint's state
- * (the outbox) until the ledger, the notice and the event have all gone out. A fault in
- * between is retried by whatever decides the endpoint next (the event's retry, a sweep),
- * which flushes the outbox first. Ledger appends are idempotent; notices are at least once.
- */
-async function recordThroughOutbox(entries: LedgerEntry[], deps: DecideDeps): Promise<void> {
-  if (entries.length === 0) return;
-  const byEndpoint = new Map<string, LedgerEntry[]>();
-  for (const entry of entries)
-    byEndpoint.set(entry.endpointId, [...(byEndpoint.get(entry.endpointId) ?? []), entry]);
-  const limit = pLimit(LEASE_CONCURRENCY);
-  await Promise.all([...byEndpoint].map(([id, pending]) => limit(() => deps.ledger.setPending(id, pending))));
-  await record(entries, deps);
-  await Promise.all([...byEndpoint.keys()].map((id) => limit(() => deps.ledger.clearPending(id))));
-}
-
-async function flushPending(states: Map<string, EndpointState>, deps: DecideDeps): Promise<void> {
-  for (const [endpointId, state] of states) {
-    if (!state.pending || state.pending.length === 0) continue;
-    deps.log?.('recording what an earlier decision did not finish recording', { endpointId });
-    await record(state.pending, deps);
-    await deps.ledger.clearPending(endpointId);
+  async releaseAll(): Promise<void> {
+    await Promise.all([
+      ...[...this.#endpoints].map(([id, lease]) =>
+        this.#limit(() => this.#deps.ledger.releaseLease(lease, this.outcomes.get(id))),
+      ),
+      ...[...this.#accounts.values()].map((lease) =>
+        this.#limit(() => this.#deps.ledger.releaseLease(lease)),
+      ),
+    ]);
   }
 }
 
-async function act(
-  input: DecideServiceInput,
-  planInput: PlanInput,
-  planned: PlannedDecision[],
+function intentDeps(deps: DecideDeps, leases: LeaseSet): IntentDeps {
+  return {
+    ledger: deps.ledger,
+    notifier: deps.notifier,
+    events: deps.events,
+    now: deps.now,
+    leaseMs: leases.leaseMs,
+    ...(deps.log ? { log: deps.log } : {}),
+  };
+}
+
+/** Finishes what an earlier decider left unfinished, from EC2's state now. */
+async function recoverIntents(
+  leased: string[],
+  states: Map<string, EndpointState>,
+  connections: Map<string, Connection>,
+  leases: LeaseSet,
   deps: DecideDeps,
 ): Promise<LedgerEntry[]> {
-  if (planned.length === 0) return [];
-  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const finals: FinalIntent[] = [];
+  for (const id of leased) {
+    const intent = states.get(id)?.intent;
+    if (!intent) continue;
+    const lease = leases.endpoint(id);
+    const entry = reconciledEntry(intent, connections.get(id));
+    deps.log?.('finishing an intent an earlier decider left', {
+      endpointId: id,
+      action: intent.entry.action,
+      recorded: entry !== undefined,
+    });
+    if (!entry) {
+      // Its action never happened: the plan below decides again on the state EC2 has now.
+      await deps.ledger.clearIntent(lease, intent.id);
+      continue;
+    }
+    if (!intent.done) await deps.ledger.completeIntent(lease, intent.id, entry);
+    finals.push({ lease, intent: { ...intent, entry, done: true } });
+    leases.outcomes.set(id, entry.outcome);
+  }
+  return finishIntents(finals, intentDeps(deps, leases));
+}
+
+/** Writes each decision ahead, acts in batches, makes the intents final and records them. */
+async function carryOut(
+  input: DecideServiceInput,
+  decisions: PlannedDecision[],
+  leases: LeaseSet,
+  deps: DecideDeps,
+): Promise<LedgerEntry[]> {
+  if (decisions.length === 0) return [];
   const limit = pLimit(LEASE_CONCURRENCY);
-  const taken = await Promise.all(
-    planned.map((decision) =>
+  const written = await Promise.all(
+    decisions.map((decision) =>
       limit(async () => {
         const id = decision.connection.endpointId;
-        if (await deps.ledger.acquireLease(id, deps.holder, deps.now(), leaseMs)) return id;
-        deps.log?.('endpoint leased by another decider', { endpointId: id });
-        return undefined;
+        const lease = leases.endpoint(id);
+        const acts = decision.action !== 'none' && !decision.dryRun;
+        const intent: Intent = {
+          id: `i${lease.token}`,
+          token: lease.token,
+          entry: entryFor(decision, decision.outcome, input, deps),
+          // Nothing happens in EC2 for a notice or a dry run: its entry is final as planned.
+          done: !acts,
+          ...(decision.onceFlag ? { onceFlag: decision.onceFlag } : {}),
+        };
+        if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) {
+          deps.log?.('intent not written: lease lost, or already done by another decider', {
+            endpointId: id,
+          });
+          return undefined;
+        }
+        return { decision, intent, lease };
       }),
     ),
   );
-  const leased = taken.filter((id): id is string => id !== undefined);
-  if (leased.length === 0) return [];
+  const ready = written.filter((w) => w !== undefined);
+  const finals: FinalIntent[] = [];
 
-  const outcomes = new Map<string, Outcome>();
-  try {
-    // Re-read under the lease and plan again: the state we act on is the state EC2 has now.
-    const fresh = await deps.endpointServices.describeConnections(input.serviceId, { endpointIds: leased });
-    const replanned = planDecisions({ ...planInput, connections: fresh }).decisions.filter(
-      (d) => d.action !== 'none' && !d.dryRun,
+  for (const action of ['accept', 'reject'] as const) {
+    const batch = ready.filter((w) => !w.intent.done && w.decision.action === action);
+    const go = action === 'accept' ? await underAccountLeases(batch, leases, deps) : batch;
+    if (go.length === 0) continue;
+    const ids = go.map((w) => w.decision.connection.endpointId);
+    const result =
+      action === 'accept'
+        ? await deps.endpointServices.accept(input.serviceId, ids)
+        : await deps.endpointServices.reject(input.serviceId, ids);
+    const failures = new Map(result.failed.map((f) => [f.endpointId, f]));
+    const raced = await racedAway(
+      input.serviceId,
+      go.map((w) => w.decision),
+      failures,
+      deps,
     );
-    const now = deps.now();
-    const entries: LedgerEntry[] = [];
-    for (const action of ['accept', 'reject'] as const) {
-      const batch = replanned.filter((d) => d.action === action);
-      if (batch.length === 0) continue;
-      const ids = batch.map((d) => d.connection.endpointId);
-      const result =
-        action === 'accept'
-          ? await deps.endpointServices.accept(input.serviceId, ids)
-          : await deps.endpointServices.reject(input.serviceId, ids);
-      const failures = new Map(result.failed.map((f) => [f.endpointId, f]));
-      const raced = await racedAway(input.serviceId, batch, failures, deps);
-      for (const decision of batch) {
-        const id = decision.connection.endpointId;
-        const failure = failures.get(id);
-        if (failure && raced.has(id)) {
-          deps.log?.('connection changed state before the action', { endpointId: id, code: failure.code });
-          continue;
-        }
-        const outcome: Outcome = failure ? 'failed' : decision.outcome;
-        outcomes.set(id, outcome);
-        const entry = entryFor(decision, outcome, input, now);
-        if (failure) entry.error = { code: failure.code, message: failure.message };
-        entries.push(entry);
+    for (const { decision, intent, lease } of go) {
+      const id = decision.connection.endpointId;
+      const failure = failures.get(id);
+      if (failure && raced.has(id)) {
+        deps.log?.('connection changed state before the action', { endpointId: id, code: failure.code });
+        await deps.ledger.clearIntent(lease, intent.id);
+        continue;
       }
+      const entry: LedgerEntry = { ...intent.entry, outcome: failure ? 'failed' : decision.outcome };
+      if (failure) entry.error = { code: failure.code, message: failure.message };
+      const requestId = result.requestIds[id];
+      if (requestId !== undefined) entry.requestId = requestId;
+      await deps.ledger.completeIntent(lease, intent.id, entry);
+      finals.push({ lease, intent: { ...intent, entry, done: true } });
     }
-    return entries;
-  } finally {
-    await Promise.all(
-      leased.map((id) => limit(() => deps.ledger.releaseLease(id, deps.holder, outcomes.get(id)))),
-    );
   }
+  // Notices after actions: the record reads in the order things happened.
+  for (const { intent, lease } of ready) if (intent.done) finals.push({ intent, lease });
+  for (const { intent } of finals) leases.outcomes.set(intent.entry.endpointId, intent.entry.outcome);
+  return finishIntents(finals, intentDeps(deps, leases));
+}
+
+/**
+ * Accepts go ahead only while their account's lease is current: it is renewed just before
+ * the call, so the count it was checked against cannot change until the call has ended.
+ * Those whose account lease is lost are withdrawn, their intents cleared.
+ */
+async function underAccountLeases<T extends { decision: PlannedDecision; intent: Intent; lease: Lease }>(
+  batch: T[],
+  leases: LeaseSet,
+  deps: DecideDeps,
+): Promise<T[]> {
+  const renewed = new Map<string, boolean>();
+  const go: T[] = [];
+  for (const item of batch) {
+    const { account } = item.decision.connection;
+    const accountLease = leases.account(account);
+    if (accountLease === undefined) {
+      go.push(item);
+      continue;
+    }
+    let ok = renewed.get(account);
+    if (ok === undefined) {
+      ok = await deps.ledger.renewLease(accountLease, deps.now(), leases.leaseMs);
+      renewed.set(account, ok);
+    }
+    if (ok) go.push(item);
+    else {
+      deps.log?.('account lease lost before the accept: withdrawn', {
+        account,
+        endpointId: item.decision.connection.endpointId,
+      });
+      await deps.ledger.clearIntent(item.lease, item.intent.id);
+    }
+  }
+  return go;
 }
 
 /** Endpoints whose action failed because their state moved on (a consumer delete, another actor): not failures of ours. */
@@ -220,24 +421,96 @@ async function racedAway(
   return raced;
 }
 
-async function record(entries: LedgerEntry[], deps: DecideDeps): Promise<void> {
-  if (entries.length === 0) return;
-  for (const entry of entries) {
-    await deps.ledger.append(entry);
-    await deps.notifier.publish({ kind: 'decision', entry });
+function flagsOf(states: Map<string, EndpointState>): Map<string, Readonly<Record<string, string>>> {
+  return new Map([...states].map(([id, state]) => [id, state.flags]));
+}
+
+/** Deleted connections of endpoints the gate has kept state for, whose deletion is not yet recorded. */
+function deletionsToRecord(
+  connections: readonly Connection[],
+  states: Map<string, EndpointState>,
+): Connection[] {
+  return connections.filter((c) => {
+    const state = states.get(c.endpointId);
+    return c.state === 'deleted' && state !== undefined && !state.flags[DELETED_FLAG];
+  });
+}
+
+/**
+ * An endpoint EC2 no longer shows at all (its consumer deleted it and EC2 forgot it): its
+ * deletion is recorded once, as `deleted`, when the gate has kept state for it, with the
+ * account and decision of its last entry. Returns the entry written, if any.
+ */
+export async function recordGone(
+  serviceId: string,
+  endpointId: string,
+  input: Pick<DecideServiceInput, 'trigger' | 'rules'>,
+  deps: DecideDeps,
+): Promise<LedgerEntry[]> {
+  const state = (await deps.ledger.states([endpointId])).get(endpointId);
+  if (!state || state.flags[DELETED_FLAG]) return [];
+  const [last] = await deps.ledger.history({ endpointId, limit: 1 });
+  if (!last || last.serviceId !== serviceId) return [];
+  const leases = new LeaseSet(deps);
+  try {
+    const [leased] = await leases.takeEndpoints([endpointId]);
+    if (!leased) return [];
+    const lease = leases.endpoint(endpointId);
+    const intent: Intent = {
+      id: `i${lease.token}`,
+      token: lease.token,
+      done: true,
+      onceFlag: DELETED_FLAG,
+      entry: {
+        at: deps.now().toISOString(),
+        endpointId,
+        serviceId,
+        account: last.account,
+        trigger: input.trigger,
+        decision: last.decision,
+        rule: null,
+        matched: [],
+        reasons: ['the consumer deleted its endpoint: EC2 no longer shows it'],
+        action: 'none',
+        outcome: 'deleted',
+        dryRun: false,
+        rulesVersion: input.rules.version,
+        state: 'deleted',
+        ...(deps.actor === undefined ? {} : { actor: deps.actor }),
+      },
+    };
+    if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) return [];
+    leases.outcomes.set(endpointId, 'deleted');
+    return await finishIntents([{ lease, intent }], intentDeps(deps, leases));
+  } finally {
+    await leases.releaseAll();
   }
-  await deps.events.decisions(entries);
+}
+
+/** A consumer deleted its endpoint: recorded once (the once-flag), with what the rules say of it now. */
+function deletionDecision(connection: Connection, planInput: PlanInput): PlannedDecision {
+  const context: EvaluationContext = { now: planInput.now };
+  if (planInput.serviceRegion) context.serviceRegion = planInput.serviceRegion;
+  const record = evaluate(connection, context, planInput.ruleSet);
+  return {
+    connection,
+    record: { ...record, reasons: [...record.reasons, 'the consumer deleted its endpoint'] },
+    outcome: 'deleted',
+    action: 'none',
+    dryRun: false,
+    onceFlag: DELETED_FLAG,
+  };
 }
 
 function entryFor(
   decision: PlannedDecision,
   outcome: Outcome,
   input: DecideServiceInput,
-  now: Date,
+  deps: DecideDeps,
 ): LedgerEntry {
   const { record, connection } = decision;
   return {
-    at: now.toISOString(),
+    at: deps.now().toISOString(),
     endpointId: connection.endpointId,
     serviceId: connection.serviceId,
     account: connection.account,
@@ -251,7 +524,32 @@ function entryFor(
     dryRun: decision.dryRun,
     rulesVersion: input.rules.version,
     state: connection.state,
+    ...(deps.actor === undefined ? {} : { actor: deps.actor }),
+    ...(deps.reason === undefined ? {} : { reason: deps.reason }),
   };
+}
+
+function hasLimitedAccept(ruleSet: RuleSet, serviceId: string): boolean {
+  return ruleSet.rules.some(
+    (rule) =>
+      rule.effect === 'accept' &&
+      rule.limits !== undefined &&
+      (rule.services === undefined || rule.services.includes(serviceId)),
+  );
+}
+
+/** Accepted endpoints of each account, read from EC2 while the account's lease is held. */
+async function countsOf(
+  serviceId: string,
+  accounts: string[],
+  deps: DecideDeps,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const account of accounts) {
+    const ofAccount = await deps.endpointServices.describeConnections(serviceId, { account });
+    counts.set(account, countAcceptedByAccount(ofAccount).get(account) ?? 0);
+  }
+  return counts;
 }
 
 async function organizationsFor(
@@ -269,30 +567,4 @@ async function organizationsFor(
     if (path) paths.set(account, path);
   }
   return paths;
-}
-
-/**
- * Accepted endpoints per account, read from EC2 only when an active accept rule of the
- * service has a limit and only for the accounts with a request waiting.
- */
-async function acceptedCounts(
-  connections: readonly Connection[],
-  ruleSet: RuleSet,
-  serviceId: string,
-  deps: DecideDeps,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const limited = ruleSet.rules.some(
-    (rule) =>
-      rule.effect === 'accept' &&
-      rule.limits !== undefined &&
-      (rule.services === undefined || rule.services.includes(serviceId)),
-  );
-  if (!limited) return counts;
-  const waiting = new Set(connections.filter((c) => c.state === 'pendingAcceptance').map((c) => c.account));
-  for (const account of waiting) {
-    const ofAccount = await deps.endpointServices.describeConnections(serviceId, { account });
-    counts.set(account, countAcceptedByAccount(ofAccount).get(account) ?? 0);
-  }
-  return counts;
 }

@@ -19,11 +19,11 @@ export async function enrollService(
   ingestTopicArn: string,
   deps: EnrollDeps,
 ): Promise<string[] | undefined> {
-  if (!(await deps.ledger.acquireLease(serviceId, deps.holder, deps.now(), ENROLL_LEASE_MS)))
-    return undefined;
+  const lease = await deps.ledger.acquireLease(serviceId, deps.holder, deps.now(), ENROLL_LEASE_MS);
+  if (!lease) return undefined;
   try {
     return (await deps.endpointServices.enroll(serviceId, ingestTopicArn)).changed;
   } finally {
-    await deps.ledger.releaseLease(serviceId, deps.holder);
+    await deps.ledger.releaseLease(lease);
   }
 }

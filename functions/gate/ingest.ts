@@ -3,8 +3,10 @@
  * `Connection Event`s on the gate's bus. A notification's body is undocumented, so it
  * is read only for ids, leniently, and only a managed service's ids cause work.
  */
+import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { enrollService } from './enroll.ts';
+import { type ManualAction, recordManualAction } from './manual-action.ts';
 import { causedByGate, noticeEventIn } from './own-notices.ts';
 import type { EndpointServices, GateEvents, Ledger, LedgerEntry, Notifier } from './ports.ts';
 
@@ -120,6 +122,9 @@ export interface CloudTrailDetail {
   eventName: string;
   eventTime?: string;
   errorCode?: string;
+  errorMessage?: string;
+  /** The EC2 request id of the call: the gate's own calls are recognised by it. */
+  requestID?: string;
   requestParameters?: unknown;
   responseElements?: unknown;
   userIdentity?: { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
@@ -132,6 +137,8 @@ export interface CloudTrailDeps extends IngestDeps {
   /** IAM role ARNs of the gate's own functions: their accepts and rejects are not manual. */
   gateRoleArns: readonly string[];
   rulesVersion: () => Promise<number>;
+  /** The current rule set: enrollment leaves alone a service that is off or held. */
+  ruleSet: () => Promise<RuleSet>;
   now: () => Date;
   /** Who holds the enrollment lease (the invocation). */
   holder: string;
@@ -147,7 +154,7 @@ const SERVICE_CHANGES = new Set([
   'ModifyVpcEndpointServiceConfiguration',
   'CreateTags',
 ]);
-const MANUAL_ACTIONS: Record<string, 'accept' | 'reject'> = {
+const MANUAL_ACTIONS: Record<string, ManualAction> = {
   AcceptVpcEndpointConnections: 'accept',
   RejectVpcEndpointConnections: 'reject',
 };
@@ -157,20 +164,28 @@ export async function ingestCloudTrail(
   detail: CloudTrailDetail,
   deps: CloudTrailDeps,
 ): Promise<CloudTrailResult> {
-  if (detail.errorCode) return { kind: 'ignored', why: `the call failed with ${detail.errorCode}` };
-  const text = JSON.stringify([detail.requestParameters ?? null, detail.responseElements ?? null]);
-  const { serviceIds, endpointIds } = idsIn(text);
-
+  // A person's accept or reject that EC2 refused is still recorded, as a failed attempt.
+  if (detail.errorCode && !MANUAL_ACTIONS[detail.eventName])
+    return { kind: 'ignored', why: `the call failed with ${detail.errorCode}` };
   if (SERVICE_CHANGES.has(detail.eventName)) {
+    const text = JSON.stringify([detail.requestParameters ?? null, detail.responseElements ?? null]);
+    const { serviceIds } = idsIn(text);
     // The call may just have tagged or created the service: what a cache knows is stale.
     const isManaged = managedCheck(deps.endpointServices, true);
     const services: string[] = [];
+    const ruleSet = serviceIds.length > 0 ? await deps.ruleSet() : undefined;
     for (const serviceId of serviceIds) {
       if (!(await isManaged(serviceId))) continue;
+      // An off service is the operator's to run; a held one has settings nobody can read.
+      const settings = ruleSet && settingsFor(ruleSet, serviceId);
+      if (settings?.mode === 'off' || settings?.held) {
+        deps.log?.('service not enrolled: it is off or held', { serviceId });
+        continue;
+      }
       await enrollService(serviceId, deps.ingestTopicArn, deps);
       services.push(serviceId);
     }
-    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service' };
+    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service that is on' };
     const forwarded = services.map(
       (serviceId): ConnectionEventDetail => ({ serviceId, trigger: 'cloudtrail' }),
     );
@@ -180,42 +195,5 @@ export async function ingestCloudTrail(
 
   const action = MANUAL_ACTIONS[detail.eventName];
   if (!action) return { kind: 'ignored', why: `${detail.eventName} is not a call the gate follows` };
-  const actor =
-    detail.userIdentity?.sessionContext?.sessionIssuer?.arn ?? detail.userIdentity?.arn ?? 'unknown';
-  if (deps.gateRoleArns.includes(actor)) return { kind: 'ignored', why: 'the gate made this call itself' };
-  const serviceId = serviceIds[0];
-  if (!serviceId || endpointIds.length === 0) return { kind: 'ignored', why: 'names no service or endpoint' };
-  if (!(await deps.endpointServices.isManaged(serviceId)))
-    return { kind: 'ignored', why: 'names no managed service' };
-
-  const connections = await deps.endpointServices.describeConnections(serviceId, { endpointIds });
-  const rulesVersion = await deps.rulesVersion();
-  const at = deps.now().toISOString();
-  const when = detail.eventTime ? ` at ${detail.eventTime}` : '';
-  const verb = action === 'accept' ? 'accepted' : 'rejected';
-  const entries = connections.map(
-    (connection): LedgerEntry => ({
-      at,
-      endpointId: connection.endpointId,
-      serviceId,
-      account: connection.account,
-      trigger: 'cloudtrail',
-      decision: action,
-      rule: null,
-      matched: [],
-      reasons: [`${verb} by hand (${detail.eventName}) by ${actor}${when}`],
-      action,
-      outcome: verb,
-      dryRun: false,
-      rulesVersion,
-      state: connection.state,
-      actor,
-    }),
-  );
-  for (const entry of entries) {
-    await deps.ledger.append(entry);
-    await deps.notifier.publish({ kind: 'decision', entry });
-  }
-  if (entries.length > 0) await deps.events.decisions(entries);
-  return { kind: 'manual', entries };
+  return recordManualAction(action, detail, deps);
 }

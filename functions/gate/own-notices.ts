@@ -25,11 +25,16 @@ const CAUSED_BY: Partial<Record<ConnectionNoticeEvent, ReadonlySet<Outcome>>> = 
   Reject: new Set(['rejected', 'expired', 'revoked']),
 };
 
+const ACTION_OF: Partial<Record<ConnectionNoticeEvent, 'accept' | 'reject'>> = {
+  Accept: 'accept',
+  Reject: 'reject',
+};
+
 /**
  * True when the gate's own action explains the notice: its last outcome on the endpoint is
- * the one the notice reports, or it holds the endpoint's action lease now (the notice can
- * arrive before the decider has released the lease and written the outcome; the holder
- * decides the endpoint on EC2's state anyway).
+ * the one the notice reports, its write-ahead intent is that action (written before the EC2
+ * call, so the notice cannot outrun it), or it holds the endpoint's action lease now (the
+ * holder decides the endpoint on EC2's state anyway).
  */
 export function causedByGate(
   event: ConnectionNoticeEvent | undefined,
@@ -39,5 +44,7 @@ export function causedByGate(
   const outcomes = event ? CAUSED_BY[event] : undefined;
   if (!outcomes || !state) return false;
   if (state.lastOutcome && outcomes.has(state.lastOutcome)) return true;
+  if (event && state.intent && state.intent.entry.action === ACTION_OF[event] && !state.intent.entry.dryRun)
+    return true;
   return state.lease !== undefined && Date.parse(state.lease.until) > now.getTime();
 }

@@ -51,16 +51,49 @@ export interface LedgerEntry {
   requestId?: string;
 }
 
+/**
+ * A lease on an endpoint (actions), a service (enrollment) or a service's consumer account
+ * (`vpce-svc-…#123456789012`, accepts under a limit). `token` grows by one with every
+ * grant of the same key: a write fenced by it fails once someone else has taken the lease.
+ */
+export interface Lease {
+  key: string;
+  holder: string;
+  token: number;
+  /** ISO time the lease runs out. */
+  until: string;
+}
+
+/**
+ * What a decider is about to do to one endpoint, written on the endpoint's state before
+ * the EC2 call (write ahead) and removed once its ledger entry, notice and event are out.
+ * Whoever finds one unfinished reconciles it with EC2's state.
+ */
+export interface Intent {
+  /** Stable for the intent's life: the ledger entry and the notice are keyed by it. */
+  id: string;
+  /** The fencing token of the lease it was written under. */
+  token: number;
+  /** The planned entry; once `done`, the entry as it will be recorded (result and request id). */
+  entry: LedgerEntry;
+  /** True once the action's result is known and `entry` is final. */
+  done: boolean;
+  /** The once-flag the plan set with the intent (held, drift, dry-run:…), if any. */
+  onceFlag?: string;
+  /** Token of the holder that claimed the notice: it may have been published (the flag says it was). */
+  noticeClaim?: number;
+}
+
 /** Per-endpoint bookkeeping that makes actions idempotent. */
 export interface EndpointState {
   endpointId: string;
-  /** Once-flags, flag name -> ISO time set: 'held' (held notice sent), 'drift' (drift notice sent). */
+  /** Once-flags, flag name -> ISO time set: 'held' (held notice sent), 'drift' (drift notice sent), 'notice:…' (a notice of that outcome sent). */
   flags: Record<string, string>;
-  /** Holder and expiry (ISO) of the action lease, if any. */
-  lease?: { holder: string; until: string };
+  /** Holder, expiry (ISO) and fencing token of the action lease, if any. */
+  lease?: { holder: string; until: string; token: number };
   lastOutcome?: Outcome;
-  /** Entries of actions taken whose record (ledger, notice, event) has not been confirmed: an outbox. */
-  pending?: LedgerEntry[];
+  /** An action or notice started and not yet fully recorded (write ahead). */
+  intent?: Intent;
 }
 
 export interface ActionFailure {
@@ -136,27 +169,58 @@ export interface RuleProblemEntry {
   at: string;
   item: { kind: string; id: string };
   problems: { path: string; message: string }[];
+  /** What the gate does because of it, in words ("service … is held: …"). */
+  held?: string;
 }
 
 export interface Ledger {
   /** Idempotent: appending the same entry twice stores it once. */
   append(entry: LedgerEntry): Promise<void>;
-  /** Keeps the entries of actions just taken on the endpoint's state until clearPending. */
-  setPending(endpointId: string, entries: LedgerEntry[]): Promise<void>;
-  clearPending(endpointId: string): Promise<void>;
   /** Records an invalid rule item (partition key `rules`, same `entry#` sort keys, same TTL). */
   appendRuleProblem(entry: RuleProblemEntry): Promise<void>;
   /** Newest first. */
   history(query: HistoryQuery): Promise<LedgerEntry[]>;
   /** States of many endpoints in few reads (BatchGetItem); endpoints with no state are absent. */
   states(endpointIds: string[]): Promise<Map<string, EndpointState>>;
-  /** Takes the action lease of an endpoint (or the enrollment lease of a service id); false when another holder's lease has not expired. */
-  acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean>;
-  /** Releases the lease (only if still held by holder) and records the last outcome. */
-  releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void>;
+  /** Takes the lease on a key; undefined when another holder's lease has not expired. Every grant has a new, larger token. */
+  acquireLease(key: string, holder: string, now: Date, leaseMs: number): Promise<Lease | undefined>;
+  /** Extends a lease that is still current (same token, not run out) to now + leaseMs; false otherwise. */
+  renewLease(lease: Lease, now: Date, leaseMs: number): Promise<boolean>;
+  /** Releases the lease if its token is still current, recording the last outcome (a fact, fenced or not). */
+  releaseLease(lease: Lease, lastOutcome?: Outcome): Promise<void>;
+  /**
+   * Writes the intent while the lease is current, and renews the lease to now + leaseMs so
+   * that the call that follows ends before it can run out. Sets the intent's once-flag in
+   * the same write. False, writing nothing, when the lease is lost, another intent is
+   * unfinished or the once-flag is already set.
+   */
+  writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean>;
+  /** Makes the intent's entry final. Throws LeaseLostError when the lease's token is no longer current. */
+  completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void>;
+  /**
+   * Claims the intent's notice for the lease's holder and renews the lease, so the publish
+   * that follows ends before it can run out. False when a notice of the flag's outcome
+   * was already sent. Throws LeaseLostError when the lease is lost.
+   */
+  claimNotice(
+    lease: Lease,
+    intentId: string,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean>;
+  /** Records that a notice went out: sets its notice flag (a fact, whoever holds the lease now). */
+  markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void>;
+  /** Removes the intent once all is recorded. Throws LeaseLostError when the lease is lost. */
+  clearIntent(lease: Lease, intentId: string): Promise<void>;
   /** Sets a once-flag; true only for the caller that set it first. */
   setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean>;
   clearFlag(endpointId: string, flag: string): Promise<void>;
+}
+
+/** A fenced write found that the lease it was made under had passed to someone else. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
 }
 
 export type Notice = { kind: 'decision'; entry: LedgerEntry } | ({ kind: 'invalid-rule' } & RuleProblemEntry);

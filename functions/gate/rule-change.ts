@@ -1,10 +1,11 @@
 /**
  * Rule change: a rules-table item was written or removed. Each new item is validated
- * with the same schema the engine uses; an invalid one is reported (ledger and notice)
- * and, in the engine, can only hold requests for review, never open the gate. Then the
+ * with the same schema the engine uses; an invalid one is reported (ledger and notice,
+ * saying what it holds) and, in the engine, fails closed by kind: it holds a service, holds
+ * requests for review, or (an accept rule) accepts nothing; it never opens the gate. Then the
  * rules version moves, so every cache reloads, and the affected services are swept.
  */
-import { ruleSetFromItems } from '../core/rules/rule-set.ts';
+import { heldByInvalid, ruleSetFromItems } from '../core/rules/rule-set.ts';
 import type { GateEvents, Ledger, Notifier, RuleProblemEntry, RulesStore } from './ports.ts';
 
 export interface RuleItemChange {
@@ -77,12 +78,14 @@ export async function handleRuleChanges(
 }
 
 function validate(item: Record<string, unknown>, now: Date): RuleProblemEntry | undefined {
-  const { problems } = ruleSetFromItems([item]);
-  if (problems.length === 0) return undefined;
+  const { ruleSet, problems } = ruleSetFromItems([item]);
+  const invalid = ruleSet.invalid[0];
+  if (problems.length === 0 || invalid === undefined) return undefined;
   return {
     at: now.toISOString(),
     item: { kind: String(item.kind ?? 'unknown'), id: String(item.id ?? 'unknown') },
     problems: problems.map((p) => ({ path: p.path, message: p.message })),
+    held: heldByInvalid(invalid),
   };
 }
 

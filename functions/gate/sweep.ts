@@ -57,15 +57,18 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
     const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
     const done: ServiceSweep = {
       serviceId,
-      mode: settings.mode,
+      mode: settings.held ? 'held' : settings.mode,
       enrolled: [],
       connections: 0,
       waiting: 0,
       entries: [],
     };
     report.services.push(done);
-    if (settings.mode === 'off') continue;
-    if (!resuming) done.enrolled = (await enrollService(serviceId, deps.ingestTopicArn, deps)) ?? [];
+    if (settings.mode === 'off' && !settings.held) continue;
+    // Enrollment changes the service itself: neither an off service nor a held one (whose
+    // settings are unknown) is touched. A held one is still read, to record its requests as held.
+    if (!resuming && !settings.held)
+      done.enrolled = (await enrollService(serviceId, deps.ingestTopicArn, deps)) ?? [];
 
     let nextToken = resuming;
     do {

@@ -66,6 +66,8 @@ export const CloudTrailEventSchema = z.object({
     eventName: z.string().min(1),
     eventTime: z.string().optional(),
     errorCode: z.string().optional(),
+    errorMessage: z.string().optional(),
+    requestID: z.string().optional(),
     requestParameters: z.unknown().optional(),
     responseElements: z.unknown().optional(),
     userIdentity: z

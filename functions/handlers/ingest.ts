@@ -50,6 +50,7 @@ async function ingest(event: unknown, context: Context) {
     ingestTopicArn: gate.config.ingestTopicArn,
     gateRoleArns,
     rulesVersion: () => gate.rulesStore.version(),
+    ruleSet: async () => (await gate.rules.current()).ruleSet,
     now: () => new Date(),
     holder: context.awsRequestId,
     log,

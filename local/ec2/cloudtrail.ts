@@ -3,7 +3,9 @@
  * something lands on the caller's default event bus as `AWS API Call via
  * CloudTrail`, as management write events do on AWS (read-only calls do not).
  * The gate treats such an event as a trigger only (DESIGN §1), so the detail
- * carries CloudTrail's envelope with the request parameters as sent, flat.
+ * carries CloudTrail's envelope with the request parameters as sent, flat, `requestID`
+ * the request id of EC2's answer, and for an accept or reject the answer's `unsuccessful`
+ * items: what the gate records a person's action from.
  */
 import { randomUUID } from 'node:crypto';
 import type { BusEvent } from '../events/buses.ts';
@@ -43,13 +45,57 @@ export interface RecordedCall {
   responseElements?: unknown;
 }
 
-/** The responseElements CloudTrail records for a call, from the XML answer (only where the gate reads them). */
+/** EC2's API namespace, which CloudTrail keeps as `xmlns` in an EC2 call's responseElements. */
+const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const CONNECTION_ACTIONS: ReadonlySet<string> = new Set([
+  'AcceptVpcEndpointConnections',
+  'RejectVpcEndpointConnections',
+]);
+
+/**
+ * The responseElements CloudTrail records for a call, from the XML answer (only where the
+ * gate reads them). For an accept or reject, the answer as EC2 gave it: its request id and
+ * the `unsuccessful` items, empty (`""`) when every endpoint was changed.
+ */
 export function responseElementsOf(action: string, responseBody: string): unknown {
+  if (CONNECTION_ACTIONS.has(action)) return connectionActionResponse(action, responseBody);
   if (action !== 'CreateVpcEndpointServiceConfiguration') return null;
   const serviceId = /<serviceId>(vpce-svc-[0-9a-f]+)<\/serviceId>/.exec(responseBody)?.[1];
   return serviceId
     ? { CreateVpcEndpointServiceConfigurationResponse: { serviceConfiguration: { serviceId } } }
     : null;
+}
+
+function connectionActionResponse(action: string, body: string): unknown {
+  const requestId = /<requestId>([^<]*)<\/requestId>/.exec(body)?.[1];
+  const unsuccessful = /<unsuccessful>([\s\S]*?)<\/unsuccessful>/.exec(body)?.[1] ?? '';
+  const items = [...unsuccessful.matchAll(/<item>([\s\S]*?)<\/item>/g)].map(([, item = '']) => ({
+    error: {
+      code: textOf(item, 'code'),
+      message: textOf(item, 'message'),
+    },
+    resourceId: textOf(item, 'resourceId'),
+  }));
+  return {
+    [`${action}Response`]: {
+      xmlns: EC2_XMLNS,
+      ...(requestId === undefined ? {} : { requestId: unescapeXml(requestId) }),
+      unsuccessful: items.length === 0 ? '' : { item: items },
+    },
+  };
+}
+
+function textOf(xml: string, tag: string): string {
+  return unescapeXml(new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1] ?? '');
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&apos;', "'")
+    .replaceAll('&amp;', '&');
 }
 
 function userIdentity(call: RecordedCall) {

@@ -157,7 +157,7 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
       /eu-only\s+accept\s+nearly \(no-match\)\s+accounts holds, regions does not hold \(region us-east-1 is not listed \(eu-west-1\)\)/,
     );
     expect(explained.stdout).toMatch(
-      /broken-block\s+reject\s+invalid\s+invalid item, counted as an undetermined reject rule: match\.accounts\[0\]/,
+      /broken-block\s+reject\s+invalid\s+invalid item, undetermined: holds requests for review: match\.accounts\[0\]/,
     );
     const parsed = json<{
       record: { decision: string; undetermined: string[] };
@@ -216,8 +216,8 @@ describe('policy pull writes back exactly what the table holds', () => {
   });
 
   it('a push never deletes an invalid item someone left in the table (it holds requests until fixed)', async () => {
-    // A block rule with a typo: invalid, so the gate counts it as an undetermined reject
-    // rule and holds what it might have rejected. Deleting it would let those through.
+    // A block rule with a typo: invalid, so the gate holds for review what it might have
+    // rejected (an undetermined reject rule). Deleting it would let those through.
     await world.rules.putItems([
       { kind: 'rule', id: 'block-typo', effect: 'reject', match: { accounts: ['12345'] } },
     ]);

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
 import { ENV } from '../../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../../functions/shared/decide-queue.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
@@ -604,5 +605,14 @@ describe('outputs', () => {
   it('names the stack from config', () => {
     expect(plain.stack.stackName).toBe('PrivateLinkGate');
     expect(full.stack.stackName).toBe('GateFull');
+  });
+});
+
+describe('leases and timeouts', () => {
+  it('a decide invocation ends before any lease it took can run out', () => {
+    const decide = plain.template.toJSON().Resources[logicalIdOf(plain.stack.decide.function)];
+    const timeoutSeconds: unknown = decide?.Properties?.Timeout;
+    expect(typeof timeoutSeconds).toBe('number');
+    expect(Number(timeoutSeconds) * 1000).toBeLessThan(DEFAULT_LEASE_MS);
   });
 });

@@ -12,6 +12,8 @@ import type {
   EndpointState,
   GateEvents,
   HistoryQuery,
+  Intent,
+  Lease,
   Ledger,
   LedgerEntry,
   ManagedService,
@@ -21,6 +23,7 @@ import type {
   RuleProblemEntry,
   RulesStore,
 } from '../../functions/gate/ports.ts';
+import { LeaseLostError } from '../../functions/gate/ports.ts';
 import type { ConnectionEventDetail, SweepRequestedDetail } from '../../functions/shared/events.ts';
 
 export class FakeEndpointServices implements EndpointServices {
@@ -154,14 +157,6 @@ export class MemoryLedger implements Ledger {
     this.entries.push(structuredClone(entry));
   }
 
-  async setPending(endpointId: string, entries: LedgerEntry[]): Promise<void> {
-    this.stateOf(endpointId).pending = structuredClone(entries);
-  }
-
-  async clearPending(endpointId: string): Promise<void> {
-    delete this.stateOf(endpointId).pending;
-  }
-
   async appendRuleProblem(entry: RuleProblemEntry): Promise<void> {
     this.ruleProblems.push(entry);
   }
@@ -185,18 +180,79 @@ export class MemoryLedger implements Ledger {
     return found;
   }
 
-  async acquireLease(endpointId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
-    const state = this.stateOf(endpointId);
+  async acquireLease(key: string, holder: string, now: Date, leaseMs: number): Promise<Lease | undefined> {
+    const state = this.stateOf(key);
     if (state.lease && state.lease.holder !== holder && Date.parse(state.lease.until) > now.getTime())
-      return false;
-    state.lease = { holder, until: new Date(now.getTime() + leaseMs).toISOString() };
+      return undefined;
+    const token = (state.lease?.token ?? this.lastTokens.get(key) ?? 0) + 1;
+    this.lastTokens.set(key, token);
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    state.lease = { holder, until, token };
+    return { key, holder, token, until };
+  }
+
+  private readonly lastTokens = new Map<string, number>();
+
+  private current(lease: Lease): EndpointState | undefined {
+    const state = this.endpointStates.get(lease.key);
+    return state?.lease?.token === lease.token ? state : undefined;
+  }
+
+  async renewLease(lease: Lease, now: Date, leaseMs: number): Promise<boolean> {
+    const state = this.current(lease);
+    if (!state?.lease || Date.parse(state.lease.until) <= now.getTime()) return false;
+    state.lease.until = new Date(now.getTime() + leaseMs).toISOString();
     return true;
   }
 
-  async releaseLease(endpointId: string, holder: string, lastOutcome?: Outcome): Promise<void> {
-    const state = this.stateOf(endpointId);
-    if (state.lease?.holder === holder) delete state.lease;
+  async releaseLease(lease: Lease, lastOutcome?: Outcome): Promise<void> {
+    const state = this.stateOf(lease.key);
+    if (state.lease?.token === lease.token) delete state.lease;
     if (lastOutcome) state.lastOutcome = lastOutcome;
+  }
+
+  async writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean> {
+    const state = this.current(lease);
+    if (!state?.lease || Date.parse(state.lease.until) <= now.getTime()) return false;
+    if (state.intent) return false;
+    if (intent.onceFlag && state.flags[intent.onceFlag]) return false;
+    state.intent = structuredClone(intent);
+    if (intent.onceFlag) state.flags[intent.onceFlag] = now.toISOString();
+    state.lease.until = new Date(now.getTime() + leaseMs).toISOString();
+    return true;
+  }
+
+  async completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void> {
+    const state = this.current(lease);
+    if (!state || state.intent?.id !== intentId) throw new LeaseLostError(`lease on ${lease.key} lost`);
+    state.intent.entry = structuredClone(entry);
+    state.intent.done = true;
+  }
+
+  async claimNotice(
+    lease: Lease,
+    intentId: string,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const state = this.current(lease);
+    if (!state?.lease || state.intent?.id !== intentId || Date.parse(state.lease.until) <= now.getTime())
+      throw new LeaseLostError(`lease on ${lease.key} lost`);
+    if (state.flags[noticeFlag]) return false;
+    state.intent.noticeClaim = lease.token;
+    state.lease.until = new Date(now.getTime() + leaseMs).toISOString();
+    return true;
+  }
+
+  async markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void> {
+    this.stateOf(endpointId).flags[noticeFlag] = now.toISOString();
+  }
+
+  async clearIntent(lease: Lease, intentId: string): Promise<void> {
+    const state = this.current(lease);
+    if (!state) throw new LeaseLostError(`lease on ${lease.key} lost`);
+    if (state.intent?.id === intentId) delete state.intent;
   }
 
   async setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean> {

@@ -18,6 +18,7 @@ import {
   RuleSetBuilder,
   readableRuleId,
   readableServices,
+  restoreProtoTag,
 } from './rule-set.ts';
 import { DefaultsSchema, RuleSchema, ServiceIdSchema, ServiceSettingsSchema } from './schema.ts';
 
@@ -59,7 +60,8 @@ const FILE_SECTIONS = ['defaults', 'services', 'rules'];
 /**
  * A rule set from YAML rule files, merged. Ids are unique across all files; a second
  * definition (of a rule, the defaults or a service's settings) is a problem naming both
- * files. A file that cannot be read as a rule file counts as an undetermined reject rule
+ * files. A file that cannot be read as a rule file may have held anything: it holds every
+ * service without complete settings of its own and counts as an undetermined reject rule
  * for every service.
  */
 export function ruleSetFromFiles(files: readonly { path: string; text: string }[]): LoadedRuleSet {
@@ -135,11 +137,14 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
     const parsed = DefaultsSchema.safeParse(value.defaults);
     if (parsed.success) builder.addDefaults(parsed.data, { source, where: 'defaults' }, defaultsScope);
     else {
-      builder.addInvalid({
-        id: 'defaults',
-        kind: 'defaults',
-        problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
-      });
+      builder.addInvalid(
+        {
+          id: 'defaults',
+          kind: 'defaults',
+          problems: issuesToProblems(parsed.error.issues, value.defaults, defaultsScope),
+        },
+        { kind: 'defaults', id: 'defaults', body: value.defaults },
+      );
     }
   }
 
@@ -196,7 +201,7 @@ function loadServiceSettings(
   }
   const entry: InvalidRule = { id: serviceId, kind: 'service', problems };
   if (id.success) entry.services = [serviceId];
-  builder.addInvalid(entry);
+  builder.addInvalid(entry, { kind: 'service', id: serviceId, body: settings });
 }
 
 function loadFileRule(
@@ -214,6 +219,8 @@ function loadFileRule(
       : { source, kind: 'rule', ruleId: id, location, lineOf };
   const parsed = RuleSchema.safeParse(raw);
   const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, raw, scope);
+  const tagProblem = parsed.success ? restoreProtoTag(parsed.data, raw) : undefined;
+  if (tagProblem) problems.push(problemAt(scope, ...tagProblem));
   const duplicate =
     id === undefined ? undefined : builder.claimRuleId(id, { source, where: `rules[${position}]` }, scope);
   if (duplicate) problems.unshift(duplicate);
@@ -224,7 +231,7 @@ function loadFileRule(
   const entry: InvalidRule = { id: id ?? `${source}#rules[${position}]`, kind: 'rule', problems };
   const services = readableServices(raw);
   if (services) entry.services = services;
-  builder.addInvalid(entry);
+  builder.addInvalid(entry, { kind: 'rule', id: isRecord(raw) ? raw.id : undefined, body: raw });
 }
 
 function firstLine(text: string): string {

@@ -4,11 +4,15 @@
  *
  * Loaded from rules-table items (`ruleSetFromItems`) or YAML files (`ruleSetFromFiles` in
  * rule-files.ts, kept apart so the Lambdas never bundle a YAML parser).
- * Invalid input never opens the gate: an invalid rule item counts as an undetermined
- * reject rule (so an accept becomes review), an invalid service item falls back to the
- * defaults, an invalid defaults item to the built-in defaults.
+ * Invalid input fails closed, by kind (DESIGN §3): an invalid service item holds that
+ * service (no EC2 action at all on its connections); an invalid defaults item holds every
+ * service that takes any setting from the defaults; an invalid accept rule is left out
+ * (it could only have added accepts); an invalid reject or review rule, or one whose
+ * effect cannot be read, is undetermined, so every connection in its scope is held for
+ * review. An item whose kind or service cannot be read might have been any of these, so
+ * it counts as all of them that could apply.
  */
-import type { DecisionRecord, Effect } from '../decision-record.ts';
+import { type DecisionRecord, EFFECTS, type Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
@@ -20,6 +24,7 @@ import {
   RuleOnlyItemSchema,
   ServiceItemSchema,
   type ServiceSettings,
+  TAG_VALUE_MAX,
 } from './schema.ts';
 
 export { parseIsoDuration } from '../iso8601.ts';
@@ -34,6 +39,11 @@ export interface Settings {
   pendingTtlMs: number;
   onRevoke: 'notify' | 'reject';
   mode: 'enforce' | 'dry-run' | 'off';
+  /**
+   * Set when an invalid settings item leaves the service's settings unknown: the service is
+   * held, and nothing may act on its connections until the item is fixed.
+   */
+  held?: InvalidRule;
 }
 
 /** What applies when neither a service nor the defaults say otherwise. */
@@ -45,7 +55,10 @@ export const BUILT_IN_SETTINGS: Readonly<Settings> = Object.freeze({
   mode: 'enforce',
 });
 
-/** An item that failed validation. Kinds other than 'defaults' and 'service' act as undetermined reject rules. */
+/**
+ * An item that failed validation. A settings item holds services; a rule whose effect is
+ * accept is left out; any other acts as an undetermined reject rule (see the module comment).
+ */
 export interface InvalidRule {
   /** The item's id, or `<source>#<path>` when it has none that can be read. */
   id: string;
@@ -53,7 +66,26 @@ export interface InvalidRule {
   kind: string;
   /** The services an invalid rule names, when they can be read; absent: every service. */
   services?: string[];
+  /** A rule's effect, when it can be read. */
+  effect?: Effect;
+  /**
+   * The settings it may have been, so holds: one service's id, or ANY_SERVICE (the
+   * defaults, or settings of a service nobody can tell). Absent: it holds no service.
+   */
+  holds?: string;
+  /** Whether it may have been a reject or review rule, so it is undetermined in its scope (`services`). */
+  undetermined?: boolean;
   problems: RuleProblem[];
+}
+
+/** `InvalidRule.holds` of an item that may have set the settings of any service. */
+export const ANY_SERVICE = '*';
+
+/** What an invalid item's own fields say it may have been: its kind, its id, its body. */
+export interface InvalidEvidence {
+  kind: unknown;
+  id: unknown;
+  body: unknown;
 }
 
 /** A rule ready to evaluate: lists turned into sets, timestamps into epoch ms. */
@@ -70,6 +102,8 @@ export interface CompiledRule {
   readonly organizations?: ReadonlySet<string>;
   readonly organizationalUnits?: ReadonlySet<string>;
   readonly regions?: ReadonlySet<string>;
+  /** true: the endpoint's region must differ from the service's; false: must be the same. */
+  readonly crossRegion?: boolean;
   readonly ipAddressTypes?: ReadonlySet<string>;
   readonly tags?: readonly (readonly [string, string])[];
   readonly maxEndpointsPerAccount?: number;
@@ -102,6 +136,12 @@ export interface RuleIndex {
   readonly byId: ReadonlyMap<string, CompiledRule>;
   readonly invalidDefaults?: InvalidRule;
   readonly invalidServices: ReadonlyMap<string, InvalidRule>;
+  /**
+   * Invalid items that may have been the settings of any service: the defaults, a service
+   * item whose service cannot be read, an item of unknown kind, a file that cannot be read.
+   * Each holds every service without complete settings of its own. Sorted by id.
+   */
+  readonly heldByAny: readonly InvalidRule[];
 }
 
 export interface RuleSet {
@@ -159,17 +199,23 @@ export class RuleSetBuilder {
     this.rules.set(rule.id, rule);
   }
 
-  addInvalid(entry: InvalidRule): void {
+  /**
+   * Records an invalid item and what it holds. `evidence` (the item's kind, id and fields)
+   * tells what the item may have been; without it, its stated kind is taken at its word.
+   */
+  addInvalid(entry: InvalidRule, evidence?: InvalidEvidence): void {
+    const id = entry.kind === 'service' ? (entry.services?.[0] ?? entry.id) : entry.id;
+    failClosed(entry, evidence ?? { kind: entry.kind, id, body: undefined });
     this.invalid.push(entry);
     this.problems.push(...entry.problems);
-    // Settings given twice, one of them invalid, fall back as if both were invalid.
+    // Settings given twice, one of them invalid, hold as if both were invalid.
     if (entry.kind === 'defaults') {
       this.defaultsInvalid = entry;
       this.defaults = undefined;
     }
-    if (entry.kind === 'service') {
-      this.invalidServices.set(entry.id, entry);
-      this.services.delete(entry.id);
+    if (entry.holds !== undefined && entry.holds !== ANY_SERVICE) {
+      if (!this.invalidServices.has(entry.holds)) this.invalidServices.set(entry.holds, entry);
+      if (entry.kind === 'service') this.services.delete(entry.holds);
     }
   }
 
@@ -183,7 +229,13 @@ export class RuleSetBuilder {
     this.addInvalid({
       id: 'defaults',
       kind: 'defaults',
-      problems: [problemAt(scope, [], `are given twice (also in ${first}); the built-in defaults apply`)],
+      problems: [
+        problemAt(
+          scope,
+          [],
+          `are given twice (also in ${first}); every service without complete settings of its own is held`,
+        ),
+      ],
     });
   }
 
@@ -199,7 +251,7 @@ export class RuleSetBuilder {
       id,
       kind: 'service',
       services: [id],
-      problems: [problemAt(scope, [], `settings are given twice (also in ${where}); the defaults apply`)],
+      problems: [problemAt(scope, [], `settings are given twice (also in ${where}); the service is held`)],
     });
   }
 
@@ -236,6 +288,7 @@ function compileRule(rule: Rule): CompiledRule {
     organizations: set(match.organizations),
     organizationalUnits: set(match.organizationalUnits),
     regions: set(match.regions),
+    crossRegion: match.crossRegion,
     ipAddressTypes: set(match.ipAddressTypes),
     tags: match.tags === undefined ? undefined : Object.entries(match.tags),
     maxEndpointsPerAccount: rule.limits?.maxEndpointsPerAccount,
@@ -295,8 +348,7 @@ function buildIndex(
 ): RuleIndex {
   const compiled: CompiledRule[] = [];
   for (const rule of rules) if (rule.enabled !== false) compiled.push(compileRule(rule));
-  for (const entry of invalid)
-    if (entry.kind !== 'defaults' && entry.kind !== 'service') compiled.push(compileInvalid(entry));
+  for (const entry of invalid) if (isUndeterminedRule(entry)) compiled.push(compileInvalid(entry));
   compiled.sort((a, b) => compareIds(a.id, b.id));
 
   const everyService = newBucket();
@@ -317,7 +369,101 @@ function buildIndex(
   }
   const byId = new Map<string, CompiledRule>();
   for (const rule of compiled) if (!byId.has(rule.id) || !rule.invalid) byId.set(rule.id, rule);
-  return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices };
+  const heldByAny = invalid.filter(holdsAnyService);
+  return { all: compiled, everyService, byService, byId, invalidDefaults, invalidServices, heldByAny };
+}
+
+const KNOWN_KINDS: ReadonlySet<string> = new Set(['defaults', 'service', 'rule']);
+/** Fields only a rule has: an item with one of them may have been a rule whatever its kind says. */
+const RULE_ONLY_FIELDS = [
+  'effect',
+  'description',
+  'enabled',
+  'services',
+  'match',
+  'limits',
+  'validFrom',
+  'validUntil',
+  'meta',
+];
+
+/**
+ * Fails an invalid item closed (DESIGN §3, by kind), for every kind it may have been:
+ * settings hold their service (or every service, when which one cannot be told); a rule
+ * is undetermined in its scope unless its effect reads as accept (then it could only
+ * have added accepts). A rule with no readable effect whose id is a settings id, or
+ * cannot be read, may have been settings whose kind was damaged.
+ */
+function failClosed(entry: InvalidRule, evidence: InvalidEvidence): void {
+  const { kind, id, body } = evidence;
+  const fields = isRecord(body) ? body : {};
+  const effect = readableEffect(body);
+  const serviceId = typeof id === 'string' && PATTERNS.service.test(id) ? id : undefined;
+  const knownKind = typeof kind === 'string' && KNOWN_KINDS.has(kind);
+  const mayBeRule =
+    !knownKind ||
+    kind === 'rule' ||
+    RULE_ONLY_FIELDS.some((field) => Object.hasOwn(fields, field)) ||
+    (kind === 'defaults' && id !== 'defaults') ||
+    (kind === 'service' && serviceId === undefined);
+  const mayBeSettings =
+    !knownKind ||
+    kind === 'defaults' ||
+    kind === 'service' ||
+    (effect === undefined && (id === 'defaults' || serviceId !== undefined || typeof id !== 'string'));
+  if (mayBeSettings) {
+    entry.holds =
+      knownKind && kind !== 'defaults' && id !== 'defaults' && serviceId ? serviceId : ANY_SERVICE;
+  }
+  if (mayBeRule && effect !== 'accept') {
+    entry.undetermined = true;
+    const services = readableServices(body);
+    if (services) entry.services = services;
+    else if (kind !== 'service' && kind !== 'defaults') delete entry.services;
+  }
+  if (effect !== undefined && mayBeRule) entry.effect = effect;
+}
+
+/** An invalid item that acts as an undetermined reject rule. */
+function isUndeterminedRule(entry: InvalidRule): boolean {
+  return entry.undetermined === true;
+}
+
+/** An invalid item that may have held the settings of any service (see RuleIndex.heldByAny). */
+function holdsAnyService(entry: InvalidRule): boolean {
+  return entry.holds === ANY_SERVICE;
+}
+
+/** What an invalid item holds, in words for ledger entries, notices and reasons. */
+export function heldByInvalid(entry: InvalidRule): string {
+  const held: string[] = [];
+  const fixed = 'until the item is fixed';
+  if (entry.holds === ANY_SERVICE) {
+    held.push(
+      `every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections ${fixed}`,
+    );
+  } else if (entry.holds !== undefined) {
+    held.push(
+      `service ${entry.holds} is held: no accept, reject, expiry or revoke on its connections ${fixed}`,
+    );
+  }
+  if (entry.undetermined) {
+    const scope =
+      entry.services === undefined
+        ? 'every service'
+        : `service${entry.services.length > 1 ? 's' : ''} ${entry.services.join(', ')}`;
+    held.push(`every request of ${scope} is held for review, never accepted, ${fixed}`);
+  }
+  if (held.length === 0)
+    return 'this accept rule accepts nothing until it is fixed; the other rules and the defaults decide';
+  return held.join('; and ');
+}
+
+/** An item's effect field, when it is one of the effects. */
+export function readableEffect(value: unknown): Effect | undefined {
+  if (!isRecord(value)) return undefined;
+  const effect = value.effect;
+  return EFFECTS.find((known) => known === effect);
 }
 
 /**
@@ -386,11 +532,10 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
         const { kind: _kind, id: _id, ...defaults } = parsed.data;
         builder.addDefaults(defaults, origin, scope);
       } else {
-        builder.addInvalid({
-          id: 'defaults',
-          kind: 'defaults',
-          problems: issuesToProblems(parsed.error.issues, item, scope),
-        });
+        builder.addInvalid(
+          { id: 'defaults', kind: 'defaults', problems: issuesToProblems(parsed.error.issues, item, scope) },
+          { kind, id: isRecord(item) ? item.id : undefined, body: item },
+        );
       }
       return;
     }
@@ -407,13 +552,13 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
           problems: issuesToProblems(parsed.error.issues, item, scope),
         };
         if (rawId !== undefined && PATTERNS.service.test(rawId)) entry.services = [rawId];
-        builder.addInvalid(entry);
+        builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
       }
       return;
     }
 
-    // A rule, or an item of a kind nobody knows: either could be meant to reject, so an
-    // invalid one fails closed as an undetermined reject rule.
+    // A rule, or an item of a kind nobody knows: an invalid one fails closed for every kind
+    // it may have been (see failClosed).
     const id = readableRuleId(item);
     const parsed = kind === 'rule' ? RuleOnlyItemSchema.safeParse(item) : undefined;
     const problems =
@@ -429,6 +574,10 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
     const duplicate =
       id === undefined ? undefined : builder.claimRuleId(id, origin, { ...scope, ruleId: id });
     if (duplicate) problems.unshift(duplicate);
+    if (parsed?.success) {
+      const tagProblem = restoreProtoTag(parsed.data, item);
+      if (tagProblem) problems.push(problemAt({ ...scope, ruleId: parsed.data.id }, ...tagProblem));
+    }
     if (parsed?.success && problems.length === 0) {
       const { kind: _kind, ...rule } = parsed.data;
       builder.addRule(rule);
@@ -439,11 +588,38 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
       kind: typeof kind === 'string' ? kind : 'unknown',
       problems,
     };
-    const services = readableServices(item);
-    if (services) entry.services = services;
-    builder.addInvalid(entry);
+    builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
   });
   return builder.build();
+}
+
+const PROTO = '__proto__';
+
+/**
+ * Puts back a tag condition on the key `__proto__`, which zod's records leave out (so that
+ * it can never reach a prototype). Left out, the condition would silently widen the rule;
+ * here it is an ordinary key, an own property. Returns the problem with its value, if any.
+ */
+export function restoreProtoTag(
+  rule: Pick<Rule, 'match'>,
+  raw: unknown,
+): [path: string[], message: string, detail: { value: unknown }] | undefined {
+  if (!isRecord(raw) || !isRecord(raw.match) || !isRecord(raw.match.tags)) return undefined;
+  const tags = raw.match.tags;
+  if (!Object.hasOwn(tags, PROTO)) return undefined;
+  const value: unknown = Object.getOwnPropertyDescriptor(tags, PROTO)?.value;
+  if (typeof value !== 'string' || value.length > TAG_VALUE_MAX) {
+    return [['match', 'tags', PROTO], `must be a string of at most ${TAG_VALUE_MAX} characters`, { value }];
+  }
+  if (rule.match?.tags !== undefined) {
+    Object.defineProperty(rule.match.tags, PROTO, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,8 +657,30 @@ export function settingsFor(ruleSet: RuleSet, serviceId: string): Settings {
     onRevoke: service?.onRevoke ?? defaults?.onRevoke ?? BUILT_IN_SETTINGS.onRevoke,
     mode: service?.mode ?? defaults?.mode ?? BUILT_IN_SETTINGS.mode,
   };
+  const held = holdOf(ruleSet.index, serviceId, service);
+  if (held) settings.held = held;
   cache.set(serviceId, settings);
   return settings;
+}
+
+/**
+ * The invalid item that holds a service, if any: its own, else one that may have held the
+ * defaults, unless the service's own item sets every field (then no default reaches it).
+ */
+function holdOf(
+  index: RuleIndex,
+  serviceId: string,
+  service: ServiceSettings | undefined,
+): InvalidRule | undefined {
+  const own = index.invalidServices.get(serviceId);
+  if (own) return own;
+  const complete =
+    service !== undefined &&
+    service.defaultEffect !== undefined &&
+    service.pendingTtl !== undefined &&
+    service.onRevoke !== undefined &&
+    service.mode !== undefined;
+  return complete ? undefined : index.heldByAny[0];
 }
 
 function isActive(rule: CompiledRule, nowMs: number): boolean {

@@ -112,6 +112,10 @@ export const MatchSchema = z
       'Organizational units; an account anywhere under one of them matches.',
     ),
     regions: list(RegionSchema, "The consumer endpoint's region (cross-region PrivateLink)."),
+    crossRegion: z.boolean({ error: 'must be true or false' }).optional().meta({
+      description:
+        "true: the consumer endpoint's region differs from the service's; false: same region only. An endpoint EC2 shows no region for is in the service's region.",
+    }),
     ipAddressTypes: list(z.enum(IP_ADDRESS_TYPES), 'The endpoint IP address type.'),
     tags: z
       .record(

@@ -197,10 +197,10 @@ describe('rule changes', () => {
     expect((await outcomesOf(world, next)).map((e) => e.outcome)).toEqual(['accepted']);
   });
 
-  it('reports an invalid item, ignores it, and never lets it open the gate', async () => {
+  it('reports an invalid reject rule, holds what it covers for review, and never lets it open the gate', async () => {
     const serviceId = await enrolledService();
     await world.rules.putItems([
-      { kind: 'rule', id: 'broken', effect: 'accept', services: [serviceId], match: { accounts: ['12345'] } },
+      { kind: 'rule', id: 'broken', effect: 'reject', services: [serviceId], match: { accounts: ['12345'] } },
     ]);
     await settle(world);
     const problems = notices(world).filter((n) => n.kind === 'invalid-rule');
@@ -209,6 +209,7 @@ describe('rule changes', () => {
       id: 'broken',
     });
     expect(JSON.stringify(problems)).toContain('match.accounts');
+    expect(JSON.stringify(problems)).toContain(`every request of service ${serviceId} is held for review`);
 
     // The partner rule still decides; while an unreadable rule might reject, nothing is accepted.
     const partner = await createEndpoint(world, PARTNER, serviceId);
@@ -222,6 +223,31 @@ describe('rule changes', () => {
     await world.rules.deleteItems([{ kind: 'rule', id: 'broken' }]);
     await settle(world);
     expect((await outcomesOf(world, partner)).map((e) => e.outcome)).toEqual(['held', 'accepted']);
+  });
+});
+
+describe('a held service', () => {
+  it('an invalid service item holds the service: no accept or reject until it is fixed', async () => {
+    const serviceId = await enrolledService();
+    await world.rules.putItems([{ kind: 'service', id: serviceId, mode: 'dryrun' }]);
+    await settle(world);
+    const problems = notices(world).filter((n) => n.kind === 'invalid-rule' && n.item.id === serviceId);
+    expect(JSON.stringify(problems)).toContain(`service ${serviceId} is held`);
+
+    const partner = await createEndpoint(world, PARTNER, serviceId);
+    const blocked = await createEndpoint(world, BLOCKED, serviceId);
+    await settle(world);
+    await world.gate.sweepNow();
+    await settle(world);
+    expect(await stateOf(world, serviceId, partner)).toBe('pendingAcceptance');
+    expect(await stateOf(world, serviceId, blocked)).toBe('pendingAcceptance');
+    expect((await outcomesOf(world, partner)).map((e) => e.outcome)).toEqual(['held']);
+    expect((await outcomesOf(world, blocked)).map((e) => e.outcome)).toEqual(['held']);
+
+    await world.rules.putItems([{ kind: 'service', id: serviceId, mode: 'enforce' }]);
+    await settle(world);
+    expect(await stateOf(world, serviceId, partner)).toBe('available');
+    expect(await stateOf(world, serviceId, blocked)).toBe('rejected');
   });
 });
 

@@ -690,7 +690,7 @@ describe('CloudTrail events', () => {
     const service = await createService();
     const endpointId = await createEndpoint(consumerA, service);
     await provider.send(new DescribeVpcEndpointConnectionsCommand({}));
-    await provider.send(
+    const accepted = await provider.send(
       new AcceptVpcEndpointConnectionsCommand({ ServiceId: service.id, VpcEndpointIds: [endpointId] }),
     );
     await cloud.settle();
@@ -709,7 +709,13 @@ describe('CloudTrail events', () => {
       userIdentity: { accountId: PROVIDER_ACCOUNT },
       requestParameters: { ServiceId: service.id, 'VpcEndpointId.1': endpointId },
       readOnly: false,
+      // The request id of EC2's answer, and the answer as CloudTrail keeps it: nothing refused.
+      requestID: accepted.$metadata.requestId,
+      responseElements: {
+        AcceptVpcEndpointConnectionsResponse: { requestId: accepted.$metadata.requestId, unsuccessful: '' },
+      },
     });
+    expect(accepted.$metadata.requestId).toMatch(/\S/);
     const consumerCalls = cloud.events
       .events('default')
       .filter((event) => event.account === CONSUMER_A && event.source === 'aws.ec2');

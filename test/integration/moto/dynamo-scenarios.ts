@@ -7,7 +7,9 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../../functions/aws/rules-store.ts';
-import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { DEFAULT_LEASE_MS, decideService } from '../../../functions/gate/decide-service.ts';
+import { LeaseLostError, type LedgerEntry } from '../../../functions/gate/ports.ts';
 import {
   LEDGER_BY_ACCOUNT_INDEX,
   LEDGER_BY_SERVICE_INDEX,
@@ -15,6 +17,13 @@ import {
   LEDGER_TTL_ATTRIBUTE,
   RULES_TABLE_KEY,
 } from '../../../functions/shared/tables.ts';
+import { CrashError, mortal, Process } from '../../support/crash.ts';
+import {
+  connection,
+  FakeEndpointServices,
+  RecordingEvents,
+  RecordingNotifier,
+} from '../../support/gate-fakes.ts';
 
 export interface DynamoTarget {
   client: DynamoDBClient;
@@ -145,18 +154,65 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
   });
 
   describe('ledger', () => {
-    it('keeps pending entries on the state until cleared; appending the same entry twice stores it once', async () => {
+    it('an intent is written only under the current lease, made final, fenced by the token, and cleared', async () => {
       const l = ledger();
       const id = endpoint(90);
+      const now = new Date(at(90));
       const e = entry(id, 'vpce-svc-0aaaaaaaaaaaaaaa0', '999999999999', at(90));
-      await l.setPending(id, [e]);
-      expect((await l.states([id])).get(id)?.pending).toEqual([e]);
-      await l.append(e);
-      await l.append(e);
-      expect(await l.history({ endpointId: id })).toEqual([e]);
-      await l.clearPending(id);
-      await l.clearPending(id);
-      expect((await l.states([id])).get(id)?.pending).toBeUndefined();
+      const lease = await l.acquireLease(id, 'h1', now, 60_000);
+      if (!lease) throw new Error('no lease');
+      const intent = { id: `i${lease.token}`, token: lease.token, entry: e, done: false };
+      expect(await l.writeIntent(lease, intent, now, 120_000)).toBe(true);
+      // A second intent while one is unfinished is refused.
+      expect(await l.writeIntent(lease, { ...intent, id: 'other' }, now, 120_000)).toBe(false);
+      let state = (await l.states([id])).get(id);
+      expect(state?.intent).toEqual(intent);
+      expect(state?.lease?.until).toBe(new Date(now.getTime() + 120_000).toISOString());
+      const final = { ...e, requestId: 'req-ec2-1' };
+      await l.completeIntent(lease, intent.id, final);
+      expect((await l.states([id])).get(id)?.intent).toEqual({ ...intent, entry: final, done: true });
+      expect(await l.claimNotice(lease, intent.id, 'notice:accepted', now, 120_000)).toBe(true);
+      await l.markNoticeSent(id, 'notice:accepted', now);
+      // The notice of that outcome went out: a second claim says so.
+      expect(await l.claimNotice(lease, intent.id, 'notice:accepted', now, 120_000)).toBe(false);
+      await l.append(final);
+      await l.append(final);
+      expect(await l.history({ endpointId: id })).toEqual([final]);
+
+      // Another holder takes over after the lease ran out: the old token is fenced off.
+      const later = new Date(now.getTime() + 120_001);
+      const takeover = await l.acquireLease(id, 'h2', later, 60_000);
+      expect(takeover?.token).toBe(lease.token + 1);
+      await expect(l.completeIntent(lease, intent.id, final)).rejects.toThrow(LeaseLostError);
+      await expect(l.clearIntent(lease, intent.id)).rejects.toThrow(LeaseLostError);
+      await expect(l.claimNotice(lease, intent.id, 'notice:other', later, 1000)).rejects.toThrow(
+        LeaseLostError,
+      );
+      expect(await l.writeIntent(lease, { ...intent, id: 'late' }, later, 1000)).toBe(false);
+      expect(await l.renewLease(lease, later, 1000)).toBe(false);
+      if (!takeover) return;
+      await l.clearIntent(takeover, intent.id);
+      await l.releaseLease(takeover, 'accepted');
+      state = (await l.states([id])).get(id);
+      expect(state).toEqual({
+        endpointId: id,
+        flags: { 'notice:accepted': at(90) },
+        lastOutcome: 'accepted',
+      });
+    });
+
+    it('an intent with a once-flag sets it in the same write, and is refused when the flag is set', async () => {
+      const l = ledger();
+      const id = endpoint(91);
+      const now = new Date(at(91));
+      const e = { ...entry(id, S1, X, at(91)), action: 'none' as const, outcome: 'held' as const };
+      const lease = await l.acquireLease(id, 'h1', now, 60_000);
+      if (!lease) throw new Error('no lease');
+      const intent = { id: 'i1', token: lease.token, entry: e, done: true, onceFlag: 'held' };
+      expect(await l.writeIntent(lease, intent, now, 60_000)).toBe(true);
+      expect((await l.states([id])).get(id)?.flags).toEqual({ held: at(91) });
+      await l.clearIntent(lease, 'i1');
+      expect(await l.writeIntent(lease, { ...intent, id: 'i2' }, now, 60_000)).toBe(false);
     });
 
     it('history by endpoint, service and account: newest first, since and limit, entries only', async () => {
@@ -206,24 +262,33 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       expect(history.Items?.[0]?.[LEDGER_TTL_ATTRIBUTE]).toBe(Date.parse(at(0)) / 1000 + 30 * 86_400);
     });
 
-    it('leases: one holder at a time, re-entrant, taken over once expired, released only by the holder', async () => {
+    it('leases: one holder at a time, re-entrant, taken over once expired, released only under its token', async () => {
       const l = ledger();
       const id = endpoint(20);
       const now = new Date(at(0));
-      expect(await l.acquireLease(id, 'h1', now, 60_000)).toBe(true);
-      expect(await l.acquireLease(id, 'h2', now, 60_000)).toBe(false);
-      expect(await l.acquireLease(id, 'h1', now, 60_000)).toBe(true);
+      const first = await l.acquireLease(id, 'h1', now, 60_000);
+      expect(first?.token).toBe(1);
+      expect(await l.acquireLease(id, 'h2', now, 60_000)).toBeUndefined();
+      const again = await l.acquireLease(id, 'h1', now, 60_000);
+      expect(again?.token).toBe(2);
       const later = new Date(now.getTime() + 60_001);
-      expect(await l.acquireLease(id, 'h2', later, 60_000)).toBe(true);
+      const taken = await l.acquireLease(id, 'h2', later, 60_000);
+      expect(taken?.token).toBe(3);
+      if (!again || !taken) return;
       // h1 lost its lease: its release leaves h2's lease but records the outcome.
-      await l.releaseLease(id, 'h1', 'failed');
+      await l.releaseLease(again, 'failed');
       let state = (await l.states([id])).get(id);
-      expect(state?.lease).toEqual({ holder: 'h2', until: new Date(later.getTime() + 60_000).toISOString() });
+      expect(state?.lease).toEqual({
+        holder: 'h2',
+        until: new Date(later.getTime() + 60_000).toISOString(),
+        token: 3,
+      });
       expect(state?.lastOutcome).toBe('failed');
-      await l.releaseLease(id, 'h2', 'accepted');
+      await l.releaseLease(taken, 'accepted');
       state = (await l.states([id])).get(id);
       expect(state).toEqual({ endpointId: id, flags: {}, lastOutcome: 'accepted' });
-      expect(await l.acquireLease(id, 'h3', now, 60_000)).toBe(true);
+      // The token survives the release: the next grant is larger still.
+      expect((await l.acquireLease(id, 'h3', now, 60_000))?.token).toBe(4);
     });
 
     it('once-flags: on a missing item, on an item without the map, and under concurrency', async () => {
@@ -239,7 +304,7 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
 
       // The state item exists (a lease) but has no flags map yet.
       const leased = endpoint(31);
-      expect(await l.acquireLease(leased, 'h1', now, 1000)).toBe(true);
+      expect(await l.acquireLease(leased, 'h1', now, 1000)).toBeDefined();
       expect(await l.setFlagOnce(leased, 'drift', now)).toBe(true);
       expect((await l.states([leased])).get(leased)?.flags).toEqual({ drift: at(0) });
 
@@ -262,6 +327,124 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       expect(states.size).toBe(120);
       expect(states.get(ids[0] ?? '')?.flags).toEqual({ held: at(0) });
       expect(states.has(ids[149] ?? '')).toBe(false);
+    });
+  });
+
+  describe('write ahead over this DynamoDB', () => {
+    const steps = [
+      'ledger.writeIntent',
+      'endpointServices.accept',
+      'ledger.completeIntent',
+      'ledger.append',
+      'ledger.claimNotice',
+      'ledger.markNoticeSent',
+      'events.decisions',
+      'ledger.clearIntent',
+    ];
+    steps.forEach((step, i) => {
+      it(`a decider that crashes after ${step}: one accept, one entry, one notice after the next decide`, async () => {
+        // Prepare: the real ledger, so the conditional expressions are DynamoDB's own.
+        const l = ledger();
+        const ec2 = new FakeEndpointServices();
+        const notifier = new RecordingNotifier();
+        const events = new RecordingEvents();
+        const partner = connection({
+          serviceId: S1,
+          endpointId: endpoint(0xc000 + i),
+          account: X,
+          createdAt: new Date(at(0)),
+        });
+        ec2.add(partner);
+        const rules = ruleSetFromItems([
+          { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: [X] } },
+        ]);
+        let clock = new Date(at(30));
+        const deps = (holder: string) => ({
+          endpointServices: ec2,
+          ledger: l,
+          notifier,
+          events,
+          now: () => clock,
+          holder,
+        });
+        const input = {
+          serviceId: S1,
+          connections: [partner],
+          trigger: 'notification' as const,
+          rules: { ...rules, version: 1 },
+        };
+        const process = new Process(step);
+        const dying = {
+          ...deps('crashed'),
+          endpointServices: mortal(ec2, 'endpointServices', process),
+          ledger: mortal(l, 'ledger', process),
+          notifier: mortal(notifier, 'notifier', process),
+          events: mortal(events, 'events', process),
+        };
+        // Act
+        await expect(decideService(input, dying)).rejects.toThrow(CrashError);
+        clock = new Date(clock.getTime() + DEFAULT_LEASE_MS + 1);
+        const fresh = await ec2.describeConnections(S1, { endpointIds: [partner.endpointId] });
+        await decideService({ ...input, connections: fresh }, deps('retry'));
+        await decideService({ ...input, connections: fresh }, deps('late'));
+        // Assess
+        expect(ec2.calls).toHaveLength(1);
+        const history = await l.history({ endpointId: partner.endpointId });
+        expect(history.map((e) => e.outcome)).toEqual(['accepted']);
+        expect(notifier.notices).toHaveLength(1);
+        const state = (await l.states([partner.endpointId])).get(partner.endpointId);
+        expect(state?.intent).toBeUndefined();
+        expect(state?.flags['notice:accepted']).toBeDefined();
+      });
+    });
+  });
+
+  describe('limits over this DynamoDB', () => {
+    it('deciders racing for one account with limit 1 accept exactly one request', async () => {
+      // Prepare
+      const l = ledger();
+      const ec2 = new FakeEndpointServices();
+      const notifier = new RecordingNotifier();
+      const requests = Array.from({ length: 4 }, (_, i) =>
+        connection({
+          serviceId: S2,
+          endpointId: endpoint(0xd000 + i),
+          account: Y,
+          createdAt: new Date(at(i)),
+        }),
+      );
+      ec2.add(...requests);
+      const rules = ruleSetFromItems([
+        { kind: 'defaults', id: 'defaults', defaultEffect: 'review' },
+        {
+          kind: 'rule',
+          id: 'one',
+          effect: 'accept',
+          match: { accounts: [Y] },
+          limits: { maxEndpointsPerAccount: 1 },
+        },
+      ]);
+      const decide = (c: (typeof requests)[number], holder: string) =>
+        decideService(
+          { serviceId: S2, connections: [c], trigger: 'notification', rules: { ...rules, version: 1 } },
+          {
+            endpointServices: ec2,
+            ledger: l,
+            notifier,
+            events: new RecordingEvents(),
+            now: () => new Date(at(40)),
+            holder,
+          },
+        );
+      // Act: every request decided twice, all at once.
+      await Promise.all([...requests, ...requests].map((c, i) => decide(c, `decider-${i}`)));
+      // Those that found the account busy are decided by whatever comes next (here, one by one).
+      for (const [i, c] of requests.entries()) await decide(c, `after-${i}`);
+      // Assess
+      expect(requests.filter((c) => ec2.state(c.endpointId) === 'available')).toHaveLength(1);
+      const outcomes = notifier.notices.flatMap((n) => (n.kind === 'decision' ? [n.entry.outcome] : []));
+      expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'held')).toHaveLength(3);
     });
   });
 }

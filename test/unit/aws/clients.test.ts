@@ -38,12 +38,12 @@ describe('createClients', () => {
   it('defaults to adaptive retries and reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE', async () => {
     const defaults = createClients({ region: 'us-east-1', credentials }, {});
     expect(modeOf(await defaults.ec2.config.retryStrategy())).toBe('adaptive');
-    expect(await defaults.ec2.config.maxAttempts()).toBe(5);
+    expect(await defaults.ec2.config.maxAttempts()).toBe(3);
     const fromEnv = createClients(
       { region: 'us-east-1', credentials },
-      { AWS_MAX_ATTEMPTS: '7', AWS_RETRY_MODE: 'standard' },
+      { AWS_MAX_ATTEMPTS: '2', AWS_RETRY_MODE: 'standard' },
     );
-    expect(await fromEnv.sns.config.maxAttempts()).toBe(7);
+    expect(await fromEnv.sns.config.maxAttempts()).toBe(2);
     expect(modeOf(await fromEnv.sns.config.retryStrategy())).toBe('standard');
   });
 
@@ -54,7 +54,12 @@ describe('createClients', () => {
 
   it('refuses bad settings, naming them', () => {
     expect(() => createClients({ maxAttempts: 0 }, {})).toThrow(
-      /maxAttempts must be a whole number from 1 to 20, got 0/,
+      /maxAttempts must be a whole number from 1 to 3 \(more would outlast the gate's leases\), got 0/,
+    );
+    // More attempts, or a longer request timeout, would let a call outlive the lease it runs under.
+    expect(() => createClients({}, { AWS_MAX_ATTEMPTS: '7' })).toThrow(/maxAttempts .* got 7/);
+    expect(() => createClients({ requestTimeoutMs: 60_000 }, {})).toThrow(
+      /requestTimeoutMs must be a whole number from 1 to 10000, got 60000/,
     );
     expect(() => createClients({}, { AWS_RETRY_MODE: 'legacy' })).toThrow(/AWS_RETRY_MODE must be one of/);
     expect(() => createClients({}, { AWS_MAX_ATTEMPTS: 'many' })).toThrow(

@@ -192,6 +192,32 @@ describe('accept and reject', () => {
     expect(ec2Mock.commandCalls(RejectVpcEndpointConnectionsCommand)).toHaveLength(1);
   });
 
+  it('an Unsuccessful item naming no endpoint of the call makes every endpoint of that call failed, never succeeded', async () => {
+    for (const stray of [
+      { Error: { Code: 'InternalError', Message: 'something went wrong' } },
+      { ResourceId: endpoint(9), Error: { Code: 'InternalError', Message: 'something went wrong' } },
+    ]) {
+      ec2Mock.reset();
+      ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({
+        Unsuccessful: [
+          stray,
+          { ResourceId: endpoint(2), Error: { Code: 'InvalidVpcEndpointId.NotFound', Message: 'gone' } },
+        ],
+        $metadata: { requestId: 'req-1' },
+      });
+      const result = await adapter().accept(SERVICE, [endpoint(1), endpoint(2), endpoint(3)]);
+      expect(result.succeeded).toEqual([]);
+      expect(result.requestIds).toEqual({});
+      expect(result.failed.map((f) => [f.endpointId, f.code])).toEqual([
+        [endpoint(1), 'UnsuccessfulWithoutResourceId'],
+        [endpoint(3), 'UnsuccessfulWithoutResourceId'],
+        [endpoint(2), 'InvalidVpcEndpointId.NotFound'],
+      ]);
+      expect(result.failed[0]?.message).toContain('InternalError: something went wrong');
+      expect(ec2Mock.commandCalls(AcceptVpcEndpointConnectionsCommand)).toHaveLength(1);
+    }
+  });
+
   it('retries only the retryable Unsuccessful ids, with backoff, until they succeed', async () => {
     ec2Mock
       .on(AcceptVpcEndpointConnectionsCommand)

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoLedger, LedgerError } from '../../../functions/aws/ledger.ts';
-import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import { LeaseLostError, type LedgerEntry } from '../../../functions/gate/ports.ts';
 
 const TABLE = 'plgate-ledger';
 const doc = DynamoDBDocumentClient.from(
@@ -179,7 +179,9 @@ describe('endpoint state', () => {
               flags: { held: '2026-03-01T00:00:00.000Z' },
               leaseHolder: 'req-1',
               leaseUntil: '2026-03-01T00:02:00.000Z',
+              leaseToken: 5,
               lastOutcome: 'held',
+              intent: { id: 'i5', token: 5, done: false, entry: entry() },
             },
           ],
         },
@@ -195,8 +197,9 @@ describe('endpoint state', () => {
     expect(states.get(endpoint(1))).toEqual({
       endpointId: endpoint(1),
       flags: { held: '2026-03-01T00:00:00.000Z' },
-      lease: { holder: 'req-1', until: '2026-03-01T00:02:00.000Z' },
+      lease: { holder: 'req-1', until: '2026-03-01T00:02:00.000Z', token: 5 },
       lastOutcome: 'held',
+      intent: { id: 'i5', token: 5, done: false, entry: entry() },
     });
     expect(states.get(endpoint(2))).toEqual({ endpointId: endpoint(2), flags: {} });
     expect(states.has(endpoint(3))).toBe(false);
@@ -210,20 +213,74 @@ describe('endpoint state', () => {
     expect(docMock.commandCalls(BatchGetCommand)).toHaveLength(3);
   });
 
-  it('takes a lease conditionally and answers false when another holder has it', async () => {
-    docMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+  it('takes a lease conditionally with a new fencing token, and answers undefined when another holder has it', async () => {
+    docMock
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: { leaseToken: 7 } })
+      .rejectsOnce(conditionFailed());
     const now = new Date('2026-03-01T00:00:00Z');
-    expect(await ledger().acquireLease(endpoint(1), 'req-1', now, 60_000)).toBe(true);
-    expect(await ledger().acquireLease(endpoint(1), 'req-2', now, 60_000)).toBe(false);
+    expect(await ledger().acquireLease(endpoint(1), 'req-1', now, 60_000)).toEqual({
+      key: endpoint(1),
+      holder: 'req-1',
+      token: 7,
+      until: '2026-03-01T00:01:00.000Z',
+    });
+    expect(await ledger().acquireLease(endpoint(1), 'req-2', now, 60_000)).toBeUndefined();
     expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { endpointId: endpoint(1), sk: 'state' },
-      UpdateExpression: 'SET #holder = :holder, #until = :until',
+      UpdateExpression:
+        'SET #holder = :holder, #until = :until, #flags = if_not_exists(#flags, :noFlags) ADD #token :one',
       ConditionExpression: 'attribute_not_exists(#until) OR #until < :now OR #holder = :holder',
       ExpressionAttributeValues: {
         ':holder': 'req-1',
         ':until': '2026-03-01T00:01:00.000Z',
         ':now': '2026-03-01T00:00:00.000Z',
+        ':one': 1,
       },
+      ReturnValues: 'UPDATED_NEW',
+    });
+  });
+
+  it("takes a lease on a service's consumer account (limits), and refuses a malformed key", async () => {
+    docMock.on(UpdateCommand).resolves({ Attributes: { leaseToken: 1 } });
+    const now = new Date('2026-03-01T00:00:00Z');
+    expect(
+      await ledger().acquireLease('vpce-svc-0123456789abcdef0#111122223333', 'req-1', now, 1000),
+    ).toMatchObject({
+      token: 1,
+    });
+    await expect(ledger().acquireLease('vpce-svc-01#1', 'req-1', now, 1000)).rejects.toThrow(LedgerError);
+  });
+
+  it('fences the writes after the EC2 call by the lease token: a lost lease is an error, never a silent write', async () => {
+    docMock.on(UpdateCommand).rejects(conditionFailed());
+    const lease = { key: endpoint(1), holder: 'req-1', token: 3, until: '2026-03-01T00:01:00.000Z' };
+    await expect(ledger().completeIntent(lease, 'i3', entry())).rejects.toThrow(LeaseLostError);
+    await expect(ledger().clearIntent(lease, 'i3')).rejects.toThrow(LeaseLostError);
+    const inputs = docMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(inputs[0]).toMatchObject({
+      ConditionExpression: '#token = :token AND #intent.#id = :id',
+      ExpressionAttributeValues: { ':token': 3, ':id': 'i3' },
+    });
+    expect(inputs[1]).toMatchObject({
+      UpdateExpression: 'REMOVE #intent',
+      ConditionExpression: '#token = :token AND (attribute_not_exists(#intent) OR #intent.#id = :id)',
+    });
+  });
+
+  it('writes an intent only under a current lease, renewing it, with its once-flag in the same write', async () => {
+    docMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const lease = { key: endpoint(1), holder: 'req-1', token: 3, until: '2026-03-01T00:01:00.000Z' };
+    const now = new Date('2026-03-01T00:00:30Z');
+    const intent = { id: 'i3', token: 3, entry: entry(), done: true, onceFlag: 'held' };
+    expect(await ledger().writeIntent(lease, intent, now, 60_000)).toBe(true);
+    expect(await ledger().writeIntent(lease, intent, now, 60_000)).toBe(false);
+    expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #intent = :intent, #until = :until, #flags.#once = :now',
+      ConditionExpression:
+        '#token = :token AND #until > :now AND attribute_not_exists(#intent) AND attribute_not_exists(#flags.#once)',
+      ExpressionAttributeNames: { '#once': 'held' },
+      ExpressionAttributeValues: { ':token': 3, ':until': '2026-03-01T00:01:30.000Z' },
     });
   });
 
@@ -234,15 +291,16 @@ describe('endpoint state', () => {
     await expect(ledger().acquireLease(endpoint(1), 'req-1', new Date(), 1000)).rejects.toThrow('busy');
   });
 
-  it('releases only its own lease, and records the outcome even when the lease was lost', async () => {
+  it('releases only its own lease (by token), and records the outcome even when the lease was lost', async () => {
     docMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed()).resolvesOnce({});
-    await ledger().releaseLease(endpoint(1), 'req-1', 'accepted');
-    await ledger().releaseLease(endpoint(1), 'req-1', 'rejected');
+    const lease = { key: endpoint(1), holder: 'req-1', token: 4, until: '2026-03-01T00:01:00.000Z' };
+    await ledger().releaseLease(lease, 'accepted');
+    await ledger().releaseLease(lease, 'rejected');
     const inputs = docMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toMatchObject({
       UpdateExpression: 'REMOVE #holder, #until SET #outcome = :outcome',
-      ConditionExpression: '#holder = :holder',
-      ExpressionAttributeValues: { ':holder': 'req-1', ':outcome': 'accepted' },
+      ConditionExpression: '#token = :token',
+      ExpressionAttributeValues: { ':token': 4, ':outcome': 'accepted' },
     });
     expect(inputs[2]).toMatchObject({
       UpdateExpression: 'SET #outcome = :outcome',

@@ -35,6 +35,7 @@ const invalidRule: Notice = {
   at: '2026-03-01T10:00:00.000Z',
   item: { kind: 'rule', id: 'broken' },
   problems: [{ path: 'match.accounts[0]', message: 'must be a 12-digit account id, got "12"' }],
+  held: 'every request of every service is held for review, never accepted, until the item is fixed',
 };
 
 describe('the Chatbot custom notification (default)', () => {
@@ -125,8 +126,13 @@ describe('the Chatbot custom notification (default)', () => {
 
   it('names the invalid rule item and its problems, in a thread of its own', () => {
     const n = chatbotNotification(invalidRule);
-    expect(n.content.title).toBe(':warning: Invalid rule item ignored: rule/broken');
+    expect(n.content.title).toBe(':warning: Invalid rule item: rule/broken');
     expect(n.content.description).toContain('• `match.accounts[0]`: must be a 12-digit account id, got "12"');
+    // It says what actually happens: held, never "ignored".
+    expect(n.content.description).toContain(
+      '*What happens* every request of every service is held for review, never accepted, until the item is fixed',
+    );
+    expect(`${n.content.title} ${n.content.description}`).not.toMatch(/ignore/i);
     expect(n.metadata).toMatchObject({ threadId: 'rule-item/rule/broken', eventType: 'InvalidRule' });
   });
 });
@@ -147,6 +153,10 @@ describe('the other protocols', () => {
     const message = formatNoticeMessage(invalidRule);
     expect(JSON.parse(message.sqs)).toEqual(invalidRule);
     expect(message.email).toContain('  - match.accounts[0]: must be a 12-digit account id, got "12"');
+    expect(message.email).toContain(
+      'What happens: every request of every service is held for review, never accepted, until the item is fixed.',
+    );
+    expect(`${message.email} ${noticeSubject(invalidRule)}`).not.toMatch(/ignore/i);
   });
 });
 

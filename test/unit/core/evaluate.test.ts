@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseConnection } from '../../../functions/core/connection.ts';
 import type { Effect } from '../../../functions/core/decision-record.ts';
 import { evaluate, evaluateScanningAll } from '../../../functions/core/evaluate.ts';
+import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
 import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
 import { connection, context, NOW, OTHER_SERVICE, rules, SERVICE } from './rules-for-tests.ts';
 
@@ -106,6 +108,103 @@ describe('conditions', () => {
     expect(record.reasons).toEqual([
       'accepted by accept rule "r"',
       'rule "r" (accept) matched: account 111111111111, organizational unit ou-ab12-cd34ef56, region us-east-1, tag env=prod, tag team present',
+    ]);
+  });
+});
+
+describe('a tag key __proto__ is an ordinary key', () => {
+  const fromTable = ruleSetFromItems([
+    JSON.parse('{"kind":"rule","id":"p","effect":"accept","match":{"tags":{"__proto__":"x"}}}'),
+  ]);
+  const fromFile = ruleSetFromFiles([
+    {
+      path: 'p.yaml',
+      text: 'rules:\n  - id: p\n    effect: accept\n    match:\n      tags: { __proto__: x }\n',
+    },
+  ]);
+  const tagged = (tags: { Key: string; Value: string }[]) =>
+    parseConnection({
+      ServiceId: SERVICE,
+      VpcEndpointId: 'vpce-0b7a3c9d1e2f40516',
+      VpcEndpointOwner: '111111111111',
+      VpcEndpointState: 'pendingAcceptance',
+      CreationTimestamp: new Date('2026-11-21T11:00:00Z'),
+      Tags: tags,
+    });
+
+  it('in a rule, from the table and from a file: it is kept and must hold', () => {
+    for (const { ruleSet, problems } of [fromTable, fromFile]) {
+      expect(problems).toEqual([]);
+      expect(ruleSet.index.all[0]?.tags).toEqual([['__proto__', 'x']]);
+      expect(evaluate(connection({ tags: {} }), context(), ruleSet).decision).toBe('review');
+      expect(evaluate(tagged([{ Key: '__proto__', Value: 'y' }]), context(), ruleSet).decision).toBe(
+        'review',
+      );
+      expect(evaluate(tagged([{ Key: '__proto__', Value: 'x' }]), context(), ruleSet)).toMatchObject({
+        decision: 'accept',
+        rule: 'p',
+      });
+    }
+  });
+
+  it('on a connection: parsed as an own tag, never a prototype', () => {
+    const c = tagged([{ Key: '__proto__', Value: 'x' }]);
+    expect(Object.hasOwn(c.tags, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(c.tags)).toBe(Object.prototype);
+    const star = rules({ id: 's', effect: 'accept', match: JSON.parse('{"tags":{"__proto__":"*"}}') });
+    expect(evaluate(c, context(), star).decision).toBe('accept');
+  });
+
+  it('its value is checked like any tag value', () => {
+    const { problems } = ruleSetFromItems([
+      JSON.parse('{"kind":"rule","id":"p","effect":"accept","match":{"tags":{"__proto__":7}}}'),
+    ]);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'match.tags.__proto__: must be a string of at most 256 characters, got 7',
+    ]);
+  });
+});
+
+describe('crossRegion', () => {
+  const set = rules(
+    { id: 'elsewhere', effect: 'review', match: { crossRegion: true } },
+    { id: 'home', effect: 'accept', match: { crossRegion: false } },
+  );
+  const at = (region: string | undefined, serviceRegion?: string) =>
+    evaluate(connection({ region }), context(serviceRegion ? { serviceRegion } : {}), set);
+
+  it("true when the endpoint's region differs from the service's, false when it is the same", () => {
+    expect(at('eu-west-1', 'us-east-1')).toMatchObject({ decision: 'review', matched: ['elsewhere'] });
+    expect(at('us-east-1', 'us-east-1')).toMatchObject({ decision: 'accept', matched: ['home'] });
+    expect(at('us-east-1', 'us-east-1').reasons).toContain(
+      'rule "home" (accept) matched: same region as the service (us-east-1)',
+    );
+    expect(at('eu-west-1', 'us-east-1').reasons).toContain(
+      'rule "elsewhere" (review) matched: cross-region (eu-west-1, service in us-east-1)',
+    );
+  });
+
+  it("an endpoint EC2 gives no region for is in the service's region", () => {
+    expect(at(undefined, 'us-east-1')).toMatchObject({ decision: 'accept', matched: ['home'] });
+  });
+
+  it("undetermined when the service's region is unknown: never an accept", () => {
+    for (const region of ['us-east-1', undefined]) {
+      const record = at(region);
+      expect(record).toMatchObject({ decision: 'review', matched: [] });
+      expect(record.undetermined).toEqual(['elsewhere', 'home']);
+      expect(record.reasons).toContain(
+        'rule "elsewhere" (review) could not be determined: the service\'s region is unknown',
+      );
+    }
+  });
+
+  it('must be true or false', () => {
+    const { problems } = ruleSetFromItems([
+      { kind: 'rule', id: 'x', effect: 'review', match: { crossRegion: 'yes' } },
+    ]);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'match.crossRegion: must be true or false, got "yes"',
     ]);
   });
 });
@@ -359,13 +458,13 @@ describe('undetermined conditions (organization, region, IP address type unknown
 });
 
 describe('invalid table items fail closed', () => {
-  it('an invalid rule item is an undetermined reject rule for the services it names', () => {
+  it('an invalid reject or review rule is undetermined for the services it names: held for review', () => {
     const { ruleSet, problems } = ruleSetFromItems([
       { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
       {
         kind: 'rule',
         id: 'broken',
-        effect: 'accept',
+        effect: 'reject',
         services: [OTHER_SERVICE],
         match: { accounts: ['1111'] },
       },
@@ -383,8 +482,39 @@ describe('invalid table items fail closed', () => {
       undetermined: ['broken'],
     });
     expect(record.reasons).toContain(
-      'rule item "broken" is invalid and counts as an undetermined reject rule: table: match.accounts[0]: must be a 12-digit account id, got "1111"',
+      'rule item "broken" is invalid, so it is undetermined and holds requests for review: table: match.accounts[0]: must be a 12-digit account id, got "1111"',
     );
+  });
+
+  it('an invalid rule whose effect cannot be read is undetermined too; an invalid accept rule is left out', () => {
+    for (const effect of ['deny', undefined, 7]) {
+      const { ruleSet } = ruleSetFromItems([
+        { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+        { kind: 'rule', id: 'broken', effect, match: { accounts: ['111111111111'] } },
+      ]);
+      expect(evaluate(connection(), context(), ruleSet)).toMatchObject({
+        decision: 'review',
+        undetermined: ['broken'],
+      });
+    }
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+      { kind: 'rule', id: 'broken', effect: 'accept', match: { accounts: '111111111111' } },
+    ]);
+    expect(ruleSet.invalid).toEqual([expect.objectContaining({ id: 'broken', effect: 'accept' })]);
+    expect(evaluate(connection(), context(), ruleSet)).toMatchObject({
+      decision: 'accept',
+      rule: 'partners',
+      undetermined: [],
+    });
+  });
+
+  it('an invalid review rule is never ignored: a broad accept cannot admit what it held', () => {
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'rule', id: 'everyone', effect: 'accept', match: {} },
+      { kind: 'rule', id: 'watch', effect: 'review', match: { accounts: ['111111111111'], colour: 'red' } },
+    ]);
+    expect(evaluate(connection(), context(), ruleSet)).toMatchObject({ decision: 'review', rule: null });
   });
 
   it('an invalid rule item whose services cannot be read applies to every service', () => {
@@ -419,35 +549,37 @@ describe('invalid table items fail closed', () => {
   it('an invalid rule never blocks a reject', () => {
     const { ruleSet } = ruleSetFromItems([
       { kind: 'rule', id: 'block', effect: 'reject' },
-      { kind: 'rule', id: 'broken', effect: 'accept', limits: 'three' },
+      { kind: 'rule', id: 'broken', effect: 'review', limits: 'three' },
     ]);
     expect(evaluate(connection(), context(), ruleSet)).toMatchObject({ decision: 'reject', rule: 'block' });
   });
 
-  it('an invalid service item falls back to the defaults, and the reasons say so', () => {
+  it("an invalid service item holds the service: review, never its or the defaults' effect, and the reasons say so", () => {
     const { ruleSet } = ruleSetFromItems([
-      { kind: 'defaults', id: 'defaults', defaultEffect: 'reject' },
-      { kind: 'service', id: SERVICE, defaultEffect: 'accept', mode: 'sometimes' },
+      { kind: 'defaults', id: 'defaults', defaultEffect: 'accept' },
+      { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
+      { kind: 'service', id: SERVICE, defaultEffect: 'reject', mode: 'sometimes' },
     ]);
     expect(ruleSet.services.size).toBe(0);
     const record = evaluate(connection(), context(), ruleSet);
-    expect(record).toMatchObject({ decision: 'reject', default: true });
-    expect(record.reasons).toEqual([
-      'no rule decided: the defaults say reject',
-      `the settings of service ${SERVICE} are invalid, so the defaults apply: mode: must be one of enforce, dry-run, off, got "sometimes"`,
+    expect(record).toMatchObject({ decision: 'review', rule: null, default: false, undetermined: [SERVICE] });
+    expect(record.reasons.slice(0, 2)).toEqual([
+      `held: service item "${SERVICE}" is invalid (mode: must be one of enforce, dry-run, off, got "sometimes"), so service ${SERVICE} is held: no accept, reject, expiry or revoke on its connections until the item is fixed`,
+      'without the hold: accepted by accept rule "partners"',
     ]);
+    expect(evaluate(connection({ serviceId: OTHER_SERVICE }), context(), ruleSet).decision).toBe('accept');
   });
 
-  it('an invalid defaults item falls back to the built-in defaults, and the reasons say so', () => {
+  it('an invalid defaults item holds the services that use it, and the reasons say so', () => {
     const { ruleSet } = ruleSetFromItems([
       { kind: 'defaults', id: 'defaults', defaultEffect: 'accept', pendingTtl: 'a week' },
     ]);
     expect(ruleSet.defaults).toBeUndefined();
     const record = evaluate(connection(), context(), ruleSet);
-    expect(record).toMatchObject({ decision: 'review', default: true });
+    expect(record).toMatchObject({ decision: 'review', default: false, undetermined: ['defaults'] });
     expect(record.reasons).toEqual([
-      'no rule decided: the built-in default is review',
-      'the defaults are invalid, so the built-in defaults apply: pendingTtl: must be an ISO-8601 duration such as P7D, PT12H or P1DT6H, got "a week"',
+      'held: defaults item "defaults" is invalid (pendingTtl: must be an ISO-8601 duration such as P7D, PT12H or P1DT6H, got "a week"), so every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections until the item is fixed',
+      'without the hold: no rule decided: the built-in default is review',
     ]);
   });
 });

@@ -62,7 +62,11 @@ describe('policies/', () => {
 
   it('the payments service: default reject, cross-region review, a canary by endpoint and tags', () => {
     const onPayments = (overrides: Parameters<typeof connection>[0]) =>
-      evaluate(connection({ serviceId: PAYMENTS, ...overrides }), context(), ruleSet);
+      evaluate(
+        connection({ serviceId: PAYMENTS, ...overrides }),
+        context({ serviceRegion: 'us-east-1' }),
+        ruleSet,
+      );
     expect(onPayments({ account: '333333333333' })).toMatchObject({ decision: 'reject', default: true });
     expect(onPayments({ account: '111111111111', region: 'us-east-1' })).toMatchObject({
       decision: 'accept',
@@ -71,6 +75,19 @@ describe('policies/', () => {
       decision: 'review',
       rule: 'payments-cross-region-review',
     });
+    // Every other region, including ones opened after the rule was written; no region from
+    // EC2 means the service's own.
+    for (const region of ['us-west-2', 'ap-southeast-7', 'mx-central-1', 'eu-central-3']) {
+      expect(onPayments({ account: '111111111111', region })).toMatchObject({
+        decision: 'review',
+        rule: 'payments-cross-region-review',
+      });
+    }
+    expect(onPayments({ account: '111111111111', region: undefined })).toMatchObject({ decision: 'accept' });
+    // Without the service's region, "another region" cannot be told: held, never accepted.
+    expect(
+      evaluate(connection({ serviceId: PAYMENTS, account: '111111111111' }), context(), ruleSet),
+    ).toMatchObject({ decision: 'review', undetermined: ['payments-cross-region-review'] });
     expect(
       onPayments({
         account: '999999999999',

@@ -43,14 +43,37 @@ describe('settingsFor', () => {
     });
   });
 
-  it('an invalid service item falls back to the defaults, an invalid defaults item to the built-in ones', () => {
+  it('an invalid service item holds that service; it never falls back to the defaults', () => {
     const { ruleSet } = ruleSetFromItems([
       { kind: 'defaults', id: 'defaults', mode: 'dry-run', pendingTtl: 'P1D' },
       { kind: 'service', id: SERVICE, mode: 'off', pendingTtl: 'forever' },
     ]);
-    expect(settingsFor(ruleSet, SERVICE)).toMatchObject({ mode: 'dry-run', pendingTtlMs: DAY });
-    const broken = ruleSetFromItems([{ kind: 'defaults', id: 'defaults', mode: 'off', extra: true }]).ruleSet;
-    expect(settingsFor(broken, SERVICE)).toEqual(BUILT_IN_SETTINGS);
+    expect(settingsFor(ruleSet, SERVICE).held).toMatchObject({ id: SERVICE, kind: 'service' });
+    expect(settingsFor(ruleSet, OTHER_SERVICE)).toMatchObject({ mode: 'dry-run', pendingTtlMs: DAY });
+    expect(settingsFor(ruleSet, OTHER_SERVICE).held).toBeUndefined();
+  });
+
+  it('an invalid defaults item holds every service without complete settings of its own', () => {
+    const complete = { defaultEffect: 'reject', pendingTtl: 'P1D', onRevoke: 'notify', mode: 'enforce' };
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'defaults', id: 'defaults', mode: 'off', extra: true },
+      { kind: 'service', id: SERVICE, defaultEffect: 'reject' },
+      { kind: 'service', id: OTHER_SERVICE, ...complete },
+    ]);
+    expect(settingsFor(ruleSet, SERVICE).held).toMatchObject({ id: 'defaults', kind: 'defaults' });
+    expect(settingsFor(ruleSet, 'vpce-svc-0ffffffffffffffff').held).toMatchObject({ id: 'defaults' });
+    // Its own item sets every field, so nothing of the broken defaults could reach it.
+    expect(settingsFor(ruleSet, OTHER_SERVICE)).toEqual({ ...complete, pendingTtlMs: DAY });
+  });
+
+  it('an item that may have been any settings item holds every service without complete settings', () => {
+    for (const item of [
+      { kind: 'service', id: 'not-a-service', mode: 'off' },
+      { kind: 'servce', id: SERVICE, mode: 'off' },
+    ]) {
+      const { ruleSet } = ruleSetFromItems([item]);
+      expect(settingsFor(ruleSet, OTHER_SERVICE).held).toMatchObject({ kind: item.kind });
+    }
   });
 });
 
@@ -197,24 +220,28 @@ describe('ruleSetFromFiles', () => {
     expect(evaluate(connection({ account: '333333333333' }), context(), ruleSet).decision).toBe('reject');
   });
 
-  it('a file that cannot be read counts as an undetermined reject rule for every service', () => {
+  it('a file that cannot be read holds every service without complete settings, and blocks every accept', () => {
     const { ruleSet, problems } = ruleSetFromFiles([
       { path: 'partners.yaml', text: 'rules:\n  - { id: p, effect: accept }' },
       { path: 'broken.yaml', text: 'rules: [ {' },
     ]);
     expect(problems.length).toBeGreaterThan(0);
+    expect(settingsFor(ruleSet, SERVICE).held).toMatchObject({ id: 'broken.yaml', kind: 'file' });
     const record = evaluate(connection(), context(), ruleSet);
-    expect(record).toMatchObject({ decision: 'review', undetermined: ['broken.yaml'] });
+    expect(record).toMatchObject({ decision: 'review', rule: null, undetermined: ['broken.yaml'] });
+    expect(record.reasons[0]).toMatch(/^held: rule file broken\.yaml is invalid \(is not valid YAML/);
     expect(
       record.reasons.some((reason) =>
-        reason.startsWith('rule file broken.yaml is invalid and counts as an undetermined reject rule'),
+        reason.startsWith(
+          'rule file broken.yaml is invalid, so it is undetermined and holds requests for review',
+        ),
       ),
     ).toBe(true);
   });
 });
 
 describe('settings given twice', () => {
-  it('a valid and an invalid definition of the same settings fall back as if both were invalid', () => {
+  it('a valid and an invalid definition of the same settings hold as if both were invalid', () => {
     const { ruleSet, problems } = ruleSetFromFiles([
       {
         path: 'a.yaml',
@@ -228,6 +255,7 @@ describe('settings given twice', () => {
     expect(problems).toHaveLength(2);
     expect(ruleSet.defaults).toBeUndefined();
     expect(ruleSet.services.size).toBe(0);
-    expect(settingsFor(ruleSet, SERVICE)).toEqual(BUILT_IN_SETTINGS);
+    expect(settingsFor(ruleSet, SERVICE).held).toMatchObject({ id: SERVICE, kind: 'service' });
+    expect(settingsFor(ruleSet, OTHER_SERVICE).held).toMatchObject({ id: 'defaults', kind: 'defaults' });
   });
 });

@@ -80,3 +80,28 @@ describe('rule verdicts for plgate explain', () => {
     }
   });
 });
+
+describe('crossRegion and invalid accept rules in explanations', () => {
+  it('says where the endpoint and the service are, and that an invalid accept rule accepts nothing', () => {
+    const { ruleSet } = ruleSetFromItems([
+      { kind: 'rule', id: 'home', effect: 'accept', match: { crossRegion: false } },
+      { kind: 'rule', id: 'broken', effect: 'accept', match: { accounts: 'all' } },
+    ]);
+    const c = connection({ region: 'eu-west-1' });
+    const { rules: verdicts } = explainConnection(c, { now: NOW, serviceRegion: 'us-east-1' }, ruleSet);
+    expect(verdicts.find((v) => v.id === 'home')).toMatchObject({
+      verdict: 'no-match',
+      conditions: [
+        {
+          condition: 'crossRegion',
+          holds: false,
+          detail: 'endpoint in eu-west-1, service in us-east-1: rule asks for same region',
+        },
+      ],
+    });
+    expect(verdicts.find((v) => v.id === 'broken')).toMatchObject({ effect: 'accept', verdict: 'inactive' });
+    expect(verdicts.find((v) => v.id === 'broken')?.inactive).toMatch(
+      /^an invalid accept rule accepts nothing/,
+    );
+  });
+});

@@ -193,8 +193,8 @@ describe('the rule model refuses, naming file, rule and field', () => {
       },
     ]);
     expect(problems.map(formatProblem)).toEqual([
-      'policies/b.yaml: defaults: are given twice (also in policies/a.yaml); the built-in defaults apply',
-      'policies/b.yaml: service "vpce-svc-0a1b2c3d4e5f67890": settings are given twice (also in policies/a.yaml); the defaults apply',
+      'policies/b.yaml: defaults: are given twice (also in policies/a.yaml); every service without complete settings of its own is held',
+      'policies/b.yaml: service "vpce-svc-0a1b2c3d4e5f67890": settings are given twice (also in policies/a.yaml); the service is held',
     ]);
   });
 

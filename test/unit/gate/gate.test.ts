@@ -164,9 +164,9 @@ describe('decide on a connection event', () => {
       { serviceId: SERVICE, connections: stale, trigger: 'sweep', rules: await world.deps.rules.current() },
       world.deps,
     );
-    // Assess
+    // Assess: no action; what EC2 shows now (a blocked account's live connection) is drift.
     expect(world.ec2.calls).toEqual([]);
-    expect(entries).toEqual([]);
+    expect(entries.map((e) => [e.outcome, e.action, e.state])).toEqual([['drift', 'none', 'available']]);
   });
 
   it('records a failure that EC2 reports in Unsuccessful, and never as accepted', async () => {
@@ -256,6 +256,69 @@ describe('service modes', () => {
     );
     expect(world.ec2.calls).toEqual([]);
     expect(world.ledger.entries).toEqual([]);
+  });
+});
+
+describe('a service held by an invalid settings item', () => {
+  const DAY = 86_400_000;
+  /** Connections that would each take an EC2 action: accept, reject, expiry, revoke. */
+  function crowd() {
+    return [
+      connection({ account: PARTNER }),
+      connection({ account: BLOCKED }),
+      connection({ account: UNKNOWN, createdAt: new Date(NOW.getTime() - 30 * DAY) }),
+      connection({ account: BLOCKED, state: 'available' }),
+    ];
+  }
+
+  for (const [name, broken] of [
+    ['mode: dryrun', { kind: 'service', id: SERVICE, mode: 'dryrun', onRevoke: 'reject' }],
+    ['pendingTtl: soon', { kind: 'service', id: SERVICE, pendingTtl: 'soon', onRevoke: 'reject' }],
+  ] as const) {
+    it(`takes no EC2 action of any kind and records each waiting request as held, once (${name})`, async () => {
+      const world = setup([...baseItems(), broken]);
+      const connections = crowd();
+      world.ec2.add(...connections);
+      const sweepDeps = {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      };
+      for (let i = 0; i < 2; i += 1) {
+        const report = await sweep({}, sweepDeps);
+        expect(report.services[0]).toMatchObject({ serviceId: SERVICE, mode: 'held', enrolled: [] });
+      }
+      expect(world.ec2.calls).toEqual([]);
+      expect(world.ec2.enrolled).toEqual([]);
+      const pending = connections.filter((c) => c.state === 'pendingAcceptance');
+      expect(world.ledger.outcomes()).toEqual(pending.map((c) => [c.endpointId, 'held']));
+      for (const entry of world.ledger.entries) {
+        expect(entry).toMatchObject({ decision: 'review', action: 'none', rule: null });
+        expect(entry.reasons[0]).toContain(`service item "${SERVICE}" is invalid`);
+        expect(entry.reasons[0]).toContain('is held: no accept, reject, expiry or revoke');
+      }
+    });
+  }
+
+  it('an invalid defaults item holds every service without complete settings of its own', async () => {
+    const items = baseItems().filter((item) => item.kind !== 'defaults');
+    const world = setup([
+      ...items,
+      { kind: 'defaults', id: 'defaults', mode: 'off', defaultEffect: 'maybe' },
+    ]);
+    const connections = crowd();
+    world.ec2.add(...connections);
+    for (let i = 0; i < 2; i += 1) {
+      await decideService(
+        { serviceId: SERVICE, connections, trigger: 'sweep', rules: await world.deps.rules.current() },
+        world.deps,
+      );
+    }
+    expect(world.ec2.calls).toEqual([]);
+    expect(world.ledger.outcomes()).toEqual(
+      connections.filter((c) => c.state === 'pendingAcceptance').map((c) => [c.endpointId, 'held']),
+    );
+    expect(world.ledger.entries[0]?.reasons[0]).toContain('defaults item "defaults" is invalid');
   });
 });
 
@@ -551,7 +614,7 @@ describe('the rules cache', () => {
   });
 });
 
-describe('nothing is lost when recording fails after an action', () => {
+describe('nothing is lost when recording fails after an action (write ahead)', () => {
   it('a notice that failed to go out is sent when the endpoint is decided again, without a second action', async () => {
     const world = setup();
     const partner = connection({ account: PARTNER });
@@ -560,17 +623,19 @@ describe('nothing is lost when recording fails after an action', () => {
     const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
     await expect(decideConnectionEvent(event, world.deps)).rejects.toThrow('SNS unavailable');
     expect(world.ec2.state(partner.endpointId)).toBe('available');
-    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending?.map((e) => e.outcome)).toEqual([
-      'accepted',
-    ]);
+    // The intent, written ahead, is final on the endpoint's state: accepted, with EC2's request id.
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.intent).toMatchObject({
+      done: true,
+      entry: { outcome: 'accepted', requestId: 'fake-accept-1' },
+    });
 
-    // The event is retried (or the sweep comes by): the outbox is flushed first.
+    // The event is retried (or the sweep comes by): the intent is finished first.
     await decideConnectionEvent(event, world.deps);
     expect(world.ec2.calls).toHaveLength(1);
     expect(world.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
     expect(world.notifier.notices.map((n) => n.kind === 'decision' && n.entry.outcome)).toEqual(['accepted']);
     expect(world.events.decisionEntries.map((e) => e.outcome)).toEqual(['accepted']);
-    expect(world.ledger.endpointStates.get(partner.endpointId)?.pending).toBeUndefined();
+    expect(world.ledger.endpointStates.get(partner.endpointId)?.intent).toBeUndefined();
   });
 
   it('a ledger outage after a reject is recorded by the next sweep, though the connection is no longer pending', async () => {

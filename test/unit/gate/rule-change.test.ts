@@ -48,6 +48,32 @@ describe('rule change', () => {
     expect(result.services).toBe('all');
   });
 
+  it('says what each kind of invalid item holds: a service, every service, review, or nothing', async () => {
+    const d = deps();
+    const result = await handleRuleChanges(
+      [
+        { id: '1', newItem: { kind: 'service', id: SERVICE, mode: 'dryrun' } },
+        { id: '2', newItem: { kind: 'defaults', id: 'defaults', pendingTtl: 'soon' } },
+        { id: '3', newItem: { kind: 'rule', id: 'r', effect: 'reject', services: [SERVICE], match: 7 } },
+        { id: '4', newItem: { kind: 'rule', id: 'a', effect: 'accept', match: 7 } },
+      ],
+      d,
+    );
+    expect(result.invalid.map((entry) => entry.held)).toEqual([
+      `service ${SERVICE} is held: no accept, reject, expiry or revoke on its connections until the item is fixed`,
+      'every service without complete settings of its own is held: no accept, reject, expiry or revoke on its connections until the item is fixed',
+      `every request of service ${SERVICE} is held for review, never accepted, until the item is fixed`,
+      'this accept rule accepts nothing until it is fixed; the other rules and the defaults decide',
+    ]);
+    expect(d.ledger.ruleProblems.map((entry) => entry.held)).toEqual(
+      result.invalid.map((entry) => entry.held),
+    );
+    expect(d.ledger.ruleProblems[0]?.problems).toEqual([
+      { path: 'mode', message: 'must be one of enforce, dry-run, off, got "dryrun"' },
+    ]);
+    expect(d.notifier.notices).toHaveLength(4);
+  });
+
   it('ignores its own version bumps and sweeps everything when a removed rule had no scope', async () => {
     const d = deps();
     const meta = await handleRuleChanges(
