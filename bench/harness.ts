@@ -52,16 +52,7 @@ export function machine(): string {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../local/faults.ts';
 
 export const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');
 

@@ -13,8 +13,8 @@ export const endpointIdArgument = check('the endpoint id', PATTERNS.endpoint, 'v
 export const serviceIdOption = check('--service', PATTERNS.service, 'vpce-svc-0123456789abcdef0');
 export const accountOption = check('--account', PATTERNS.account, '111122223333');
 
-export function positiveInteger(flag: string, text: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(text))
-    throw new UsageError(`${flag} must be a whole number from 1 to 999999, got '${text}'`);
+export function positiveInteger(flag: string, text: string, max = 999_999): number {
+  if (!/^[1-9]\d{0,5}$/.test(text) || Number(text) > max)
+    throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got '${text}'`);
   return Number(text);
 }

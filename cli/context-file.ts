@@ -68,6 +68,8 @@ export function contextFor(
   if (organization) context.organization = organization;
   const live = file?.liveEndpoints?.[connection.serviceId]?.[connection.account];
   if (live !== undefined) context.liveEndpoints = live;
-  if (file?.serviceRegion !== undefined) context.serviceRegion = file.serviceRegion;
+  // The services are in the region the provider works in, as the gate's Lambdas assume.
+  const serviceRegion = file?.serviceRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (serviceRegion !== undefined && serviceRegion !== '') context.serviceRegion = serviceRegion;
   return context;
 }

@@ -4,8 +4,10 @@ import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerInvite } from './commands/invite.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerPolicy } from './commands/policy.ts';
+import { registerRegister } from './commands/register.ts';
 import { registerSweep } from './commands/sweep.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerHistory(program);
   registerSweep(program);
+  registerInvite(program);
+  registerRegister(program);
   return program;
 }
 

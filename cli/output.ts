@@ -34,7 +34,8 @@ export function printTable(head: string[], rows: string[][]): void {
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
-  table.push(...rows);
+  // One by one: spreading thousands of rows into one call can overflow the call stack.
+  for (const row of rows) table.push(row);
   printLine(table.toString());
 }
 

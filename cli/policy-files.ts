@@ -6,7 +6,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatProblem } from '../functions/core/rules/problems.ts';
 import { ruleSetFromFiles } from '../functions/core/rules/rule-files.ts';
-import type { LoadedRuleSet, RuleProblem } from '../functions/core/rules/rule-set.ts';
+import {
+  type LoadedRuleSet,
+  MAX_LISTED_PROBLEMS,
+  type RuleProblem,
+} from '../functions/core/rules/rule-set.ts';
 import { UsageError } from './exit.ts';
 
 const RULE_FILE = /\.ya?ml$/i;
@@ -36,6 +40,9 @@ export async function findRuleFiles(paths: readonly string[]): Promise<string[]>
   return [...found];
 }
 
+/** The rule files under a directory, none when it has none. */
+export const ruleFilesUnder = (directory: string): Promise<string[]> => walk(directory);
+
 async function walk(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -43,7 +50,7 @@ async function walk(directory: string): Promise<string[]> {
   for (const entry of entries) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
+    if (entry.isDirectory()) for (const file of await walk(path)) files.push(file);
     else if (entry.isFile() && RULE_FILE.test(entry.name)) files.push(path);
   }
   return files;
@@ -64,4 +71,26 @@ export async function loadRuleFiles(paths: readonly string[]): Promise<LoadedRul
 export function problemLine(problem: RuleProblem): string {
   const text = formatProblem(problem);
   return problem.line === undefined ? text : `${text} (line ${problem.line})`;
+}
+
+/**
+ * The problems of a rule set as the CLI prints them: the listed ones (at most
+ * `MAX_LISTED_PROBLEMS`), then one line counting those not listed.
+ */
+export function problemLines(loaded: LoadedRuleSet): string[] {
+  const lines = loaded.problems.map(problemLine);
+  let shown = 0;
+  for (const problem of loaded.problems) shown += problem.unlisted ?? 1;
+  const more = loaded.problemCount - shown;
+  if (more > 0) {
+    lines.push(
+      `and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_LISTED_PROBLEMS} are listed)`,
+    );
+  }
+  return lines;
+}
+
+/** `1 problem`, `200000 problems`: every problem found, listed or not. */
+export function problemCountText(loaded: LoadedRuleSet): string {
+  return `${loaded.problemCount} problem${loaded.problemCount === 1 ? '' : 's'}`;
 }

@@ -7,14 +7,20 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { type RuleSet, ruleSetFromItems, ruleSetToItems } from '../functions/core/rules/rule-set.ts';
+import {
+  operatorDecisionItems,
+  type RuleSet,
+  ruleSetFromItems,
+  ruleSetToItems,
+} from '../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../functions/shared/tables.ts';
 
 export type Item = Record<string, unknown>;
 
 export interface ItemChange {
   key: string;
-  kind: 'added' | 'changed' | 'removed';
+  /** kept: in the table, not in the files, and left there (a push deletes only with --prune). */
+  kind: 'added' | 'changed' | 'removed' | 'kept';
   /** Top-level fields that differ (changed items only). */
   fields: { field: string; table: unknown; files: unknown }[];
   item?: Item;
@@ -29,9 +35,10 @@ export function canonicalItems(ruleSet: RuleSet): Map<string, Item> {
 
 /** The table's items in canonical form; invalid items keep their raw form (they always differ). */
 export function tableItems(raw: readonly Item[]): Map<string, Item> {
-  const items = raw.filter((item) => item.kind !== 'meta');
+  const items = raw.filter(isRuleFileItem);
   const { ruleSet } = ruleSetFromItems(items);
   const valid = canonicalItems(ruleSet);
+  for (const item of operatorDecisionItems(ruleSet)) valid.set(keyOf(item), canonical(item) as Item);
   for (const item of items) {
     const key = keyOf(item);
     if (!valid.has(key)) valid.set(key, { ...(canonical(item) as Item), invalid: true });
@@ -119,24 +126,4 @@ export async function readBase(directory: string): Promise<PullBase | undefined>
 
 export async function writeBase(directory: string, base: PullBase): Promise<void> {
   await writeFile(join(directory, BASE_FILE), `${JSON.stringify(base, null, 2)}\n`);
-}
-
-// ---------------------------------------------------------------------------------------
-// Pulled files
-
-const HEADER = '# Pulled from the rules table by `plgate policy pull`; edit and `plgate policy push` back.\n';
-
-/** The YAML files a pull writes: defaults, services, rules (only those that have items). */
-export function pulledFiles(ruleSet: RuleSet): { name: string; text: string }[] {
-  const files: { name: string; text: string }[] = [];
-  const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });
-  if (ruleSet.defaults)
-    files.push({ name: 'defaults.yaml', text: HEADER + yaml({ defaults: ruleSet.defaults }) });
-  if (ruleSet.services.size > 0) {
-    const services = Object.fromEntries([...ruleSet.services].sort(([a], [b]) => (a < b ? -1 : 1)));
-    files.push({ name: 'services.yaml', text: HEADER + yaml({ services }) });
-  }
-  if (ruleSet.rules.length > 0)
-    files.push({ name: 'rules.yaml', text: HEADER + yaml({ rules: ruleSet.rules }) });
-  return files;
 }

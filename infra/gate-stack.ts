@@ -1,25 +1,29 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/shared/config.ts';
+import { ENV, OPERATOR_ACTOR_ENV, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
-import {
-  connectionActionStatements,
-  consumerEndpointsArn,
-  describeStatement,
-  endpointServicesArn,
-  enrollmentStatements,
-  organizationsReadStatement,
-} from './constructs/endpoint-service-access.ts';
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
+import { OperatorButtons } from './constructs/operator-buttons.ts';
+import { RegisterApi } from './constructs/register-api.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
+import {
+  endpointServicesArn,
+  GATE_FUNCTIONS,
+  type GateFunctionName,
+  type GateResources,
+  type GateStatement,
+  gatePermissions,
+  indexesOf,
+} from './permissions.ts';
 
 /** Output keys the CLI reads with `plgate … --stack NAME`: keep them exactly. */
 export const STACK_OUTPUTS = {
@@ -28,6 +32,8 @@ export const STACK_OUTPUTS = {
   decisionsTopicArn: 'DecisionsTopicArn',
   ingestTopicArn: 'IngestTopicArn',
   gateBusName: 'GateBusName',
+  /** Read by `plgate invite --stack` (cli/register-url.ts). */
+  registerUrl: 'RegisterUrl',
 } as const;
 
 export interface GateStackProps extends StackProps {
@@ -45,6 +51,8 @@ export class GateStack extends Stack {
   readonly decideQueue: Queue;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
+  readonly register: RegisterApi;
+  readonly operator: GateFunction;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -116,29 +124,59 @@ export class GateStack extends Stack {
       timeout: Duration.seconds(60),
     });
 
+    this.operator = new GateFunction(this, 'Operator', {
+      ...shared,
+      handler: 'operator',
+      functionName: OPERATOR_FUNCTION_NAME,
+      description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+    });
+
     // Ingest records a human's accept or reject from CloudTrail; the gate's own are not manual.
     this.ingest.function.addEnvironment(
       ENV.gateRoleArns,
       [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
     );
 
-    this.grantDecide(this.decide, config);
-    this.grantDecide(this.sweep, config);
-    for (const statement of enrollmentStatements(this)) this.sweep.allow(statement);
+    // Every grant for what the handlers call comes from the one list in permissions.ts.
+    const functions: Record<GateFunctionName, GateFunction> = {
+      ingest: this.ingest,
+      decide: this.decide,
+      sweep: this.sweep,
+      ruleChange: this.ruleChange,
+      operator: this.operator,
+    };
+    const permissions = gatePermissions(this.gateResources(), {
+      organizationsLookup: config.organizationsLookup,
+    });
+    for (const name of GATE_FUNCTIONS) {
+      for (const statement of permissions[name]) functions[name].allow(policyStatement(statement));
+    }
+    const channel = this.notifications.slackChannel;
+    if (channel) {
+      // Who acts, for the ledger: the channel (its role's ARN here would make a dependency cycle).
+      if (config.slack)
+        this.operator.function.addEnvironment(
+          OPERATOR_ACTOR_ENV,
+          `chatbot:slack/${config.slack.workspaceId}/${config.slack.channelId}`,
+        );
+      new OperatorButtons(this, 'OperatorButtons', {
+        stackName: config.stackName,
+        operator: this.operator.function,
+        functionName: OPERATOR_FUNCTION_NAME,
+        channel,
+      });
+    }
 
-    this.ingest.allow(
-      describeStatement('DescribeServices', ['ec2:DescribeVpcEndpointServiceConfigurations']),
-    );
-    for (const statement of enrollmentStatements(this)) this.ingest.allow(statement);
-    ledger.grantWriteData(this.ingest.role);
-    // Ingest reads the rules: an off or held service is never enrolled.
-    rules.grantReadData(this.ingest.role);
-    this.bus.grantPutEventsTo(this.ingest.role);
-
-    rules.grantReadWriteData(this.ruleChange.role);
-    ledger.grantWriteData(this.ruleChange.role);
-    decisionsTopic.grantPublish(this.ruleChange.role);
-    this.bus.grantPutEventsTo(this.ruleChange.role);
+    this.register = new RegisterApi(this, 'Register', {
+      environment,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      rulesTable: rules,
+      ledgerTable: ledger,
+      decisionsTopic,
+      throttle: { rateLimit: 5, burstLimit: 10 },
+    });
 
     const triggers = new GateTriggers(this, 'Triggers', {
       bus: this.bus,
@@ -153,7 +191,14 @@ export class GateStack extends Stack {
     new GateOperations(this, 'Operations', {
       dashboardName: `${config.stackName}-gate`,
       opsTopic: this.notifications.opsTopic,
-      functions: { Ingest: this.ingest, Decide: this.decide, Sweep: this.sweep, RuleChange: this.ruleChange },
+      functions: {
+        Ingest: this.ingest,
+        Decide: this.decide,
+        Sweep: this.sweep,
+        RuleChange: this.ruleChange,
+        Register: this.register.function,
+        Operator: this.operator,
+      },
       decideQueue: triggers.decideQueue.queue,
     });
     this.decideQueue = triggers.decideQueue.queue;
@@ -164,23 +209,23 @@ export class GateStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.decisionsTopicArn, { value: decisionsTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.ingestTopicArn, { value: ingestTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.gateBusName, { value: this.bus.eventBusName });
+    new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
   }
 
-  /** What deciding takes (decide, and sweep which decides what no event did). */
-  private grantDecide(fn: GateFunction, config: GateStackConfig): void {
-    fn.allow(
-      describeStatement('DescribeConnections', [
-        'ec2:DescribeVpcEndpointConnections',
-        'ec2:DescribeVpcEndpointServiceConfigurations',
-      ]),
-    );
-    for (const statement of connectionActionStatements(this)) fn.allow(statement);
-    this.tables.rules.grantReadData(fn.role);
-    this.tables.ledger.grantReadWriteData(fn.role);
-    this.notifications.decisionsTopic.grantPublish(fn.role);
-    this.bus.grantPutEventsTo(fn.role);
-    if (config.organizationsLookup) fn.allow(organizationsReadStatement());
+  /** The names and ARNs the permission statements are written in terms of. */
+  gateResources(): GateResources {
+    return {
+      partition: this.partition,
+      account: this.account,
+      region: this.region,
+      rulesTableArn: this.tables.rules.tableArn,
+      ledgerTableArn: this.tables.ledger.tableArn,
+      decisionsTopicArn: this.notifications.decisionsTopic.topicArn,
+      ingestTopicArn: this.notifications.ingestTopic.topicArn,
+      gateBusArn: this.bus.eventBusArn,
+      topicKeyArn: this.notifications.key.keyArn,
+    };
   }
 
   /**
@@ -195,25 +240,31 @@ export class GateStack extends Stack {
         'Publishing to a KMS-encrypted topic needs a data key; CDK grants the GenerateDataKey* family on the one topic key only.',
     };
     const ledger = {
-      [finding(`${this.tables.ledger.tableArn}/index/*`)]:
+      [finding(indexesOf(this.tables.ledger.tableArn))]:
         "History queries use the ledger indexes byService and byAccount; the grant covers this table's indexes only.",
     };
     const endpointServices = {
-      [finding(endpointServicesArn(this))]:
+      [finding(endpointServicesArn(this.gateResources()))]:
         'Limited to endpoint services tagged privatelink-gate:managed=true by an aws:ResourceTag condition; the set of managed services changes at run time.',
-    };
-    const consumerEndpoints = {
-      [finding(consumerEndpointsArn(this))]:
-        "Accept/Reject also authorize the consumer's endpoint, which lives in the consumer's account and region; the same call must pass the tag-scoped service statement.",
     };
     this.decide.acknowledgeWildcards({
       ...kmsDataKeys,
       ...ledger,
       ...endpointServices,
-      ...consumerEndpoints,
     });
-    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices, ...consumerEndpoints });
-    this.ingest.acknowledgeWildcards({ ...ledger, ...endpointServices });
-    this.ruleChange.acknowledgeWildcards({ ...kmsDataKeys, ...ledger });
+    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
+    this.operator.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
+    this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
+    this.ruleChange.acknowledgeWildcards(kmsDataKeys);
+    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
+}
+
+function policyStatement(statement: GateStatement): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: statement.sid,
+    actions: [...statement.actions],
+    resources: [...statement.resources],
+    ...(statement.conditions === undefined ? {} : { conditions: statement.conditions }),
+  });
 }

@@ -5,17 +5,28 @@
  * integration test start.
  */
 
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { plainLine } from '../functions/aws/untrusted-text.ts';
 import { CallCounts } from './call-counts.ts';
+import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
+import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
+import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
+import { HttpRoutes, type RouteHandler } from './http-routes.ts';
+import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
+import { LocalRoles } from './identity.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { type BatchHandler, BatchQueue, type BatchQueueOptions } from './queues.ts';
 import { createEdgeServer } from './server.ts';
-import { type CapturedSnsMessage, parseTopicArn, SnsTopics } from './sns/topics.ts';
+import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
+import { StateFile } from './state-file.ts';
+
+const VPCE_SERVICE = 'vpce.amazonaws.com';
 
 export type { CapturedSnsMessage } from './sns/topics.ts';
 
@@ -32,11 +43,24 @@ export interface LocalCloudOptions {
   acceptDelayMs?: number;
   /** deleting -> deleted after a delete. Default 1000. */
   deleteDelayMs?: number;
-  /** Persist DynamoDB here (dynalite with a path); in memory when absent. */
+  /**
+   * Keep all state here across restarts: DynamoDB (dynalite's store) and the rest (EC2,
+   * SNS topics) in a JSON file. One cloud per directory (a lock file holds its pid). In
+   * memory when absent.
+   */
   dataDir?: string;
+  /** How long state changes gather before they are written to `dataDir`. Default 200. */
+  saveDelayMs?: number;
   log?: (line: string) => void;
   /** Delay before the first retry of a failed in-process delivery; doubles after. Default 200. */
   retryDelayMs?: number;
+  /**
+   * Secrets of access keys whose STS signatures the cloud verifies (access key id -> secret).
+   * Any other key signs with any secret. More can be added with `credentials.setSecret`.
+   */
+  secrets?: Record<string, string>;
+  /** Faults to inject into the gate's own calls and deliveries (`--faults`). */
+  faults?: FaultOptions;
 }
 
 export interface LocalCloud {
@@ -46,6 +70,8 @@ export interface LocalCloud {
   account: string;
   region: string;
   stop(): Promise<void>;
+  /** The injected faults and their counts; undefined without `faults`. */
+  faults: Faults | undefined;
   /** Resolves when no delivery is queued or running and no state transition is pending. */
   idle(): Promise<void>;
   /**
@@ -64,7 +90,7 @@ export interface LocalCloud {
     messages(): CapturedSnsMessage[];
     onPublish(listener: (message: CapturedSnsMessage) => void): () => void;
     /** Creates a topic as CreateTopic would; returns its ARN. Default account and region: the cloud's. */
-    createTopic(name: string, account?: string, region?: string): string;
+    createTopic(name: string, account?: string, region?: string, settings?: TopicSettings): string;
   };
   /**
    * In-process EventBridge: PutEvents over HTTP; subscribers get Lambda-shaped
@@ -77,8 +103,19 @@ export interface LocalCloud {
       filter: (event: EventBridgeEvent<string, unknown>) => boolean,
       handler: (event: EventBridgeEvent<string, unknown>) => Promise<unknown>,
     ): () => void;
-    /** Every event put, oldest first (only `busName`'s when given). */
+    /** The most recent events put (up to 1,000), oldest first (only `busName`'s when given). */
     events(busName?: string): EventBridgeEvent<string, unknown>[];
+    /** Creates a bus of the provider's, as the stack would. */
+    createBus(name: string): void;
+  };
+  /**
+   * IAM: the in-process functions' roles. A call signed with a role's access key is
+   * authorised against that role's statements (and the resource's policy).
+   */
+  iam: {
+    roles: LocalRoles;
+    /** The calls the functions' roles were allowed, for checking the stack's roles against. */
+    allowedCalls(): AllowedCall[];
   };
   /**
    * DynamoDB Streams emulation: after every write that changes items of
@@ -97,6 +134,16 @@ export interface LocalCloud {
     /** The stream ARN the records carry as `eventSourceARN`. */
     streamArn(tableName: string): string;
   };
+  /** POST routes on the edge port standing in for API Gateway + Lambda (the register URL). */
+  http: {
+    route(path: string, handler: RouteHandler): () => void;
+  };
+  /** Access keys whose signatures STS verifies: from then on, STS refuses a request signed with another secret. */
+  credentials: {
+    setSecret(accessKeyId: string, secret: string): void;
+  };
+  /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
+  lambda: LambdaFunctions;
 }
 
 export class LocalCloudOptionsError extends Error {
@@ -133,9 +180,29 @@ function validated(options: LocalCloudOptions) {
     acceptDelayMs: delay('acceptDelayMs', options.acceptDelayMs, 1000),
     deleteDelayMs: delay('deleteDelayMs', options.deleteDelayMs, 1000),
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
-    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${line}\n`)),
+    saveDelayMs: delay('saveDelayMs', options.saveDelayMs, 200),
+    faults: validatedFaults(options.faults),
+    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`)),
     dataDir: options.dataDir,
+    secrets: new Map(Object.entries(options.secrets ?? {})),
   };
+}
+
+function validatedFaults(options: FaultOptions | undefined): FaultOptions | undefined {
+  if (options === undefined) return undefined;
+  for (const [name, rate] of Object.entries(options.rates)) {
+    if (!(FAULT_NAMES as readonly string[]).includes(name))
+      throw new LocalCloudOptionsError(`faults: unknown fault '${name}' (known: ${FAULT_NAMES.join(', ')})`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+      throw new LocalCloudOptionsError(
+        `faults: the rate of ${name} must be from 0 to 1, got ${String(rate)}`,
+      );
+  }
+  if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
+    throw new LocalCloudOptionsError(`faults: seed must be an integer, got ${String(options.seed)}`);
+  if (options.forMs !== undefined && !(Number.isFinite(options.forMs) && options.forMs >= 0))
+    throw new LocalCloudOptionsError(`faults: forMs must be milliseconds >= 0, got ${String(options.forMs)}`);
+  return options;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -152,16 +219,46 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const config = validated(options);
+  // Before anything opens the directory: a second cloud on it is refused here.
+  const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+  try {
+    return await startOn(config, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startOn(
+  config: ReturnType<typeof validated>,
+  lock: DataDirLock | undefined,
+): Promise<LocalCloud> {
   const { log } = config;
+  if (lock?.tookOverFrom !== undefined) {
+    log(`took over ${config.dataDir} from process ${lock.tookOverFrom}, which no longer runs`);
+  }
   let endpoint = '';
   const deliveries = new Deliveries({ retries: 2, retryDelayMs: config.retryDelayMs, log });
   const timers = new Timers(log);
   const sns = new SnsTopics(deliveries, () => endpoint, log);
-  const events = new EventBuses(deliveries, log);
+  const events = new EventBuses(deliveries, log, config.account);
+  const roles = new LocalRoles();
+  const authorizer = new Authorizer(log);
+  // Connection notifications go out one at a time, in the order EC2 raised them.
+  const notificationQueue = {};
+  // Every change of state comes from a request, a timer or the in-process API; each marks it.
+  let changed = (): void => {};
+  const faults = config.faults === undefined ? undefined : new Faults(config.faults);
+  const notifications =
+    faults && faultyNotifications(faults, (ms, label, run) => timers.schedule(ms, label, run));
   const ec2 = new Ec2Model({
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
-    schedule: (delayMs, label, run) => timers.schedule(delayMs, label, run),
+    schedule: (delayMs, label, run) =>
+      timers.schedule(delayMs, label, () => {
+        run();
+        changed();
+      }),
     notify: (delivery) => {
       const topicArn = delivery.notification.topicArn;
       if (!sns.exists(topicArn)) {
@@ -170,13 +267,58 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         );
         return;
       }
-      sns.publish({
-        topicArn,
-        message: connectionNotificationMessage(delivery, new Date()),
-        publisher: 'vpce.amazonaws.com',
-      });
+      const message = connectionNotificationMessage(delivery, new Date());
+      const publish = () => {
+        const send = () => sns.publish({ topicArn, message, publisher: VPCE_SERVICE });
+        if (notifications) notifications(send);
+        else send();
+      };
+      const { policy } = sns.settingsOf(topicArn);
+      if (policy === undefined) {
+        // A topic with SNS's default policy gets them too: the local cloud has no SetTopicAttributes
+        // to add the statement AWS would need (local/README.md).
+        publish();
+        return;
+      }
+      const { service, notification, event } = delivery;
+      deliveries.enqueue(
+        notificationQueue,
+        `connection notification ${notification.id} (${event})`,
+        async () => {
+          const allowed = await authorizer.allowsService(VPCE_SERVICE, {
+            action: 'sns:Publish',
+            resource: topicArn,
+            resourceAccount: parseTopicArn(topicArn)?.account ?? '',
+            resourcePolicy: policy,
+            context: {
+              'aws:SourceAccount': notification.account,
+              'aws:SourceArn': `arn:aws:ec2:${notification.region}:${notification.account}:${notification.endpointId === undefined ? `vpc-endpoint-service/${service.id}` : `vpc-endpoint/${notification.endpointId}`}`,
+            },
+          });
+          if (!allowed) {
+            log(
+              `connection notification ${notification.id} (${event}) dropped: the policy of topic ${topicArn} does not let ${VPCE_SERVICE} publish for ${notification.account}`,
+            );
+            return;
+          }
+          publish();
+        },
+      );
     },
   });
+  const state =
+    config.dataDir === undefined
+      ? undefined
+      : new StateFile(config.dataDir, () => ({ ec2: ec2.snapshot(), sns: sns.snapshot() }), {
+          debounceMs: config.saveDelayMs,
+          log,
+        });
+  const saved = state?.load();
+  if (saved !== undefined) {
+    ec2.restore(saved.ec2);
+    sns.restore(saved.sns);
+  }
+  if (state !== undefined) changed = () => state.changed();
   const dynamodb = await EmbeddedDynamoDb.start({
     account: config.account,
     region: config.region,
@@ -184,14 +326,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
   const calls = new CallCounts();
+  const routes = new HttpRoutes();
+  const lambda = new LambdaFunctions(config.account, config.region);
   const server = createEdgeServer({
+    routes,
+    secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
     calls,
+    roles,
+    authorizer,
+    lambda,
     ec2,
     sns,
     events,
     dynamodb,
     log,
+    ...(faults === undefined ? {} : { faults: edgeFaultLayer(faults, config.account) }),
     admin: (name, query) => {
       switch (name) {
         case 'health':
@@ -215,10 +365,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     },
   });
+  server.on('request', (_req, res: ServerResponse) => res.once('finish', () => changed()));
   let port: number;
   try {
     port = await listen(server, config.port, config.host);
   } catch (error) {
+    timers.close();
     await dynamodb.stop();
     throw error;
   }
@@ -234,7 +386,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await deliveries.close();
       server.closeAllConnections();
       await closed;
-      await dynamodb.stop();
+      try {
+        state?.flush();
+      } finally {
+        await dynamodb.stop();
+        lock?.release();
+      }
     })();
     return stopping;
   };
@@ -245,6 +402,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     account: config.account,
     region: config.region,
     stop,
+    faults,
     idle: async () => {
       while (deliveries.busy || timers.busy) {
         await Promise.all([deliveries.idle(), timers.idle()]);
@@ -257,18 +415,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     },
     sns: {
-      subscribe: (topicArn, handler) => sns.subscribe(topicArn, handler),
+      subscribe: (topicArn, handler) => {
+        const unsubscribe = sns.subscribe(topicArn, handler);
+        changed();
+        return unsubscribe;
+      },
       messages: () => sns.messages(),
       onPublish: (listener) => sns.onPublish(listener),
-      createTopic: (name, account = config.account, region = config.region) => {
+      createTopic: (name, account = config.account, region = config.region, settings) => {
         const arn = `arn:aws:sns:${region}:${account}:${name}`;
         if (parseTopicArn(arn) === undefined) throw new LocalCloudOptionsError(`not a valid topic: ${arn}`);
-        return sns.createTopic(account, region, name);
+        const created = sns.createTopic(account, region, name, settings);
+        changed();
+        return created;
       },
     },
     events: {
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
+      createBus: (name) => events.createBus(config.account, name),
     },
     queues: {
       create: (name, options, handler) =>
@@ -281,9 +446,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           log,
         ),
     },
+    iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),
       streamArn: (tableName) => dynamodb.streams.streamArn(tableName),
     },
+    http: {
+      route: (path, handler) => routes.add(path, handler),
+    },
+    credentials: {
+      setSecret: (accessKeyId, secret) => {
+        if (accessKeyId === '' || secret === '')
+          throw new LocalCloudOptionsError('an access key and its secret must not be empty');
+        config.secrets.set(accessKeyId, secret);
+      },
+    },
+    lambda,
   };
 }

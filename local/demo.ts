@@ -114,7 +114,14 @@ export function renderNotice(notice: Notice): string[] {
 }
 
 const stripEmoji = (text: string): string => text.replace(/:[a-z_]+:\s*/g, '');
-const stripMarkdown = (text: string): string => text.replace(/\*\*?|`/g, '');
+/** Markup off, escapes undone: a terminal shows what Slack would render (controls stay escaped). */
+const stripMarkdown = (text: string): string =>
+  text
+    .replace(/(?<!\\)(?:\*\*?|`)/g, '')
+    .replace(/\\([\\*_`~[\]()|#])/g, '$1')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
 
 export async function runDemo(
   cloud: LocalCloud,

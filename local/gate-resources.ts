@@ -15,6 +15,16 @@ import {
   LEDGER_TABLE_KEY,
   RULES_TABLE_KEY,
 } from '../functions/shared/tables.ts';
+import {
+  GATE_FUNCTIONS,
+  type GateFunctionName,
+  type GateResources,
+  gatePermissions,
+  ingestTopicPolicy,
+  policyStatementJson,
+} from '../infra/permissions.ts';
+import type { LocalRole } from './identity.ts';
+import type { TopicSettings } from './sns/topics.ts';
 
 export function localGateConfig(account: string, region: string): GateConfig {
   return {
@@ -26,6 +36,61 @@ export function localGateConfig(account: string, region: string): GateConfig {
     organizationsLookup: false,
     ledgerRetentionDays: 400,
   };
+}
+
+/** The ARNs of the gate's resources in the local cloud, for the permission statements. */
+export function localGateResources(account: string, region: string): GateResources {
+  const config = localGateConfig(account, region);
+  return {
+    partition: 'aws',
+    account,
+    region,
+    rulesTableArn: `arn:aws:dynamodb:${region}:${account}:table/${config.rulesTable}`,
+    ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${config.ledgerTable}`,
+    decisionsTopicArn: config.decisionsTopicArn,
+    ingestTopicArn: config.ingestTopicArn,
+    gateBusArn: `arn:aws:events:${region}:${account}:event-bus/${config.gateBusName}`,
+    topicKeyArn: `arn:aws:kms:${region}:${account}:key/0c0ffee0-9a7e-4c1d-8b6e-000000000001`,
+  };
+}
+
+/** Each function's role, from the same statements the stack grants, with an access key of its own. */
+export function localGateRoles(account: string, region: string): Record<GateFunctionName, LocalRole> {
+  const permissions = gatePermissions(localGateResources(account, region), { organizationsLookup: false });
+  const roles = GATE_FUNCTIONS.map((name): [GateFunctionName, LocalRole] => [
+    name,
+    {
+      name: `plgate-local-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`,
+      account,
+      accessKeyId: `ASIAPLGATE${name.toUpperCase()}`,
+      statements: permissions[name].map(policyStatementJson),
+    },
+  ]);
+  return Object.fromEntries(roles) as Record<GateFunctionName, LocalRole>;
+}
+
+/** The gate's topics as the stack makes them: encrypted with the topic key, with their policies. */
+export function localGateTopics(account: string, region: string): { arn: string; settings: TopicSettings }[] {
+  const resources = localGateResources(account, region);
+  const document = (statements: Record<string, unknown>[]) => ({
+    Version: '2012-10-17' as const,
+    Statement: statements,
+  });
+  return [
+    {
+      arn: resources.ingestTopicArn,
+      settings: {
+        kmsMasterKeyId: resources.topicKeyArn,
+        policy: document(ingestTopicPolicy(resources).map(policyStatementJson)),
+      },
+    },
+    // The stack's policy on the decisions topic only denies plain HTTP (enforceSSL), which the
+    // loopback local cloud cannot offer; what it grants, it grants through the functions' roles.
+    {
+      arn: resources.decisionsTopicArn,
+      settings: { kmsMasterKeyId: resources.topicKeyArn, policy: document([]) },
+    },
+  ];
 }
 
 /** Creates the rules and ledger tables unless they exist (a persisted `--data` dir keeps them). */

@@ -84,3 +84,88 @@ export function identifyCaller(
   }
   return parseCredential(credential, providerAccount);
 }
+
+/** An IAM role of the local cloud: one per in-process function, with the statements the stack grants it. */
+export interface LocalRole {
+  /** Role name, e.g. `plgate-local-decide`. */
+  name: string;
+  account: string;
+  /** The access key id the function signs with; the local cloud maps it to this role. */
+  accessKeyId: string;
+  /** The role's identity policy: IAM policy statements as JSON. */
+  statements: Record<string, unknown>[];
+}
+
+/**
+ * Who a call is from, as IAM sees it:
+ * - `role`: an in-process function, by its own access key, authorised against its role's policy;
+ * - `root`: a 12-digit access key, that account's root, master of its own account only;
+ * - `administrator`: any other key, the provider account's administrator (allowed everything
+ *   in the provider account, as the AWS CLI user of a real account would be).
+ */
+export type Principal =
+  | { kind: 'role'; account: string; arn: string; roleArn: string; role: LocalRole }
+  | { kind: 'root'; account: string; arn: string }
+  | { kind: 'administrator'; account: string; arn: string; userName: string };
+
+export const roleArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
+  `arn:aws:iam::${role.account}:role/${role.name}`;
+
+/** The session ARN a function's calls carry, as Lambda's assumed-role session would. */
+export const roleSessionArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
+  `arn:aws:sts::${role.account}:assumed-role/${role.name}/${role.name}`;
+
+export class LocalRoleError extends Error {
+  override name = 'LocalRoleError';
+}
+
+/** The function roles of the local cloud, by access key id. */
+export class LocalRoles {
+  private readonly byKey = new Map<string, LocalRole>();
+
+  /** Defines (or redefines) a role; its access key must not be an account id. */
+  define(role: LocalRole): void {
+    if (ACCOUNT_ID.test(role.accessKeyId)) {
+      throw new Error(
+        `a role's access key id must not be 12 digits (that is an account): ${role.accessKeyId}`,
+      );
+    }
+    for (const [key, existing] of this.byKey) {
+      if (existing.name === role.name && key !== role.accessKeyId) this.byKey.delete(key);
+    }
+    this.byKey.set(role.accessKeyId, { ...role, statements: [...role.statements] });
+  }
+
+  byName(name: string): LocalRole | undefined {
+    return [...this.byKey.values()].find((role) => role.name === name);
+  }
+
+  /** Replaces a role's policy statements (a test removes one to see the call fail). */
+  putPolicy(name: string, statements: Record<string, unknown>[]): void {
+    const role = this.byName(name);
+    if (role === undefined) throw new LocalRoleError(`no role named ${name}`);
+    this.byKey.set(role.accessKeyId, { ...role, statements: [...statements] });
+  }
+
+  principalOf(caller: Caller): Principal {
+    const role = this.byKey.get(caller.accessKeyId);
+    if (role !== undefined && role.account === caller.account) {
+      return {
+        kind: 'role',
+        account: role.account,
+        arn: roleSessionArnOf(role),
+        roleArn: roleArnOf(role),
+        role,
+      };
+    }
+    if (caller.accessKeyId === caller.account) {
+      return { kind: 'root', account: caller.account, arn: `arn:aws:iam::${caller.account}:root` };
+    }
+    return {
+      kind: 'administrator',
+      account: caller.account,
+      arn: `arn:aws:iam::${caller.account}:user/${caller.accessKeyId}`,
+      userName: caller.accessKeyId,
+    };
+  }
+}

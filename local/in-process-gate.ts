@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
-import { ENV, type GateConfig } from '../functions/shared/config.ts';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
+import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME, REGISTER_PATH } from '../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../functions/shared/decide-queue.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
@@ -15,11 +16,20 @@ import {
   EVENT_SOURCE,
   PROVIDER_API_CALLS,
 } from '../functions/shared/events.ts';
+import type { GateFunctionName } from '../infra/permissions.ts';
 import type { LocalCloud } from './cloud.ts';
-import { ensureGateTables, localGateConfig } from './gate-resources.ts';
+import { crashingInvocation, GATE_ACCESS_KEY_ID } from './fault-layer.ts';
+import { ensureGateTables, localGateConfig, localGateRoles, localGateTopics } from './gate-resources.ts';
+import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+/**
+ * What the in-process gate's functions sign with: a user of the provider account of its
+ * own, so that the local cloud can tell the gate's calls from a person's (faults strike
+ * only the gate's).
+ */
+export const GATE_CREDENTIALS = { accessKeyId: GATE_ACCESS_KEY_ID, secretAccessKey: 'local' } as const;
 
 export interface InProcessGateOptions {
   sweepIntervalMs: number;
@@ -37,6 +47,8 @@ export interface InProcessGate {
   config: GateConfig;
   /** Bodies of the connection events the decide queue dead-lettered (its DLQ). */
   decideDeadLetters(): string[];
+  /** Where consumers redeem invitations (`plgate register --api`). */
+  registerUrl: string;
   /** Runs one sweep now, as the schedule would, and returns its report. */
   sweepNow(): Promise<unknown>;
   stop(): void;
@@ -54,19 +66,23 @@ export async function startInProcessGate(
   options: InProcessGateOptions,
 ): Promise<InProcessGate> {
   const config = localGateConfig(cloud.account, cloud.region);
+  const roles = localGateRoles(cloud.account, cloud.region);
+  for (const role of Object.values(roles)) cloud.iam.roles.define(role);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: cloud.region,
-    AWS_ACCESS_KEY_ID: PROVIDER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: PROVIDER_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: GATE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: GATE_CREDENTIALS.secretAccessKey,
     [ENV.rulesTable]: config.rulesTable,
     [ENV.ledgerTable]: config.ledgerTable,
     [ENV.decisionsTopicArn]: config.decisionsTopicArn,
     [ENV.ingestTopicArn]: config.ingestTopicArn,
     [ENV.gateBusName]: config.gateBusName,
     [ENV.organizationsLookup]: 'false',
-    // The local cloud names a non-account access key as an IAM user in CloudTrail.
-    [ENV.gateRoleArns]: `arn:aws:iam::${cloud.account}:user/${PROVIDER_CREDENTIALS.accessKeyId}`,
+    // Proofs of account go to the local cloud's own STS; only this configuration allows it.
+    [ENV.registerStsOrigins]: cloud.endpoint,
+    // As the stack tells ingest: the gate's own accepts and rejects are decide's and sweep's.
+    [ENV.gateRoleArns]: [roleArnOf(roles.decide), roleArnOf(roles.sweep)].join(','),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
@@ -81,9 +97,10 @@ export async function startInProcessGate(
   });
   await ensureGateTables(dynamodb, config);
   dynamodb.destroy();
-  for (const arn of [config.decisionsTopicArn, config.ingestTopicArn]) {
-    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region);
+  for (const { arn, settings } of localGateTopics(cloud.account, cloud.region)) {
+    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region, settings);
   }
+  cloud.events.createBus(config.gateBusName);
 
   // Imported only now: the handlers read the environment set above.
   const handlers = {
@@ -91,10 +108,20 @@ export async function startInProcessGate(
     decide: (await import('../functions/handlers/decide.ts')).handler as Handler,
     sweep: (await import('../functions/handlers/sweep.ts')).handler as Handler,
     ruleChange: (await import('../functions/handlers/rule-change.ts')).handler as Handler,
+    register: (await import('../functions/handlers/register.ts')).handler as (
+      event: APIGatewayProxyEventV2,
+      context: Context,
+    ) => Promise<APIGatewayProxyStructuredResultV2>,
+    operator: (await import('../functions/handlers/operator.ts')).handler as Handler,
   };
   const sweepTimeoutMs = options.sweepTimeoutMs ?? 900_000;
-  const invoke = (name: string, handler: Handler, timeoutMs: number) => (event: unknown) =>
-    handler(event, lambdaContext(name, timeoutMs));
+  // Each function calls AWS with its own role's keys, as its Lambda would.
+  const asRole = <T>(name: GateFunctionName, run: () => Promise<T>): Promise<T> =>
+    invocationCredentials.run({ accessKeyId: roles[name].accessKeyId, secretAccessKey: 'plgate-local' }, run);
+  const invoke = (name: GateFunctionName, handler: Handler, timeoutMs: number) => (event: unknown) =>
+    asRole(name, () =>
+      crashingInvocation(cloud.faults, name, () => handler(event, lambdaContext(name, timeoutMs))),
+    );
 
   const decideQueue = cloud.queues.create(
     `${config.gateBusName}-decide`,
@@ -108,6 +135,14 @@ export async function startInProcessGate(
   );
   const ingest = invoke('ingest', handlers.ingest, 30_000);
   const unsubscribe = [
+    // The stack's HTTP API: POST /register -> the register function.
+    cloud.http.route(REGISTER_PATH, (event) => handlers.register(event, lambdaContext('register', 10_000))),
+    // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by its stack name.
+    cloud.lambda.register(
+      OPERATOR_FUNCTION_NAME,
+      'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
+      invoke('operator', handlers.operator, 60_000),
+    ),
     // SNS and EventBridge invoke a Lambda asynchronously, many invocations at once; the local
     // cloud delivers one at a time per subscription, so ingest subscribes once per lane and
     // each lane takes its share of the messages (by id).
@@ -129,7 +164,7 @@ export async function startInProcessGate(
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.sweepRequested,
       invoke('sweep', handlers.sweep, sweepTimeoutMs),
     ),
-    cloud.dynamodb.onTableChange(config.rulesTable, invoke('rule-change', handlers.ruleChange, 60_000)),
+    cloud.dynamodb.onTableChange(config.rulesTable, invoke('ruleChange', handlers.ruleChange, 60_000)),
     // The provider's own EC2 calls, as the stack's rule on the default bus routes them.
     ...lanes(INGEST_CONCURRENCY, (lane) =>
       cloud.events.subscribe(
@@ -159,7 +194,7 @@ export async function startInProcessGate(
       resources: [],
       detail: {},
     };
-    sweeping = handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs));
+    sweeping = asRole('sweep', () => handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs)));
     try {
       return await sweeping;
     } finally {
@@ -174,6 +209,7 @@ export async function startInProcessGate(
   return {
     config,
     decideDeadLetters: () => decideQueue.deadLetters(),
+    registerUrl: `${cloud.endpoint}${REGISTER_PATH}`,
     sweepNow,
     stop: () => {
       clearInterval(timer);

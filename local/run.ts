@@ -3,6 +3,7 @@
  * in the same process, plugged in through `StartGate`.
  */
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
+import type { FaultOptions } from './faults.ts';
 
 export interface LocalRunOptions {
   port: number;
@@ -15,8 +16,10 @@ export interface LocalRunOptions {
   sweepIntervalMs: number;
   acceptDelayMs: number;
   deleteDelayMs: number;
-  /** Persist DynamoDB here; in memory when absent. */
+  /** Keep all state here across restarts; in memory when absent. */
   dataDir?: string;
+  /** Faults to inject into the gate's calls and deliveries (`--faults`). */
+  faults?: FaultOptions;
   demo: boolean;
   once: boolean;
   /** Diagnostics of the cloud (failed deliveries, dropped notifications). */
@@ -63,6 +66,7 @@ export async function runLocal(options: LocalRunOptions, start: StartGate): Prom
       deleteDelayMs: options.deleteDelayMs,
       log: options.log,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
     });
   } catch (error) {
     if (isAddressInUse(error)) {

@@ -14,11 +14,20 @@ import type { Ec2Model } from './ec2/model.ts';
 import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
-import { type Caller, CredentialError, identifyCaller } from './identity.ts';
+import type { EdgeFaultLayer } from './fault-layer.ts';
+import type { HttpRoutes } from './http-routes.ts';
+import { AccessDeniedError, type AccessRequest, type Authorizer } from './iam/authorizer.ts';
+import { dynamoDbAccess } from './iam/dynamodb-access.ts';
+import { ec2AccessRequests } from './iam/ec2-access.ts';
+import { eventsAccessRequests } from './iam/events-access.ts';
+import { snsAccessRequests, snsKeyRequests } from './iam/sns-access.ts';
+import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Principal } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
+import { LambdaFunctions } from './lambda/functions.ts';
 import { QueryParams } from './query-params.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
 import type { SnsTopics } from './sns/topics.ts';
+import { signatureFault } from './sts/signature.ts';
 import { xmlDocument } from './xml.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -30,11 +39,23 @@ export interface EdgeServices {
   sns: SnsTopics;
   events: EventBuses;
   dynamodb: EmbeddedDynamoDb;
+  /** The in-process functions' roles, by access key id. */
+  roles: LocalRoles;
+  /** Judges every call against the caller's policy and the resource's. */
+  authorizer: Authorizer;
+  /** The gate's functions, for Lambda `Invoke` and `ListFunctions`. */
+  lambda: LambdaFunctions;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   /** Counts every API call by caller, service and action (admin `/_plgate/calls`). */
   calls?: CallCounts;
   log: (line: string) => void;
+  /** POST routes standing in for API Gateway (the register URL). */
+  routes: HttpRoutes;
+  /** The secret of an access key, for the keys whose STS signatures are verified. */
+  secretOf: (accessKeyId: string) => string | undefined;
+  /** Injected faults (`--faults`): answers a request itself when one strikes it. */
+  faults?: EdgeFaultLayer;
 }
 
 class BodyTooLargeError extends Error {
@@ -93,6 +114,7 @@ function queryService(scope: string | undefined, params: QueryParams): QueryServ
 
 function stsResponse(
   caller: Caller,
+  principal: Principal,
   params: QueryParams,
   requestId: string,
 ): { status: number; body: string } {
@@ -111,8 +133,10 @@ function stsResponse(
     status: 200,
     body: xmlDocument('GetCallerIdentityResponse', namespace, {
       GetCallerIdentityResult: {
-        Arn: `arn:aws:iam::${caller.account}:root`,
-        UserId: caller.account,
+        // Root and the administrator answer as the account root, as before roles existed.
+        Arn: principal.kind === 'role' ? principal.arn : `arn:aws:iam::${caller.account}:root`,
+        UserId:
+          principal.kind === 'role' ? `AROA${principal.role.name}:${principal.role.name}` : caller.account,
         Account: caller.account,
       },
       ResponseMetadata: { RequestId: requestId },
@@ -152,7 +176,13 @@ export function createEdgeServer(services: EdgeServices): Server {
       sendJson(res, jsonError(400, `${prefix}${type}`, error.message), requestId, contentType);
       return;
     }
+    const principal = services.roles.principalOf(caller);
     if (dynamo) {
+      const refused = await refuseDynamoDb(services, caller, principal, operation, body);
+      if (refused !== undefined) {
+        sendJson(res, refused, requestId, contentType);
+        return;
+      }
       const response = await services.dynamodb.handle(operation, body);
       send(res, response.status, response.headers['content-type'] ?? contentType, response.body, {
         'x-amzn-requestid': response.headers['x-amzn-requestid'] ?? requestId,
@@ -174,16 +204,21 @@ export function createEdgeServer(services: EdgeServices): Server {
       );
       return;
     }
+    const denied = await denialOf(services, principal, eventsAccessRequests(caller, operation, parsed));
+    if (denied !== undefined) {
+      sendJson(res, jsonError(400, 'AccessDeniedException', denied.message), requestId, contentType);
+      return;
+    }
     sendJson(res, handleEventsRequest(services.events, caller, operation, parsed), requestId, contentType);
   };
 
-  const handleQuery = (
+  const handleQuery = async (
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
     body: string,
     requestId: string,
-  ): void => {
+  ): Promise<void> => {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const form = new URLSearchParams(url.search);
     if (req.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
@@ -210,6 +245,20 @@ export function createEdgeServer(services: EdgeServices): Server {
         send(res, error.status, XML, snsErrorDocument(error, requestId), { 'x-amzn-requestid': requestId });
         return;
       }
+      const principal = services.roles.principalOf(caller);
+      const denied =
+        (await denialOf(services, principal, snsAccessRequests(services.sns, caller, params))) ??
+        (await denialOf(services, principal, snsKeyRequests(services.sns, params)));
+      if (denied !== undefined) {
+        const kms = denied.request.action.startsWith('kms:');
+        const error = new SnsError(
+          kms ? 'KMSAccessDenied' : 'AuthorizationError',
+          denied.message,
+          kms ? 400 : 403,
+        );
+        send(res, error.status, XML, snsErrorDocument(error, requestId), { 'x-amzn-requestid': requestId });
+        return;
+      }
       const response = handleSnsQuery(services.sns, caller, params, requestId);
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
@@ -224,8 +273,23 @@ export function createEdgeServer(services: EdgeServices): Server {
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
+    const principal = services.roles.principalOf(caller);
     if (service === 'sts') {
-      const response = stsResponse(caller, params, requestId);
+      const fault = signatureFault(
+        { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body },
+        services.secretOf,
+        new Date(),
+      );
+      if (fault !== undefined) {
+        const xml = xmlDocument('ErrorResponse', 'https://sts.amazonaws.com/doc/2011-06-15/', {
+          Error: { Type: 'Sender', Code: fault.code, Message: fault.message },
+          RequestId: requestId,
+        });
+        send(res, 403, XML, xml, { 'x-amzn-requestid': requestId });
+        return;
+      }
+      // GetCallerIdentity needs no permission, on AWS as here.
+      const response = stsResponse(caller, principal, params, requestId);
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
@@ -251,14 +315,27 @@ export function createEdgeServer(services: EdgeServices): Server {
       send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
       return;
     }
-    const response = handleEc2Query(
-      services.ec2,
-      { account: caller.account, region: caller.region },
-      params,
-      requestId,
-    );
-    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+    const ec2Caller = { account: caller.account, region: caller.region };
     const action = params.string('Action') ?? '';
+    if (EC2_ACTIONS.includes(action)) {
+      const denied = await denialOf(
+        services,
+        principal,
+        ec2AccessRequests(services.ec2, ec2Caller, action, params),
+      );
+      if (denied !== undefined) {
+        const error = new Ec2Error(
+          'UnauthorizedOperation',
+          `You are not authorized to perform this operation. ${denied.message}`,
+          403,
+        );
+        const response = ec2ErrorResponse(error, requestId);
+        send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
+        return;
+      }
+    }
+    const response = handleEc2Query(services.ec2, ec2Caller, params, requestId);
+    send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
     if (response.status === 200 && isRecordedAction(action)) {
       const parameters = Object.fromEntries(
         [...form].filter(([name]) => name !== 'Action' && name !== 'Version'),
@@ -273,10 +350,47 @@ export function createEdgeServer(services: EdgeServices): Server {
           parameters,
           userAgent: String(req.headers['user-agent'] ?? ''),
           accessKeyId: caller.accessKeyId,
+          principal,
           responseElements: responseElementsOf(action, response.body),
         }),
       );
     }
+  };
+
+  const handleLambda = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+    requestId: string,
+  ): Promise<void> => {
+    let caller: Caller;
+    try {
+      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    } catch (error) {
+      if (!(error instanceof CredentialError)) throw error;
+      sendJson(
+        res,
+        jsonError(403, 'MissingAuthenticationTokenException', error.message),
+        requestId,
+        'application/json',
+      );
+      return;
+    }
+    const response = await services.lambda.handle(
+      req.method ?? 'GET',
+      url.pathname,
+      req.headers,
+      body,
+      caller.account,
+    );
+    const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...(response.headers ?? {}) };
+    if (response.errorType !== undefined) headers['x-amzn-errortype'] = response.errorType;
+    if (response.status === 202 || response.status === 204) {
+      send(res, response.status, 'application/json', '', headers);
+      return;
+    }
+    send(res, response.status, 'application/json', JSON.stringify(response.body), headers);
   };
 
   const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
@@ -291,6 +405,38 @@ export function createEdgeServer(services: EdgeServices): Server {
       return;
     }
     send(res, 200, 'application/json', `${JSON.stringify(result, null, 2)}\n`);
+  };
+
+  const handleRoute = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+  ): Promise<void> => {
+    if (req.method !== 'POST') {
+      send(res, 405, 'application/json', JSON.stringify({ message: `${url.pathname} takes POST` }));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const result = await services.routes.invoke(url.pathname, {
+      method: 'POST',
+      headers,
+      rawQueryString: url.search.slice(1),
+      body,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    });
+    const responseHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) responseHeaders[name] = String(value);
+    send(
+      res,
+      result.statusCode ?? 200,
+      responseHeaders['content-type'] ?? 'application/json',
+      result.body ?? '',
+      responseHeaders,
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -310,11 +456,20 @@ export function createEdgeServer(services: EdgeServices): Server {
       return;
     }
     services.calls?.record(req.headers, url, body);
+    if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
+    if (services.routes.has(url.pathname)) {
+      await handleRoute(req, res, url, body);
+      return;
+    }
+    if (LambdaFunctions.handles(url.pathname)) {
+      await handleLambda(req, res, url, body, requestId);
+      return;
+    }
     if (typeof target === 'string' && target !== '') {
       await handleJson(req, res, url, target, body, requestId);
       return;
     }
-    handleQuery(req, res, url, body, requestId);
+    await handleQuery(req, res, url, body, requestId);
   };
 
   return createServer((req, res) => {
@@ -339,4 +494,65 @@ export function createEdgeServer(services: EdgeServices): Server {
       }
     });
   });
+}
+
+/** The first of these requests IAM refuses, if any. */
+async function denialOf(
+  services: EdgeServices,
+  principal: Principal,
+  requests: readonly AccessRequest[],
+): Promise<AccessDeniedError | undefined> {
+  try {
+    await services.authorizer.authorize(principal, requests);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AccessDeniedError) return error;
+    throw error;
+  }
+}
+
+const DYNAMODB_ERROR = 'com.amazonaws.dynamodb.v20120810#';
+
+/**
+ * What DynamoDB refuses before the engine sees the request: a call IAM denies, and any
+ * call of another account on a table by name. Tables are per account and the local cloud
+ * keeps the provider's only, so another account's namespace is empty: it lists no tables
+ * and finds none, and the provider's tables, named by ARN, are denied to it.
+ */
+async function refuseDynamoDb(
+  services: EdgeServices,
+  caller: Caller,
+  principal: Principal,
+  operation: string,
+  body: string,
+): Promise<JsonResponse | undefined> {
+  let request: unknown;
+  try {
+    request = JSON.parse(body === '' ? '{}' : body);
+  } catch {
+    return undefined; // the engine answers malformed JSON in DynamoDB's words
+  }
+  const access = dynamoDbAccess(caller, operation, request);
+  const denied = await denialOf(services, principal, access.requests);
+  if (denied !== undefined) {
+    return jsonError(400, 'com.amazon.coral.service#AccessDeniedException', denied.message);
+  }
+  if (caller.account === services.providerAccount) return undefined;
+  if (operation === 'ListTables') return { status: 200, body: { TableNames: [] } };
+  if (operation === 'CreateTable') {
+    return jsonError(
+      400,
+      'com.amazon.coral.service#AccessDeniedException',
+      `User: ${principal.arn} is not authorized to perform: dynamodb:CreateTable: the local cloud keeps DynamoDB tables for the provider account (${services.providerAccount}) only`,
+    );
+  }
+  const own = access.tables.find((table) => table.account === caller.account);
+  if (own !== undefined) {
+    return jsonError(
+      400,
+      `${DYNAMODB_ERROR}ResourceNotFoundException`,
+      `Requested resource not found: Table: ${own.name} not found`,
+    );
+  }
+  return undefined;
 }

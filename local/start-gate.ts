@@ -3,7 +3,7 @@
  * into its table, a first sweep (which enrolls managed services), and the demo if asked.
  */
 
-import { loadRuleFiles, problemLine } from '../cli/policy-files.ts';
+import { loadRuleFiles, problemLines } from '../cli/policy-files.ts';
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
@@ -26,6 +26,7 @@ export const startGate: StartGate = async (cloud, options) => {
     options.print(
       `gate running: ingest topic ${gate.config.ingestTopicArn}, bus ${gate.config.gateBusName}, sweep every ${options.sweepIntervalMs} ms`,
     );
+    options.print(`register URL (plgate invite / plgate register --api): ${gate.registerUrl}`);
     await gate.sweepNow();
   } catch (error) {
     gate.stop();
@@ -44,10 +45,8 @@ export const startGate: StartGate = async (cloud, options) => {
 /** Validates the rule files and writes them to the rules table; any problem stops the start. */
 export async function loadRules(cloud: LocalCloud, config: GateConfig, rulesDir: string): Promise<number> {
   const loaded = await loadRuleFiles([rulesDir]);
-  if (loaded.problems.length > 0) {
-    throw new LocalRunError(
-      `rules in ${rulesDir} are invalid:\n${loaded.problems.map(problemLine).join('\n')}`,
-    );
+  if (loaded.problemCount > 0) {
+    throw new LocalRunError(`rules in ${rulesDir} are invalid:\n${problemLines(loaded).join('\n')}`);
   }
   const clients = createClients({
     endpoint: cloud.endpoint,

@@ -39,7 +39,9 @@ export function registerConnections(program: Command): void {
       const connections = [];
       for (const id of await servicesOf(adapters, serviceId)) {
         progress(`reading connections of ${id}…`);
-        connections.push(...(await adapters.endpointServices.describeConnections(id)));
+        for (const connection of await adapters.endpointServices.describeConnections(id)) {
+          connections.push(connection);
+        }
       }
       const shown = connections.filter((c) => !state || c.state === state);
       return judge(adapters, shown, ruleSet, { allOfTheirServices: connections });

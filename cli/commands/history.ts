@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
+import { MAX_HISTORY_LIMIT } from '../../functions/aws/ledger.ts';
 import type { HistoryQuery } from '../../functions/gate/ports.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
 import { UsageError } from '../exit.ts';
@@ -31,7 +32,7 @@ export function registerHistory(program: Command): void {
     if (selectors.length !== 1) {
       throw new UsageError('give exactly one of: an endpoint id, --service ID, --account ID');
     }
-    const limit = positiveInteger('--limit', flags.limit ?? '100');
+    const limit = positiveInteger('--limit', flags.limit ?? '100', MAX_HISTORY_LIMIT);
     const since = flags.since ? new Date(Date.now() - parseDuration('--since', flags.since)) : undefined;
     const scope = { limit, ...(since ? { since } : {}) };
     const query: HistoryQuery = endpoint
@@ -52,7 +53,7 @@ export function registerHistory(program: Command): void {
       return;
     }
     printTable(
-      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'reasons'],
+      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'actor', 'reason', 'reasons'],
       entries.map((e) => [
         e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
         e.endpointId,
@@ -60,6 +61,8 @@ export function registerHistory(program: Command): void {
         e.trigger,
         outcomeText(e.outcome, e.dryRun),
         e.rule ?? (e.actor ? 'by hand' : '(default)'),
+        e.actor ?? '-',
+        e.reason ?? '-',
         e.reasons.join('; '),
       ]),
     );

@@ -1,6 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { plainLine } from '../../functions/aws/untrusted-text.ts';
+import { type FaultOptions, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
 import { connectionHelp, type LocalRunOptions, runLocal } from '../../local/run.ts';
 import { startGate } from '../../local/start-gate.ts';
 import { UsageError } from '../exit.ts';
@@ -40,6 +42,40 @@ interface LocalFlags {
   data?: string;
   demo?: boolean;
   once?: boolean;
+  faults?: string;
+  faultsSeed?: string;
+  faultsFor?: string;
+}
+
+/** `--faults SPEC [--faults-seed N] [--faults-for DURATION]`; the other two need the first. */
+function faultOptions(flags: LocalFlags): FaultOptions | undefined {
+  if (flags.faults === undefined) {
+    const orphan =
+      flags.faultsSeed !== undefined
+        ? '--faults-seed'
+        : flags.faultsFor !== undefined
+          ? '--faults-for'
+          : undefined;
+    if (orphan) throw new UsageError(`${orphan} needs --faults`);
+    return undefined;
+  }
+  let rates: FaultOptions['rates'];
+  try {
+    rates = parseFaultSpec(flags.faults);
+  } catch (error) {
+    if (error instanceof FaultSpecError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  const options: FaultOptions = { rates };
+  if (flags.faultsSeed !== undefined) {
+    if (!/^\d{1,9}$/.test(flags.faultsSeed))
+      throw new UsageError(
+        `--faults-seed must be a whole number from 0 to 999999999, got '${flags.faultsSeed}'`,
+      );
+    options.seed = Number(flags.faultsSeed);
+  }
+  if (flags.faultsFor !== undefined) options.forMs = parseDuration('--faults-for', flags.faultsFor);
+  return options;
 }
 
 function parsePort(text: string): number {
@@ -83,6 +119,7 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
     throw new UsageError(`--sweep-interval must be at least 1s, got '${flags.sweepInterval}'`);
   const acceptDelayMs = parseDuration('--accept-delay', flags.acceptDelay);
   const deleteDelayMs = parseDuration('--delete-delay', flags.deleteDelay);
+  const faults = faultOptions(flags);
   return {
     port,
     host: flags.host,
@@ -95,7 +132,9 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
     once: flags.once === true,
     ...(flags.rules === undefined ? {} : { rulesDir: directory('--rules', flags.rules, false) }),
     ...(flags.data === undefined ? {} : { dataDir: directory('--data', flags.data, true) }),
-    log: (line) => process.stderr.write(`plgate local: ${line}\n`),
+    ...(faults === undefined ? {} : { faults }),
+    // One line per message, whatever a caller put into it.
+    log: (line) => process.stderr.write(`plgate local: ${plainLine(line)}\n`),
     print,
   };
 }
@@ -118,8 +157,17 @@ export function registerLocal(program: Command): void {
     .option('--sweep-interval <duration>', 'time between sweeps, e.g. 30s or PT1M', '60s')
     .option('--accept-delay <duration>', 'how long an accepted connection stays pending', '1s')
     .option('--delete-delay <duration>', 'how long a deleted endpoint stays deleting', '1s')
-    .option('--data <dir>', 'persist DynamoDB in this directory (in memory by default)')
+    .option(
+      '--data <dir>',
+      'keep all state (EC2, SNS, DynamoDB) in this directory across restarts (in memory by default)',
+    )
     .option('--demo', 'create a service and a cast of consumers, and show each decision')
+    .option(
+      '--faults <spec>',
+      "inject faults into the gate's calls and deliveries: name=rate,... (e.g. ec2.throttle=0.2 or all=0.1)",
+    )
+    .option('--faults-seed <n>', 'seed of the fault sequence (one seed, one run)')
+    .option('--faults-for <duration>', 'stop injecting faults after this long, e.g. 40s')
     .option('--once', 'exit when the demo is done (without --demo: right after starting)')
     .action(async (flags: LocalFlags) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,12 +1,29 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
+import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
 import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../../functions/shared/tables.ts';
+import { judge, servicesOf } from '../connection-lookup.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
-import { loadRuleFiles, problemLine } from '../policy-files.ts';
+import {
+  type Consequences,
+  consequencesText,
+  countConsequences,
+  ruleSetWith,
+} from '../policy-consequences.ts';
+import {
+  loadRuleFiles,
+  problemCountText,
+  problemLine,
+  problemLines,
+  ruleFilesUnder,
+} from '../policy-files.ts';
+import { pullChanges } from '../policy-pull.ts';
 import {
   BASE_FILE,
   canonicalItems,
@@ -14,8 +31,8 @@ import {
   digestOf,
   type Item,
   type ItemChange,
+  keyOf,
   type PullBase,
-  pulledFiles,
   readBase,
   tableItems,
   writeBase,
@@ -25,6 +42,7 @@ interface SyncFlags extends TargetFlags {
   json?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  prune?: boolean;
 }
 
 export function registerPolicySync(policy: Command): void {
@@ -35,6 +53,10 @@ export function registerPolicySync(policy: Command): void {
       .argument('<paths...>', 'rule files or directories')
       .option('--dry-run', 'print the plan, write nothing')
       .option('--force', 'write even if the table was edited since the last pull')
+      .option(
+        '--prune',
+        'also delete what the files do not mention (approvals, settings and rules kept only in the table)',
+      )
       .option('--json', 'print the plan as JSON'),
   ).action(push);
 
@@ -57,9 +79,9 @@ export function registerPolicySync(policy: Command): void {
 /** Validates every file first: a problem anywhere means nothing is written. */
 async function filesOrExit(paths: string[]) {
   const loaded = await loadRuleFiles(paths);
-  if (loaded.problems.length > 0) {
-    for (const problem of loaded.problems) process.stderr.write(`${problemLine(problem)}\n`);
-    process.stderr.write(`${loaded.problems.length} problem(s): nothing was written\n`);
+  if (loaded.problemCount > 0) {
+    for (const line of problemLines(loaded)) process.stderr.write(`${line}\n`);
+    process.stderr.write(`${problemCountText(loaded)}: nothing was written\n`);
     process.exitCode = 1;
     return undefined;
   }
@@ -69,19 +91,25 @@ async function filesOrExit(paths: string[]) {
 async function readTable(target: GateTarget) {
   const store = new DynamoRulesStore(target.clients.dynamodb, target.config.rulesTable);
   const version = await store.version();
-  const items = tableItems(await store.items());
-  return { store, version, items };
+  const raw = (await store.items()).filter((item) => item.kind !== 'meta');
+  return { store, version, raw, items: tableItems(raw) };
 }
 
 async function diff(paths: string[], flags: SyncFlags): Promise<void> {
   const files = await filesOrExit(paths);
   if (!files) return;
+  // Operators' approvals and denials live only in the table (pull never writes them): not a difference.
   const changes = await withTarget(flags, async (target) =>
-    diffItems((await readTable(target)).items, files),
+    diffItems((await readTable(target)).items, files).filter((c) => !isOperatorKind(c.key.split('/')[0])),
   );
   if (flags.json) printJson(changes);
   else printChanges(changes);
   if (changes.length > 0) process.exitCode = 1;
+}
+
+/** A change of the plan and what it would do to the connections there are now. */
+export interface PlannedChange extends ItemChange {
+  consequences?: Consequences;
 }
 
 async function push(paths: string[], flags: SyncFlags): Promise<void> {
@@ -91,20 +119,30 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
   const base = baseDir ? await readBase(baseDir) : undefined;
 
   await withTarget(flags, async (target) => {
-    const { store, version, items } = await readTable(target);
-    const changes = diffItems(items, files);
-    if (flags.json) printJson(changes);
-    else printChanges(changes);
-    if (changes.length === 0) return;
+    const { store, version, raw, items } = await readTable(target);
+    // What the files do not mention stays unless --prune: approvals, service settings and
+    // rules written in the table are people's work too.
+    const plan: PlannedChange[] = diffItems(items, files).map((c) =>
+      c.kind === 'removed' && !flags.prune ? { ...c, kind: 'kept' } : c,
+    );
+    const writes = plan.filter((c) => c.kind !== 'kept');
+    if (writes.length > 0) await addConsequences(target, raw, writes);
+    if (flags.json) printJson(plan);
+    else printChanges(plan);
+    if (writes.length === 0) return;
 
-    const removals = changes.filter((c) => c.kind === 'removed');
+    const removals = writes.filter((c) => c.kind === 'removed');
     const refusal = flags.force ? undefined : refusalOf(base, version, items, removals);
-    if (flags.dryRun) {
-      if (refusal) process.stderr.write(`plgate: without --force this push would be refused: ${refusal}\n`);
-      return;
+    if (refusal) {
+      if (flags.dryRun) {
+        process.stderr.write(`plgate: this push would be refused: ${refusal}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw new PushRefusedError(refusal);
     }
-    if (refusal) throw new PushRefusedError(refusal);
-    const writes = changes.flatMap((c) => (c.item ? [withoutMarks(c.item)] : []));
+    if (flags.dryRun) return;
+    const puts = writes.flatMap((c) => (c.item && c.kind !== 'removed' ? [withoutMarks(c.item)] : []));
     // Claim the version the plan was made from before writing anything: if another push or
     // an edit (whose stream record moves the version) got in since the read, nothing is written.
     if (!(await store.conditionalBumpVersion(version))) {
@@ -112,7 +150,7 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
         `the rules table changed while this push was being planned (version ${version} moved on): nothing was written; run the push again`,
       );
     }
-    await store.putItems(writes);
+    await store.putItems(puts);
     await store.deleteItems(removals.map((c) => keyParts(c.key)));
     // Every cache reloads on the next decision. (The table's stream moves the version too.)
     await store.bumpVersion();
@@ -124,33 +162,57 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
         digest: digestOf(after.items),
         at: new Date().toISOString(),
       });
-    if (!flags.json) printLine(`pushed: ${summary(changes)}; rules version ${after.version}`);
+    if (!flags.json) printLine(`pushed: ${summary(plan)}; rules version ${after.version}`);
   });
+}
+
+/** Judges every live or waiting connection of the managed services before and after each change. */
+async function addConsequences(
+  target: GateTarget,
+  raw: readonly Item[],
+  writes: PlannedChange[],
+): Promise<void> {
+  const adapters = createGateAdapters(target.config, target.clients);
+  const table = new Map(raw.map((item) => [keyOf(item), item]));
+  const before = ruleSetWith(table, []);
+  const connections = [];
+  for (const serviceId of await servicesOf(adapters)) {
+    connections.push(
+      ...(await adapters.endpointServices.describeConnections(serviceId)).filter((c) =>
+        ['pendingAcceptance', 'pending', 'available'].includes(c.state),
+      ),
+    );
+  }
+  const judged = await judge(adapters, connections, before);
+  for (const change of writes) {
+    change.consequences = countConsequences(judged, before, ruleSetWith(table, [change]));
+  }
 }
 
 async function pull(directory: string, flags: SyncFlags): Promise<void> {
   await mkdir(directory, { recursive: true });
-  const stray = (await readdir(directory)).filter((name) => /\.ya?ml$/i.test(name));
+  const existing = await ruleFilesUnder(directory);
   await withTarget(flags, async (target) => {
     const store = new DynamoRulesStore(target.clients.dynamodb, target.config.rulesTable);
     const version = await store.version();
-    const raw = (await store.items()).filter((item) => item.kind !== 'meta');
+    const raw = (await store.items()).filter(isRuleFileItem);
     const { ruleSet, problems } = ruleSetFromItems(raw);
     for (const problem of problems) {
       process.stderr.write(
-        `skipped an invalid table item (fix it in the table; a push from ${directory} will not delete it without --force): ${problemLine(problem)}\n`,
+        `skipped an invalid table item (fix it in the table; a push from ${directory} will not delete it): ${problemLine(problem)}\n`,
       );
     }
-    const files = pulledFiles(ruleSet);
-    for (const name of stray.filter((n) => !files.some((f) => f.name === n))) {
-      process.stderr.write(
-        `warning: ${join(directory, name)} was not written by this pull and will be pushed too\n`,
-      );
+    const changed = await pullChanges(directory, existing, ruleSet);
+    for (const file of changed) await writeFile(file.path, file.text);
+    const digest = digestOf(tableItems(raw));
+    const base = await readBase(directory).catch(() => undefined);
+    if (changed.length > 0 || base?.digest !== digest || base.version !== version) {
+      await writeBase(directory, { version, digest, at: new Date().toISOString() });
     }
-    for (const file of files) await writeFile(join(directory, file.name), file.text);
-    await writeBase(directory, { version, digest: digestOf(tableItems(raw)), at: new Date().toISOString() });
     printLine(
-      `pulled ${raw.length} item(s) at rules version ${version} into ${files.map((f) => join(directory, f.name)).join(', ') || directory}`,
+      changed.length === 0
+        ? `${directory} already holds the rules table (version ${version}): nothing written`
+        : `pulled rules version ${version}: wrote ${changed.map((f) => f.path).join(', ')}`,
     );
   });
 }
@@ -202,19 +264,27 @@ function keyParts(key: string): { kind: string; id: string } {
 
 function summary(changes: ItemChange[]): string {
   const count = (kind: ItemChange['kind']) => changes.filter((c) => c.kind === kind).length;
-  return `${count('added')} added, ${count('changed')} changed, ${count('removed')} removed`;
+  const kept = count('kept');
+  return `${count('added')} added, ${count('changed')} changed, ${count('removed')} removed${kept > 0 ? `, ${kept} kept (not in the files; --prune deletes them)` : ''}`;
 }
 
-function printChanges(changes: ItemChange[]): void {
+function printChanges(changes: PlannedChange[]): void {
+  if (changes.filter((c) => c.kind !== 'kept').length === 0 && changes.length > 0) {
+    for (const change of changes) printLine(pc.dim(`= ${change.key} (kept: not in the files)`));
+    printLine('no differences to write: the table holds what the files say');
+    return;
+  }
   if (changes.length === 0) {
     printLine('no differences: the table holds what the files say');
     return;
   }
   for (const change of changes) {
-    if (change.kind === 'added') printLine(pc.green(`+ ${change.key}`));
-    if (change.kind === 'removed') printLine(pc.red(`- ${change.key}`));
+    const fate = change.consequences ? `  (${consequencesText(change.consequences)})` : '';
+    if (change.kind === 'added') printLine(pc.green(`+ ${change.key}`) + fate);
+    if (change.kind === 'removed') printLine(pc.red(`- ${change.key}`) + fate);
+    if (change.kind === 'kept') printLine(pc.dim(`= ${change.key} (kept: not in the files)`));
     if (change.kind === 'changed') {
-      printLine(pc.yellow(`~ ${change.key}`));
+      printLine(pc.yellow(`~ ${change.key}`) + fate);
       for (const { field, table, files } of change.fields) {
         printLine(
           `    ${field}: ${JSON.stringify(table) ?? '(absent)'} → ${JSON.stringify(files) ?? '(absent)'}`,

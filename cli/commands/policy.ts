@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadRuleFiles, problemLine } from '../policy-files.ts';
+import { loadRuleFiles, problemCountText, problemLines } from '../policy-files.ts';
 import { registerPolicySync } from './policy-sync.ts';
 
 export function registerPolicy(program: Command): void {
@@ -10,12 +10,12 @@ export function registerPolicy(program: Command): void {
     .description('check rule files (*.yaml, *.yml; directories recursively) against the rule model')
     .argument('<paths...>', 'rule files or directories')
     .action(async (paths: string[]) => {
-      const { ruleSet, problems, files } = await loadRuleFiles(paths);
+      const loaded = await loadRuleFiles(paths);
+      const { ruleSet, files } = loaded;
       const fileCount = `${files.length} file${files.length === 1 ? '' : 's'}`;
-      if (problems.length > 0) {
-        for (const problem of problems) process.stderr.write(`${problemLine(problem)}\n`);
-        const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
-        process.stderr.write(`${count} in ${fileCount}\n`);
+      if (loaded.problemCount > 0) {
+        for (const line of problemLines(loaded)) process.stderr.write(`${line}\n`);
+        process.stderr.write(`${problemCountText(loaded)} in ${fileCount}\n`);
         process.exitCode = 1;
         return;
       }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createGateAdapters, decideDepsOf } from '../../functions/aws/gate-adapters.ts';
 import { sweep } from '../../functions/gate/sweep.ts';
 import { serviceIdOption } from '../arguments.ts';
+import { EXIT } from '../exit.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine, printTable, progress } from '../output.ts';
 
@@ -28,11 +29,20 @@ export function registerSweep(program: Command): void {
           ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
         }),
         rules: adapters.rules,
+        rulesWriter: adapters.rulesStore,
         ingestTopicArn: target.config.ingestTopicArn,
         // A CLI run has no Lambda deadline: it pages through to the end.
         remainingMs: () => Number.POSITIVE_INFINITY,
       });
     });
+    // Exit 1 when any action failed: the sweep did not get those endpoints where it meant to.
+    const failed = report.services.flatMap((s) => s.entries).filter((e) => e.outcome === 'failed');
+    for (const entry of failed) {
+      process.stderr.write(
+        `plgate: ${entry.endpointId} on ${entry.serviceId}: ${entry.action} failed: ${entry.error?.code ?? '?'}: ${entry.error?.message ?? ''}\n`,
+      );
+    }
+    if (failed.length > 0) process.exitCode = EXIT.failure;
     if (flags.json) {
       printJson(report);
       return;

@@ -128,7 +128,7 @@ export class Ec2EndpointServices implements EndpointServices {
       let nextToken: string | undefined;
       do {
         const page = await this.#describePage(filters, nextToken, MAX_PAGE);
-        connections.push(...page.connections);
+        for (const connection of page.connections) connections.push(connection);
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
     }

@@ -47,7 +47,7 @@ export const RULES_PARTITION = 'rules';
 /** BatchGetItem takes at most 100 keys. */
 const READ_BATCH = 100;
 const DEFAULT_HISTORY_LIMIT = 100;
-const MAX_HISTORY_LIMIT = 10_000;
+export const MAX_HISTORY_LIMIT = 10_000;
 /** Sorts after every `entry#…` key (ISO times are ASCII) and before `state`. */
 const ENTRY_UPPER_BOUND = `${LEDGER_ENTRY_PREFIX}\uffff`;
 
@@ -90,7 +90,8 @@ export class DynamoLedger implements Ledger {
   }
 
   async append(entry: LedgerEntry): Promise<void> {
-    checkId('endpointId', entry.endpointId, ENDPOINT_ID);
+    // A registration happens before any endpoint exists: it is recorded on the service.
+    checkId('endpointId', entry.endpointId, entry.outcome === 'registered' ? SERVICE_ID : ENDPOINT_ID);
     const at = isoTime('at', entry.at);
     // The sort key is derived from the entry, so re-recording it (an intent finished after a crash) is a no-op.
     const digest = createHash('sha256')

@@ -5,6 +5,7 @@
  * Chatbot JSON in a terminal that Slack would show.
  */
 import type { LedgerEntry, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
+import { chatCode, chatText, plainLine } from './untrusted-text.ts';
 
 export interface ChatbotNotification {
   version: '1.0';
@@ -87,30 +88,32 @@ export function headline(entry: LedgerEntry): string {
 export function chatbotNotification(notice: Notice): ChatbotNotification {
   if (notice.kind === 'invalid-rule') {
     const item = `${notice.item.kind}/${notice.item.id}`;
-    const problems = notice.problems.map((p) => `• \`${p.path || '(item)'}\`: ${p.message}`);
+    const problems = notice.problems.map(
+      (p) => `• \`${chatCode(p.path || '(item)')}\`: ${chatText(p.message)}`,
+    );
     return {
       version: '1.0',
       source: 'custom',
       id: `${NAME}:invalid-rule:${item}:${notice.at}`,
       content: {
         textType: 'client-markdown',
-        title: clip(`:warning: Invalid rule item: ${item}`, CHATBOT_LIMITS.title),
+        title: clip(`:warning: Invalid rule item: ${chatText(item)}`, CHATBOT_LIMITS.title),
         description: clip(
           [
-            `*Item* kind \`${notice.item.kind}\`, id \`${notice.item.id}\``,
+            `*Item* kind \`${chatCode(notice.item.kind)}\`, id \`${chatCode(notice.item.id)}\``,
             '*Problems*',
             ...problems,
-            `*What happens* ${whatHappens(notice)}`,
+            `*What happens* ${chatText(whatHappens(notice))}`,
           ].join('\n'),
           CHATBOT_LIMITS.description,
         ),
         nextSteps: [`Fix the item in the rules table, or in policies/ and run \`plgate policy push\``],
-        keywords: ['invalid-rule', notice.item.kind],
+        keywords: ['invalid-rule', chatText(notice.item.kind)],
       },
       metadata: {
         threadId: `rule-item/${item}`,
         summary: clip(
-          `Invalid rule item ${item}: ${notice.problems.length} problem(s)`,
+          `Invalid rule item ${chatText(item)}: ${notice.problems.length} problem(s)`,
           CHATBOT_LIMITS.summary,
         ),
         eventType: 'InvalidRule',
@@ -126,7 +129,7 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
   }
 
   const { entry } = notice;
-  const title = `${entry.dryRun ? ':test_tube:' : EMOJI[entry.outcome]} ${headline(entry)}: ${entry.endpointId}`;
+  const title = `${entry.dryRun ? ':test_tube:' : EMOJI[entry.outcome]} ${headline(entry)}: ${chatText(entry.endpointId)}`;
   return {
     version: '1.0',
     source: 'custom',
@@ -135,24 +138,27 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
       textType: 'client-markdown',
       title: clip(title, CHATBOT_LIMITS.title),
       description: clip(markdownDescription(entry), CHATBOT_LIMITS.description),
-      nextSteps: nextSteps(entry).slice(0, CHATBOT_LIMITS.nextSteps),
+      nextSteps: nextSteps(entry, chatCode(entry.endpointId)).slice(0, CHATBOT_LIMITS.nextSteps),
       keywords: [
         entry.outcome,
         entry.decision,
-        entry.serviceId,
-        entry.account,
+        chatText(entry.serviceId),
+        chatText(entry.account),
         ...(entry.dryRun ? ['dry-run'] : []),
       ].slice(0, CHATBOT_LIMITS.keywords),
     },
     metadata: {
       threadId: entry.endpointId,
       summary: clip(
-        `${headline(entry)} ${entry.endpointId} (account ${entry.account}) on ${entry.serviceId}${ruleText(entry, ' by rule ')}`,
+        `${headline(entry)} ${chatText(entry.endpointId)} (account ${chatText(entry.account)}) on ${chatText(entry.serviceId)}${ruleText(entry, ' by rule ')}`,
         CHATBOT_LIMITS.summary,
       ),
       eventType: `Connection${entry.outcome.charAt(0).toUpperCase()}${entry.outcome.slice(1)}`,
       relatedResources: [entry.serviceId, entry.endpointId],
+      // The Slack buttons read the endpoint id and the outcome from here (infra/constructs/operator-buttons.ts).
       additionalContext: {
+        endpointId: entry.endpointId,
+        serviceId: entry.serviceId,
         account: entry.account,
         decision: entry.decision,
         rule: entry.rule ?? '(default)',
@@ -205,23 +211,26 @@ export function noticeAttributes(notice: Notice): Record<string, string> {
 
 function markdownDescription(entry: LedgerEntry): string {
   const lines = [
-    `*Endpoint* \`${entry.endpointId}\` from account \`${entry.account}\``,
-    `*Service* \`${entry.serviceId}\``,
-    `*Decision* ${entry.decision}${entry.rule === null ? ' (default, no rule decided)' : ` by rule \`${entry.rule}\``}`,
+    `*Endpoint* \`${chatCode(entry.endpointId)}\` from account \`${chatCode(entry.account)}\``,
+    `*Service* \`${chatCode(entry.serviceId)}\``,
+    `*Decision* ${entry.decision}${entry.rule === null ? ' (default, no rule decided)' : ` by rule \`${chatCode(entry.rule)}\``}`,
   ];
-  if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${r}`));
-  if (entry.matched.length > 0) lines.push(`*Matched* ${entry.matched.map((m) => `\`${m}\``).join(', ')}`);
+  if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${chatText(r)}`));
+  if (entry.matched.length > 0)
+    lines.push(`*Matched* ${entry.matched.map((m) => `\`${chatCode(m)}\``).join(', ')}`);
   lines.push(
-    `*State* ${entry.state} · *Trigger* ${entry.trigger} · *Rules version* ${entry.rulesVersion} · *At* ${entry.at}`,
+    `*State* ${chatText(entry.state)} · *Trigger* ${entry.trigger} · *Rules version* ${entry.rulesVersion} · *At* ${chatText(entry.at)}`,
   );
-  if (entry.error !== undefined) lines.push(`*Error* \`${entry.error.code}\`: ${entry.error.message}`);
-  if (entry.actor !== undefined) lines.push(`*By* ${entry.actor}`);
+  if (entry.error !== undefined)
+    lines.push(`*Error* \`${chatCode(entry.error.code)}\`: ${chatText(entry.error.message)}`);
+  if (entry.actor !== undefined) lines.push(`*By* ${chatText(entry.actor)}`);
+  if (entry.reason !== undefined) lines.push(`*Reason given* ${chatText(entry.reason)}`);
   if (entry.dryRun) lines.push('_Dry run: nothing was changed._');
   return lines.join('\n');
 }
 
-function nextSteps(entry: LedgerEntry): string[] {
-  const id = entry.endpointId;
+/** `id` is the endpoint id already made safe for the medium. */
+function nextSteps(entry: LedgerEntry, id: string): string[] {
   const steps: string[] = [];
   if (entry.outcome === 'held') {
     steps.push(`Approve: \`plgate approve ${id}\``, `Deny: \`plgate deny ${id}\``);
@@ -245,19 +254,19 @@ function emailText(notice: Notice): string {
     return [
       `${NAME}: a rule item failed validation.`,
       '',
-      `Item: ${notice.item.kind}/${notice.item.id}`,
-      `Time: ${notice.at}`,
+      `Item: ${plainLine(`${notice.item.kind}/${notice.item.id}`)}`,
+      `Time: ${plainLine(notice.at)}`,
       'Problems:',
-      ...notice.problems.map((p) => `  - ${p.path || '(item)'}: ${p.message}`),
+      ...notice.problems.map((p) => `  - ${plainLine(p.path || '(item)')}: ${plainLine(p.message)}`),
       '',
-      `What happens: ${whatHappens(notice)}.`,
+      `What happens: ${plainLine(whatHappens(notice))}.`,
       'Fix the item in the rules table, or in policies/ and run `plgate policy push`.',
     ].join('\n');
   }
   const { entry } = notice;
-  const row = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
+  const row = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${plainLine(value)}`;
   const lines = [
-    `${NAME}: ${headline(entry)} ${entry.endpointId}${entry.dryRun ? ' (dry-run: nothing was changed)' : ''}`,
+    `${NAME}: ${headline(entry)} ${plainLine(entry.endpointId)}${entry.dryRun ? ' (dry-run: nothing was changed)' : ''}`,
     '',
     row('Endpoint', entry.endpointId),
     row('Account', entry.account),
@@ -274,8 +283,11 @@ function emailText(notice: Notice): string {
   ];
   if (entry.error !== undefined) lines.push(row('Error', `${entry.error.code}: ${entry.error.message}`));
   if (entry.actor !== undefined) lines.push(row('By', entry.actor));
-  if (entry.reasons.length > 0) lines.push('', 'Reasons:', ...entry.reasons.map((r) => `  - ${r}`));
-  lines.push('', 'Next steps:', ...nextSteps(entry).map((s) => `  - ${s.replaceAll('`', '')}`));
+  if (entry.reason !== undefined) lines.push(row('Reason given', entry.reason));
+  if (entry.reasons.length > 0)
+    lines.push('', 'Reasons:', ...entry.reasons.map((r) => `  - ${plainLine(r)}`));
+  const steps = nextSteps(entry, plainLine(entry.endpointId));
+  lines.push('', 'Next steps:', ...steps.map((s) => `  - ${s.replaceAll('`', '')}`));
   return lines.join('\n');
 }
 
@@ -285,7 +297,7 @@ function whatHappens(notice: RuleProblemEntry): string {
 }
 
 function ruleText(entry: LedgerEntry, prefix: string): string {
-  return entry.rule === null ? '' : `${prefix}${entry.rule}`;
+  return entry.rule === null ? '' : `${prefix}${chatText(entry.rule)}`;
 }
 
 function clip(text: string, max: number): string {

@@ -76,7 +76,8 @@ export class DynamoRulesStore implements RulesStore {
           ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
         }),
       );
-      items.push(...(out.Items ?? []));
+      // One by one: a spread of a page of many small items can overflow the call stack.
+      for (const item of out.Items ?? []) items.push(item);
       startKey = out.LastEvaluatedKey;
     } while (startKey !== undefined);
     return items;

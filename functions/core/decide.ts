@@ -119,7 +119,9 @@ function planHeld(input: PlanInput): Plan {
   for (const connection of input.connections) {
     if (connection.state !== 'pendingAcceptance') continue;
     if (input.flags.get(connection.endpointId)?.[HELD_FLAG]) continue;
-    const record = evaluate(connection, { now: input.now }, input.ruleSet);
+    const context: EvaluationContext = { now: input.now };
+    if (input.serviceRegion) context.serviceRegion = input.serviceRegion;
+    const record = evaluate(connection, context, input.ruleSet);
     plan.decisions.push({
       connection,
       record,
@@ -163,7 +165,9 @@ function planOne(
   if (LIVE_STATES.has(connection.state)) {
     const record = evaluate(connection, context, input.ruleSet);
     if (record.decision !== 'reject') return flags[DRIFT_FLAG] ? 'heal-drift' : undefined;
-    if (input.settings.onRevoke === 'reject') {
+    // A person's denial is an explicit revoke, whatever onRevoke says.
+    const denied = record.operator?.verdict === 'deny' && record.operator.decided;
+    if (input.settings.onRevoke === 'reject' || denied) {
       return { connection, record, outcome: 'revoked', action: 'reject' };
     }
     if (flags[DRIFT_FLAG]) return undefined;

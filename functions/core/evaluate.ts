@@ -6,6 +6,7 @@
 import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
+import { type OperatorDecision, operatorDecisionText } from './rules/operator-decisions.ts';
 import {
   type CompiledRule,
   candidateLists,
@@ -111,10 +112,22 @@ function decide(
   };
 
   const reasons: string[] = [];
+  // An operator's decision about this very endpoint outranks everything but a reject rule.
+  const operator = ruleSet.operatorDecisions?.get(connection.endpointId);
+  const byOperator = operator?.serviceId === connection.serviceId ? operator : undefined;
   if (matched.reject.length > 0) {
     record.decision = 'reject';
     record.rule = smallestId(matched.reject);
     reasons.push(`rejected by reject rule "${record.rule}"`);
+    if (byOperator) {
+      record.operator = operatorOf(byOperator, byOperator.verdict === 'deny');
+      if (byOperator.verdict === 'approve')
+        reasons.push(`${operatorDecisionText(byOperator)}; an approval never outranks a reject rule`);
+    }
+  } else if (byOperator) {
+    record.decision = byOperator.verdict === 'approve' ? 'accept' : 'reject';
+    record.operator = operatorOf(byOperator, true);
+    reasons.push(operatorDecisionText(byOperator));
   } else if (matched.review.length > 0) {
     record.decision = 'review';
     record.rule = smallestId(matched.review);
@@ -173,6 +186,7 @@ function decide(
     record.rule = null;
     record.default = false;
     record.undetermined.push(held.id);
+    if (record.operator) record.operator.decided = false;
   }
 
   record.matched.sort(compareIds);
@@ -230,6 +244,15 @@ function judge(
     }
   }
   return unknown ?? MATCH;
+}
+
+function operatorOf(decision: OperatorDecision, decided: boolean): NonNullable<DecisionRecord['operator']> {
+  return {
+    verdict: decision.verdict,
+    actor: decision.actor,
+    ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+    decided,
+  };
 }
 
 function join(first: string | undefined, second: string): string {

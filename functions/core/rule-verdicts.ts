@@ -60,8 +60,11 @@ export function explainConnection(
 /** An invalid item, as the engine counts it: an undetermined reject rule where it applies. */
 function invalidVerdict(invalid: InvalidRule, connection: Connection): RuleVerdict {
   const first = invalid.problems[0];
+  // A problem with `unlisted` stands for that many problems the item does not list.
+  let more = -1;
+  for (const problem of invalid.problems) more += problem.unlisted ?? 1;
   const detail = first
-    ? `${first.path ? `${first.path}: ` : ''}${first.message}${invalid.problems.length > 1 ? ` (and ${invalid.problems.length - 1} more)` : ''}`
+    ? `${first.path ? `${first.path}: ` : ''}${first.message}${more > 0 ? ` (and ${more} more)` : ''}`
     : 'invalid';
   if (invalid.kind === 'rule' && invalid.effect === 'accept') {
     return {

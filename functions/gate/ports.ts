@@ -159,6 +159,14 @@ export interface RulesStore {
   bumpVersion(): Promise<number>;
 }
 
+/** Writes to the rules table: operators' approvals and denials, and their removal. */
+export interface RulesItemWriter {
+  putItems(items: readonly Record<string, unknown>[]): Promise<void>;
+  deleteItems(keys: readonly { kind: string; id: string }[]): Promise<void>;
+  /** Adds 1 to the version so every cached rule set reloads. */
+  bumpVersion(): Promise<number>;
+}
+
 export type HistoryQuery =
   | { endpointId: string; since?: Date; limit?: number }
   | { serviceId: string; since?: Date; limit?: number }

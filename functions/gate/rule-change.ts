@@ -6,6 +6,7 @@
  * rules version moves, so every cache reloads, and the affected services are swept.
  */
 import { heldByInvalid, ruleSetFromItems } from '../core/rules/rule-set.ts';
+import { isRuleFileItem } from '../shared/tables.ts';
 import type { GateEvents, Ledger, Notifier, RuleProblemEntry, RulesStore } from './ports.ts';
 
 export interface RuleItemChange {
@@ -43,7 +44,8 @@ export async function handleRuleChanges(
 
   for (const change of changes) {
     const item = change.newItem ?? change.oldItem;
-    if (!item || item.kind === 'meta') continue;
+    // Version bumps and invitations change no decision: no validation, no new version, no sweep.
+    if (!item || !isRuleFileItem(item)) continue;
     try {
       if (change.newItem) {
         const problem = validate(change.newItem, deps.now());

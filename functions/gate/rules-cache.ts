@@ -1,6 +1,14 @@
 import { type RuleProblem, type RuleSet, ruleSetFromItems } from '../core/rules/rule-set.ts';
 import type { RulesStore } from './ports.ts';
 
+/**
+ * The rules table could not be read. Nothing is decided without rules: the event is
+ * retried, the connections wait (held) and the handler counts it for an alarm.
+ */
+export class RulesUnreadableError extends Error {
+  override name = 'RulesUnreadableError';
+}
+
 export interface LoadedRules {
   ruleSet: RuleSet;
   version: number;
@@ -23,13 +31,24 @@ export class RuleSetCache {
   ) {}
 
   async current(): Promise<LoadedRules> {
-    const version = await this.store.version();
+    const version = await this.read(() => this.store.version());
     const now = (this.options.now ?? Date.now)();
     const fresh = this.loaded && now - this.loaded.at < (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
     if (this.loaded && fresh && this.loaded.version === version) return this.loaded;
-    const { ruleSet, problems } = ruleSetFromItems(await this.store.items());
+    const { ruleSet, problems } = ruleSetFromItems(await this.read(() => this.store.items()));
     this.loaded = { ruleSet, version, problems, at: now };
     return this.loaded;
+  }
+
+  private async read<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw new RulesUnreadableError(
+        `the rules table cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import { settingsFor } from '../core/rules/rule-set.ts';
 import type { SweepRequestedDetail } from '../shared/events.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
 import { enrollService } from './enroll.ts';
-import type { LedgerEntry } from './ports.ts';
+import { removeGoneDecisions } from './operator-cleanup.ts';
+import type { LedgerEntry, RulesItemWriter } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';
 
 export interface SweepDeps extends DecideDeps {
@@ -18,6 +19,8 @@ export interface SweepDeps extends DecideDeps {
   /** Stop and continue in a new invocation when less than this is left (default 90 s). */
   reserveMs?: number;
   pageSize?: number;
+  /** Removes operators' decisions whose endpoint is gone; without it they are kept. */
+  rulesWriter?: RulesItemWriter;
 }
 
 export interface ServiceSweep {
@@ -94,6 +97,11 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
       done.entries.push(...entries);
       nextToken = page.nextToken;
     } while (nextToken);
+    if (deps.rulesWriter) {
+      done.entries.push(
+        ...(await removeGoneDecisions(serviceId, await deps.rules.current(), deps.rulesWriter, deps)),
+      );
+    }
   }
   return report;
 }

@@ -9,7 +9,7 @@ import { type DecideEventResult, decideConnectionEvents } from '../gate/decide-e
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { ConnectionEventSchema, InvalidEventError, parseEvent, SqsEventSchema } from './event-schemas.ts';
-import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracer } from './runtime.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -63,6 +63,7 @@ async function decide(event: unknown, context: Context): Promise<SQSBatchRespons
   const acted = new Set<string>();
   for (const [serviceId, pending] of results) {
     const result = await pending.catch((error: unknown) => {
+      countRulesUnreadable(error);
       logger.error('connection events of a service failed, to be retried', { serviceId, error });
       return undefined;
     });

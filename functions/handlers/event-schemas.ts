@@ -4,6 +4,7 @@
  * then dead-lettered: never silently dropped, never acted on.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { DETAIL_TYPE, EVENT_SOURCE, TRIGGERS } from '../shared/events.ts';
 
@@ -98,6 +99,46 @@ export const StreamEventSchema = z.object({
     }),
   ),
 });
+
+export interface StreamItemChange {
+  id: string;
+  newItem?: Record<string, unknown>;
+  oldItem?: Record<string, unknown>;
+}
+
+/** The kind an image that cannot be unmarshalled is given: no valid kind, so it is reported and fails closed. */
+export const UNREADABLE_IMAGE_KIND = 'unreadable-stream-image';
+
+/**
+ * The rule items a stream batch changed. An image the SDK cannot unmarshall (a malformed
+ * attribute value) must not block the other records of its batch: it becomes an item of
+ * no valid kind, named after its record, which rule-change reports as invalid (and which,
+ * like any unreadable item, can only hold requests).
+ */
+export function streamItems(records: z.output<typeof StreamEventSchema>['Records']): StreamItemChange[] {
+  return records.map((record, index) => {
+    const image = (name: 'NewImage' | 'OldImage'): Record<string, unknown> | undefined => {
+      const value = record.dynamodb[name];
+      if (value === undefined) return undefined;
+      try {
+        return unmarshall(value);
+      } catch (error) {
+        return {
+          kind: UNREADABLE_IMAGE_KIND,
+          id: `stream-record-${record.dynamodb.SequenceNumber}`,
+          problem: `Records.${index}.dynamodb.${name}: not DynamoDB attribute values (${error instanceof Error ? error.message : String(error)})`,
+        };
+      }
+    };
+    const newItem = image('NewImage');
+    const oldItem = image('OldImage');
+    return {
+      id: record.dynamodb.SequenceNumber,
+      ...(newItem === undefined ? {} : { newItem }),
+      ...(oldItem === undefined ? {} : { oldItem }),
+    };
+  });
+}
 
 /** Parses an event or throws an InvalidEventError naming each bad field and its value. */
 export function parseEvent<T extends z.ZodType>(schema: T, event: unknown, what: string): z.output<T> {

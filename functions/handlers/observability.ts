@@ -6,7 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { LedgerEntry } from '../gate/ports.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
+import { RulesUnreadableError } from '../gate/rules-cache.ts';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
 
 export const logger = new Logger({ serviceName: METRICS_SERVICE });
 // Metrics' own warnings (an invocation with nothing to count) go through the logger, at its level.
@@ -19,4 +20,11 @@ export function countOutcomes(entries: readonly LedgerEntry[]): void {
     if (entry.dryRun) continue;
     metrics.addMetric(OUTCOME_METRIC[entry.outcome], MetricUnit.Count, 1);
   }
+}
+
+/** Counts an invocation that could not read the rules (the alarm reads it); other errors pass. */
+export function countRulesUnreadable(error: unknown): void {
+  if (!(error instanceof RulesUnreadableError)) return;
+  metrics.addMetric(METRIC.rulesUnreadable, MetricUnit.Count, 1);
+  logger.error('rules unreadable: holding every request until they can be read', { error });
 }

@@ -7,12 +7,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { clientConfig } from '../aws/client-config.ts';
+import { clientConfig, type StaticCredentials } from '../aws/client-config.ts';
 import { EventBridgeGateEvents } from '../aws/gate-events.ts';
 import { DynamoLedger } from '../aws/ledger.ts';
 import { SnsNotifier } from '../aws/notifier.ts';
 import { DynamoRulesStore } from '../aws/rules-store.ts';
 import { readConfig } from '../shared/config.ts';
+import { invocationCredentials } from './invocation-credentials.ts';
 import { logger, tracer } from './observability.ts';
 
 export interface RuleChangeRuntime {
@@ -22,16 +23,24 @@ export interface RuleChangeRuntime {
   events: EventBridgeGateEvents;
 }
 
-let built: RuleChangeRuntime | undefined;
+/** One per container; in `plgate local`, one per function (by its role's access key). */
+const built = new Map<string, RuleChangeRuntime>();
 
 export function ruleChangeRuntime(): RuleChangeRuntime {
-  built ??= build();
-  return built;
+  const credentials = invocationCredentials.getStore();
+  const container = credentials?.accessKeyId ?? '';
+  let gate = built.get(container);
+  if (gate === undefined) {
+    gate = build(credentials);
+    built.set(container, gate);
+  }
+  return gate;
 }
 
-function build(): RuleChangeRuntime {
+function build(credentials: StaticCredentials | undefined): RuleChangeRuntime {
   const config = readConfig();
-  const sdk = clientConfig();
+  // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
+  const sdk = clientConfig(credentials === undefined ? {} : { credentials });
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(sdk), {
     marshallOptions: { removeUndefinedValues: true },
   });

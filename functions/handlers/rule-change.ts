@@ -2,12 +2,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { handleRuleChanges } from '../gate/rule-change.ts';
 import { METRIC } from '../shared/metrics.ts';
-import { parseEvent, StreamEventSchema } from './event-schemas.ts';
+import { parseEvent, StreamEventSchema, streamItems } from './event-schemas.ts';
 import { logger, metrics, tracer } from './observability.ts';
 import { ruleChangeRuntime } from './rule-change-runtime.ts';
 
@@ -16,20 +15,13 @@ async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
   const { Records } = parseEvent(StreamEventSchema, event, 'DynamoDB stream event');
   metrics.addMetric(METRIC.ruleItemChanges, MetricUnit.Count, Records.length);
   const gate = ruleChangeRuntime();
-  const result = await handleRuleChanges(
-    Records.map((record) => ({
-      id: record.dynamodb.SequenceNumber,
-      ...(record.dynamodb.NewImage ? { newItem: unmarshall(record.dynamodb.NewImage) } : {}),
-      ...(record.dynamodb.OldImage ? { oldItem: unmarshall(record.dynamodb.OldImage) } : {}),
-    })),
-    {
-      rulesStore: gate.rulesStore,
-      ledger: gate.ledger,
-      notifier: gate.notifier,
-      events: gate.events,
-      now: () => new Date(),
-    },
-  );
+  const result = await handleRuleChanges(streamItems(Records), {
+    rulesStore: gate.rulesStore,
+    ledger: gate.ledger,
+    notifier: gate.notifier,
+    events: gate.events,
+    now: () => new Date(),
+  });
   if (result.invalid.length > 0)
     metrics.addMetric(METRIC.invalidRules, MetricUnit.Count, result.invalid.length);
   logger.info('rule changes handled', {

@@ -4,14 +4,15 @@
  * (rule-change-runtime.ts). Built once, on the first invocation (so `plgate local` can
  * set the environment before), and reused by every invocation after.
  */
-import { createClients } from '../aws/clients.ts';
+import { createClients, type StaticCredentials } from '../aws/clients.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
+import { invocationCredentials } from './invocation-credentials.ts';
 import { logger, tracer } from './observability.ts';
 
-export { countOutcomes, logger, metrics, tracer } from './observability.ts';
+export { countOutcomes, countRulesUnreadable, logger, metrics, tracer } from './observability.ts';
 
 export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
   /** EC2 with whether a service is managed kept for the container (see ManagedServiceCache). */
@@ -21,15 +22,23 @@ export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
   decideDeps(holder: string): DecideDeps;
 }
 
-let built: Runtime | undefined;
+/** One per container; in `plgate local`, one per function (by its role's access key). */
+const built = new Map<string, Runtime>();
 
 export function runtime(): Runtime {
-  built ??= buildRuntime(readConfig());
-  return built;
+  const credentials = invocationCredentials.getStore();
+  const container = credentials?.accessKeyId ?? '';
+  let gate = built.get(container);
+  if (gate === undefined) {
+    gate = buildRuntime(readConfig(), credentials);
+    built.set(container, gate);
+  }
+  return gate;
 }
 
-function buildRuntime(config: GateConfig): Runtime {
-  const clients = createClients();
+function buildRuntime(config: GateConfig, credentials: StaticCredentials | undefined): Runtime {
+  // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
+  const clients = createClients(credentials === undefined ? {} : { credentials });
   for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
   const created = createGateAdapters(config, clients, logger);
   const adapters = { ...created, endpointServices: new ManagedServiceCache(created.endpointServices) };
@@ -44,5 +53,5 @@ function buildRuntime(config: GateConfig): Runtime {
 
 /** Test seam: forget the built runtime (config or clients changed). */
 export function resetRuntime(): void {
-  built = undefined;
+  built.clear();
 }

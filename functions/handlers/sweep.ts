@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
-import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracer } from './runtime.ts';
 
 /** Schedule or `Sweep Requested` → reconcile every managed service with EC2. */
 async function sweep(event: unknown, context: Context) {
@@ -15,12 +15,19 @@ async function sweep(event: unknown, context: Context) {
   const request: SweepRequest = 'detail' in parsed ? parsed.detail : {};
   metrics.addMetric(METRIC.sweeps, MetricUnit.Count, 1);
   const gate = runtime();
-  const report = await sweepServices(request, {
-    ...gate.decideDeps(context.awsRequestId),
-    rules: gate.rules,
-    ingestTopicArn: gate.config.ingestTopicArn,
-    remainingMs: () => context.getRemainingTimeInMillis(),
-  });
+  let report: Awaited<ReturnType<typeof sweepServices>>;
+  try {
+    report = await sweepServices(request, {
+      ...gate.decideDeps(context.awsRequestId),
+      rules: gate.rules,
+      rulesWriter: gate.rulesStore,
+      ingestTopicArn: gate.config.ingestTopicArn,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    });
+  } catch (error) {
+    countRulesUnreadable(error);
+    throw error;
+  }
   const entries = report.services.flatMap((s) => s.entries);
   countOutcomes(entries);
   const waiting = report.services.reduce((sum, s) => sum + s.waiting, 0);

@@ -24,7 +24,23 @@ export const ENV = {
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
   /** Ingest only: the gate's own role ARNs, comma-separated; their accepts and rejects in CloudTrail are not manual. */
   gateRoleArns: 'GATE_ROLE_ARNS',
+  /**
+   * Register only: origins besides AWS STS that proofs may be sent to, comma-separated.
+   * Set by `plgate local` to its own edge; never set in the stack.
+   */
+  registerStsOrigins: 'REGISTER_STS_ORIGINS',
 } as const;
+
+/** The register URL's path, on the stack's HTTP API and on the edge port of `plgate local`. */
+export const REGISTER_PATH = '/register';
+/**
+ * The operator function's name, fixed so that a Slack button's command fits Chatbot's
+ * 100 characters: `lambda invoke --function-name plgate-operator --payload {...}`.
+ */
+export const OPERATOR_FUNCTION_NAME = 'plgate-operator';
+
+/** Operator function only: who acts, the chat channel's role ARN (the one caller the stack allows). */
+export const OPERATOR_ACTOR_ENV = 'OPERATOR_ACTOR';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

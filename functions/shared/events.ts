@@ -6,7 +6,7 @@ export const DETAIL_TYPE = {
   sweepRequested: 'Sweep Requested',
 } as const;
 
-export const TRIGGERS = ['notification', 'sweep', 'rule-change', 'manual', 'cloudtrail'] as const;
+export const TRIGGERS = ['notification', 'sweep', 'rule-change', 'manual', 'cloudtrail', 'register'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /** Detail of a `Connection Event`: a trigger, never a fact. The decider re-reads EC2. */

@@ -25,6 +25,8 @@ export const METRIC = {
   heldRequests: 'HeldRequests',
   /** Notifications that named no managed service (stray or spoofed). */
   droppedNotifications: 'DroppedNotifications',
+  /** Invocations that could not read the rules table: nothing is decided until it can be (alarmed). */
+  rulesUnreadable: 'RulesUnreadable',
   /** Rule items that failed validation. */
   invalidRules: 'InvalidRules',
   /** What each handler was given: one count per invocation input, so every invocation publishes. */
@@ -33,4 +35,6 @@ export const METRIC = {
   notifications: 'Notifications',
   cloudTrailCalls: 'CloudTrailCalls',
   ruleItemChanges: 'RuleItemChanges',
+  /** Registrations refused (bad code, bad or refused proof): once without dimensions, once by `reason`. */
+  registrationRefusals: 'RegistrationRefusals',
 } as const;

@@ -16,6 +16,17 @@ export const RULE_ITEM_KINDS = ['defaults', 'service', 'rule'] as const;
 export type RuleItemKind = (typeof RULE_ITEM_KINDS)[number];
 export const DEFAULTS_ITEM_ID = 'defaults';
 export const VERSION_ITEM = { kind: 'meta', id: 'version' } as const;
+/**
+ * Invitations to register (`plgate invite`) live in the rules table too, under their own
+ * kind: they are not rules, the engine and rule validation skip them, and a policy
+ * push or pull never touches them.
+ */
+export const INVITATION_KIND = 'invitation';
+
+/** Whether a rules-table item is a rule-file item (defaults, service, rule, or an unknown kind), not bookkeeping. */
+export function isRuleFileItem(item: { kind?: unknown }): boolean {
+  return item.kind !== VERSION_ITEM.kind && item.kind !== INVITATION_KIND;
+}
 
 export const LEDGER_TABLE_KEY = { partitionKey: 'endpointId', sortKey: 'sk' } as const;
 export const LEDGER_ENTRY_PREFIX = 'entry#';

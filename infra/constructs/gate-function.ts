@@ -12,7 +12,7 @@ import { DeadLetterQueue } from './dead-letter-queue.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Handler files under functions/handlers/, one per Lambda. */
-export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change';
+export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register' | 'operator';
 
 /**
  * esbuild emits ESM; CommonJS dependencies bundled into it still call `require`, which
@@ -40,6 +40,8 @@ export interface GateFunctionProps {
   reservedConcurrentExecutions?: number;
   /** Fed by an SQS queue whose redrive policy targets this function's dead-letter queue. */
   queueFed?: boolean;
+  /** A fixed name, for a function people invoke by name (the operator function). */
+  functionName?: string;
 }
 
 /**
@@ -85,6 +87,7 @@ export class GateFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: props.environment,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { GateStackConfig } from '../config.ts';
+import { ingestTopicPolicy } from '../permissions.ts';
 
 export interface GateNotificationsProps {
   config: GateStackConfig;
@@ -63,26 +64,22 @@ export class GateNotifications extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    this.ingestTopic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'EndpointServiceNotifications',
-        principals: [new iam.ServicePrincipal('vpce.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.ingestTopic.topicArn],
-        // Only notifications about this account's own endpoint services (confused-deputy guard).
-        conditions: {
-          ...thisAccount,
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'ec2',
-              resource: 'vpc-endpoint-service',
-              resourceName: '*',
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    for (const statement of ingestTopicPolicy({
+      partition: stack.partition,
+      account: stack.account,
+      region: stack.region,
+      ingestTopicArn: this.ingestTopic.topicArn,
+    })) {
+      this.ingestTopic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: statement.sid,
+          principals: [new iam.ServicePrincipal(statement.servicePrincipal)],
+          actions: [...statement.actions],
+          resources: [...statement.resources],
+          ...(statement.conditions === undefined ? {} : { conditions: statement.conditions }),
+        }),
+      );
+    }
 
     this.decisionsTopic = new sns.Topic(this, 'DecisionsTopic', {
       displayName: 'privatelink-gate decisions',

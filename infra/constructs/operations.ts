@@ -68,6 +68,11 @@ export class GateOperations extends Construct {
       gateMetric(OUTCOME_METRIC.failed, cloudwatch.Stats.SUM),
       'privatelink-gate could not act on a connection request (EC2 or DynamoDB fault, Unsuccessful item). The next sweep retries; see the ledger.',
     );
+    alarmOnAny(
+      'RulesUnreadable',
+      gateMetric(METRIC.rulesUnreadable, cloudwatch.Stats.SUM),
+      "privatelink-gate cannot read its rules table: every connection request is held until it can. Check the table, its key and the functions' permissions.",
+    );
     const entries = Object.entries(props.functions);
     for (const [name, fn] of entries) {
       alarmOnAny(

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BusEvent } from '../events/buses.ts';
+import type { Principal } from '../identity.ts';
 
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -41,6 +42,8 @@ export interface RecordedCall {
   userAgent: string;
   /** The access key id: a key that is not the account id stands for an IAM user of that name. */
   accessKeyId?: string;
+  /** Who made the call, when IAM knows: a function's role session is recorded as CloudTrail records an assumed role. */
+  principal?: Principal;
   /** What CloudTrail records of the answer, where the gate needs it (the id a create returned). */
   responseElements?: unknown;
 }
@@ -99,6 +102,25 @@ function unescapeXml(text: string): string {
 }
 
 function userIdentity(call: RecordedCall) {
+  if (call.principal?.kind === 'role') {
+    const { principal } = call;
+    return {
+      type: 'AssumedRole',
+      principalId: `AROA${principal.role.name}:${principal.role.name}`,
+      arn: principal.arn,
+      accountId: call.account,
+      accessKeyId: call.accessKeyId,
+      sessionContext: {
+        sessionIssuer: {
+          type: 'Role',
+          principalId: `AROA${principal.role.name}`,
+          arn: principal.roleArn,
+          accountId: call.account,
+          userName: principal.role.name,
+        },
+      },
+    };
+  }
   if (call.accessKeyId === undefined || call.accessKeyId === call.account) {
     return {
       type: 'Root',

@@ -112,6 +112,17 @@ export interface ConnectionNotification {
   seq: number;
 }
 
+/** The model as plain JSON (times as ISO strings), what `--data` keeps. */
+export interface Ec2Snapshot {
+  /** The counter that orders resources (and NextTokens); it carries on after a restart. */
+  seq: number;
+  services: Array<Omit<EndpointService, 'createdAt'> & { createdAt: string }>;
+  endpoints: Array<Omit<Endpoint, 'createdAt'> & { createdAt: string }>;
+  notifications: ConnectionNotification[];
+  /** `account/clientToken` → notification id. */
+  notificationTokens: Array<[string, string]>;
+}
+
 /** A connection as the provider sees it: an endpoint on one of its services. */
 export interface ServiceConnection {
   endpoint: Endpoint;
@@ -238,19 +249,35 @@ function validateTags(tags: readonly Tag[]): void {
   }
 }
 
-/** Sets `tags` on `target`, replacing values of existing keys; keeps first-set order. */
+/**
+ * Sets `tags` on `target`, replacing values of existing keys; keeps first-set order.
+ * Stops at the first tag past the limit (callers merge into a copy or a new resource
+ * first), so a request with thousands of tags costs no more than one with 51.
+ */
 function mergeTags(target: Tag[], tags: readonly Tag[], resourceIdForError: string): void {
+  const byKey = new Map(target.map((tag) => [tag.key, tag]));
   for (const tag of tags) {
-    const existing = target.find((candidate) => candidate.key === tag.key);
-    if (existing !== undefined) existing.value = tag.value;
-    else target.push({ key: tag.key, value: tag.value });
+    const existing = byKey.get(tag.key);
+    if (existing !== undefined) {
+      existing.value = tag.value;
+      continue;
+    }
+    if (target.length >= MAX_TAGS_PER_RESOURCE) {
+      throw new Ec2Error(
+        'TagLimitExceeded',
+        `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) for resource ${resourceIdForError} has been exceeded`,
+      );
+    }
+    const added = { key: tag.key, value: tag.value };
+    target.push(added);
+    byKey.set(tag.key, added);
   }
-  if (target.length > MAX_TAGS_PER_RESOURCE) {
-    throw new Ec2Error(
-      'TagLimitExceeded',
-      `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) for resource ${resourceIdForError} has been exceeded`,
-    );
-  }
+}
+
+/** `values` without `removals`, in one pass over each (not one pass over `removals` per value). */
+function without<T>(values: readonly T[], removals: readonly T[]): T[] {
+  const removed = new Set(removals);
+  return values.filter((value) => !removed.has(value));
 }
 
 function principalType(principal: string): AllowedPrincipal['type'] | undefined {
@@ -407,19 +434,21 @@ export class Ec2Model {
     if (service.type === 'GatewayLoadBalancer' && input.addNetworkLoadBalancerArns.length > 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} uses Gateway Load Balancers`);
     }
-    const nlbs = unique([...service.networkLoadBalancerArns, ...input.addNetworkLoadBalancerArns]).filter(
-      (arn) => !input.removeNetworkLoadBalancerArns.includes(arn),
+    const nlbs = without(
+      unique([...service.networkLoadBalancerArns, ...input.addNetworkLoadBalancerArns]),
+      input.removeNetworkLoadBalancerArns,
     );
-    const gwlbs = unique([...service.gatewayLoadBalancerArns, ...input.addGatewayLoadBalancerArns]).filter(
-      (arn) => !input.removeGatewayLoadBalancerArns.includes(arn),
+    const gwlbs = without(
+      unique([...service.gatewayLoadBalancerArns, ...input.addGatewayLoadBalancerArns]),
+      input.removeGatewayLoadBalancerArns,
     );
     if (nlbs.length === 0 && gwlbs.length === 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} must keep at least one load balancer`);
     }
-    const ipTypes = this.serviceIpAddressTypes([
-      ...service.supportedIpAddressTypes,
-      ...input.addSupportedIpAddressTypes,
-    ]).filter((type) => !input.removeSupportedIpAddressTypes.includes(type));
+    const ipTypes = without(
+      this.serviceIpAddressTypes([...service.supportedIpAddressTypes, ...input.addSupportedIpAddressTypes]),
+      input.removeSupportedIpAddressTypes as ServiceIpAddressType[],
+    );
     if (ipTypes.length === 0) {
       throw new Ec2Error('InvalidParameter', `Service ${id} must support at least one IP address type`);
     }
@@ -431,8 +460,9 @@ export class Ec2Model {
     service.networkLoadBalancerArns = nlbs;
     service.gatewayLoadBalancerArns = gwlbs;
     service.supportedIpAddressTypes = ipTypes;
-    service.supportedRegions = unique([...service.supportedRegions, ...added]).filter(
-      (region) => !input.removeSupportedRegions.includes(region),
+    service.supportedRegions = without(
+      unique([...service.supportedRegions, ...added]),
+      input.removeSupportedRegions,
     );
     if (input.acceptanceRequired !== undefined) service.acceptanceRequired = input.acceptanceRequired;
     if (input.privateDnsName !== undefined) service.privateDnsName = input.privateDnsName;
@@ -496,14 +526,16 @@ export class Ec2Model {
       return { principal, type };
     });
     const added: AllowedPrincipal[] = [];
+    const byPrincipal = new Map(service.principals.map((permission) => [permission.principal, permission]));
     for (const { principal, type } of additions) {
-      const existing = service.principals.find((permission) => permission.principal === principal);
+      const existing = byPrincipal.get(principal);
       if (existing !== undefined) {
         added.push(existing);
         continue;
       }
       const permission: AllowedPrincipal = { permissionId: resourceId('vpce-svc-perm'), principal, type };
       service.principals.push(permission);
+      byPrincipal.set(principal, permission);
       added.push(permission);
     }
     const removals = new Set(remove);
@@ -594,9 +626,19 @@ export class Ec2Model {
   /** pending now, available after the accept delay unless something else happened meanwhile. */
   private startAcceptance(endpoint: Endpoint, service: EndpointService): void {
     endpoint.state = 'pending';
+    this.scheduleAvailable(endpoint, service.id);
+  }
+
+  private scheduleAvailable(endpoint: Endpoint, serviceId: string): void {
     this.options.schedule(this.options.acceptDelayMs, `${endpoint.id} pending -> available`, () => {
-      if (endpoint.state === 'pending' && this.services.get(service.id) !== undefined)
+      if (endpoint.state === 'pending' && this.services.get(serviceId) !== undefined)
         endpoint.state = 'available';
+    });
+  }
+
+  private scheduleDeleted(endpoint: Endpoint): void {
+    this.options.schedule(this.options.deleteDelayMs, `${endpoint.id} deleting -> deleted`, () => {
+      if (endpoint.state === 'deleting') endpoint.state = 'deleted';
     });
   }
 
@@ -888,11 +930,52 @@ export class Ec2Model {
       endpoint.state = 'deleting';
       const service = this.services.get(endpoint.serviceId);
       if (service !== undefined) this.fire('Delete', endpoint, service);
-      this.options.schedule(this.options.deleteDelayMs, `${endpoint.id} deleting -> deleted`, () => {
-        if (endpoint.state === 'deleting') endpoint.state = 'deleted';
-      });
+      this.scheduleDeleted(endpoint);
     }
     return unsuccessful;
+  }
+
+  // ---- state kept across restarts (--data) -------------------------------------------
+
+  /** Everything the model holds, as plain JSON. */
+  snapshot(): Ec2Snapshot {
+    return {
+      seq: this.seq,
+      services: [...this.services.values()].map((service) => ({
+        ...service,
+        createdAt: service.createdAt.toISOString(),
+      })),
+      endpoints: [...this.endpoints.values()].map((endpoint) => ({
+        ...endpoint,
+        createdAt: endpoint.createdAt.toISOString(),
+      })),
+      notifications: [...this.notifications.values()],
+      notificationTokens: [...this.notificationTokens],
+    };
+  }
+
+  /**
+   * Takes over a snapshot, replacing whatever the model held. Transitions that were
+   * under way (pending -> available, deleting -> deleted) start again with their full
+   * delay, as if the cloud had only now seen the accept or the delete.
+   */
+  restore(snapshot: Ec2Snapshot): void {
+    this.services.clear();
+    this.endpoints.clear();
+    this.notifications.clear();
+    this.notificationTokens.clear();
+    for (const service of snapshot.services) {
+      this.services.set(service.id, { ...service, createdAt: new Date(service.createdAt) });
+    }
+    for (const saved of snapshot.endpoints) {
+      const endpoint: Endpoint = { ...saved, createdAt: new Date(saved.createdAt) };
+      this.endpoints.set(endpoint.id, endpoint);
+      if (endpoint.state === 'pending') this.scheduleAvailable(endpoint, endpoint.serviceId);
+      if (endpoint.state === 'deleting') this.scheduleDeleted(endpoint);
+    }
+    for (const notification of snapshot.notifications) this.notifications.set(notification.id, notification);
+    for (const [key, id] of snapshot.notificationTokens) this.notificationTokens.set(key, id);
+    this.seq = snapshot.seq;
   }
 
   /**

@@ -46,11 +46,25 @@ interface ActionContext {
 
 type ActionHandler = (context: ActionContext) => XmlObject;
 
+/**
+ * EC2 refuses a call whose filters carry more than 200 values in all, with HTTP 400
+ * `FilterLimitExceeded` and this message (as EC2 answers DescribeInstances and the other
+ * Describe calls; the code is in EC2's list of API error codes). Every filter needs a
+ * value, so this also bounds the number of filters.
+ */
+export const MAX_FILTER_VALUES = 200;
+
 function filters(params: QueryParams): Filter[] {
-  return params.structures('Filter').map((filter) => ({
-    name: filter.required('Name'),
-    values: filter.list('Value'),
-  }));
+  const structures = params.structures('Filter');
+  const read = structures.map((filter) => ({ filter, values: filter.list('Value') }));
+  const valueCount = read.reduce((sum, { values }) => sum + values.length, 0);
+  if (valueCount > MAX_FILTER_VALUES || structures.length > MAX_FILTER_VALUES) {
+    throw new Ec2Error(
+      'FilterLimitExceeded',
+      `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES}`,
+    );
+  }
+  return read.map(({ filter, values }) => ({ name: filter.required('Name'), values }));
 }
 
 function tagList(params: QueryParams, prefix: string): Tag[] {

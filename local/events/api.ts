@@ -1,6 +1,9 @@
-/** The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents. */
+/**
+ * The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents,
+ * and ListEventBuses / DescribeEventBus for finding the buses with the AWS CLI.
+ */
 import type { Caller } from '../identity.ts';
-import type { EventBuses, PutEventsEntry, PutEventsResultEntry } from './buses.ts';
+import { busAddressOf, type EventBuses, type PutEventsEntry, type PutEventsResultEntry } from './buses.ts';
 
 export interface JsonResponse {
   status: number;
@@ -10,6 +13,25 @@ export interface JsonResponse {
 }
 
 const MAX_ENTRIES = 10;
+/**
+ * PutEvents takes at most 256 KB of entries in one request, sized as EventBridge's
+ * "Calculating PutEvents event entry size" says: Time counts 14 bytes, Source,
+ * DetailType, Detail and each resource their UTF-8 bytes. Over it the whole request
+ * fails with ValidationException.
+ */
+export const MAX_ENTRIES_BYTES = 256 * 1024;
+
+const utf8Bytes = (value: unknown): number =>
+  typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
+
+/** An entry's size as EventBridge counts it; fields of the wrong type count nothing (they fail on their own). */
+export function entrySize(entry: unknown): number {
+  if (!isEntry(entry)) return 0;
+  let size = entry.Time === undefined || entry.Time === null ? 0 : 14;
+  size += utf8Bytes(entry.Source) + utf8Bytes(entry.DetailType) + utf8Bytes(entry.Detail);
+  if (Array.isArray(entry.Resources)) for (const resource of entry.Resources) size += utf8Bytes(resource);
+  return size;
+}
 
 export function jsonError(status: number, type: string, message: string): JsonResponse {
   return { status, errorType: type, body: { __type: type, message } };
@@ -25,6 +47,8 @@ export function handleEventsRequest(
   operation: string,
   body: unknown,
 ): JsonResponse {
+  if (operation === 'ListEventBuses') return listEventBuses(buses, caller, body);
+  if (operation === 'DescribeEventBus') return describeEventBus(buses, caller, body);
   if (operation !== 'PutEvents') {
     return jsonError(
       400,
@@ -47,6 +71,14 @@ export function handleEventsRequest(
       `1 validation error detected: Value '${entries.length} entries' at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES}`,
     );
   }
+  const size = entries.reduce((sum: number, entry: unknown) => sum + entrySize(entry), 0);
+  if (size > MAX_ENTRIES_BYTES) {
+    return jsonError(
+      400,
+      'ValidationException',
+      'Total size of the entries in the request is over the limit.',
+    );
+  }
   const results: PutEventsResultEntry[] = entries.map((entry) =>
     isEntry(entry)
       ? buses.put(caller.account, caller.region, entry)
@@ -62,4 +94,36 @@ export function handleEventsRequest(
       Entries: results,
     },
   };
+}
+
+const busArn = (caller: Caller, account: string, name: string) =>
+  `arn:aws:events:${caller.region}:${account}:event-bus/${name}`;
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? new Map(Object.entries(body)).get(name) : undefined;
+}
+
+function listEventBuses(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const prefix = field(body, 'NamePrefix');
+  if (prefix !== undefined && typeof prefix !== 'string') {
+    return jsonError(400, 'ValidationException', 'NamePrefix must be a string');
+  }
+  const names = buses
+    .busNames(caller.account)
+    .filter((name) => prefix === undefined || name.startsWith(prefix));
+  return {
+    status: 200,
+    body: { EventBuses: names.map((name) => ({ Name: name, Arn: busArn(caller, caller.account, name) })) },
+  };
+}
+
+function describeEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const bus = busAddressOf(field(body, 'Name'), caller.account);
+  if (bus === undefined) {
+    return jsonError(400, 'ValidationException', `'${String(field(body, 'Name'))}' is not a bus name or ARN`);
+  }
+  if (!buses.exists(bus.account, bus.name)) {
+    return jsonError(400, 'ResourceNotFoundException', `Event bus ${bus.name} does not exist.`);
+  }
+  return { status: 200, body: { Name: bus.name, Arn: busArn(caller, bus.account, bus.name) } };
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { Deliveries } from '../deliveries.ts';
+import { RingBuffer } from '../ring-buffer.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 export type BusEventFilter = (event: BusEvent) => boolean;
@@ -28,6 +29,8 @@ export interface PutEventsResultEntry {
 }
 
 interface Subscription {
+  /** The account that owns the bus: buses, like their names, are per account. */
+  account: string;
   busName: string;
   filter: BusEventFilter;
   handler: BusEventHandler;
@@ -35,11 +38,24 @@ interface Subscription {
 
 /** `name` or `arn:aws:events:REGION:ACCOUNT:event-bus/name` → `name`; default bus when absent. */
 export function busNameOf(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return 'default';
+  return busAddressOf(value, '')?.name;
+}
+
+export interface BusAddress {
+  account: string;
+  name: string;
+}
+
+/** The bus an `EventBusName` names: a name is the caller's own bus, an ARN names its account. */
+export function busAddressOf(value: unknown, callerAccount: string): BusAddress | undefined {
+  if (value === undefined || value === null || value === '')
+    return { account: callerAccount, name: 'default' };
   if (typeof value !== 'string') return undefined;
-  const arn = /^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus\/([A-Za-z0-9/._-]{1,256})$/.exec(value);
-  if (arn !== null) return arn[1];
-  return /^[A-Za-z0-9/._-]{1,256}$/.test(value) ? value : undefined;
+  const arn = /^arn:aws[a-z-]*:events:[a-z0-9-]+:([0-9]{12}):event-bus\/([A-Za-z0-9/._-]{1,256})$/.exec(
+    value,
+  );
+  if (arn !== null) return { account: arn[1] ?? callerAccount, name: arn[2] ?? '' };
+  return /^[A-Za-z0-9/._-]{1,256}$/.test(value) ? { account: callerAccount, name: value } : undefined;
 }
 
 /** EventBridge's event time format: ISO 8601 without milliseconds. */
@@ -58,26 +74,54 @@ const invalid = (name: string, reason: string): PutEventsResultEntry => ({
   ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
 });
 
+/** How many events `/_plgate/events` keeps: the most recent ones. */
+export const CAPTURED_EVENTS = 1000;
+
 export class EventBuses {
   private readonly subscriptions = new Set<Subscription>();
-  private readonly received: Array<{ busName: string; event: BusEvent }> = [];
+  private readonly received = new RingBuffer<{ busName: string; event: BusEvent }>(CAPTURED_EVENTS);
+  /** Buses other than each account's `default`, as `account/name`. */
+  private readonly created = new Set<string>();
 
   constructor(
     private readonly deliveries: Deliveries,
     private readonly log: (line: string) => void,
+    /** Whose buses in-process subscribers listen on. */
+    private readonly providerAccount = '000000000000',
   ) {}
 
+  /** Makes a bus exist (a stack creating it); the default bus always exists. */
+  createBus(account: string, name: string): void {
+    if (name !== 'default') this.created.add(`${account}/${name}`);
+  }
+
+  exists(account: string, name: string): boolean {
+    return name === 'default' || this.created.has(`${account}/${name}`);
+  }
+
+  /** The names of an account's buses, `default` first. */
+  busNames(account: string): string[] {
+    const own = [...this.created]
+      .filter((key) => key.startsWith(`${account}/`))
+      .map((key) => key.slice(account.length + 1))
+      .sort();
+    return ['default', ...own];
+  }
+
+  /** Subscribes an in-process handler to one of the provider's buses; creates the bus. */
   subscribe(busName: string, filter: BusEventFilter, handler: BusEventHandler): () => void {
-    const subscription: Subscription = { busName, filter, handler };
+    const subscription: Subscription = { account: this.providerAccount, busName, filter, handler };
+    this.createBus(this.providerAccount, busName);
     this.subscriptions.add(subscription);
     return () => {
       this.subscriptions.delete(subscription);
     };
   }
 
-  /** Events put so far, oldest first; only those of `busName` when given. */
+  /** The most recent events put, oldest first; only those of `busName` when given. */
   events(busName?: string): BusEvent[] {
     return this.received
+      .toArray()
       .filter((entry) => busName === undefined || entry.busName === busName)
       .map((e) => e.event);
   }
@@ -103,8 +147,8 @@ export class EventBuses {
     if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     }
-    const busName = busNameOf(entry.EventBusName);
-    if (busName === undefined)
+    const bus = busAddressOf(entry.EventBusName, account);
+    if (bus === undefined)
       return invalid('EventBusName', `'${String(entry.EventBusName)}' is not a bus name or ARN.`);
     const resources =
       Resources === undefined || Resources === null
@@ -126,7 +170,7 @@ export class EventBuses {
       resources,
       detail,
     };
-    this.deliver(busName, event);
+    this.deliver(bus.name, event, bus.account);
     return { EventId: event.id };
   }
 
@@ -134,10 +178,10 @@ export class EventBuses {
    * Records an event and hands it to the matching subscribers of its bus. AWS
    * services (CloudTrail) put their events this way, past PutEvents' checks.
    */
-  deliver(busName: string, event: BusEvent): void {
+  deliver(busName: string, event: BusEvent, busAccount: string = event.account): void {
     this.received.push({ busName, event });
     for (const subscription of this.subscriptions) {
-      if (subscription.busName !== busName) continue;
+      if (subscription.busName !== busName || subscription.account !== busAccount) continue;
       let matches: boolean;
       try {
         matches = subscription.filter(event);

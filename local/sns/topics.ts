@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent, SNSMessageAttributes } from 'aws-lambda';
 import type { Deliveries } from '../deliveries.ts';
+import { RingBuffer } from '../ring-buffer.ts';
 
 export interface SnsMessageAttribute {
   DataType: string;
@@ -39,6 +40,14 @@ export interface PublishInput {
 }
 
 export type SnsHandler = (event: SNSEvent) => Promise<unknown>;
+
+/** What a topic carries besides its name: the attributes IAM reads. */
+export interface TopicSettings {
+  /** The topic policy (JSON); absent: SNS's default policy (the owner account's principals only). */
+  policy?: { Version: '2012-10-17'; Statement: Record<string, unknown>[] };
+  /** The KMS key that encrypts the topic; publishers need a data key from it. */
+  kmsMasterKeyId?: string;
+}
 
 const TOPIC_ARN = /^arn:(aws[a-z-]*):sns:([a-z0-9-]+):([0-9]{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$/;
 
@@ -81,10 +90,14 @@ function lambdaAttributes(attributes: Record<string, SnsMessageAttribute>): SNSM
   return result;
 }
 
+/** How many published messages `/_plgate/sns-messages` keeps: the most recent ones. */
+export const CAPTURED_MESSAGES = 1000;
+
 export class SnsTopics {
   private readonly topics = new Set<string>();
+  private readonly settings = new Map<string, TopicSettings>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
-  private readonly captured: CapturedSnsMessage[] = [];
+  private readonly captured = new RingBuffer<CapturedSnsMessage>(CAPTURED_MESSAGES);
   private readonly listeners = new Set<(message: CapturedSnsMessage) => void>();
 
   constructor(
@@ -93,14 +106,30 @@ export class SnsTopics {
     private readonly log: (line: string) => void,
   ) {}
 
-  createTopic(account: string, region: string, name: string): string {
+  /** The topics, for `--data`. Subscriptions are in-process handlers: the gate makes them again. */
+  snapshot(): { topics: string[] } {
+    return { topics: [...this.topics] };
+  }
+
+  restore(snapshot: { topics: readonly string[] }): void {
+    this.topics.clear();
+    for (const arn of snapshot.topics) this.topics.add(arn);
+  }
+
+  createTopic(account: string, region: string, name: string, settings?: TopicSettings): string {
     const arn = `arn:aws:sns:${region}:${account}:${name}`;
     this.topics.add(arn);
+    if (settings !== undefined) this.settings.set(arn, settings);
     return arn;
   }
 
   deleteTopic(arn: string): void {
     this.topics.delete(arn);
+    this.settings.delete(arn);
+  }
+
+  settingsOf(arn: string): TopicSettings {
+    return this.settings.get(arn) ?? {};
   }
 
   exists(arn: string): boolean {
@@ -135,7 +164,7 @@ export class SnsTopics {
   }
 
   messages(): CapturedSnsMessage[] {
-    return [...this.captured];
+    return this.captured.toArray();
   }
 
   /** Captures and fans out a message to an existing topic (the caller checks that it exists). */

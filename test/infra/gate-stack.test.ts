@@ -5,7 +5,7 @@ import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
 import { ENV } from '../../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../../functions/shared/decide-queue.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
-import { METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
 import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, synthesizeGate } from './synth.ts';
@@ -29,6 +29,8 @@ const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
   decide: gate.stack.decide,
   sweep: gate.stack.sweep,
   'rule-change': gate.stack.ruleChange,
+  register: gate.stack.register.function,
+  operator: gate.stack.operator,
 });
 const dlqOf = (fn: GateFunction) => arnOf(logicalIdOf(fn.deadLetterQueue));
 
@@ -93,10 +95,12 @@ describe('functions', () => {
     decide: { memory: 512, timeout: 60 },
     sweep: { memory: 1024, timeout: 900 },
     'rule-change': { memory: 256, timeout: 60 },
+    register: { memory: 256, timeout: 15 },
+    operator: { memory: 256, timeout: 60 },
   };
 
   it('share the defaults: nodejs22.x on arm64, ESM bundle, active tracing, own log group, own role', () => {
-    plain.template.resourceCountIs('AWS::Lambda::Function', 4);
+    plain.template.resourceCountIs('AWS::Lambda::Function', 6);
     for (const [name, fn] of Object.entries(functions(plain))) {
       const resource = plain.json.Resources[logicalIdOf(fn.function)];
       expect(resource?.Properties, name).toMatchObject({
@@ -151,8 +155,9 @@ describe('functions', () => {
   });
 
   it('keep logs for the configured number of days', () => {
-    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 4);
-    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
+    // Five functions' logs and the register API's access logs.
+    plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
+    full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('reserve concurrency for decide only when configured', () => {
@@ -231,10 +236,11 @@ describe('decide queue', () => {
 describe('dead-letter queues', () => {
   it('one per function: encrypted, TLS only, 14 days', () => {
     plain.template.resourceCountIs('AWS::SQS::Queue', 5);
+    plain.template.resourceCountIs('AWS::SQS::Queue', 6);
     plain.template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
-      4,
+      6,
     );
     for (const fn of Object.values(functions(plain))) {
       plain.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -504,9 +510,10 @@ describe('notifications', () => {
         { Ref: logicalIdOf(full.stack.notifications.decisionsTopic) },
         { Ref: logicalIdOf(full.stack.notifications.opsTopic) },
       ],
-      GuardrailPolicies: [
+      // Read-only, plus invoking the operator function (the Slack buttons: operator-buttons.test.ts).
+      GuardrailPolicies: Match.arrayWith([
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/ReadOnlyAccess']] },
-      ],
+      ]),
     });
   });
 });
@@ -523,6 +530,18 @@ describe('operations', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
+      AlarmActions: [ops()],
+    });
+  });
+
+  it('alarms when the rules table cannot be read (every request is held meanwhile)', () => {
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.rulesUnreadable,
+      Dimensions: [{ Name: 'service', Value: 'privatelink-gate' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [ops()],
     });
   });
@@ -551,6 +570,7 @@ describe('operations', () => {
       }
     }
     plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 3 + 1);
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {

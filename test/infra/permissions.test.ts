@@ -13,7 +13,6 @@ import {
 } from './synth.ts';
 
 const SERVICE_ARN = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
-const CONSUMER_ENDPOINT_ARN = 'arn:<AWS::Partition>:ec2:*:*:vpc-endpoint/*';
 const MANAGED_TAG_CONDITION = { StringEquals: { 'aws:ResourceTag/privatelink-gate:managed': 'true' } };
 const CONNECTION_ACTIONS = ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'];
 const ENROLLMENT_ACTIONS = [
@@ -119,10 +118,10 @@ describe('decide', () => {
       'ec2:DescribeVpcEndpointServiceConfigurations',
       'ec2:RejectVpcEndpointConnections',
     ]);
+    // Only the service: the consumer's endpoint is no resource of these actions, and a grant
+    // on every account's endpoints only widened the policy (issue 10).
     expect(grantsOf(statements, CONNECTION_ACTIONS)).toEqual([
       `${CONNECTION_ACTIONS.join('+')} @ ${SERVICE_ARN} if ${JSON.stringify(MANAGED_TAG_CONDITION)}`,
-      // The consumer's endpoint: no tag condition (its tags are the consumer's).
-      `${CONNECTION_ACTIONS.join('+')} @ ${CONSUMER_ENDPOINT_ARN}`,
     ]);
     expect(grantsOf(statements, ['ec2:DescribeVpcEndpointConnections'])).toEqual([
       'ec2:DescribeVpcEndpointConnections+ec2:DescribeVpcEndpointServiceConfigurations @ *',
@@ -196,24 +195,36 @@ describe('sweep', () => {
 });
 
 describe('ingest', () => {
-  it('describes services, enrolls tagged ones, writes the ledger and puts events; it never accepts or rejects', () => {
+  it('re-reads connections, enrolls tagged services, reads the rules version, records and notifies manual actions; it never accepts or rejects', () => {
     const statements = statementsOf(plain, plain.stack.ingest);
     expect(allowedActions(statements, 'ec2:')).toEqual(
       [
         ...ENROLLMENT_ACTIONS,
         'ec2:DescribeVpcEndpointConnectionNotifications',
+        // A human's accept or reject is recorded from what EC2 says now (issue 10: this was missing).
+        'ec2:DescribeVpcEndpointConnections',
         'ec2:DescribeVpcEndpointServiceConfigurations',
       ].sort(),
     );
     expect(grantsOf(statements, ENROLLMENT_ACTIONS)).toEqual([
       `${ENROLLMENT_ACTIONS.join('+')} @ ${SERVICE_ARN} if ${JSON.stringify(MANAGED_TAG_CONDITION)}`,
     ]);
-    const dynamo = allowedActions(statements, 'dynamodb:');
-    expect(dynamo).toContain('dynamodb:PutItem');
-    expect(dynamo).not.toContain('dynamodb:Query');
     const rulesId = logicalIdOf(plain.stack.tables.rules);
-    expect(statements.some((statement) => render(statement.Resource).includes(rulesId))).toBe(false);
-    expect(allowedActions(statements, 'sns:')).toEqual([]);
+    const onRules = statements
+      .filter((statement) => render(statement.Resource).includes(`<${rulesId}.Arn>`))
+      .flatMap((statement) => asList(statement.Action));
+    // The rules version goes on the ledger entry: read, never write.
+    expect(onRules).toContain('dynamodb:GetItem');
+    expect(onRules).not.toContain('dynamodb:PutItem');
+    expect(onRules).not.toContain('dynamodb:UpdateItem');
+    expect(allowedActions(statements, 'dynamodb:')).toContain('dynamodb:PutItem');
+    // The notice of a manual action goes to the KMS-encrypted decisions topic.
+    expect(grantsOf(statements, ['sns:Publish'])).toEqual([
+      `sns:Publish @ <${logicalIdOf(plain.stack.notifications.decisionsTopic)}>`,
+    ]);
+    expect(grantsOf(statements, ['kms:GenerateDataKey*'])).toEqual([
+      `kms:Decrypt+kms:GenerateDataKey* @ <${logicalIdOf(plain.stack.notifications.key)}.Arn>`,
+    ]);
     expect(allowedActions(statements, 'events:')).toEqual(['events:PutEvents']);
   });
 });

@@ -21,6 +21,7 @@ import type {
   Notifier,
   Outcome,
   RuleProblemEntry,
+  RulesItemWriter,
   RulesStore,
 } from '../../functions/gate/ports.ts';
 import { LeaseLostError } from '../../functions/gate/ports.ts';
@@ -299,7 +300,7 @@ export class RecordingEvents implements GateEvents {
   }
 }
 
-export class MemoryRulesStore implements RulesStore {
+export class MemoryRulesStore implements RulesStore, RulesItemWriter {
   currentVersion = 1;
   versionReads = 0;
   itemReads = 0;
@@ -315,6 +316,15 @@ export class MemoryRulesStore implements RulesStore {
   async bumpVersion(): Promise<number> {
     this.currentVersion += 1;
     return this.currentVersion;
+  }
+  async putItems(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (const item of items) {
+      this.ruleItems = this.ruleItems.filter((i) => i.kind !== item.kind || i.id !== item.id);
+      this.ruleItems.push(structuredClone(item));
+    }
+  }
+  async deleteItems(keys: readonly { kind: string; id: string }[]): Promise<void> {
+    this.ruleItems = this.ruleItems.filter((i) => !keys.some((k) => k.kind === i.kind && k.id === i.id));
   }
 }
 

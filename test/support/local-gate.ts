@@ -14,7 +14,7 @@ import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
-import type { LocalCloud } from '../../local/cloud.ts';
+import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import { noticeOf } from '../../local/demo.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../../local/in-process-gate.ts';
 import { loadRules } from '../../local/start-gate.ts';
@@ -30,8 +30,11 @@ export interface LocalGateWorld {
 }
 
 /** One per test file: the handlers' runtime is a per-process singleton, as in a Lambda container. */
-export async function startLocalGate(rulesDir?: string): Promise<LocalGateWorld> {
-  const cloud = await startTestCloud();
+export async function startLocalGate(
+  rulesDir?: string,
+  cloudOptions: LocalCloudOptions = {},
+): Promise<LocalGateWorld> {
+  const cloud = await startTestCloud(cloudOptions);
   const gate = await startInProcessGate(cloud, {
     sweepIntervalMs: 3_600_000,
     // A short batching window, as the cloud's short state delays: tests with second-long TTLs.

@@ -8,8 +8,8 @@ export interface PlgateLocalProcess {
   /** The edge endpoint it printed, e.g. http://127.0.0.1:41234. */
   endpoint: string;
   output(): string;
-  /** SIGTERM, then waits for the exit. */
-  stop(): Promise<void>;
+  /** SIGTERM, then waits for the exit; resolves to the exit code (null when a signal ended it). */
+  stop(): Promise<number | null>;
 }
 
 function spawnPlgate(args: readonly string[]): { child: ChildProcess; output: string[] } {
@@ -45,10 +45,10 @@ export function startPlgateLocal(args: readonly string[]): Promise<PlgateLocalPr
         endpoint: found[1],
         output: () => output.join(''),
         stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const done = new Promise((resolveExit) => child.once('exit', resolveExit));
+          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          const done = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
           child.kill('SIGTERM');
-          await done;
+          return await done;
         },
       });
     };

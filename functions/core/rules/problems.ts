@@ -19,6 +19,8 @@ export interface RuleProblem {
   value?: unknown;
   /** 1-based line in the file, when known. */
   line?: number;
+  /** Set on the problem that stands for those of an item left unlisted: how many there are. */
+  unlisted?: number;
 }
 
 /** `policies/partners.yaml: rule "acme-prod": match.accounts[0]: must be a 12-digit account id, got "1111"` */
@@ -173,15 +175,41 @@ export interface ProblemScope {
   lineOf?: (path: readonly PropertyKey[]) => number | undefined;
 }
 
-/** Turns zod issues about `input` into problems, one per offending field, with the value in the message. */
+/**
+ * How many problems one item lists. An item can carry any number of bad values (a rule
+ * with 200,000 malformed accounts); past this many the rest are counted, not listed, so
+ * that a notice, a ledger entry and a terminal stay readable and bounded.
+ */
+export const MAX_PROBLEMS_PER_ITEM = 100;
+
+/** The problem that stands for `count` problems of an item that are not listed. */
+export function unlistedProblems(scope: ProblemScope, count: number): RuleProblem {
+  const problem = problemAt(
+    scope,
+    [],
+    `and ${count} more problem${count === 1 ? '' : 's'} in this item (not listed)`,
+  );
+  problem.unlisted = count;
+  return problem;
+}
+
+/**
+ * Turns zod issues about `input` into problems, one per offending field, with the value in
+ * the message: the first `MAX_PROBLEMS_PER_ITEM`, then one that counts the rest.
+ */
 export function issuesToProblems(
   issues: readonly Issue[],
   input: unknown,
   scope: ProblemScope,
 ): RuleProblem[] {
   const problems: RuleProblem[] = [];
+  let unlisted = 0;
   for (const issue of issues) {
     for (const located of locate(issue, input)) {
+      if (problems.length >= MAX_PROBLEMS_PER_ITEM) {
+        unlisted += 1;
+        continue;
+      }
       problems.push(
         problemAt(
           scope,
@@ -192,6 +220,7 @@ export function issuesToProblems(
       );
     }
   }
+  if (unlisted > 0) problems.push(unlistedProblems(scope, unlisted));
   return problems;
 }
 

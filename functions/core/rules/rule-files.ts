@@ -6,10 +6,12 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import {
   issuesToProblems,
+  MAX_PROBLEMS_PER_ITEM,
   type PathSegment,
   type ProblemScope,
   problemAt,
   type RuleProblem,
+  unlistedProblems,
 } from './problems.ts';
 import {
   type InvalidRule,
@@ -58,6 +60,13 @@ function rangeStart(node: unknown): number | undefined {
 const FILE_SECTIONS = ['defaults', 'services', 'rules'];
 
 /**
+ * How far aliases may expand when a file is read (the `yaml` package's own guard). A few
+ * anchors reused by hand stay far below it; a "billion laughs" document, whose nine
+ * aliases each repeat the one before, is refused at once instead of taking the memory.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
  * A rule set from YAML rule files, merged. Ids are unique across all files; a second
  * definition (of a rule, the defaults or a service's settings) is a problem naming both
  * files. A file that cannot be read as a rule file may have held anything: it holds every
@@ -82,8 +91,10 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
   const failFile = (problems: RuleProblem[]) => builder.addInvalid({ id: source, kind: 'file', problems });
 
   if (doc.errors.length > 0) {
-    failFile(
-      doc.errors.map((error) => {
+    const listed = doc.errors.slice(0, MAX_PROBLEMS_PER_ITEM);
+    const unlisted = doc.errors.length - listed.length;
+    failFile([
+      ...listed.map((error) => {
         const problem: RuleProblem = {
           source,
           kind: 'file',
@@ -93,19 +104,23 @@ function loadFile(builder: RuleSetBuilder, source: string, text: string): void {
         problem.line = counter.linePos(error.pos[0]).line;
         return problem;
       }),
-    );
+      ...(unlisted > 0 ? [unlistedProblems(fileScope, unlisted)] : []),
+    ]);
     return;
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
     failFile([
       {
         source,
         kind: 'file',
         path: '',
-        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        message: /alias/i.test(reason)
+          ? `is refused: its YAML aliases expand past ${MAX_ALIAS_COUNT} nodes (an alias bomb, "billion laughs"); write the values out instead`
+          : `cannot be read: ${reason}`,
       },
     ]);
     return;
@@ -194,7 +209,8 @@ function loadServiceSettings(
     problems.push(problemAt(scope, [], 'is not an endpoint service id (vpce-svc- and 8 to 17 hex digits)'));
   }
   const parsed = ServiceSettingsSchema.safeParse(settings);
-  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, settings, scope));
+  if (!parsed.success)
+    for (const problem of issuesToProblems(parsed.error.issues, settings, scope)) problems.push(problem);
   if (parsed.success && problems.length === 0) {
     builder.addService(serviceId, parsed.data, { source, where: `services.${serviceId}` }, scope);
     return;

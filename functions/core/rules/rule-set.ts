@@ -12,8 +12,18 @@
  * review. An item whose kind or service cannot be read might have been any of these, so
  * it counts as all of them that could apply.
  */
+import { isRuleFileItem } from '../../shared/tables.ts';
 import { type DecisionRecord, EFFECTS, type Effect } from '../decision-record.ts';
 import { parseIsoDuration, parseIsoTimestamp } from '../iso8601.ts';
+import {
+  isOperatorKind,
+  type OperatorDecision,
+  type OperatorDecisionItem,
+  OperatorDecisionItemSchema,
+  operatorDecisionItem,
+  operatorDecisionOf,
+  strongerDecision,
+} from './operator-decisions.ts';
 import { formatProblem, issuesToProblems, type ProblemScope, problemAt } from './problems.ts';
 import {
   type Defaults,
@@ -153,12 +163,20 @@ export interface RuleSet {
   readonly services: ReadonlyMap<string, ServiceSettings>;
   readonly invalid: readonly InvalidRule[];
   readonly index: RuleIndex;
+  /** Operators' approvals and denials by endpoint id (operator-decisions.ts). */
+  readonly operatorDecisions?: ReadonlyMap<string, OperatorDecision>;
 }
 
 export interface LoadedRuleSet {
   ruleSet: RuleSet;
+  /** The first `MAX_LISTED_PROBLEMS` problems found. */
   problems: RuleProblem[];
+  /** Every problem found, listed or not. */
+  problemCount: number;
 }
+
+/** How many problems a rule set lists in all; the rest are counted (`problemCount`). */
+export const MAX_LISTED_PROBLEMS = 100;
 
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 
@@ -179,7 +197,14 @@ export class RuleSetBuilder {
   private readonly services = new Map<string, { value: ServiceSettings; origin: Origin }>();
   private readonly invalidServices = new Map<string, InvalidRule>();
   private readonly invalid: InvalidRule[] = [];
+  private readonly operatorDecisions = new Map<string, OperatorDecision>();
   readonly problems: RuleProblem[] = [];
+  private problemCount = 0;
+
+  addOperatorDecision(decision: OperatorDecision): void {
+    const current = this.operatorDecisions.get(decision.endpointId);
+    this.operatorDecisions.set(decision.endpointId, strongerDecision(current, decision));
+  }
 
   /** Claims a rule id; returns a problem when another item already has it. */
   claimRuleId(id: string, origin: Origin, scope: ProblemScope): RuleProblem | undefined {
@@ -207,7 +232,11 @@ export class RuleSetBuilder {
     const id = entry.kind === 'service' ? (entry.services?.[0] ?? entry.id) : entry.id;
     failClosed(entry, evidence ?? { kind: entry.kind, id, body: undefined });
     this.invalid.push(entry);
-    this.problems.push(...entry.problems);
+    // One at a time: spreading a huge list into push() overflows the call stack.
+    for (const problem of entry.problems) {
+      this.problemCount += problem.unlisted ?? 1;
+      if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(problem);
+    }
     // Settings given twice, one of them invalid, hold as if both were invalid.
     if (entry.kind === 'defaults') {
       this.defaultsInvalid = entry;
@@ -265,8 +294,9 @@ export class RuleSetBuilder {
       services,
       invalid,
       index: buildIndex(rules, invalid, this.defaultsInvalid, this.invalidServices),
+      operatorDecisions: new Map(this.operatorDecisions),
     };
-    return { ruleSet, problems: this.problems };
+    return { ruleSet, problems: this.problems, problemCount: this.problemCount };
   }
 }
 
@@ -520,7 +550,8 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
   const builder = new RuleSetBuilder();
   items.forEach((item, position) => {
     const kind = isRecord(item) ? item.kind : undefined;
-    if (kind === 'meta') return;
+    // The version and invitations share the table; they are not rules of any kind.
+    if (isRecord(item) && !isRuleFileItem(item)) return;
     const rawId = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
     const origin: Origin = { source: 'table', where: `item ${position}` };
     const scope: ProblemScope = { source: 'table', ...(typeof kind === 'string' ? { kind } : {}) };
@@ -554,6 +585,32 @@ export function ruleSetFromItems(items: readonly unknown[]): LoadedRuleSet {
         if (rawId !== undefined && PATTERNS.service.test(rawId)) entry.services = [rawId];
         builder.addInvalid(entry, { kind, id: isRecord(item) ? item.id : undefined, body: item });
       }
+      return;
+    }
+
+    if (isOperatorKind(kind)) {
+      const parsed = OperatorDecisionItemSchema.safeParse(item);
+      if (parsed.success) {
+        builder.addOperatorDecision(operatorDecisionOf(parsed.data));
+        return;
+      }
+      // An unreadable approval or denial fails closed like an invalid rule: it holds
+      // its service's requests (or every request when the service cannot be read).
+      const serviceId = isRecord(item) ? item.serviceId : undefined;
+      const entry: InvalidRule = {
+        id: rawId ?? `table#item-${position}`,
+        kind,
+        problems: issuesToProblems(parsed.error.issues, item, scope),
+      };
+      const scoped = typeof serviceId === 'string' && PATTERNS.service.test(serviceId);
+      // Scoped to its service, it is judged as the undetermined reject rule it could stand
+      // for; with no readable service it is an item of unknown kind and holds everything.
+      builder.addInvalid(
+        entry,
+        scoped
+          ? { kind: 'rule', id: rawId, body: { effect: 'reject', services: [serviceId] } }
+          : { kind, id: rawId, body: item },
+      );
       return;
     }
 
@@ -606,6 +663,10 @@ export function restoreProtoTag(
 ): [path: string[], message: string, detail: { value: unknown }] | undefined {
   if (!isRecord(raw) || !isRecord(raw.match) || !isRecord(raw.match.tags)) return undefined;
   const tags = raw.match.tags;
+  // An empty map would be no condition at all, so it is refused like an empty list: the
+  // SDK's DynamoDB marshalling drops a `__proto__` key, and `{__proto__: x}` arrives as {}.
+  if (Reflect.ownKeys(tags).length === 0)
+    return [['match', 'tags'], 'must name at least one tag', { value: {} }];
   if (!Object.hasOwn(tags, PROTO)) return undefined;
   const value: unknown = Object.getOwnPropertyDescriptor(tags, PROTO)?.value;
   if (typeof value !== 'string' || value.length > TAG_VALUE_MAX) {
@@ -634,6 +695,13 @@ export function ruleSetToItems(ruleSet: RuleSet): RuleItem[] {
   }
   for (const rule of ruleSet.rules) items.push({ kind: 'rule', ...rule });
   return items;
+}
+
+/** The operators' approvals and denials as rules-table items, by endpoint id. */
+export function operatorDecisionItems(ruleSet: RuleSet): OperatorDecisionItem[] {
+  return [...(ruleSet.operatorDecisions?.values() ?? [])]
+    .sort((a, b) => compareIds(a.endpointId, b.endpointId))
+    .map(operatorDecisionItem);
 }
 
 const settingsCache = new WeakMap<RuleSet, Map<string, Settings>>();

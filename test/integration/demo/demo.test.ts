@@ -24,7 +24,7 @@ describe('plgate local --demo --once', () => {
       /Expired and rejected: vpce-[0-9a-f]+/,
       /Revoked: vpce-[0-9a-f]+/,
       /Would accept: vpce-[0-9a-f]+/,
-      /accept rule "approve-vpce-[0-9a-f]+"/,
+      /approved by arn:aws:iam::000000000000:[^ ]+ at [0-9T:.Z-]+: signed contract/,
     ]) {
       expect(output).toMatch(notice);
     }
@@ -35,7 +35,7 @@ describe('plgate local --demo --once', () => {
       /666666666666\s+rejected\s+block-known-abuser/,
       /333333333333\s+held\s+\(default\)/,
       /333333333333\s+expired\s+\(default\)/,
-      /888888888888\s+accepted\s+approve-vpce-/,
+      /888888888888\s+accepted\s+\(default\)\s+manual/,
       /222222222222\s+revoked\s+offboard-222222222222/,
       /111111111111\s+would be accepted\s+partner-acme/,
     ]) {

@@ -158,12 +158,16 @@ describe("the provider's own calls (CloudTrail on the default bus)", () => {
       new AcceptVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [stranger] }),
     );
     await settle(world);
+    // A manual entry is stamped with CloudTrail's event time, which has whole seconds only:
+    // within one second it may sort before the held entry.
     const entries = await outcomesOf(world, stranger);
-    expect(entries.map((e) => [e.outcome, e.trigger])).toEqual([
-      ['held', 'notification'],
+    expect(entries.map((e) => [e.outcome, e.trigger]).sort()).toEqual([
       ['accepted', 'cloudtrail'],
+      ['held', 'notification'],
     ]);
-    expect(entries[1]?.actor).toBe('arn:aws:iam::000000000000:user/test');
+    expect(entries.find((e) => e.trigger === 'cloudtrail')?.actor).toBe(
+      'arn:aws:iam::000000000000:user/test',
+    );
     // The gate's own accepts are never mistaken for a human's.
     const partner = await createEndpoint(world, PARTNER, serviceId);
     await settle(world);

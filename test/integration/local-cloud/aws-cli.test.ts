@@ -237,7 +237,7 @@ describe.runIf(version !== undefined)(`AWS CLI (${version ?? 'missing'}) against
       ['Reject', endpointB],
       ['Delete', endpointA],
     ]);
-  });
+  }, 120_000);
 
   it('pages connections with and without --max-results', async () => {
     const ec2 = ec2For(cloud);

@@ -36,6 +36,7 @@ const matchArb = fc.record(
     regions: some(REGIONS),
     ipAddressTypes: some(IP_TYPES),
     tags: fc.dictionary(fc.constantFrom('env', 'Env', 'team'), fc.constantFrom('prod', 'dev', '*'), {
+      minKeys: 1,
       maxKeys: 2,
     }),
   },

@@ -1,3 +1,4 @@
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConnection } from '../../../functions/core/connection.ts';
 import type { Effect } from '../../../functions/core/decision-record.ts';
@@ -145,6 +146,15 @@ describe('a tag key __proto__ is an ordinary key', () => {
         rule: 'p',
       });
     }
+  });
+
+  it('through DynamoDB marshalling (which drops the key) the rule is invalid, never a match-all accept', () => {
+    const stored = unmarshall(
+      marshall(JSON.parse('{"kind":"rule","id":"p","effect":"accept","match":{"tags":{"__proto__":"x"}}}')),
+    );
+    const { ruleSet, problems } = ruleSetFromItems([stored]);
+    expect(problems.map((p) => p.message).join()).toContain('must name at least one tag');
+    expect(evaluate(tagged([{ Key: 'env', Value: 'prod' }]), context(), ruleSet).decision).toBe('review');
   });
 
   it('on a connection: parsed as an own tag, never a prototype', () => {

@@ -40,7 +40,10 @@ const matchArb = fc.record(
     accounts: some(ACCOUNTS),
     regions: some(REGIONS),
     crossRegion: fc.boolean(),
-    tags: fc.dictionary(fc.constantFrom('env', 'team'), fc.constantFrom('prod', '*'), { maxKeys: 2 }),
+    tags: fc.dictionary(fc.constantFrom('env', 'team'), fc.constantFrom('prod', '*'), {
+      minKeys: 1,
+      maxKeys: 2,
+    }),
   },
   { requiredKeys: [] },
 );

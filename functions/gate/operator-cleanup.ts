@@ -1,0 +1,61 @@
+/**
+ * Operators' approvals and denials outlive nothing: once their endpoint is gone (deleted,
+ * or no longer listed by EC2) the sweep removes them and says so in the ledger, so that a
+ * decision about one endpoint never lingers in the rules table.
+ */
+import { OPERATOR_KINDS } from '../core/rules/operator-decisions.ts';
+import type { DecideDeps } from './decide-service.ts';
+import type { LedgerEntry, RulesItemWriter } from './ports.ts';
+import type { LoadedRules } from './rules-cache.ts';
+
+const GONE_STATES: ReadonlySet<string> = new Set(['deleting', 'deleted']);
+
+export async function removeGoneDecisions(
+  serviceId: string,
+  rules: LoadedRules,
+  writer: RulesItemWriter,
+  deps: Pick<DecideDeps, 'endpointServices' | 'ledger' | 'now'>,
+): Promise<LedgerEntry[]> {
+  const decisions = [...(rules.ruleSet.operatorDecisions?.values() ?? [])].filter(
+    (d) => d.serviceId === serviceId,
+  );
+  if (decisions.length === 0) return [];
+  const listed = await deps.endpointServices.describeConnections(serviceId, {
+    endpointIds: decisions.map((d) => d.endpointId),
+  });
+  const stateOf = new Map(listed.map((c) => [c.endpointId, c.state]));
+  const gone = decisions.filter((d) => {
+    const state = stateOf.get(d.endpointId);
+    return state === undefined || GONE_STATES.has(state);
+  });
+  if (gone.length === 0) return [];
+
+  await writer.deleteItems(gone.map((d) => ({ kind: OPERATOR_KINDS[d.verdict], id: d.endpointId })));
+  await writer.bumpVersion();
+  const at = deps.now().toISOString();
+  const entries = gone.map(
+    (d): LedgerEntry => ({
+      at,
+      endpointId: d.endpointId,
+      serviceId,
+      account: d.account,
+      trigger: 'sweep',
+      decision: d.verdict === 'approve' ? 'accept' : 'reject',
+      rule: null,
+      matched: [],
+      reasons: [
+        `the ${d.verdict === 'approve' ? 'approval' : 'denial'} by ${d.actor} of ${d.at} is removed: the endpoint is gone`,
+      ],
+      action: 'none',
+      outcome: 'deleted',
+      dryRun: false,
+      rulesVersion: rules.version,
+      state: stateOf.get(d.endpointId) ?? 'deleted',
+      actor: d.actor,
+      ...(d.reason ? { reason: d.reason } : {}),
+    }),
+  );
+  // The ledger only: a removal is bookkeeping, not a decision anyone must be told about.
+  for (const entry of entries) await deps.ledger.append(entry);
+  return entries;
+}

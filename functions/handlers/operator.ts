@@ -1,0 +1,48 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { EndpointIdSchema, ServiceIdSchema } from '../core/rules/schema.ts';
+import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
+import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
+import { parseEvent } from './event-schemas.ts';
+import { logger, runtime, tracer } from './runtime.ts';
+
+/** What a Slack button (a Chatbot custom action running `lambda invoke`) sends. */
+export const OperatorRequestSchema = z.strictObject({
+  action: z.enum(['approve', 'deny', 'explain']),
+  endpointId: EndpointIdSchema,
+  serviceId: ServiceIdSchema.optional(),
+  reason: z.string().min(1).max(1024).optional(),
+  /** The chat user, when the channel passes it on. */
+  user: z.string().min(1).max(256).optional(),
+});
+
+/** A button press → the same decision as `plgate approve` / `deny` / `explain`, answered in a line for the channel. */
+async function operator(event: unknown, context: Context): Promise<string> {
+  const request = parseEvent(OperatorRequestSchema, event, 'operator request');
+  const gate = runtime();
+  const deps = { ...gate.decideDeps(context.awsRequestId), rules: gate.rules, rulesWriter: gate.rulesStore };
+  const { endpointId, serviceId } = request;
+  if (request.action === 'explain') {
+    return (await explainEndpoint({ endpointId, ...(serviceId ? { serviceId } : {}) }, deps)).message;
+  }
+  const role = process.env[OPERATOR_ACTOR_ENV] || context.invokedFunctionArn;
+  const actor = request.user ? `${role} (user ${request.user})` : role;
+  const result = await decideByOperator(
+    {
+      action: request.action,
+      endpointId,
+      actor,
+      ...(serviceId ? { serviceId } : {}),
+      reason: request.reason ?? `${request.action} button in the chat channel`,
+    },
+    deps,
+  );
+  logger.info('operator decision', { endpointId, action: request.action, status: result.status, actor });
+  const mark = result.status === 'done' || result.status === 'already' ? 'done' : 'not done';
+  return `${mark}: ${result.message}`;
+}
+
+export const handler = middy(operator).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));

@@ -1,0 +1,209 @@
+/**
+ * `plgate approve` / `deny` through the real binary against a local cloud this test starts
+ * (DESIGN §3, "Operator decisions"): what they do in every state, what they write, who and
+ * why in the ledger, their exit codes, and the sweep removing them once the endpoint is gone.
+ */
+import { DeleteVpcEndpointsCommand, RejectVpcEndpointConnectionsCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEntry } from '../../functions/gate/ports.ts';
+import { plgate } from '../cli/run-plgate.ts';
+import { ec2For } from '../support/local-cloud.ts';
+import {
+  createEndpoint,
+  createService,
+  type LocalGateWorld,
+  outcomesOf,
+  settle,
+  startLocalGate,
+  stateOf,
+} from '../support/local-gate.ts';
+
+const HELD = '444444444444';
+const BLOCKED = '666666666666';
+const PARTNER = '111111111111';
+/** Who the local cloud's STS says the provider's key is. */
+const ACTOR = 'arn:aws:iam::000000000000:root';
+/** Each run of the binary starts a Node process: slow on a shared machine. */
+const SLOW = { timeout: 300_000 };
+
+let world: LocalGateWorld;
+let serviceId: string;
+
+const operatorItems = async () =>
+  (await world.rules.items()).filter((i) => i.kind === 'approval' || i.kind === 'denial');
+const itemsNow = async () =>
+  (await world.rules.items())
+    .filter((i) => i.kind !== 'meta')
+    .sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+
+beforeAll(async () => {
+  world = await startLocalGate();
+  await world.rules.putItems([
+    { kind: 'defaults', id: 'defaults', defaultEffect: 'review', onRevoke: 'notify' },
+    { kind: 'rule', id: 'hold-444', effect: 'review', match: { accounts: [HELD] } },
+    { kind: 'rule', id: 'block-666', effect: 'reject', match: { accounts: [BLOCKED] } },
+    { kind: 'rule', id: 'partner', effect: 'accept', match: { accounts: [PARTNER] } },
+  ]);
+  serviceId = await createService(world.provider);
+  await settle(world);
+});
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe('approve', () => {
+  it('accepts a request a review rule holds, and the ledger says who and why', SLOW, async () => {
+    const held = await createEndpoint(world, HELD, serviceId);
+    await settle(world);
+    expect((await outcomesOf(world, held)).map((e) => e.outcome)).toEqual(['held']);
+
+    const approved = await plgate(['approve', held, '--reason', 'signed contract']);
+    expect([approved.code, approved.stderr]).toEqual([0, '']);
+    expect(approved.stdout).toMatch(new RegExp(`${held}: accepted — approved by ${ACTOR}`));
+    expect(await stateOf(world, serviceId, held)).toMatch(/^(pending|available)$/);
+    await settle(world);
+
+    const history = await plgate(['history', held, '--json']);
+    const entries = JSON.parse(history.stdout) as LedgerEntry[];
+    expect(entries.map((e) => [e.outcome, e.trigger, e.actor, e.reason])).toEqual([
+      ['accepted', 'manual', ACTOR, 'signed contract'],
+      ['held', 'notification', undefined, undefined],
+    ]);
+    const table = await plgate(['history', held]);
+    expect(table.stdout).toMatch(
+      /at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/,
+    );
+    expect(table.stdout).toMatch(/accepted\s+by hand\s+arn:aws:iam::000000000000:root\s+signed contract/);
+    expect(await operatorItems()).toEqual([
+      expect.objectContaining({ kind: 'approval', id: held, serviceId, actor: ACTOR }),
+    ]);
+
+    // A second approve of the now accepted endpoint: says so, exit 0, nothing new.
+    const again = await plgate(['approve', held]);
+    expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/already (pending|available)/)]);
+    expect((await outcomesOf(world, held)).length).toBe(2);
+  });
+
+  it('refuses against a matching reject rule, names it, and writes nothing', SLOW, async () => {
+    const blocked = await createEndpoint(world, BLOCKED, serviceId);
+    await settle(world);
+    const before = await itemsNow();
+    const refused = await plgate(['approve', blocked, '--service', serviceId]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/reject rule "block-666" matches .* nothing written/);
+    expect(await itemsNow()).toEqual(before);
+  });
+
+  it(
+    'refuses on a rejected, deleted or unknown endpoint, and on a dry-run or off service',
+    SLOW,
+    async () => {
+      // Rejected by hand, so that no reject rule is what stands in the way.
+      const rejected = await createEndpoint(world, HELD, serviceId);
+      const deleted = await createEndpoint(world, HELD, serviceId);
+      await settle(world);
+      await world.provider.send(
+        new RejectVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [rejected] }),
+      );
+      const consumer = ec2For(world.cloud, HELD);
+      await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [deleted] }));
+      consumer.destroy();
+      await settle(world);
+      const before = await itemsNow();
+      const cases: [string, RegExp][] = [
+        [rejected, /is rejected: approve cannot change that, nothing written/],
+        [deleted, /is (deleting|deleted): approve cannot change that|is not a connection of/],
+        ['vpce-0123456789abcdef0', /is not a connection of any managed service/],
+      ];
+      for (const [endpoint, message] of cases) {
+        const run = await plgate(['approve', endpoint]);
+        expect([endpoint, run.code]).toEqual([endpoint, 1]);
+        expect(run.stderr).toMatch(message);
+      }
+      expect(await itemsNow()).toEqual(before);
+
+      for (const mode of ['dry-run', 'off']) {
+        const other = await createService(world.provider);
+        await world.rules.putItems([{ kind: 'service', id: other, mode }]);
+        await settle(world);
+        const waiting = await createEndpoint(world, HELD, other);
+        await settle(world);
+        const snapshot = await itemsNow();
+        const run = await plgate(['approve', waiting, '--reason', 'try']);
+        expect([mode, run.code]).toEqual([mode, 1]);
+        expect(run.stderr).toContain(`service ${other} is in ${mode} mode`);
+        const deny = await plgate(['deny', waiting]);
+        expect([mode, deny.code]).toEqual([mode, 1]);
+        expect(await itemsNow()).toEqual(snapshot);
+        expect(await stateOf(world, other, waiting)).toBe('pendingAcceptance');
+      }
+    },
+  );
+});
+
+describe('deny', () => {
+  it('rejects a live connection now, though onRevoke says notify', SLOW, async () => {
+    const live = await createEndpoint(world, PARTNER, serviceId);
+    await settle(world);
+    expect(await stateOf(world, serviceId, live)).toMatch(/^(pending|available)$/);
+    const denied = await plgate(['deny', live, '--reason', 'contract ended', '--json']);
+    expect(denied.code).toBe(0);
+    const result = JSON.parse(denied.stdout) as { status: string; entries: LedgerEntry[] };
+    expect(result.status).toBe('done');
+    expect(result.entries.map((e) => [e.outcome, e.actor, e.reason])).toEqual([
+      ['revoked', ACTOR, 'contract ended'],
+    ]);
+    expect(await stateOf(world, serviceId, live)).toBe('rejected');
+
+    const again = await plgate(['deny', live]);
+    expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/already rejected/)]);
+  });
+
+  it('rejects a pending request, even one an approval accepted before', SLOW, async () => {
+    const pending = await createEndpoint(world, HELD, serviceId);
+    await settle(world);
+    const denied = await plgate(['deny', pending]);
+    expect(denied.code).toBe(0);
+    expect(await stateOf(world, serviceId, pending)).toBe('rejected');
+    expect((await operatorItems()).filter((i) => i.id === pending).map((i) => i.kind)).toEqual(['denial']);
+  });
+});
+
+describe('records outlive nothing', () => {
+  it(
+    'the sweep removes approvals and denials of endpoints that are gone and says so in the ledger',
+    SLOW,
+    async () => {
+      const decided = (await operatorItems()).map((i) => String(i.id));
+      expect(decided.length).toBeGreaterThanOrEqual(3);
+      for (const id of decided) {
+        const account = (await outcomesOf(world, id))[0]?.account ?? HELD;
+        const consumer = ec2For(world.cloud, account);
+        await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
+        consumer.destroy();
+      }
+      await settle(world);
+      const swept = await plgate(['sweep', '--service', serviceId]);
+      expect(swept.code).toBe(0);
+      expect(await operatorItems()).toEqual([]);
+      for (const id of decided) {
+        const [last] = await world.ledger.history({ endpointId: id, limit: 1 });
+        expect(last).toMatchObject({ outcome: 'deleted', trigger: 'sweep', actor: ACTOR });
+        expect(last?.reasons[0]).toMatch(/is removed: the endpoint is gone/);
+      }
+    },
+  );
+});
+
+describe('usage', () => {
+  it('exits 2 on an unknown flag or a bad endpoint id', SLOW, async () => {
+    for (const args of [
+      ['approve', 'vpce-0123456789abcdef0', '--bogus'],
+      ['deny', 'vpce-XYZ'],
+    ]) {
+      const run = await plgate(args);
+      expect([args.join(' '), run.code]).toEqual([args.join(' '), 2]);
+    }
+  });
+});
