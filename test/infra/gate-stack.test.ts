@@ -235,8 +235,8 @@ describe('decide queue', () => {
 
 describe('dead-letter queues', () => {
   it('one per function: encrypted, TLS only, 14 days', () => {
-    plain.template.resourceCountIs('AWS::SQS::Queue', 5);
-    plain.template.resourceCountIs('AWS::SQS::Queue', 6);
+    // Six dead-letter queues and the decide queue.
+    plain.template.resourceCountIs('AWS::SQS::Queue', 7);
     plain.template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
@@ -569,8 +569,8 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 4 * 3 + 1);
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3);
+    // Rules unreadable, held requests, three per function, and the decide queue's oldest message.
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3 + 1);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {
