@@ -74,12 +74,11 @@ function setup(items = rules()) {
 const STEPS = [
   'ledger.writeIntent',
   'endpointServices.accept',
-  'ledger.completeIntent',
-  'ledger.append',
-  'ledger.claimNotice',
-  'ledger.markNoticeSent',
   'events.decisions',
-  'ledger.clearIntent',
+  // The entry made final, appended and its notice claimed, in one write.
+  'ledger.recordIntent',
+  // The notice marked sent, the intent cleared and the lease released, in one write.
+  'ledger.finishIntent',
 ];
 
 describe('a decider that crashes after any step of an accept', () => {
@@ -116,7 +115,7 @@ describe('a decider that crashes after any step of an accept', () => {
         if (step === 'endpointServices.accept') {
           expect(entry?.requestId).toBeUndefined();
           expect(entry?.reasons.at(-1)).toMatch(/recorded from EC2's state \(available\)/);
-        } else if (step !== 'ledger.writeIntent') {
+        } else if (step !== 'ledger.writeIntent' && step !== 'events.decisions') {
           expect(entry?.requestId).toBe('fake-accept-1');
         }
       });
@@ -140,7 +139,7 @@ describe('a decider that crashes after any step of an accept', () => {
     expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted', 'accepted']);
   });
 
-  for (const step of ['ledger.writeIntent', 'ledger.append', 'notifier.publish']) {
+  for (const step of ['ledger.writeIntent', 'events.decisions', 'ledger.recordIntent', 'notifier.publish']) {
     it(`a held notice whose decider crashed after ${step} is recorded once, never lost behind its once-flag`, async () => {
       const w = setup();
       const stranger = connection({ account: UNKNOWN });
