@@ -123,11 +123,9 @@ export async function runDemo(
       );
     }
 
-    step(
-      `Service settings written to the rules table: review TTL ${DEMO_REVIEW_TTL}, revoke by rejecting; dry-run`,
-    );
+    step('Service settings written to the rules table: revoke by rejecting; the second service in dry-run');
     await writeRules(store, [
-      { kind: 'service', id: service, pendingTtl: DEMO_REVIEW_TTL, onRevoke: 'reject' },
+      { kind: 'service', id: service, onRevoke: 'reject' },
       { kind: 'service', id: dryRunService, mode: 'dry-run' },
     ]);
 
@@ -172,7 +170,14 @@ export async function runDemo(
     ]);
     await watch.until('revocation', leaving, 'revoked');
 
-    step(`The unknown account waits past its ${DEMO_REVIEW_TTL} review TTL and expires`);
+    // Written only now: a short TTL from the start could expire the new customer's request
+    // before a slow machine has run the operator's approval.
+    step(
+      `A review TTL of ${DEMO_REVIEW_TTL} for the service: the unknown account has waited longer and expires`,
+    );
+    await writeRules(store, [
+      { kind: 'service', id: service, pendingTtl: DEMO_REVIEW_TTL, onRevoke: 'reject' },
+    ]);
     // Expiry is the sweep's job; run it the way the schedule would until the TTL has passed.
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     while (!watch.outcomes.get(stranger)?.includes('expired')) {
@@ -184,7 +189,7 @@ export async function runDemo(
 
     // The short TTL was for the demo; whoever tries things next (the README's walk) gets the defaults' wait.
     await writeRules(store, [{ kind: 'service', id: service, onRevoke: 'reject' }]);
-    print(`  ${service} now waits the defaults' review TTL again`);
+    print(`  ${service} waits the defaults' review TTL again`);
 
     const [untouched] = await new Ec2EndpointServices(clients.ec2).describeConnections(dryRunService, {
       endpointIds: [trial],
