@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LedgerEntry } from '../../functions/gate/ports.ts';
 import { type PlgateRun, plgate as runPlgate } from '../cli/run-plgate.ts';
 import {
@@ -18,6 +18,10 @@ import {
   settle,
   startLocalGate,
 } from '../support/local-gate.ts';
+
+// The point here is the process and its environment: each test starts the binary several
+// times, which under a full suite on two shared cores can outlast the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'plgate-clean-env-'));
 
