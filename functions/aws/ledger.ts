@@ -340,30 +340,12 @@ export class DynamoLedger implements Ledger {
     checkId('endpointId', lease.key, ENDPOINT_ID);
     checkFlag(noticeFlag);
     checkLeaseMs(leaseMs);
-    const nowIso = isoTime('now', now.toISOString());
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: stateKey(lease.key),
-          UpdateExpression: 'SET #intent.#claim = :token, #until = :until',
-          ConditionExpression:
-            '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
-          ExpressionAttributeNames: {
-            '#intent': 'intent',
-            '#claim': 'noticeClaim',
-            '#id': 'id',
-            '#token': 'leaseToken',
-            '#until': 'leaseUntil',
-            '#flags': 'flags',
-            '#notice': noticeFlag,
-          },
-          ExpressionAttributeValues: {
-            ':token': lease.token,
-            ':until': new Date(now.getTime() + leaseMs).toISOString(),
-            ':now': nowIso,
-            ':id': intentId,
-          },
+          ...noticeClaim(lease, intentId, noticeFlag, now, leaseMs),
         }),
       );
       return true;
@@ -411,7 +393,6 @@ export class DynamoLedger implements Ledger {
     checkFlag(noticeFlag);
     checkLeaseMs(leaseMs);
     const { partition, at, fields, digest } = entryOf(intent.entry);
-    const nowIso = isoTime('now', now.toISOString());
     try {
       await this.#doc.send(
         new TransactWriteCommand({
@@ -423,29 +404,11 @@ export class DynamoLedger implements Ledger {
               Update: {
                 TableName: this.#table,
                 Key: stateKey(lease.key),
-                UpdateExpression:
-                  'SET #intent.#entry = :entry, #intent.#done = :done, #intent.#claim = :token, #until = :until',
-                ConditionExpression:
-                  '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
-                ExpressionAttributeNames: {
-                  '#intent': 'intent',
-                  '#entry': 'entry',
-                  '#done': 'done',
-                  '#claim': 'noticeClaim',
-                  '#id': 'id',
-                  '#token': 'leaseToken',
-                  '#until': 'leaseUntil',
-                  '#flags': 'flags',
-                  '#notice': noticeFlag,
-                },
-                ExpressionAttributeValues: {
-                  ':entry': definedFields(intent.entry),
-                  ':done': true,
-                  ':token': lease.token,
-                  ':until': new Date(now.getTime() + leaseMs).toISOString(),
-                  ':now': nowIso,
-                  ':id': intent.id,
-                },
+                ...noticeClaim(lease, intent.id, noticeFlag, now, leaseMs, {
+                  set: '#intent.#entry = :entry, #intent.#done = :done',
+                  names: { '#entry': 'entry', '#done': 'done' },
+                  values: { ':entry': definedFields(intent.entry), ':done': true },
+                }),
               },
             },
           ],
@@ -715,6 +678,43 @@ export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
   if (item.reason !== undefined) entry.reason = field('reason', isString, 'a string');
   if (item.requestId !== undefined) entry.requestId = field('requestId', isString, 'a string');
   return entry;
+}
+
+/**
+ * The update that claims an intent's notice for the lease's holder and renews the lease:
+ * only while the lease is current and no notice of the flag's outcome went out. `also`
+ * sets more of the intent in the same write (recordIntent's final entry).
+ */
+function noticeClaim(
+  lease: Lease,
+  intentId: string,
+  noticeFlag: string,
+  now: Date,
+  leaseMs: number,
+  also?: { set: string; names: Record<string, string>; values: Record<string, unknown> },
+) {
+  return {
+    UpdateExpression: `SET #intent.#claim = :token, #until = :until${also ? `, ${also.set}` : ''}`,
+    ConditionExpression:
+      '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
+    ExpressionAttributeNames: {
+      '#intent': 'intent',
+      '#claim': 'noticeClaim',
+      '#id': 'id',
+      '#token': 'leaseToken',
+      '#until': 'leaseUntil',
+      '#flags': 'flags',
+      '#notice': noticeFlag,
+      ...also?.names,
+    },
+    ExpressionAttributeValues: {
+      ':token': lease.token,
+      ':until': new Date(now.getTime() + leaseMs).toISOString(),
+      ':now': isoTime('now', now.toISOString()),
+      ':id': intentId,
+      ...also?.values,
+    },
+  };
 }
 
 /** A decision's ledger item: partition, time, fields, and the digest its sort key ends in. */

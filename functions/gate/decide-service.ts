@@ -371,22 +371,29 @@ async function carryOut(
         ? await deps.endpointServices.accept(input.serviceId, ids)
         : await deps.endpointServices.reject(input.serviceId, ids);
     const failures = new Map(result.failed.map((f) => [f.endpointId, f]));
-    const raced = await racedAway(
-      input.serviceId,
-      go.map((w) => w.decision),
-      failures,
-      deps,
-    );
+    const stateNow = await statesAfterFailures(input.serviceId, failures, deps);
     for (const { decision, intent, lease } of go) {
       const id = decision.connection.endpointId;
       const failure = failures.get(id);
-      if (failure && raced.has(id)) {
+      const now = stateNow.get(id);
+      let entry: LedgerEntry = { ...intent.entry, outcome: failure ? 'failed' : decision.outcome };
+      if (failure && tookEffect(action, now)) {
+        // EC2 answered with an error, yet shows the action done: an SDK retry after an answer
+        // lost on the way (a reset), or another actor at the same moment. Recorded as done.
+        entry = {
+          ...intent.entry,
+          reasons: [
+            ...intent.entry.reasons,
+            `EC2 answered ${failure.code}, yet shows the connection ${now}: recorded as done`,
+          ],
+        };
+      } else if (failure && now !== decision.connection.state) {
         deps.log?.('connection changed state before the action', { endpointId: id, code: failure.code });
         await deps.ledger.clearIntent(lease, intent.id);
         continue;
+      } else if (failure) {
+        entry.error = { code: failure.code, message: failure.message };
       }
-      const entry: LedgerEntry = { ...intent.entry, outcome: failure ? 'failed' : decision.outcome };
-      if (failure) entry.error = { code: failure.code, message: failure.message };
       const requestId = result.requestIds[id];
       if (requestId !== undefined) entry.requestId = requestId;
       // Made final, with EC2's answer, by the write that records it (finishIntents).
@@ -435,24 +442,22 @@ async function underAccountLeases<T extends { decision: PlannedDecision; intent:
   return go;
 }
 
-/** Endpoints whose action failed because their state moved on (a consumer delete, another actor): not failures of ours. */
-async function racedAway(
+/** The states EC2 shows now of the endpoints whose action failed: whether it happened anyway, or their state moved on. */
+async function statesAfterFailures(
   serviceId: string,
-  batch: PlannedDecision[],
   failures: Map<string, ActionFailure>,
   deps: DecideDeps,
-): Promise<Set<string>> {
-  if (failures.size === 0) return new Set();
+): Promise<Map<string, string>> {
+  if (failures.size === 0) return new Map();
   const now = await deps.endpointServices.describeConnections(serviceId, {
     endpointIds: [...failures.keys()],
   });
-  const stateNow = new Map(now.map((c) => [c.endpointId, c.state]));
-  const raced = new Set<string>();
-  for (const decision of batch) {
-    const id = decision.connection.endpointId;
-    if (failures.has(id) && stateNow.get(id) !== decision.connection.state) raced.add(id);
-  }
-  return raced;
+  return new Map(now.map((c) => [c.endpointId, c.state]));
+}
+
+/** Whether EC2's state shows the action done (an accept: pending or available; a reject: rejected). */
+function tookEffect(action: 'accept' | 'reject', state: string | undefined): boolean {
+  return action === 'accept' ? state === 'pending' || state === 'available' : state === 'rejected';
 }
 
 function flagsOf(states: Map<string, EndpointState>): Map<string, Readonly<Record<string, string>>> {

@@ -155,6 +155,35 @@ describe('a decider that crashes after any step of an accept', () => {
     });
   }
 
+  for (const [account, action, state, outcome] of [
+    [BLOCKED, 'reject', 'rejected', 'rejected'],
+    [PARTNER, 'accept', 'available', 'accepted'],
+  ] as const) {
+    it(`an ${action} whose answer was lost and whose retry EC2 refused (already ${state}) is recorded once as ${outcome}`, async () => {
+      // Prepare: the first attempt of the call took effect, its answer was lost on the way
+      // (a reset), and the SDK's retry finds the connection already ${state}.
+      const w = setup();
+      const request = connection({ account });
+      w.ec2.add(request);
+      w.ec2.beforeAction = (_action, ids) => {
+        for (const id of ids) {
+          const c = w.ec2.connections.get(id);
+          if (c) c.state = state;
+        }
+      };
+      const event = { serviceId: SERVICE, endpointId: request.endpointId, trigger: 'notification' as const };
+      // Act
+      await decideConnectionEvent(event, w.deps('decider'));
+      await sweep({}, w.sweepDeps('sweeper'));
+      // Assess: the action is recorded, not mistaken for someone else's change.
+      expect(w.ledger.outcomes()).toEqual([[request.endpointId, outcome]]);
+      expect(w.ledger.entries[0]?.reasons.at(-1)).toMatch(
+        `yet shows the connection ${state}: recorded as done`,
+      );
+      expect(w.noticesOf(request.endpointId).map((e) => e.outcome)).toEqual([outcome]);
+    });
+  }
+
   it('an intent whose accept never happened is decided again on the state EC2 has now', async () => {
     // Prepare: the decider dies after writing its intent; before anyone recovers, the rules
     // change and the account is now blocked.
