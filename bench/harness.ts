@@ -1,4 +1,5 @@
 /** Small timing helpers shared by bench files: samples, medians, the machine they ran on. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export interface Measurement {
@@ -54,3 +55,19 @@ export function machine(): string {
 export { seededRandom } from '../local/faults.ts';
 
 export const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+const RESULTS = new URL('./results.json', import.meta.url);
+
+/** Merges some keys into bench/results.json, keeping the keys other bench files wrote. */
+export function recordResults(results: Record<string, unknown>): void {
+  let current: Record<string, unknown> = {};
+  try {
+    current = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
+  }
+  writeFileSync(RESULTS, `${JSON.stringify({ ...current, ...results, machine: machine() }, null, 2)}\n`);
+}
+
+/** `npm run bench -- --quick` (or PLGATE_BENCH_QUICK=1): smaller sizes, the whole run under a minute. */
+export const quick = process.argv.includes('--quick') || process.env.PLGATE_BENCH_QUICK === '1';

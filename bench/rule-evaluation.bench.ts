@@ -8,7 +8,7 @@ import type { Connection } from '../functions/core/connection.ts';
 import { evaluate, evaluateScanningAll } from '../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
 import { ruleSetFromItems } from '../functions/core/rules/rule-set.ts';
-import { formatRate, machine, measure, seededRandom } from './harness.ts';
+import { formatRate, machine, measure, quick, recordResults, seededRandom } from './harness.ts';
 
 const SERVICE_COUNT = 50;
 const REGIONS: [string, ...string[]] = [
@@ -114,7 +114,8 @@ function main(): void {
     '| rules | indexed decisions/s | µs/decision | naive scan decisions/s | index speed-up | load + index table |',
   );
   console.log('|---:|---:|---:|---:|---:|---:|');
-  for (const ruleCount of [100, 1_000, 10_000]) {
+  const evaluateResults: Record<string, unknown> = {};
+  for (const ruleCount of quick ? [100, 1_000] : [100, 1_000, 10_000]) {
     const random = seededRandom(ruleCount);
     const items = ruleItems(ruleCount, random);
     const { ruleSet, problems } = ruleSetFromItems(items);
@@ -156,11 +157,17 @@ function main(): void {
       if (a !== b) throw new Error(`index and scan disagree on ${input.connection.endpointId}`);
     }
 
+    evaluateResults[String(ruleCount)] = {
+      decisionsPerSecond: Math.round(indexed.opsPerSecond),
+      naiveDecisionsPerSecond: Math.round(naive.opsPerSecond),
+      loadMs: Number((load.microsPerOp / 1000).toFixed(1)),
+    };
     console.log(
       `| ${formatRate(ruleCount)} | ${formatRate(indexed.opsPerSecond)} | ${indexed.microsPerOp.toFixed(2)} | ${formatRate(naive.opsPerSecond)} | ${(indexed.opsPerSecond / naive.opsPerSecond).toFixed(0)}× | ${(load.microsPerOp / 1000).toFixed(1)} ms |`,
     );
   }
   console.log('\nMedians; indexed: 15 samples of 20,000 decisions; naive: 9 samples; load: 5 samples.');
+  recordResults({ evaluate: evaluateResults });
 }
 
 main();

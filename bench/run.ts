@@ -1,14 +1,17 @@
 /**
  * Runs every bench file (`bench/*.bench.ts`), one after another, each in its own Node
  * process so that one bench's heap and JIT state cannot colour another's figures.
- * Run: npm run bench   (or: npm run bench -- rule-evaluation   to run the files whose name contains that)
+ * Run: npm run bench   (or: npm run bench -- rule-evaluation   to run the files whose name contains that;
+ * npm run bench -- --quick   for smaller sizes, the whole run under a minute). Each bench writes its
+ * figures into bench/results.json under its own keys.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
-const filters = process.argv.slice(2);
+const quick = process.argv.includes('--quick');
+const filters = process.argv.slice(2).filter((arg) => arg !== '--quick');
 const files = readdirSync(benchDir)
   .filter((name) => name.endsWith('.bench.ts'))
   .filter((name) => filters.length === 0 || filters.some((filter) => name.includes(filter)))
@@ -27,9 +30,7 @@ for (const file of files) {
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
-    {
-      stdio: 'inherit',
-    },
+    { stdio: 'inherit', env: { ...process.env, ...(quick ? { PLGATE_BENCH_QUICK: '1' } : {}) } },
   );
   if (result.status !== 0) {
     failed++;

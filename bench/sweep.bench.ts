@@ -16,7 +16,7 @@ import {
   RecordingEvents,
   RecordingNotifier,
 } from '../test/support/gate-fakes.ts';
-import { formatRate, machine, median, seededRandom } from './harness.ts';
+import { formatRate, machine, median, quick, recordResults, seededRandom } from './harness.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const EC2_REQUESTS_PER_SECOND = 20; // the adapter's default client-side limit
@@ -87,14 +87,14 @@ async function timeIt(run: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const SIZE = 20_000;
-const NAIVE_SIZE = 2_000;
+const SIZE = quick ? 5_000 : 20_000;
+const NAIVE_SIZE = quick ? 500 : 2_000;
 const batched: number[] = [];
 const naive: number[] = [];
 let batchedCalls = { ec2Actions: 0, ec2Describes: 0 };
 let naiveCalls = { ec2Actions: 0, ec2Describes: 0 };
 
-for (let sample = 0; sample < 5; sample++) {
+for (let sample = 0; sample < (quick ? 2 : 5); sample++) {
   const w = world(SIZE, sample + 1);
   batched.push(
     await timeIt(() =>
@@ -152,3 +152,15 @@ console.log(`  ratio (naive / batched), in-process per connection: ${(naivePer /
 console.log(
   `  ratio (naive / batched), EC2 calls per connection: ${((naiveCalls.ec2Describes + naiveCalls.ec2Actions) / NAIVE_SIZE / ((batchedCalls.ec2Describes + batchedCalls.ec2Actions) / SIZE)).toFixed(0)}x`,
 );
+
+recordResults({
+  sweep: {
+    connections: SIZE,
+    microsPerConnection: Number((batchedPer * 1000).toFixed(1)),
+    ec2Calls: batchedCalls.ec2Describes + batchedCalls.ec2Actions,
+    naiveMicrosPerConnection: Number((naivePer * 1000).toFixed(1)),
+    naiveEc2CallsPerConnection: Number(
+      ((naiveCalls.ec2Describes + naiveCalls.ec2Actions) / NAIVE_SIZE).toFixed(2),
+    ),
+  },
+});

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { ENV, OPERATOR_ACTOR_ENV, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
@@ -46,6 +47,8 @@ export class GateStack extends Stack {
   readonly bus: events.EventBus;
   readonly ingest: GateFunction;
   readonly decide: GateFunction;
+  /** Connection events wait here for decide, which takes them in batches. */
+  readonly decideQueue: Queue;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
   readonly register: RegisterApi;
@@ -98,7 +101,8 @@ export class GateStack extends Stack {
         'privatelink-gate: re-read connections, evaluate rules, accept/reject/hold, record, notify',
       memorySize: 512,
       timeout: Duration.seconds(60),
-      asyncInvoke: asyncRetry,
+      // Invoked by its queue's event source mapping only (see DecideQueue), never asynchronously.
+      queueFed: true,
       reservedConcurrentExecutions: config.decideReservedConcurrency,
     });
     this.sweep = new GateFunction(this, 'Sweep', {
@@ -172,7 +176,7 @@ export class GateStack extends Stack {
       });
     }
 
-    new GateTriggers(this, 'Triggers', {
+    const triggers = new GateTriggers(this, 'Triggers', {
       bus: this.bus,
       sweepRate: Duration.minutes(config.sweepRate),
       ingestTopic,
@@ -193,7 +197,9 @@ export class GateStack extends Stack {
         Register: this.register.function,
         Operator: this.operator,
       },
+      decideQueue: triggers.decideQueue.queue,
     });
+    this.decideQueue = triggers.decideQueue.queue;
     this.acknowledgeWildcards();
 
     new CfnOutput(this, STACK_OUTPUTS.rulesTableName, { value: rules.tableName });

@@ -8,6 +8,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { plainLine } from '../functions/aws/untrusted-text.ts';
+import { CallCounts } from './call-counts.ts';
 import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
@@ -20,6 +21,7 @@ import { HttpRoutes, type RouteHandler } from './http-routes.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
 import { LambdaFunctions } from './lambda/functions.ts';
+import { type BatchHandler, BatchQueue, type BatchQueueOptions } from './queues.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
 import { StateFile } from './state-file.ts';
@@ -120,6 +122,13 @@ export interface LocalCloud {
    * `tableName`, the handler gets a `DynamoDBStreamEvent` with one record per
    * changed item (NEW_AND_OLD_IMAGES).
    */
+  /**
+   * SQS queues with a Lambda event source mapping: messages sent to one reach `handler` in
+   * batches (the window, the batch size, batch item failures, a dead-letter list).
+   */
+  queues: {
+    create(name: string, options: BatchQueueOptions, handler: BatchHandler): BatchQueue;
+  };
   dynamodb: {
     onTableChange(tableName: string, handler: (event: DynamoDBStreamEvent) => Promise<unknown>): () => void;
     /** The stream ARN the records carry as `eventSourceARN`. */
@@ -321,12 +330,14 @@ async function startOn(
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  const calls = new CallCounts();
   const routes = new HttpRoutes();
   const lambda = new LambdaFunctions(config.account, config.region);
   const server = createEdgeServer({
     routes,
     secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
+    calls,
     roles,
     authorizer,
     lambda,
@@ -348,6 +359,12 @@ async function startOn(
         }
         case 'events':
           return { events: events.events(query.get('busName') ?? undefined) };
+        case 'calls': {
+          // Reading with reset=true starts the count over, so a bench can count one phase at a time.
+          const counted = { calls: calls.list() };
+          if (query.get('reset') === 'true') calls.reset();
+          return counted;
+        }
         default:
           return undefined;
       }
@@ -422,6 +439,17 @@ async function startOn(
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
       createBus: (name) => events.createBus(config.account, name),
+    },
+    queues: {
+      create: (name, options, handler) =>
+        new BatchQueue(
+          `arn:aws:sqs:${config.region}:${config.account}:${name}`,
+          options,
+          handler,
+          deliveries,
+          timers,
+          log,
+        ),
     },
     iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {

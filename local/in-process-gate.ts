@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
 import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME, REGISTER_PATH } from '../functions/shared/config.ts';
+import { DECIDE_QUEUE } from '../functions/shared/decide-queue.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   DETAIL_TYPE,
@@ -29,10 +30,17 @@ export interface InProcessGateOptions {
   /** Lambda time budget given to each sweep invocation. */
   sweepTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * The decide queue's batching window and batch size; default the stack's
+   * (DECIDE_QUEUE). `{ windowMs: 0, maxSize: 1 }` decides each event on its own.
+   */
+  decideBatch?: { windowMs: number; maxSize: number };
 }
 
 export interface InProcessGate {
   config: GateConfig;
+  /** Bodies of the connection events the decide queue dead-lettered (its DLQ). */
+  decideDeadLetters(): string[];
   /** Where consumers redeem invitations (`plgate register --api`). */
   registerUrl: string;
   /** Runs one sweep now, as the schedule would, and returns its report. */
@@ -113,6 +121,17 @@ export async function startInProcessGate(
       crashingInvocation(cloud.faults, name, () => handler(event, lambdaContext(name, timeoutMs))),
     );
 
+  const decideQueue = cloud.queues.create(
+    `${config.gateBusName}-decide`,
+    {
+      windowMs: options.decideBatch?.windowMs ?? DECIDE_QUEUE.batchingWindowSeconds * 1000,
+      maxSize: options.decideBatch?.maxSize ?? DECIDE_QUEUE.batchSize,
+      maxReceives: DECIDE_QUEUE.maxReceiveCount,
+      visibilityTimeoutMs: 1_000,
+    },
+    invoke('decide', handlers.decide, 60_000),
+  );
+  const ingest = invoke('ingest', handlers.ingest, 30_000);
   const unsubscribe = [
     // The stack's HTTP API: POST /register -> the register function.
     cloud.http.route(REGISTER_PATH, (event) =>
@@ -129,12 +148,22 @@ export async function startInProcessGate(
       'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
       invoke('operator', handlers.operator, 60_000),
     ),
-    cloud.sns.subscribe(config.ingestTopicArn, invoke('ingest', handlers.ingest, 30_000)),
+    // SNS and EventBridge invoke a Lambda asynchronously, many invocations at once; the local
+    // cloud delivers one at a time per subscription, so ingest subscribes once per lane and
+    // each lane takes its share of the messages (by id).
+    ...lanes(INGEST_CONCURRENCY, (lane) =>
+      cloud.sns.subscribe(config.ingestTopicArn, async (event) => {
+        const messageId = event.Records[0]?.Sns.MessageId ?? '';
+        return laneOf(messageId, INGEST_CONCURRENCY) === lane ? ingest(event) : undefined;
+      }),
+    ),
+    // The stack's rule targets the decide queue with the whole event as the message body.
     cloud.events.subscribe(
       config.gateBusName,
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.connectionEvent,
-      invoke('decide', handlers.decide, 60_000),
+      async (e) => decideQueue.send(JSON.stringify(e)),
     ),
+    () => decideQueue.stop(),
     cloud.events.subscribe(
       config.gateBusName,
       (e) => e.source === EVENT_SOURCE && e['detail-type'] === DETAIL_TYPE.sweepRequested,
@@ -142,13 +171,16 @@ export async function startInProcessGate(
     ),
     cloud.dynamodb.onTableChange(config.rulesTable, invoke('ruleChange', handlers.ruleChange, 60_000)),
     // The provider's own EC2 calls, as the stack's rule on the default bus routes them.
-    cloud.events.subscribe(
-      'default',
-      (e) =>
-        e.source === 'aws.ec2' &&
-        e['detail-type'] === CLOUDTRAIL_DETAIL_TYPE &&
-        PROVIDER_API_CALLS.includes(eventNameOf(e.detail)),
-      invoke('ingest', handlers.ingest, 30_000),
+    ...lanes(INGEST_CONCURRENCY, (lane) =>
+      cloud.events.subscribe(
+        'default',
+        (e) =>
+          e.source === 'aws.ec2' &&
+          e['detail-type'] === CLOUDTRAIL_DETAIL_TYPE &&
+          PROVIDER_API_CALLS.includes(eventNameOf(e.detail)) &&
+          laneOf(e.id, INGEST_CONCURRENCY) === lane,
+        ingest,
+      ),
     ),
   ];
 
@@ -181,6 +213,7 @@ export async function startInProcessGate(
 
   return {
     config,
+    decideDeadLetters: () => decideQueue.deadLetters(),
     registerUrl: `${cloud.endpoint}${REGISTER_PATH}`,
     sweepNow,
     stop: () => {
@@ -188,6 +221,19 @@ export async function startInProcessGate(
       for (const stop of unsubscribe) stop();
     },
   };
+}
+
+/** Ingest invocations at once (each lane is one subscription, delivered in order). */
+const INGEST_CONCURRENCY = 4;
+
+function lanes<T>(count: number, make: (lane: number) => T): T[] {
+  return Array.from({ length: count }, (_, lane) => make(lane));
+}
+
+function laneOf(id: string, count: number): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash % count;
 }
 
 /** A Lambda context for an in-process invocation with the given time budget. */

@@ -6,6 +6,7 @@
  * `/_plgate/`. Every failure is answered in the shape of the protocol asked.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CallCounts } from './call-counts.ts';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { cloudTrailEvent, isRecordedAction, responseElementsOf } from './ec2/cloudtrail.ts';
 import { Ec2Error } from './ec2/errors.ts';
@@ -46,6 +47,8 @@ export interface EdgeServices {
   lambda: LambdaFunctions;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
+  /** Counts every API call by caller, service and action (admin `/_plgate/calls`). */
+  calls?: CallCounts;
   log: (line: string) => void;
   /** POST routes standing in for API Gateway (the register URL). */
   routes: HttpRoutes;
@@ -452,6 +455,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       handleAdmin(res, req, url);
       return;
     }
+    services.calls?.record(req.headers, url, body);
     if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
     if (services.routes.has(url.pathname)) {
       await handleRoute(req, res, url, body);

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DecideDeps } from '../gate/decide-service.ts';
+import type { EndpointServices } from '../gate/ports.ts';
 import { RuleSetCache } from '../gate/rules-cache.ts';
 import type { GateConfig } from '../shared/config.ts';
 import { GATE_UNSUCCESSFUL_RETRY } from './call-budget.ts';
@@ -47,7 +48,7 @@ export function createGateAdapters(config: GateConfig, clients: AwsClients, logg
 
 /** The decision pipeline's dependencies for one invocation (or one CLI run). */
 export function decideDepsOf(
-  adapters: GateAdapters,
+  adapters: Omit<GateAdapters, 'endpointServices'> & { endpointServices: EndpointServices },
   holder: string,
   options: { region?: string; log?: DecideDeps['log']; actor?: string; reason?: string } = {},
 ): DecideDeps {

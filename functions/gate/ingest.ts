@@ -7,6 +7,7 @@ import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { enrollService } from './enroll.ts';
 import { type ManualAction, recordManualAction } from './manual-action.ts';
+import { causedByGate, noticeEventIn } from './own-notices.ts';
 import type { EndpointServices, GateEvents, Ledger, LedgerEntry, Notifier } from './ports.ts';
 
 const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
@@ -31,34 +32,73 @@ export interface IngestDeps {
   log?: (message: string, data: Record<string, unknown>) => void;
 }
 
+export interface NotificationDeps extends IngestDeps {
+  /** The gate's records, to recognise the notices its own actions cause; without it every notice is forwarded. */
+  ledger?: Pick<Ledger, 'states'>;
+  now?: () => Date;
+}
+
 export interface IngestResult {
   forwarded: ConnectionEventDetail[];
   /** Messages or ids dropped because they named no managed service. */
   dropped: number;
+  /** Notices of the gate's own accepts and rejects, not forwarded. */
+  own: number;
 }
 
-/** Checks each service once per invocation. */
-function managedCheck(endpointServices: EndpointServices): (serviceId: string) => Promise<boolean> {
+/** Checks each service once per invocation; `fresh` asks EC2 whatever a cache knows. */
+function managedCheck(
+  endpointServices: EndpointServices,
+  fresh = false,
+): (serviceId: string) => Promise<boolean> {
   const seen = new Map<string, Promise<boolean>>();
   return (serviceId) => {
     let managed = seen.get(serviceId);
     if (!managed) {
-      managed = endpointServices.isManaged(serviceId);
+      managed = endpointServices.isManaged(serviceId, { fresh });
       seen.set(serviceId, managed);
     }
     return managed;
   };
 }
 
+/**
+ * Endpoints (keyed `<message index> <endpointId>`) whose Accept or Reject notice the gate's
+ * own action explains; one read of their states for the whole batch.
+ */
+async function ownNotices(messages: { body: string }[], deps: NotificationDeps): Promise<Set<string>> {
+  const own = new Set<string>();
+  if (!deps.ledger) return own;
+  const candidates = messages.flatMap((message, index) => {
+    const event = noticeEventIn(message.body);
+    if (event !== 'Accept' && event !== 'Reject') return [];
+    return idsIn(message.body).endpointIds.map((endpointId) => ({ endpointId, event, index }));
+  });
+  if (candidates.length === 0) return own;
+  const states = await deps.ledger.states([...new Set(candidates.map((c) => c.endpointId))]);
+  const now = (deps.now ?? (() => new Date()))();
+  for (const { endpointId, event, index } of candidates) {
+    if (causedByGate(event, states.get(endpointId), now)) own.add(`${index} ${endpointId}`);
+  }
+  return own;
+}
+
 /** Connection notifications (SNS message bodies) to connection events. */
 export async function ingestNotifications(
   messages: { body: string; raw: unknown }[],
-  deps: IngestDeps,
+  deps: NotificationDeps,
 ): Promise<IngestResult> {
   const isManaged = managedCheck(deps.endpointServices);
-  const result: IngestResult = { forwarded: [], dropped: 0 };
-  for (const message of messages) {
-    const { serviceIds, endpointIds } = idsIn(message.body);
+  const result: IngestResult = { forwarded: [], dropped: 0, own: 0 };
+  const gateOwn = await ownNotices(messages, deps);
+  for (const [index, message] of messages.entries()) {
+    const { serviceIds, endpointIds: named } = idsIn(message.body);
+    const endpointIds = named.filter((id) => !gateOwn.has(`${index} ${id}`));
+    if (named.length > 0 && endpointIds.length === 0) {
+      result.own += 1;
+      deps.log?.("notification of the gate's own action", { serviceIds, endpointIds: named });
+      continue;
+    }
     const managed: string[] = [];
     for (const serviceId of serviceIds) if (await isManaged(serviceId)) managed.push(serviceId);
     if (managed.length === 0) {
@@ -130,7 +170,8 @@ export async function ingestCloudTrail(
   if (SERVICE_CHANGES.has(detail.eventName)) {
     const text = JSON.stringify([detail.requestParameters ?? null, detail.responseElements ?? null]);
     const { serviceIds } = idsIn(text);
-    const isManaged = managedCheck(deps.endpointServices);
+    // The call may just have tagged or created the service: what a cache knows is stale.
+    const isManaged = managedCheck(deps.endpointServices, true);
     const services: string[] = [];
     const ruleSet = serviceIds.length > 0 ? await deps.ruleSet() : undefined;
     for (const serviceId of serviceIds) {

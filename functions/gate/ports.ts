@@ -141,8 +141,11 @@ export interface EndpointServices {
   reject(serviceId: string, endpointIds: string[]): Promise<ActionResult>;
   /** Services tagged privatelink-gate:managed=true (all pages). */
   listManagedServices(): Promise<ManagedService[]>;
-  /** Whether one service exists, is ours and is tagged managed. False for NotFound. */
-  isManaged(serviceId: string): Promise<boolean>;
+  /**
+   * Whether one service exists, is ours and is tagged managed. False for NotFound.
+   * `fresh`: ask EC2 now, whatever a cache knows (a CloudTrail event says it changed).
+   */
+  isManaged(serviceId: string, options?: { fresh?: boolean }): Promise<boolean>;
   /** Acceptance required on, and a connection notification to the topic with Connect, Accept, Reject, Delete. Safe to repeat; returns what it changed. */
   enroll(serviceId: string, ingestTopicArn: string): Promise<{ changed: string[] }>;
 }

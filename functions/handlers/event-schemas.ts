@@ -29,6 +29,13 @@ export const ConnectionEventSchema = z.object({
   }),
 });
 
+/** The decide queue's messages: each body is an EventBridge event, as a rule's SQS target sends it. */
+export const SqsEventSchema = z.object({
+  Records: z
+    .array(z.object({ messageId: z.string().min(1), body: z.string(), eventSource: z.literal('aws:sqs') }))
+    .min(1),
+});
+
 export const SweepEventSchema = z.union([
   z.object({ source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') }),
   z.object({

@@ -28,10 +28,17 @@ async function ingest(event: unknown, context: Context) {
         body: r.Sns.Message,
         raw: { topicArn: r.Sns.TopicArn, messageId: r.Sns.MessageId },
       })),
-      { endpointServices: gate.endpointServices, events: gate.events, log },
+      {
+        endpointServices: gate.endpointServices,
+        events: gate.events,
+        ledger: gate.ledger,
+        now: () => new Date(),
+        log,
+      },
     );
+    if (result.own > 0) logger.info("notices of the gate's own actions not forwarded", { own: result.own });
     if (result.dropped > 0) metrics.addMetric(METRIC.droppedNotifications, MetricUnit.Count, result.dropped);
-    return { forwarded: result.forwarded.length, dropped: result.dropped };
+    return { forwarded: result.forwarded.length, dropped: result.dropped, own: result.own };
   }
   const { detail } = parseEvent(CloudTrailEventSchema, event, 'CloudTrail event');
   metrics.addMetric(METRIC.cloudTrailCalls, MetricUnit.Count, 1);

@@ -7,13 +7,14 @@ import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { handleRuleChanges } from '../gate/rule-change.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, StreamEventSchema, streamItems } from './event-schemas.ts';
-import { logger, metrics, runtime, tracer } from './runtime.ts';
+import { logger, metrics, tracer } from './observability.ts';
+import { ruleChangeRuntime } from './rule-change-runtime.ts';
 
 /** Rules-table stream → validate changed items, bump the rules version, sweep what they reach. */
 async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
   const { Records } = parseEvent(StreamEventSchema, event, 'DynamoDB stream event');
   metrics.addMetric(METRIC.ruleItemChanges, MetricUnit.Count, Records.length);
-  const gate = runtime();
+  const gate = ruleChangeRuntime();
   const result = await handleRuleChanges(streamItems(Records), {
     rulesStore: gate.rulesStore,
     ledger: gate.ledger,

@@ -38,6 +38,8 @@ export interface GateFunctionProps {
   /** Set for functions invoked asynchronously (SNS, EventBridge); failures land in the DLQ. */
   asyncInvoke?: AsyncInvokeSettings;
   reservedConcurrentExecutions?: number;
+  /** Fed by an SQS queue whose redrive policy targets this function's dead-letter queue. */
+  queueFed?: boolean;
   /** A fixed name, for a function people invoke by name (the operator function). */
   functionName?: string;
 }
@@ -66,7 +68,9 @@ export class GateFunction extends Construct {
       description: `privatelink-gate ${props.handler} function`,
     });
     this.logGroup.grantWrite(this.role);
-    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue');
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
+      redriveTarget: props.queueFed === true,
+    });
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: `${PROJECT_ROOT}functions/handlers/${props.handler}.ts`,

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   METRIC,
@@ -18,7 +19,12 @@ export interface GateOperationsProps {
   opsTopic: sns.ITopic;
   /** By display name: Ingest, Decide, Sweep, RuleChange. */
   functions: Record<string, GateFunction>;
+  /** The queue connection events wait in for decide. */
+  decideQueue?: sqs.IQueue;
 }
+
+/** A connection event older than this in the decide queue means decide is not keeping up. */
+export const DECIDE_QUEUE_MAX_AGE = Duration.minutes(5);
 
 /** One of the gate's own metrics (Powertools EMF, dimension `service`). */
 export function gateMetric(metricName: string, statistic: string, label?: string): cloudwatch.Metric {
@@ -87,6 +93,22 @@ export class GateOperations extends Construct {
         fn.function.metricThrottles({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
         `privatelink-gate ${name}: invocations were throttled.`,
       );
+    }
+    if (props.decideQueue) {
+      const alarm = new cloudwatch.Alarm(this, 'DecideQueueAge', {
+        metric: props.decideQueue.metricApproximateAgeOfOldestMessage({
+          period: PERIOD,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: DECIDE_QUEUE_MAX_AGE.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'privatelink-gate: connection events wait in the decide queue longer than they should; decide is failing, throttled or too slow.',
+      });
+      alarm.addAlarmAction(alarmAction);
+      this.alarms.push(alarm);
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { DETAIL_TYPE, EVENT_SOURCE, PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
+import { DecideQueue } from './decide-queue.ts';
 import type { GateFunction } from './gate-function.ts';
 
 /** Retries and age limit of every EventBridge target; failures go to the function's DLQ. */
@@ -34,6 +35,7 @@ export interface GateTriggersProps {
 /** Everything that invokes the gate's functions, each with retries and a dead-letter queue. */
 export class GateTriggers extends Construct {
   readonly connectionEvents: events.Rule;
+  readonly decideQueue: DecideQueue;
   readonly sweepRequests: events.Rule;
   readonly schedule: events.Rule;
   readonly providerCalls: events.Rule;
@@ -43,11 +45,17 @@ export class GateTriggers extends Construct {
     const target = (fn: GateFunction) =>
       new targets.LambdaFunction(fn.function, { ...EVENT_TARGET_RETRY, deadLetterQueue: fn.deadLetterQueue });
 
+    this.decideQueue = new DecideQueue(this, 'DecideQueue', props.decide);
     this.connectionEvents = new events.Rule(this, 'ConnectionEvents', {
-      description: 'privatelink-gate: Connection Event -> decide',
+      description: 'privatelink-gate: Connection Event -> decide queue -> decide (batched)',
       eventBus: props.bus,
       eventPattern: { source: [EVENT_SOURCE], detailType: [DETAIL_TYPE.connectionEvent] },
-      targets: [target(props.decide)],
+      targets: [
+        new targets.SqsQueue(this.decideQueue.queue, {
+          ...EVENT_TARGET_RETRY,
+          deadLetterQueue: props.decide.deadLetterQueue,
+        }),
+      ],
     });
     this.sweepRequests = new events.Rule(this, 'SweepRequests', {
       description: 'privatelink-gate: Sweep Requested (continuations, rule changes) -> sweep',

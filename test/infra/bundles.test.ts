@@ -92,7 +92,17 @@ describe('each function bundle', () => {
         (m) => m[1],
       );
       expect(requires, bundle.name).toEqual([]);
-      expect(code, bundle.name).toContain('DescribeVpcEndpointConnections');
+    }
+  });
+
+  it('carries only the SDK clients its handler calls: rule-change has no EC2 client', () => {
+    for (const bundle of bundles) {
+      const code = readFileSync(join(bundle.assetDir, 'index.mjs'), 'utf8');
+      // The EC2 client's operation names are in its bundle only when the client is.
+      if (bundle.name === 'RuleChange')
+        expect(code, bundle.name).not.toContain('DescribeVpcEndpointConnections');
+      else expect(code, bundle.name).toContain('DescribeVpcEndpointConnections');
+      expect(code, bundle.name).toContain('PutEvents');
     }
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
 import { ENV } from '../../functions/shared/config.ts';
+import { DECIDE_QUEUE } from '../../functions/shared/decide-queue.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
 import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
@@ -171,9 +172,71 @@ describe('functions', () => {
   });
 });
 
+describe('decide queue', () => {
+  it('takes Connection Events from the gate bus and hands them to decide in batches, reporting item failures', () => {
+    const queue = logicalIdOf(plain.stack.decideQueue);
+    plain.template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalIdOf(plain.stack.bus) },
+      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.connectionEvent] },
+      Targets: [
+        Match.objectLike({
+          Arn: arnOf(queue),
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: dlqOf(plain.stack.decide) },
+        }),
+      ],
+    });
+    plain.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(queue),
+      FunctionName: { Ref: logicalIdOf(plain.stack.decide.function) },
+      BatchSize: DECIDE_QUEUE.batchSize,
+      MaximumBatchingWindowInSeconds: DECIDE_QUEUE.batchingWindowSeconds,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('is encrypted, TLS only, outlasts six decide timeouts, and dead-letters after the last receive', () => {
+    const queue = plain.json.Resources[logicalIdOf(plain.stack.decideQueue)]?.Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 60 + DECIDE_QUEUE.batchingWindowSeconds,
+      RedrivePolicy: {
+        deadLetterTargetArn: dlqOf(plain.stack.decide),
+        maxReceiveCount: DECIDE_QUEUE.maxReceiveCount,
+      },
+    });
+    plain.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalIdOf(plain.stack.decideQueue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms when a connection event waits in it too long', () => {
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(plain.stack.decideQueue), 'QueueName'] } },
+      ],
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: logicalIdOf(plain.stack.notifications.opsTopic) }],
+    });
+  });
+});
+
 describe('dead-letter queues', () => {
   it('one per function: encrypted, TLS only, 14 days', () => {
-    plain.template.resourceCountIs('AWS::SQS::Queue', 6);
+    // Six dead-letter queues and the decide queue.
+    plain.template.resourceCountIs('AWS::SQS::Queue', 7);
     plain.template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
@@ -197,8 +260,8 @@ describe('dead-letter queues', () => {
 });
 
 describe('asynchronous invocations', () => {
-  it('retry, expire and dead-letter for every async-invoked function', () => {
-    const expected = { ingest: 2, decide: 2, sweep: 1 };
+  it('retry, expire and dead-letter for every async-invoked function (decide is fed by its queue)', () => {
+    const expected = { ingest: 2, sweep: 1 };
     for (const [name, retries] of Object.entries(expected)) {
       const fn = functions(plain)[name];
       if (fn === undefined) throw new Error(name);
@@ -209,21 +272,13 @@ describe('asynchronous invocations', () => {
         DestinationConfig: { OnFailure: { Destination: dlqOf(fn) } },
       });
     }
-    plain.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    plain.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
   });
 
   const target = (fn: GateFunction) => ({
     Arn: arnOf(logicalIdOf(fn.function)),
     RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
     DeadLetterConfig: { Arn: dlqOf(fn) },
-  });
-
-  it('route Connection Event on the gate bus to decide', () => {
-    plain.template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: logicalIdOf(plain.stack.bus) },
-      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.connectionEvent] },
-      Targets: [Match.objectLike(target(plain.stack.decide))],
-    });
   });
 
   it('route Sweep Requested on the gate bus, and a schedule at the configured rate, to sweep', () => {
@@ -514,7 +569,8 @@ describe('operations', () => {
         });
       }
     }
-    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3);
+    // Rules unreadable, held requests, three per function, and the decide queue's oldest message.
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 6 * 3 + 1);
   });
 
   it('has a dashboard with outcomes, latency percentiles, held requests, DLQ depth and errors', () => {

@@ -37,6 +37,8 @@ export async function startLocalGate(
   const cloud = await startTestCloud(cloudOptions);
   const gate = await startInProcessGate(cloud, {
     sweepIntervalMs: 3_600_000,
+    // A short batching window, as the cloud's short state delays: tests with second-long TTLs.
+    decideBatch: { windowMs: 20, maxSize: 10_000 },
     log: (line) => cloud.logs.push(line),
   });
   if (rulesDir) await loadRules(cloud, gate.config, rulesDir);

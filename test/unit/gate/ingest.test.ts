@@ -93,6 +93,72 @@ describe('ingest notifications', () => {
   });
 });
 
+describe("notices of the gate's own actions", () => {
+  const notice = (event: string, endpointId = ENDPOINT) => ({
+    body: JSON.stringify({ ServiceId: SERVICE, VpcEndpointId: endpointId, ConnectionEvent: event }),
+    raw: {},
+  });
+  const now = () => new Date('2026-11-21T12:00:00Z');
+  const decided = async (
+    w: ReturnType<typeof world>,
+    endpointId: string,
+    outcome: 'accepted' | 'rejected',
+  ) => {
+    const lease = await w.ledger.acquireLease(endpointId, 'decide-1', now(), 60_000);
+    if (!lease) throw new Error('the lease was not taken');
+    await w.ledger.releaseLease(lease, outcome);
+  };
+
+  it('are recognised from the endpoint state: an Accept after the gate accepted, a Reject after it rejected', async () => {
+    const w = world();
+    const rejected = 'vpce-0bbbbbbbbbbbbbbbb';
+    await decided(w, ENDPOINT, 'accepted');
+    await decided(w, rejected, 'rejected');
+    const result = await ingestNotifications([notice('Accept'), notice('Reject', rejected)], {
+      endpointServices: w.ec2,
+      events: w.events,
+      ledger: w.ledger,
+      now,
+    });
+    expect(result.own).toBe(2);
+    expect(w.events.connectionEventDetails).toEqual([]);
+  });
+
+  it('are recognised while the gate still holds the lease (the notice outran the outcome)', async () => {
+    const w = world();
+    await w.ledger.acquireLease(ENDPOINT, 'decide-1', now(), 60_000);
+    const result = await ingestNotifications([notice('Accept')], {
+      endpointServices: w.ec2,
+      events: w.events,
+      ledger: w.ledger,
+      now,
+    });
+    expect(result.own).toBe(1);
+  });
+
+  it('are forwarded when the records do not explain them: a new request, a Reject of what the gate accepted, an unreadable event', async () => {
+    const w = world();
+    await decided(w, ENDPOINT, 'accepted');
+    const unknown = 'vpce-0cccccccccccccccc';
+    const result = await ingestNotifications(
+      [
+        notice('Connect', 'vpce-0dddddddddddddddd'),
+        notice('Reject'),
+        notice('Accept', unknown),
+        { body: JSON.stringify({ ServiceId: SERVICE, VpcEndpointId: ENDPOINT }), raw: {} },
+      ],
+      { endpointServices: w.ec2, events: w.events, ledger: w.ledger, now },
+    );
+    expect(result.own).toBe(0);
+    expect(w.events.connectionEventDetails.map((d) => d.endpointId)).toEqual([
+      'vpce-0dddddddddddddddd',
+      ENDPOINT,
+      unknown,
+      ENDPOINT,
+    ]);
+  });
+});
+
 describe('ingest CloudTrail', () => {
   const base = {
     ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',

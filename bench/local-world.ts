@@ -1,0 +1,215 @@
+/**
+ * The gate on the local cloud, as `plgate local` runs it, with what a bench needs:
+ * managed services, consumers, rules written straight into the table, the gate's calls
+ * read from the edge port's counts (`/_plgate/calls`), and a watcher that sees when each
+ * connection reaches its final state.
+ */
+import {
+  CreateVpcEndpointCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  EC2Client,
+  ModifyVpcEndpointServicePermissionsCommand,
+} from '@aws-sdk/client-ec2';
+import { createClients } from '../functions/aws/clients.ts';
+import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import type { CallCount } from '../local/call-counts.ts';
+import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
+import {
+  type InProcessGate,
+  type InProcessGateOptions,
+  startInProcessGate,
+} from '../local/in-process-gate.ts';
+
+/** The access key the bench itself signs with as the provider: its calls are not the gate's. */
+export const BENCH_KEY = 'bench';
+const NLB_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/bench-nlb/0123456789abcdef';
+
+export interface GateCalls {
+  ec2: number;
+  dynamodb: number;
+  sns: number;
+  eventbridge: number;
+  /** Count per `service:Action`, for the report. */
+  byAction: Record<string, number>;
+}
+
+export interface BenchWorld {
+  cloud: LocalCloud;
+  gate: InProcessGate;
+  provider: EC2Client;
+  createService(): Promise<string>;
+  writeRules(items: Record<string, unknown>[]): Promise<void>;
+  /** Creates an endpoint as the consumer `account`; resolves with its id. */
+  createEndpoint(account: string, serviceId: string): Promise<string>;
+  /** The gate's calls since the last read (every caller but the bench and the consumers). */
+  gateCalls(): Promise<GateCalls>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchWorld(
+  gateOptions: Partial<InProcessGateOptions> = {},
+  acceptDelayMs = 20,
+): Promise<BenchWorld> {
+  const cloud = await startLocalCloud({
+    port: 0,
+    acceptDelayMs,
+    deleteDelayMs: 20,
+    retryDelayMs: 50,
+    log: (line) => {
+      if (process.env.PLGATE_BENCH_LOG) process.stderr.write(`${line}\n`);
+    },
+  });
+  const gate = await startInProcessGate(cloud, { sweepIntervalMs: 3_600_000, ...gateOptions });
+  const credentials = { accessKeyId: BENCH_KEY, secretAccessKey: 'local' };
+  const provider = new EC2Client({ endpoint: cloud.endpoint, region: cloud.region, credentials });
+  const clients = createClients({ endpoint: cloud.endpoint, region: cloud.region, credentials });
+  const rules = new DynamoRulesStore(clients.dynamodb, gate.config.rulesTable);
+  const consumers = new Map<string, EC2Client>();
+  const consumer = (account: string): EC2Client => {
+    let client = consumers.get(account);
+    if (!client) {
+      client = new EC2Client({
+        endpoint: cloud.endpoint,
+        region: cloud.region,
+        credentials: { accessKeyId: account, secretAccessKey: 'local' },
+        maxAttempts: 1,
+      });
+      consumers.set(account, client);
+    }
+    return client;
+  };
+
+  return {
+    cloud,
+    gate,
+    provider,
+    createService: async () => {
+      const created = await provider.send(
+        new CreateVpcEndpointServiceConfigurationCommand({
+          AcceptanceRequired: true,
+          NetworkLoadBalancerArns: [NLB_ARN],
+          TagSpecifications: [
+            {
+              ResourceType: 'vpc-endpoint-service',
+              Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
+            },
+          ],
+        }),
+      );
+      const id = created.ServiceConfiguration?.ServiceId;
+      if (!id) throw new Error('the local cloud created a service without an id');
+      await provider.send(
+        new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
+      );
+      return id;
+    },
+    writeRules: async (items) => {
+      await rules.putItems(items);
+      await rules.bumpVersion();
+    },
+    createEndpoint: async (account, serviceId) => {
+      const created = await consumer(account).send(
+        new CreateVpcEndpointCommand({
+          VpcEndpointType: 'Interface',
+          VpcId: 'vpc-0123456789abcdef0',
+          SubnetIds: ['subnet-0123456789abcdef0'],
+          ServiceName: `com.amazonaws.vpce.${cloud.region}.${serviceId}`,
+        }),
+      );
+      const id = created.VpcEndpoint?.VpcEndpointId;
+      if (!id) throw new Error('the local cloud created an endpoint without an id');
+      return id;
+    },
+    gateCalls: async () => {
+      const response = await fetch(`${cloud.endpoint}/_plgate/calls?reset=true`);
+      const { calls } = (await response.json()) as { calls: CallCount[] };
+      const gate = calls.filter((c) => c.caller !== BENCH_KEY && !/^[0-9]{12}$/.test(c.caller));
+      const total = (service: string) =>
+        gate.filter((c) => c.service === service).reduce((sum, c) => sum + c.count, 0);
+      const byAction: Record<string, number> = {};
+      for (const c of gate)
+        byAction[`${c.service}:${c.action}`] = (byAction[`${c.service}:${c.action}`] ?? 0) + c.count;
+      return {
+        ec2: total('ec2'),
+        dynamodb: total('dynamodb'),
+        sns: total('sns'),
+        eventbridge: total('events'),
+        byAction,
+      };
+    },
+    stop: async () => {
+      gate.stop();
+      await cloud.idle();
+      provider.destroy();
+      for (const client of consumers.values()) client.destroy();
+      for (const client of Object.values(clients)) client.destroy();
+      await cloud.stop();
+    },
+  };
+}
+
+/**
+ * Notes when each endpoint leaves the waiting states (pendingAcceptance, pending): polls, as
+ * the bench, only the connections still waiting, so the cost shrinks with the backlog.
+ * `expect(id)` registers an endpoint before its request is sent; `states()` reads the final
+ * state of every endpoint once, at the end.
+ */
+export function watchFinalStates(
+  world: BenchWorld,
+  serviceIds: readonly string[],
+  intervalMs = 50,
+): {
+  expect(endpointId: string): void;
+  finalAt: Map<string, number>;
+  states(): Promise<Map<string, string>>;
+  stop(): Promise<void>;
+} {
+  const finalAt = new Map<string, number>();
+  const expected = new Set<string>();
+  let running = true;
+  const describe = async (states?: string[]) => {
+    const found = new Map<string, string>();
+    for (const serviceId of serviceIds) {
+      let nextToken: string | undefined;
+      do {
+        const page = await world.provider.send(
+          new DescribeVpcEndpointConnectionsCommand({
+            Filters: [
+              { Name: 'service-id', Values: [serviceId] },
+              ...(states ? [{ Name: 'vpc-endpoint-state', Values: states }] : []),
+            ],
+            MaxResults: 1000,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+        for (const c of page.VpcEndpointConnections ?? [])
+          found.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState ?? ''));
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return found;
+  };
+  const loop = (async () => {
+    while (running) {
+      const polledFor = [...expected].filter((id) => !finalAt.has(id));
+      if (polledFor.length > 0) {
+        const waiting = await describe(['pendingAcceptance', 'pending']);
+        const at = performance.now();
+        for (const id of polledFor) if (!waiting.has(id)) finalAt.set(id, at);
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    expect: (id) => expected.add(id),
+    finalAt,
+    states: () => describe(),
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
