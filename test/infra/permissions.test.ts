@@ -277,9 +277,10 @@ describe('every function', () => {
 });
 
 describe('every function role is what infra/permissions.ts states, and Lambda plumbing', () => {
-  // What Lambda itself does with a role, granted by the constructs that set it up.
+  // What Lambda itself does with a role, granted by the constructs that set it up: logs, traces,
+  // the dead-letter queue, and the event source mappings reading the rules stream and decide's queue.
   const PLUMBING =
-    /^(logs:(CreateLogStream|PutLogEvents)|xray:Put(TraceSegments|TelemetryRecords)|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams))$/;
+    /^(logs:(CreateLogStream|PutLogEvents)|xray:Put(TraceSegments|TelemetryRecords)|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl|ReceiveMessage|ChangeMessageVisibility|DeleteMessage)|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams))$/;
 
   const functionsOf = (gate: SynthesizedGate): Record<GateFunctionName, GateFunction> => ({
     ingest: gate.stack.ingest,
