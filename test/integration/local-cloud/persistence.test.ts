@@ -259,7 +259,7 @@ describe('--data keeps the local cloud across a restart', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 180_000);
 
   it('writes state while it runs, not only at shutdown (a crash loses at most the last moments)', async () => {
     const cloud = await startTestCloud({ dataDir, saveDelayMs: 10 });
@@ -322,7 +322,7 @@ describe('--data keeps the local cloud across a restart', () => {
     expect(saved.version).toBe(STATE_VERSION);
     expect(saved.sns.topics).toEqual([{ arn: topicArn }]);
     expect(saved.events.buses).toEqual([`${PROVIDER_ACCOUNT}/after-upgrade`]);
-  });
+  }, 180_000);
 
   it('refuses a state file of an unknown version, naming the versions it reads', async () => {
     writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ format: 'plgate-local-state', version: 3 }));
