@@ -80,6 +80,9 @@ const expectation = (account: string): Expected =>
       ? 'rejected'
       : 'held';
 
+/** The stack's default sweep rate (infra/config.ts `sweepRate`, 5 minutes). */
+const SWEEP_RATE_MS = 5 * 60_000;
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rate = options.rate ?? 0.1;
   const begun = Date.now();
@@ -184,8 +187,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await cloud.idle();
     faults.stop();
     const faultsInjected = faults.total;
-    log(`chaos: faults off after ${faultsInjected} injected; two sweeps`);
+    log(
+      `chaos: faults off after ${faultsInjected} injected; two sweeps, ${SWEEP_RATE_MS / 60_000} minutes apart`,
+    );
     for (let sweep = 0; sweep < 2; sweep += 1) {
+      // The stack's schedule: a sweep every SWEEP_RATE_MS. The gate's clock moves on instead
+      // of the run waiting, so what a crashed invocation leased runs out as it would on AWS.
+      gate.advanceClock(SWEEP_RATE_MS);
       await gate.sweepNow();
       await cloud.settle();
     }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
+import { advanceGateClock } from '../functions/shared/clock.ts';
 import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME, REGISTER_PATH } from '../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../functions/shared/decide-queue.ts';
 import {
@@ -45,6 +46,11 @@ export interface InProcessGate {
   registerUrl: string;
   /** Runs one sweep now, as the schedule would, and returns its report. */
   sweepNow(): Promise<unknown>;
+  /**
+   * Runs the gate's clock ahead by `ms` (never back): time passing between scheduled
+   * sweeps, so leases of crashed invocations run out as they would, without the wait.
+   */
+  advanceClock(ms: number): void;
   stop(): void;
 }
 
@@ -216,6 +222,7 @@ export async function startInProcessGate(
     decideDeadLetters: () => decideQueue.deadLetters(),
     registerUrl: `${cloud.endpoint}${REGISTER_PATH}`,
     sweepNow,
+    advanceClock: advanceGateClock,
     stop: () => {
       clearInterval(timer);
       for (const stop of unsubscribe) stop();

@@ -55,8 +55,11 @@ const MAX_PAGE = 1000;
 const MIN_PAGE = 5;
 /** EC2 documents no maximum of endpoint ids per accept/reject call; 100 keeps a call's work small. */
 const DEFAULT_BATCH_SIZE = 100;
-/** Filter values per EC2 filter; larger id sets are described in several calls. */
-const MAX_FILTER_VALUES = 200;
+/**
+ * Filter values per call, all filters together (EC2 answers FilterLimitExceeded past it);
+ * larger id sets are described in several calls.
+ */
+export const MAX_FILTER_VALUES = 200;
 /** EC2's default bucket for mutating VPC actions is about 20 requests per second per account. */
 const DEFAULT_REQUESTS_PER_SECOND = 20;
 
@@ -117,7 +120,8 @@ export class Ec2EndpointServices implements EndpointServices {
     const filterSets =
       endpointIds === undefined
         ? [base]
-        : chunk([...new Set(endpointIds)], MAX_FILTER_VALUES).map((ids) => [
+        : // The service and owner filters' values count toward the call's limit too.
+          chunk([...new Set(endpointIds)], MAX_FILTER_VALUES - base.length).map((ids) => [
             ...base,
             { Name: 'vpc-endpoint-id', Values: ids },
           ]);

@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import type { EndpointServices } from '../gate/ports.ts';
 import { RuleSetCache } from '../gate/rules-cache.ts';
+import { gateNow } from '../shared/clock.ts';
 import type { GateConfig } from '../shared/config.ts';
 import { GATE_UNSUCCESSFUL_RETRY } from './call-budget.ts';
 import type { AwsClients } from './clients.ts';
@@ -58,7 +59,7 @@ export function decideDepsOf(
     notifier: adapters.notifier,
     events: adapters.events,
     ...(adapters.organizations ? { organizations: adapters.organizations } : {}),
-    now: () => new Date(),
+    now: gateNow,
     holder,
     ...(options.region ? { region: options.region } : {}),
     ...(options.log ? { log: options.log } : {}),

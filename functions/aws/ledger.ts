@@ -14,6 +14,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +23,7 @@ import type {
   EndpointState,
   HistoryQuery,
   Intent,
+  IntentFinish,
   Lease,
   Ledger,
   LedgerEntry,
@@ -38,7 +40,7 @@ import {
   LEDGER_TABLE_KEY,
   LEDGER_TTL_ATTRIBUTE,
 } from '../shared/tables.ts';
-import { isConditionalCheckFailed } from './aws-errors.ts';
+import { errorCode, isConditionalCheckFailed } from './aws-errors.ts';
 import { backoffDelay, chunk, type RetryPolicy, retryPolicy } from './batch-retry.ts';
 import { type AdapterLogger, quietLogger } from './logger.ts';
 
@@ -90,16 +92,9 @@ export class DynamoLedger implements Ledger {
   }
 
   async append(entry: LedgerEntry): Promise<void> {
-    // A registration happens before any endpoint exists: it is recorded on the service.
-    checkId('endpointId', entry.endpointId, entry.outcome === 'registered' ? SERVICE_ID : ENDPOINT_ID);
-    const at = isoTime('at', entry.at);
-    // The sort key is derived from the entry, so re-recording it (an intent finished after a crash) is a no-op.
-    const digest = createHash('sha256')
-      .update(JSON.stringify(definedFields(entry)))
-      .digest('hex')
-      .slice(0, 12);
+    const { partition, at, fields, digest } = entryOf(entry);
     try {
-      await this.#putEntry(entry.endpointId, at, { ...definedFields(entry), at }, digest);
+      await this.#putEntry(partition, at, fields, digest);
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
@@ -196,12 +191,15 @@ export class DynamoLedger implements Ledger {
             ':one': 1,
             ':noFlags': {},
           },
-          ReturnValues: 'UPDATED_NEW',
+          // The whole item: an endpoint's state comes back with its lease, no second read.
+          ReturnValues: 'ALL_NEW',
         }),
       );
       const token = out.Attributes?.leaseToken;
       if (typeof token !== 'number') throw new LedgerError(`lease on ${key}: no token came back`);
-      return { key, holder, token, until };
+      const lease: Lease = { key, holder, token, until };
+      if (ENDPOINT_ID.test(key) && out.Attributes) lease.state = toEndpointState(out.Attributes);
+      return lease;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
@@ -342,30 +340,12 @@ export class DynamoLedger implements Ledger {
     checkId('endpointId', lease.key, ENDPOINT_ID);
     checkFlag(noticeFlag);
     checkLeaseMs(leaseMs);
-    const nowIso = isoTime('now', now.toISOString());
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: stateKey(lease.key),
-          UpdateExpression: 'SET #intent.#claim = :token, #until = :until',
-          ConditionExpression:
-            '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
-          ExpressionAttributeNames: {
-            '#intent': 'intent',
-            '#claim': 'noticeClaim',
-            '#id': 'id',
-            '#token': 'leaseToken',
-            '#until': 'leaseUntil',
-            '#flags': 'flags',
-            '#notice': noticeFlag,
-          },
-          ExpressionAttributeValues: {
-            ':token': lease.token,
-            ':until': new Date(now.getTime() + leaseMs).toISOString(),
-            ':now': nowIso,
-            ':id': intentId,
-          },
+          ...noticeClaim(lease, intentId, noticeFlag, now, leaseMs),
         }),
       );
       return true;
@@ -400,6 +380,100 @@ export class DynamoLedger implements Ledger {
       ExpressionAttributeNames: { '#intent': 'intent', '#id': 'id', '#token': 'leaseToken' },
       ExpressionAttributeValues: { ':id': intentId, ':token': lease.token },
     });
+  }
+
+  async recordIntent(
+    lease: Lease,
+    intent: Intent,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    checkFlag(noticeFlag);
+    checkLeaseMs(leaseMs);
+    const { partition, at, fields, digest } = entryOf(intent.entry);
+    try {
+      await this.#doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            // The sort key is the entry's digest and the item is the entry's alone: writing it
+            // again (an intent finished after a crash) writes the same item, so no condition.
+            { Put: { TableName: this.#table, Item: this.#entryItem(partition, at, fields, digest) } },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: stateKey(lease.key),
+                ...noticeClaim(lease, intent.id, noticeFlag, now, leaseMs, {
+                  set: '#intent.#entry = :entry, #intent.#done = :done',
+                  names: { '#entry': 'entry', '#done': 'done' },
+                  values: { ':entry': definedFields(intent.entry), ':done': true },
+                }),
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorCode(error) !== 'TransactionCanceledException') throw error;
+    }
+    // A condition failed (lease lost, or the notice already sent): step by step, each step
+    // says which, and the entry is recorded whenever the lease is still ours.
+    await this.completeIntent(lease, intent.id, intent.entry);
+    await this.append(intent.entry);
+    return this.claimNotice(lease, intent.id, noticeFlag, now, leaseMs);
+  }
+
+  async finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void> {
+    checkId('endpointId', lease.key, ENDPOINT_ID);
+    const { noticeSent, release } = finish;
+    if (noticeSent !== undefined) checkFlag(noticeSent);
+    if (release !== undefined && !OUTCOMES.includes(release.outcome)) {
+      throw new LedgerError(
+        `release.outcome: must be one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(release.outcome)}`,
+      );
+    }
+    const sets = [
+      ...(noticeSent === undefined ? [] : ['#flags.#notice = :at']),
+      ...(release === undefined ? [] : ['#outcome = :outcome']),
+    ];
+    const removes = ['#intent', ...(release === undefined ? [] : ['#holder', '#until'])];
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: stateKey(lease.key),
+          UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
+          ConditionExpression: '#token = :token AND (attribute_not_exists(#intent) OR #intent.#id = :id)',
+          ExpressionAttributeNames: {
+            '#intent': 'intent',
+            '#id': 'id',
+            '#token': 'leaseToken',
+            ...(noticeSent === undefined ? {} : { '#flags': 'flags', '#notice': noticeSent }),
+            ...(release === undefined
+              ? {}
+              : { '#outcome': 'lastOutcome', '#holder': 'leaseHolder', '#until': 'leaseUntil' }),
+          },
+          ExpressionAttributeValues: {
+            ':token': lease.token,
+            ':id': intentId,
+            ...(noticeSent === undefined ? {} : { ':at': isoTime('now', finish.now.toISOString()) }),
+            ...(release === undefined ? {} : { ':outcome': release.outcome }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // The notice went out whoever holds the lease now: that stays a fact.
+      if (noticeSent !== undefined) await this.markNoticeSent(lease.key, noticeSent, finish.now);
+      throw new LeaseLostError(
+        `${lease.key}: lease ${lease.token} lost, could not finish the intent ${intentId}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   /** An update of the state item that holds only under the lease's token; LeaseLostError otherwise. */
@@ -488,20 +562,23 @@ export class DynamoLedger implements Ledger {
     fields: Record<string, unknown>,
     suffix = randomBytes(6).toString('hex'),
   ): Promise<void> {
-    const sk = `${LEDGER_ENTRY_PREFIX}${at}#${suffix}`;
     await this.#doc.send(
       new PutCommand({
         TableName: this.#table,
-        Item: {
-          ...fields,
-          [LEDGER_TABLE_KEY.partitionKey]: partition,
-          [LEDGER_TABLE_KEY.sortKey]: sk,
-          [LEDGER_TTL_ATTRIBUTE]: Math.floor(Date.parse(at) / 1000) + this.#retentionSeconds,
-        },
+        Item: this.#entryItem(partition, at, fields, suffix),
         ConditionExpression: 'attribute_not_exists(#sk)',
         ExpressionAttributeNames: { '#sk': LEDGER_TABLE_KEY.sortKey },
       }),
     );
+  }
+
+  #entryItem(partition: string, at: string, fields: Record<string, unknown>, suffix: string) {
+    return {
+      ...fields,
+      [LEDGER_TABLE_KEY.partitionKey]: partition,
+      [LEDGER_TABLE_KEY.sortKey]: `${LEDGER_ENTRY_PREFIX}${at}#${suffix}`,
+      [LEDGER_TTL_ATTRIBUTE]: Math.floor(Date.parse(at) / 1000) + this.#retentionSeconds,
+    };
   }
 
   #historyQuery(query: HistoryQuery, since: string | undefined): QueryCommandInput {
@@ -601,6 +678,61 @@ export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
   if (item.reason !== undefined) entry.reason = field('reason', isString, 'a string');
   if (item.requestId !== undefined) entry.requestId = field('requestId', isString, 'a string');
   return entry;
+}
+
+/**
+ * The update that claims an intent's notice for the lease's holder and renews the lease:
+ * only while the lease is current and no notice of the flag's outcome went out. `also`
+ * sets more of the intent in the same write (recordIntent's final entry).
+ */
+function noticeClaim(
+  lease: Lease,
+  intentId: string,
+  noticeFlag: string,
+  now: Date,
+  leaseMs: number,
+  also?: { set: string; names: Record<string, string>; values: Record<string, unknown> },
+) {
+  return {
+    UpdateExpression: `SET #intent.#claim = :token, #until = :until${also ? `, ${also.set}` : ''}`,
+    ConditionExpression:
+      '#token = :token AND #until > :now AND #intent.#id = :id AND attribute_not_exists(#flags.#notice)',
+    ExpressionAttributeNames: {
+      '#intent': 'intent',
+      '#claim': 'noticeClaim',
+      '#id': 'id',
+      '#token': 'leaseToken',
+      '#until': 'leaseUntil',
+      '#flags': 'flags',
+      '#notice': noticeFlag,
+      ...also?.names,
+    },
+    ExpressionAttributeValues: {
+      ':token': lease.token,
+      ':until': new Date(now.getTime() + leaseMs).toISOString(),
+      ':now': isoTime('now', now.toISOString()),
+      ':id': intentId,
+      ...also?.values,
+    },
+  };
+}
+
+/** A decision's ledger item: partition, time, fields, and the digest its sort key ends in. */
+function entryOf(entry: LedgerEntry): {
+  partition: string;
+  at: string;
+  fields: Record<string, unknown>;
+  digest: string;
+} {
+  // A registration happens before any endpoint exists: it is recorded on the service.
+  checkId('endpointId', entry.endpointId, entry.outcome === 'registered' ? SERVICE_ID : ENDPOINT_ID);
+  const at = isoTime('at', entry.at);
+  // The sort key is derived from the entry, so re-recording it (an intent finished after a crash) is a no-op.
+  const digest = createHash('sha256')
+    .update(JSON.stringify(definedFields(entry)))
+    .digest('hex')
+    .slice(0, 12);
+  return { partition: entry.endpointId, at, fields: { ...definedFields(entry), at }, digest };
 }
 
 function toEndpointState(item: Record<string, unknown>): EndpointState {

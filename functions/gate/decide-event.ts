@@ -79,6 +79,9 @@ async function decideServiceEvents(
   // A whole-service read already holds every account's accepted endpoints.
   const acceptedByAccount = wholeService ? countAcceptedByAccount(connections) : undefined;
   const trigger = (events.find((e) => e.endpointId === undefined) ?? events[0])?.trigger ?? 'notification';
-  const entries = await decideService({ serviceId, connections, trigger, rules, acceptedByAccount }, deps);
+  const entries = await decideService(
+    { serviceId, connections, trigger, rules, acceptedByAccount, leaseWaitingFirst: !wholeService },
+    deps,
+  );
   return { status: 'decided', entries: [...gone, ...entries] };
 }

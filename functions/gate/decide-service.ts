@@ -77,6 +77,12 @@ export interface DecideServiceInput {
   acceptedByAccount?: ReadonlyMap<string, number>;
   trigger: Trigger;
   rules: LoadedRules;
+  /**
+   * Lease waiting requests without reading their states first (the lease write returns
+   * them): for a few named endpoints, where nearly every waiting one has something to do.
+   * A sweep reads first, so it leases only what has something to do.
+   */
+  leaseWaitingFirst?: boolean;
 }
 
 /** Longer than the longest call made under a lease (functions/aws/call-budget.ts proves it) and than the decide Lambda's timeout. */
@@ -93,7 +99,12 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
   const { ruleSet } = input.rules;
   const { serviceId } = input;
   // Every connection's state, decidable or not: a rejected one may still owe its record.
-  const states = await deps.ledger.states(input.connections.map((c) => c.endpointId));
+  // A waiting request leased first is read by its lease instead.
+  const states = await deps.ledger.states(
+    input.connections
+      .filter((c) => !(input.leaseWaitingFirst && c.state === 'pendingAcceptance'))
+      .map((c) => c.endpointId),
+  );
   const settings = settingsFor(ruleSet, serviceId);
   // A held service's mode is unknown: its waiting requests are still recorded as held.
   const active = settings.mode !== 'off' || settings.held !== undefined;
@@ -146,7 +157,7 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
     // Under the leases: EC2's state and the gate's own, read again.
     const fresh = await deps.endpointServices.describeConnections(serviceId, { endpointIds: leased });
     const freshById = new Map(fresh.map((c) => [c.endpointId, c]));
-    const freshStates = await deps.ledger.states(leased);
+    const freshStates = await leases.states(leased);
     const recovered = await recoverIntents(leased, freshStates, freshById, leases, deps);
 
     const plan = planDecisions({
@@ -173,6 +184,8 @@ class LeaseSet {
   readonly #endpoints = new Map<string, Lease>();
   readonly #accounts = new Map<string, Lease>();
   readonly #limit = pLimit(LEASE_CONCURRENCY);
+  /** Endpoints whose lease went with the write that finished their intent. */
+  readonly #released = new Set<string>();
   readonly outcomes = new Map<string, Outcome>();
 
   constructor(deps: DecideDeps) {
@@ -191,6 +204,25 @@ class LeaseSet {
 
   account(account: string): Lease | undefined {
     return this.#accounts.get(account);
+  }
+
+  /** The endpoints' states as their leases found them; read again only where a lease brought none. */
+  async states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
+    const states = new Map<string, EndpointState>();
+    const unread: string[] = [];
+    for (const id of endpointIds) {
+      const state = this.endpoint(id).state;
+      if (state) states.set(id, state);
+      else unread.push(id);
+    }
+    if (unread.length > 0)
+      for (const [id, state] of await this.#deps.ledger.states(unread)) states.set(id, state);
+    return states;
+  }
+
+  /** The lease of an endpoint was released with its intent's last write. */
+  released(endpointId: string): void {
+    this.#released.add(endpointId);
   }
 
   async takeAccounts(serviceId: string, accounts: string[]): Promise<Set<string>> {
@@ -239,9 +271,11 @@ class LeaseSet {
 
   async releaseAll(): Promise<void> {
     await Promise.all([
-      ...[...this.#endpoints].map(([id, lease]) =>
-        this.#limit(() => this.#deps.ledger.releaseLease(lease, this.outcomes.get(id))),
-      ),
+      ...[...this.#endpoints]
+        .filter(([id]) => !this.#released.has(id))
+        .map(([id, lease]) =>
+          this.#limit(() => this.#deps.ledger.releaseLease(lease, this.outcomes.get(id))),
+        ),
       ...[...this.#accounts.values()].map((lease) =>
         this.#limit(() => this.#deps.ledger.releaseLease(lease)),
       ),
@@ -284,7 +318,7 @@ async function recoverIntents(
       await deps.ledger.clearIntent(lease, intent.id);
       continue;
     }
-    if (!intent.done) await deps.ledger.completeIntent(lease, intent.id, entry);
+    // Its entry is made final by the write that records it (finishIntents).
     finals.push({ lease, intent: { ...intent, entry, done: true } });
     leases.outcomes.set(id, entry.outcome);
   }
@@ -337,32 +371,39 @@ async function carryOut(
         ? await deps.endpointServices.accept(input.serviceId, ids)
         : await deps.endpointServices.reject(input.serviceId, ids);
     const failures = new Map(result.failed.map((f) => [f.endpointId, f]));
-    const raced = await racedAway(
-      input.serviceId,
-      go.map((w) => w.decision),
-      failures,
-      deps,
-    );
+    const stateNow = await statesAfterFailures(input.serviceId, failures, deps);
     for (const { decision, intent, lease } of go) {
       const id = decision.connection.endpointId;
       const failure = failures.get(id);
-      if (failure && raced.has(id)) {
+      const now = stateNow.get(id);
+      let entry: LedgerEntry = { ...intent.entry, outcome: failure ? 'failed' : decision.outcome };
+      if (failure && tookEffect(action, now)) {
+        // EC2 answered with an error, yet shows the action done: an SDK retry after an answer
+        // lost on the way (a reset), or another actor at the same moment. Recorded as done.
+        entry = {
+          ...intent.entry,
+          reasons: [
+            ...intent.entry.reasons,
+            `EC2 answered ${failure.code}, yet shows the connection ${now}: recorded as done`,
+          ],
+        };
+      } else if (failure && now !== decision.connection.state) {
         deps.log?.('connection changed state before the action', { endpointId: id, code: failure.code });
         await deps.ledger.clearIntent(lease, intent.id);
         continue;
+      } else if (failure) {
+        entry.error = { code: failure.code, message: failure.message };
       }
-      const entry: LedgerEntry = { ...intent.entry, outcome: failure ? 'failed' : decision.outcome };
-      if (failure) entry.error = { code: failure.code, message: failure.message };
       const requestId = result.requestIds[id];
       if (requestId !== undefined) entry.requestId = requestId;
-      await deps.ledger.completeIntent(lease, intent.id, entry);
+      // Made final, with EC2's answer, by the write that records it (finishIntents).
       finals.push({ lease, intent: { ...intent, entry, done: true } });
     }
   }
   // Notices after actions: the record reads in the order things happened.
   for (const { intent, lease } of ready) if (intent.done) finals.push({ intent, lease });
   for (const { intent } of finals) leases.outcomes.set(intent.entry.endpointId, intent.entry.outcome);
-  return finishIntents(finals, intentDeps(deps, leases));
+  return finishIntents(finals, intentDeps(deps, leases), { release: (id) => leases.released(id) });
 }
 
 /**
@@ -401,24 +442,22 @@ async function underAccountLeases<T extends { decision: PlannedDecision; intent:
   return go;
 }
 
-/** Endpoints whose action failed because their state moved on (a consumer delete, another actor): not failures of ours. */
-async function racedAway(
+/** The states EC2 shows now of the endpoints whose action failed: whether it happened anyway, or their state moved on. */
+async function statesAfterFailures(
   serviceId: string,
-  batch: PlannedDecision[],
   failures: Map<string, ActionFailure>,
   deps: DecideDeps,
-): Promise<Set<string>> {
-  if (failures.size === 0) return new Set();
+): Promise<Map<string, string>> {
+  if (failures.size === 0) return new Map();
   const now = await deps.endpointServices.describeConnections(serviceId, {
     endpointIds: [...failures.keys()],
   });
-  const stateNow = new Map(now.map((c) => [c.endpointId, c.state]));
-  const raced = new Set<string>();
-  for (const decision of batch) {
-    const id = decision.connection.endpointId;
-    if (failures.has(id) && stateNow.get(id) !== decision.connection.state) raced.add(id);
-  }
-  return raced;
+  return new Map(now.map((c) => [c.endpointId, c.state]));
+}
+
+/** Whether EC2's state shows the action done (an accept: pending or available; a reject: rejected). */
+function tookEffect(action: 'accept' | 'reject', state: string | undefined): boolean {
+  return action === 'accept' ? state === 'pending' || state === 'available' : state === 'rejected';
 }
 
 function flagsOf(states: Map<string, EndpointState>): Map<string, Readonly<Record<string, string>>> {
@@ -481,7 +520,9 @@ export async function recordGone(
     };
     if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) return [];
     leases.outcomes.set(endpointId, 'deleted');
-    return await finishIntents([{ lease, intent }], intentDeps(deps, leases));
+    return await finishIntents([{ lease, intent }], intentDeps(deps, leases), {
+      release: (id) => leases.released(id),
+    });
   } finally {
     await leases.releaseAll();
   }

@@ -4,6 +4,7 @@
  * is read only for ids, leniently, and only a managed service's ids cause work.
  */
 import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
+import { gateNow } from '../shared/clock.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { enrollService } from './enroll.ts';
 import { type ManualAction, recordManualAction } from './manual-action.ts';
@@ -76,7 +77,7 @@ async function ownNotices(messages: { body: string }[], deps: NotificationDeps):
   });
   if (candidates.length === 0) return own;
   const states = await deps.ledger.states([...new Set(candidates.map((c) => c.endpointId))]);
-  const now = (deps.now ?? (() => new Date()))();
+  const now = (deps.now ?? gateNow)();
   for (const { endpointId, event, index } of candidates) {
     if (causedByGate(event, states.get(endpointId), now)) own.add(`${index} ${endpointId}`);
   }

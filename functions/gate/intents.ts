@@ -7,11 +7,13 @@
  *  - the ledger entry is the intent's own, stored on it before it is appended, and the
  *    ledger's sort key is derived from the entry: a repeat stores nothing new;
  *  - a notice goes out at most once per (endpoint, outcome): it is claimed under the
- *    current lease token (no second sender while a lease is held; the claim renews the
- *    lease so the publish ends before it can run out), published, and then marked sent
- *    with the flag `notice:<outcome>`. A crash between the publish and the mark is the one
+ *    current lease token, in the same transaction as the ledger entry (no second sender
+ *    while a lease is held; the claim renews the lease so the publish ends before it can
+ *    run out), published, and then marked sent with the flag `notice:<outcome>` in the
+ *    write that clears the intent. A crash between the publish and that write is the one
  *    window in which the next holder publishes again: at least once, never lost;
- *  - the event is at least once, as EventBridge itself is.
+ *  - the event is at least once, as EventBridge itself is: it goes out before the record,
+ *    so a crash repeats the event (which consumers must expect anyway), not the notice.
  */
 import pLimit from 'p-limit';
 import type { Connection } from '../core/connection.ts';
@@ -40,24 +42,52 @@ export function noticeFlagFor(entry: LedgerEntry): string {
   return `notice:${entry.dryRun ? 'dry-run:' : ''}${entry.outcome}`;
 }
 
-/** Records final intents: ledger, notice, event, then clears them. Returns the entries. */
-export async function finishIntents(finals: FinalIntent[], deps: IntentDeps): Promise<LedgerEntry[]> {
+export interface FinishOptions {
+  /** Release each intent's lease in the write that clears it; called with each endpoint released. */
+  release?: (endpointId: string) => void;
+}
+
+/**
+ * Records final intents. First the `Connection Decision` events of them all (at least once,
+ * as EventBridge is: a crash after it sends them again, never a second notice); then per
+ * intent, one write for its final entry, ledger entry and notice claim, the notice, and one
+ * write that marks the notice sent and clears the intent (and, with `release`, releases the
+ * lease). Returns the entries.
+ */
+export async function finishIntents(
+  finals: FinalIntent[],
+  deps: IntentDeps,
+  options: FinishOptions = {},
+): Promise<LedgerEntry[]> {
   if (finals.length === 0) return [];
-  const limit = pLimit(FINISH_CONCURRENCY);
-  await Promise.all(finals.map((final) => limit(() => recordAndNotify(final, deps))));
   const entries = finals.map(({ intent }) => intent.entry);
   await deps.events.decisions(entries);
+  const limit = pLimit(FINISH_CONCURRENCY);
   await Promise.all(
-    finals.map(({ lease, intent }) => limit(() => deps.ledger.clearIntent(lease, intent.id))),
+    finals.map((final) =>
+      limit(async () => {
+        const { lease, intent } = final;
+        const noticeSent = await recordAndNotify(final, deps);
+        await deps.ledger.finishIntent(lease, intent.id, {
+          now: deps.now(),
+          ...(noticeSent === undefined ? {} : { noticeSent }),
+          ...(options.release ? { release: { outcome: intent.entry.outcome } } : {}),
+        });
+        options.release?.(intent.entry.endpointId);
+      }),
+    ),
   );
   return entries;
 }
 
-async function recordAndNotify({ lease, intent }: FinalIntent, deps: IntentDeps): Promise<void> {
+/** Records the entry and, when the notice is this holder's to send, sends it: returns its flag then. */
+async function recordAndNotify(
+  { lease, intent }: FinalIntent,
+  deps: IntentDeps,
+): Promise<string | undefined> {
   const { entry } = intent;
-  await deps.ledger.append(entry);
   const flag = noticeFlagFor(entry);
-  if (!(await deps.ledger.claimNotice(lease, intent.id, flag, deps.now(), deps.leaseMs))) return;
+  if (!(await deps.ledger.recordIntent(lease, intent, flag, deps.now(), deps.leaseMs))) return undefined;
   if (intent.noticeClaim !== undefined) {
     deps.log?.('notice claimed before an interruption: sending it (at least once)', {
       endpointId: entry.endpointId,
@@ -65,7 +95,7 @@ async function recordAndNotify({ lease, intent }: FinalIntent, deps: IntentDeps)
     });
   }
   await deps.notifier.publish({ kind: 'decision', entry });
-  await deps.ledger.markNoticeSent(entry.endpointId, flag, deps.now());
+  return flag;
 }
 
 const ACCEPTED_STATES: ReadonlySet<string> = new Set(['pending', 'available']);

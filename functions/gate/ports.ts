@@ -62,6 +62,8 @@ export interface Lease {
   token: number;
   /** ISO time the lease runs out. */
   until: string;
+  /** An endpoint's state as the grant left it (the same write returns it): no second read under the lease. */
+  state?: EndpointState;
 }
 
 /**
@@ -221,9 +223,37 @@ export interface Ledger {
   markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void>;
   /** Removes the intent once all is recorded. Throws LeaseLostError when the lease is lost. */
   clearIntent(lease: Lease, intentId: string): Promise<void>;
+  /**
+   * completeIntent, append and claimNotice as one atomic write where the store can (one
+   * round trip for the three): the intent's final entry, its ledger entry and the claim of
+   * its notice. True when the notice is the caller's to send, false when a notice of the
+   * flag's outcome was already sent; the entry is recorded either way. Throws
+   * LeaseLostError when the lease is lost.
+   */
+  recordIntent(
+    lease: Lease,
+    intent: Intent,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean>;
+  /**
+   * markNoticeSent (when `noticeSent` names the flag) and clearIntent in one write, and, with
+   * `release`, releaseLease with the intent's outcome in the same write. When the lease is
+   * lost the notice is still marked sent (a fact), and LeaseLostError is thrown.
+   */
+  finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void>;
   /** Sets a once-flag; true only for the caller that set it first. */
   setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean>;
   clearFlag(endpointId: string, flag: string): Promise<void>;
+}
+
+export interface IntentFinish {
+  /** The notice flag to set: the notice went out. */
+  noticeSent?: string;
+  now: Date;
+  /** Release the lease too, recording this outcome as the endpoint's last. */
+  release?: { outcome: Outcome };
 }
 
 /** A fenced write found that the lease it was made under had passed to someone else. */

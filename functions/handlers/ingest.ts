@@ -5,6 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
+import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
@@ -32,7 +33,7 @@ async function ingest(event: unknown, context: Context) {
         endpointServices: gate.endpointServices,
         events: gate.events,
         ledger: gate.ledger,
-        now: () => new Date(),
+        now: gateNow,
         log,
       },
     );
@@ -51,7 +52,7 @@ async function ingest(event: unknown, context: Context) {
     gateRoleArns,
     rulesVersion: () => gate.rulesStore.version(),
     ruleSet: async () => (await gate.rules.current()).ruleSet,
-    now: () => new Date(),
+    now: gateNow,
     holder: context.awsRequestId,
     log,
   });

@@ -11,6 +11,7 @@ import { FetchCallerIdentityVerifier, StsUnreachableError } from '../aws/sts-pro
 import { StsAnswerError } from '../core/registration/sts-answer.ts';
 import { stsEndpoints } from '../core/registration/sts-endpoints.ts';
 import { type RegisterDeps, RegistrationRefusedError, registerConsumer } from '../gate/register.ts';
+import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
 import { invocationCredentials } from './invocation-credentials.ts';
@@ -60,7 +61,7 @@ async function register(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyS
         cause: error,
       });
     }
-    const registration = await registerConsumer(body, { ...registerDeps(), now: () => new Date() });
+    const registration = await registerConsumer(body, { ...registerDeps(), now: gateNow });
     metrics.addMetric(OUTCOME_METRIC.registered, MetricUnit.Count, 1);
     logger.info('consumer registered', {
       serviceId: registration.serviceId,

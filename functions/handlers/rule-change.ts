@@ -5,6 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { handleRuleChanges } from '../gate/rule-change.ts';
+import { gateNow } from '../shared/clock.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, StreamEventSchema, streamItems } from './event-schemas.ts';
 import { logger, metrics, tracer } from './observability.ts';
@@ -20,7 +21,7 @@ async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
     ledger: gate.ledger,
     notifier: gate.notifier,
     events: gate.events,
-    now: () => new Date(),
+    now: gateNow,
   });
   if (result.invalid.length > 0)
     metrics.addMetric(METRIC.invalidRules, MetricUnit.Count, result.invalid.length);

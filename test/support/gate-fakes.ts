@@ -13,6 +13,7 @@ import type {
   GateEvents,
   HistoryQuery,
   Intent,
+  IntentFinish,
   Lease,
   Ledger,
   LedgerEntry,
@@ -189,7 +190,7 @@ export class MemoryLedger implements Ledger {
     this.lastTokens.set(key, token);
     const until = new Date(now.getTime() + leaseMs).toISOString();
     state.lease = { holder, until, token };
-    return { key, holder, token, until };
+    return { key, holder, token, until, state: structuredClone(state) };
   }
 
   private readonly lastTokens = new Map<string, number>();
@@ -254,6 +255,26 @@ export class MemoryLedger implements Ledger {
     const state = this.current(lease);
     if (!state) throw new LeaseLostError(`lease on ${lease.key} lost`);
     if (state.intent?.id === intentId) delete state.intent;
+  }
+
+  async recordIntent(
+    lease: Lease,
+    intent: Intent,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    await this.completeIntent(lease, intent.id, intent.entry);
+    await this.append(intent.entry);
+    return this.claimNotice(lease, intent.id, noticeFlag, now, leaseMs);
+  }
+
+  async finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void> {
+    const state = this.current(lease);
+    if (finish.noticeSent) await this.markNoticeSent(lease.key, finish.noticeSent, finish.now);
+    if (!state) throw new LeaseLostError(`lease on ${lease.key} lost`);
+    if (state.intent?.id === intentId) delete state.intent;
+    if (finish.release) await this.releaseLease(lease, finish.release.outcome);
   }
 
   async setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean> {

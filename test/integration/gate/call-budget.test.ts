@@ -77,13 +77,11 @@ describe('the call budget of one accepted request', () => {
     expect(total.ec2).toBeLessThanOrEqual(3);
     expect(total.sns).toBeLessThanOrEqual(1);
     expect(total.events).toBeLessThanOrEqual(2);
-    // Honest ceiling, not the budget of 6 (measured: 12 with the write-ahead ledger, 8 before
-    // it): decideService (functions/gate/decide-service.ts) makes the rest of these calls for
-    // one accept (states, lease take/renew/release, intent write and completion, ledger entry,
-    // notice claim); besides them the gate reads the rules version (GetItem) and ingest reads
-    // the endpoint's state to recognise the Accept notice as its own (BatchGetItem). Combining
-    // the decision's writes (one item or TransactWriteItems) is what brings this to 6.
-    expect(total.dynamodb).toBeLessThanOrEqual(12);
+    // Measured 6: the rules version (GetItem), the endpoint's lease with its state (UpdateItem,
+    // ALL_NEW), the intent (UpdateItem), entry + final intent + notice claim (one
+    // TransactWriteItems), notice mark + intent clear + lease release (UpdateItem), and
+    // ingest's read of the endpoint's state to recognise the Accept notice as its own (BatchGetItem).
+    expect(total.dynamodb).toBeLessThanOrEqual(6);
   });
 });
 

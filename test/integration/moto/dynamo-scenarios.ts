@@ -201,6 +201,79 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       });
     });
 
+    it('records an intent in one transaction, finishes it and releases its lease in one write', async () => {
+      const l = ledger();
+      const id = endpoint(92);
+      const now = new Date(at(92));
+      const e = entry(id, 'vpce-svc-0aaaaaaaaaaaaaaa0', '999999999999', at(92));
+      const lease = await l.acquireLease(id, 'h1', now, 60_000);
+      if (!lease) throw new Error('no lease');
+      // The lease write brings the endpoint's state back: no read under the lease.
+      expect(lease.state).toEqual({
+        endpointId: id,
+        flags: {},
+        lease: { holder: 'h1', until: lease.until, token: lease.token },
+      });
+      const intent = { id: `i${lease.token}`, token: lease.token, entry: e, done: false };
+      expect(await l.writeIntent(lease, intent, now, 120_000)).toBe(true);
+      const final = { ...e, requestId: 'req-ec2-2' };
+      expect(await l.recordIntent(lease, { ...intent, entry: final }, 'notice:accepted', now, 120_000)).toBe(
+        true,
+      );
+      expect(await l.history({ endpointId: id })).toEqual([final]);
+      expect((await l.states([id])).get(id)?.intent).toEqual({
+        ...intent,
+        entry: final,
+        done: true,
+        noticeClaim: lease.token,
+      });
+      // Recording it again (a holder finishing after a crash) stores the entry once.
+      expect(await l.recordIntent(lease, { ...intent, entry: final }, 'notice:accepted', now, 120_000)).toBe(
+        true,
+      );
+      expect(await l.history({ endpointId: id })).toEqual([final]);
+
+      await l.finishIntent(lease, intent.id, {
+        now,
+        noticeSent: 'notice:accepted',
+        release: { outcome: 'accepted' },
+      });
+      expect((await l.states([id])).get(id)).toEqual({
+        endpointId: id,
+        flags: { 'notice:accepted': at(92) },
+        lastOutcome: 'accepted',
+      });
+
+      // The notice went out: the next intent of that outcome is recorded, its notice not claimed.
+      const next = await l.acquireLease(id, 'h2', now, 60_000);
+      if (!next) throw new Error('no lease');
+      expect(next.state?.flags).toEqual({ 'notice:accepted': at(92) });
+      const again = { id: `i${next.token}`, token: next.token, entry: { ...final, at: at(93) }, done: true };
+      expect(await l.writeIntent(next, again, now, 60_000)).toBe(true);
+      expect(await l.recordIntent(next, again, 'notice:accepted', now, 60_000)).toBe(false);
+      expect((await l.history({ endpointId: id })).map((h) => h.at)).toEqual([at(93), at(92)]);
+
+      // A lost lease: nothing recorded, and finishing marks the notice sent but says the lease is gone.
+      const later = new Date(now.getTime() + 60_001);
+      const takeover = await l.acquireLease(id, 'h3', later, 60_000);
+      expect(takeover?.token).toBe(next.token + 1);
+      const stale = { ...again, entry: { ...final, at: at(94) } };
+      await expect(l.recordIntent(next, stale, 'notice:rejected', later, 60_000)).rejects.toThrow(
+        LeaseLostError,
+      );
+      expect(await l.history({ endpointId: id })).toHaveLength(2);
+      await expect(
+        l.finishIntent(next, again.id, {
+          now: later,
+          noticeSent: 'notice:rejected',
+          release: { outcome: 'rejected' },
+        }),
+      ).rejects.toThrow(LeaseLostError);
+      const state = (await l.states([id])).get(id);
+      expect(state?.flags['notice:rejected']).toBe(later.toISOString());
+      expect(state?.lease?.holder).toBe('h3');
+    });
+
     it('an intent with a once-flag sets it in the same write, and is refused when the flag is set', async () => {
       const l = ledger();
       const id = endpoint(91);
@@ -334,12 +407,9 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
     const steps = [
       'ledger.writeIntent',
       'endpointServices.accept',
-      'ledger.completeIntent',
-      'ledger.append',
-      'ledger.claimNotice',
-      'ledger.markNoticeSent',
       'events.decisions',
-      'ledger.clearIntent',
+      'ledger.recordIntent',
+      'ledger.finishIntent',
     ];
     steps.forEach((step, i) => {
       it(`a decider that crashes after ${step}: one accept, one entry, one notice after the next decide`, async () => {

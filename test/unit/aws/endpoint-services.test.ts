@@ -14,7 +14,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import Bottleneck from 'bottleneck';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { Ec2EndpointServices, EndpointServicesError } from '../../../functions/aws/endpoint-services.ts';
+import {
+  Ec2EndpointServices,
+  EndpointServicesError,
+  MAX_FILTER_VALUES,
+} from '../../../functions/aws/endpoint-services.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:plgate-ingest';
@@ -106,6 +110,19 @@ describe('describeConnections', () => {
       { Name: 'vpc-endpoint-owner', Values: ['111122223333'] },
       { Name: 'vpc-endpoint-id', Values: [endpoint(2), endpoint(3)] },
     ]);
+  });
+
+  it('keeps every call within 200 filter values in all, counting the service and owner filters', async () => {
+    // Found by the 1,000-request chaos run: 200 ids and the service id made 201 values.
+    ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({ VpcEndpointConnections: [] });
+    const ids = Array.from({ length: 450 }, (_, i) => endpoint(i + 1));
+    await adapter().describeConnections(SERVICE, { endpointIds: ids, account: '111122223333' });
+    const calls = ec2Mock.commandCalls(DescribeVpcEndpointConnectionsCommand);
+    const values = calls.map((call) =>
+      (call.args[0].input.Filters ?? []).reduce((sum, f) => sum + (f.Values?.length ?? 0), 0),
+    );
+    expect(Math.max(...values)).toBeLessThanOrEqual(MAX_FILTER_VALUES);
+    expect(calls.flatMap((call) => call.args[0].input.Filters?.at(-1)?.Values ?? [])).toEqual(ids);
   });
 
   it('asks nothing for an empty endpoint list and rejects malformed ids naming the field', async () => {

@@ -216,14 +216,29 @@ describe('endpoint state', () => {
   it('takes a lease conditionally with a new fencing token, and answers undefined when another holder has it', async () => {
     docMock
       .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { leaseToken: 7 } })
+      .resolvesOnce({
+        Attributes: {
+          endpointId: endpoint(1),
+          sk: 'state',
+          leaseHolder: 'req-1',
+          leaseUntil: '2026-03-01T00:01:00.000Z',
+          leaseToken: 7,
+          flags: { held: '2026-02-01T00:00:00.000Z' },
+        },
+      })
       .rejectsOnce(conditionFailed());
     const now = new Date('2026-03-01T00:00:00Z');
+    // The endpoint's state comes back with the grant (ALL_NEW): no second read under the lease.
     expect(await ledger().acquireLease(endpoint(1), 'req-1', now, 60_000)).toEqual({
       key: endpoint(1),
       holder: 'req-1',
       token: 7,
       until: '2026-03-01T00:01:00.000Z',
+      state: {
+        endpointId: endpoint(1),
+        flags: { held: '2026-02-01T00:00:00.000Z' },
+        lease: { holder: 'req-1', until: '2026-03-01T00:01:00.000Z', token: 7 },
+      },
     });
     expect(await ledger().acquireLease(endpoint(1), 'req-2', now, 60_000)).toBeUndefined();
     expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
@@ -237,7 +252,7 @@ describe('endpoint state', () => {
         ':now': '2026-03-01T00:00:00.000Z',
         ':one': 1,
       },
-      ReturnValues: 'UPDATED_NEW',
+      ReturnValues: 'ALL_NEW',
     });
   });
 

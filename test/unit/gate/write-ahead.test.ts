@@ -74,12 +74,11 @@ function setup(items = rules()) {
 const STEPS = [
   'ledger.writeIntent',
   'endpointServices.accept',
-  'ledger.completeIntent',
-  'ledger.append',
-  'ledger.claimNotice',
-  'ledger.markNoticeSent',
   'events.decisions',
-  'ledger.clearIntent',
+  // The entry made final, appended and its notice claimed, in one write.
+  'ledger.recordIntent',
+  // The notice marked sent, the intent cleared and the lease released, in one write.
+  'ledger.finishIntent',
 ];
 
 describe('a decider that crashes after any step of an accept', () => {
@@ -116,7 +115,7 @@ describe('a decider that crashes after any step of an accept', () => {
         if (step === 'endpointServices.accept') {
           expect(entry?.requestId).toBeUndefined();
           expect(entry?.reasons.at(-1)).toMatch(/recorded from EC2's state \(available\)/);
-        } else if (step !== 'ledger.writeIntent') {
+        } else if (step !== 'ledger.writeIntent' && step !== 'events.decisions') {
           expect(entry?.requestId).toBe('fake-accept-1');
         }
       });
@@ -140,7 +139,7 @@ describe('a decider that crashes after any step of an accept', () => {
     expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted', 'accepted']);
   });
 
-  for (const step of ['ledger.writeIntent', 'ledger.append', 'notifier.publish']) {
+  for (const step of ['ledger.writeIntent', 'events.decisions', 'ledger.recordIntent', 'notifier.publish']) {
     it(`a held notice whose decider crashed after ${step} is recorded once, never lost behind its once-flag`, async () => {
       const w = setup();
       const stranger = connection({ account: UNKNOWN });
@@ -153,6 +152,35 @@ describe('a decider that crashes after any step of an accept', () => {
       expect(w.ledger.outcomes()).toEqual([[stranger.endpointId, 'held']]);
       expect(w.noticesOf(stranger.endpointId).length).toBeGreaterThanOrEqual(1);
       if (step !== 'notifier.publish') expect(w.noticesOf(stranger.endpointId)).toHaveLength(1);
+    });
+  }
+
+  for (const [account, action, state, outcome] of [
+    [BLOCKED, 'reject', 'rejected', 'rejected'],
+    [PARTNER, 'accept', 'available', 'accepted'],
+  ] as const) {
+    it(`an ${action} whose answer was lost and whose retry EC2 refused (already ${state}) is recorded once as ${outcome}`, async () => {
+      // Prepare: the first attempt of the call took effect, its answer was lost on the way
+      // (a reset), and the SDK's retry finds the connection already ${state}.
+      const w = setup();
+      const request = connection({ account });
+      w.ec2.add(request);
+      w.ec2.beforeAction = (_action, ids) => {
+        for (const id of ids) {
+          const c = w.ec2.connections.get(id);
+          if (c) c.state = state;
+        }
+      };
+      const event = { serviceId: SERVICE, endpointId: request.endpointId, trigger: 'notification' as const };
+      // Act
+      await decideConnectionEvent(event, w.deps('decider'));
+      await sweep({}, w.sweepDeps('sweeper'));
+      // Assess: the action is recorded, not mistaken for someone else's change.
+      expect(w.ledger.outcomes()).toEqual([[request.endpointId, outcome]]);
+      expect(w.ledger.entries[0]?.reasons.at(-1)).toMatch(
+        `yet shows the connection ${state}: recorded as done`,
+      );
+      expect(w.noticesOf(request.endpointId).map((e) => e.outcome)).toEqual([outcome]);
     });
   }
 
