@@ -139,6 +139,12 @@ export class GateStack extends Stack {
       [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
     );
 
+    this.register = new RegisterApi(this, 'Register', {
+      environment,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      throttle: { rateLimit: 5, burstLimit: 10 },
+    });
+
     // Every grant for what the handlers call comes from the one list in permissions.ts.
     const functions: Record<GateFunctionName, GateFunction> = {
       ingest: this.ingest,
@@ -146,6 +152,7 @@ export class GateStack extends Stack {
       sweep: this.sweep,
       ruleChange: this.ruleChange,
       operator: this.operator,
+      register: this.register.function,
     };
     const permissions = gatePermissions(this.gateResources(), {
       organizationsLookup: config.organizationsLookup,
@@ -168,15 +175,6 @@ export class GateStack extends Stack {
         channel,
       });
     }
-
-    this.register = new RegisterApi(this, 'Register', {
-      environment,
-      logRetention: config.logRetentionDays as logs.RetentionDays,
-      rulesTable: rules,
-      ledgerTable: ledger,
-      decisionsTopic,
-      throttle: { rateLimit: 5, burstLimit: 10 },
-    });
 
     const triggers = new GateTriggers(this, 'Triggers', {
       bus: this.bus,

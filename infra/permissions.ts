@@ -11,10 +11,10 @@
  * No CDK here: resources are functions of the stack's names and ARNs, which are tokens
  * in the stack and plain ARNs in the local cloud.
  */
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import { INVITATION_KIND, MANAGED_TAG, VERSION_ITEM } from '../functions/shared/tables.ts';
 
 /** The gate's functions, one entry each in {@link FUNCTION_PERMISSIONS}. */
-export const GATE_FUNCTIONS = ['ingest', 'decide', 'sweep', 'ruleChange', 'operator'] as const;
+export const GATE_FUNCTIONS = ['ingest', 'decide', 'sweep', 'ruleChange', 'operator', 'register'] as const;
 export type GateFunctionName = (typeof GATE_FUNCTIONS)[number];
 
 /** The stack's resources the statements name. */
@@ -207,6 +207,31 @@ export const FUNCTION_PERMISSIONS: Record<
     { sid: 'RecordRuleProblems', actions: TABLE_WRITE, resources: [r.ledgerTableArn] },
     ...publishDecisions(r),
     putGateEvents(r),
+  ],
+  // Register admits an invited consumer: it adds the account to a managed service's allowed
+  // principals, redeems the invitation, writes the account's accept rule and bumps the rules
+  // version, and records and announces the registration. It is behind a public URL, so its
+  // rules-table writes are held to those three kinds of item by their partition key.
+  register: (r) => [
+    {
+      sid: 'AllowPrincipalsOnManagedServices',
+      actions: ['ec2:ModifyVpcEndpointServicePermissions'],
+      resources: [endpointServicesArn(r)],
+      conditions: MANAGED_SERVICE_CONDITION,
+    },
+    describe('DescribeServices', ['ec2:DescribeVpcEndpointServiceConfigurations']),
+    {
+      sid: 'InvitationsRulesAndVersion',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+      resources: [r.rulesTableArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': [INVITATION_KIND, 'rule', VERSION_ITEM.kind],
+        },
+      },
+    },
+    { sid: 'AppendLedger', actions: ['dynamodb:PutItem'], resources: [r.ledgerTableArn] },
+    ...publishDecisions(r),
   ],
 };
 

@@ -309,14 +309,19 @@ async function startOn(
   const state =
     config.dataDir === undefined
       ? undefined
-      : new StateFile(config.dataDir, () => ({ ec2: ec2.snapshot(), sns: sns.snapshot() }), {
-          debounceMs: config.saveDelayMs,
-          log,
-        });
+      : new StateFile(
+          config.dataDir,
+          () => ({ ec2: ec2.snapshot(), sns: sns.snapshot(), events: events.snapshot() }),
+          {
+            debounceMs: config.saveDelayMs,
+            log,
+          },
+        );
   const saved = state?.load();
   if (saved !== undefined) {
     ec2.restore(saved.ec2);
     sns.restore(saved.sns);
+    events.restore(saved.events);
   }
   if (state !== undefined) changed = () => state.changed();
   const dynamodb = await EmbeddedDynamoDb.start({

@@ -12,17 +12,12 @@ import type { FaultName, Faults } from './faults.ts';
 import { type Caller, CredentialError, identifyCaller } from './identity.ts';
 import { SnsError, snsErrorDocument } from './sns/query.ts';
 
-/** The access key id the in-process gate signs with (an IAM user of the provider account). */
-export const GATE_ACCESS_KEY_ID = 'plgate-gate';
 /** Each in-process function's own role key (local/gate-resources.ts) starts so. */
 export const GATE_ROLE_KEY_PREFIX = 'ASIAPLGATE';
 
-/**
- * Whether a call is the gate's own: the one predicate to adapt when every function gets
- * its own credentials (then: any of their key ids).
- */
+/** Whether a call is the gate's own: every function signs with its role's key. */
 export function isGateCall(caller: Pick<Caller, 'accessKeyId'>): boolean {
-  return caller.accessKeyId === GATE_ACCESS_KEY_ID || caller.accessKeyId.startsWith(GATE_ROLE_KEY_PREFIX);
+  return caller.accessKeyId.startsWith(GATE_ROLE_KEY_PREFIX);
 }
 
 /** Answers the request itself (true) when a fault strikes it; false lets it through. */

@@ -66,6 +66,15 @@ export class HttpRoutes {
       body: request.body,
       isBase64Encoded: false,
     };
-    return handler(event);
+    try {
+      return await handler(event);
+    } catch {
+      // What API Gateway answers when its Lambda integration fails; the function logs why.
+      return {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'Internal Server Error' }),
+      };
+    }
   }
 }

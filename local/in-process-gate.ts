@@ -19,18 +19,12 @@ import {
 } from '../functions/shared/events.ts';
 import type { GateFunctionName } from '../infra/permissions.ts';
 import type { LocalCloud } from './cloud.ts';
-import { crashingInvocation, GATE_ACCESS_KEY_ID } from './fault-layer.ts';
+import { crashingInvocation } from './fault-layer.ts';
 import { ensureGateTables, localGateConfig, localGateRoles, localGateTopics } from './gate-resources.ts';
 import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
-/**
- * What the in-process gate's functions sign with: a user of the provider account of its
- * own, so that the local cloud can tell the gate's calls from a person's (faults strike
- * only the gate's).
- */
-export const GATE_CREDENTIALS = { accessKeyId: GATE_ACCESS_KEY_ID, secretAccessKey: 'local' } as const;
 
 export interface InProcessGateOptions {
   sweepIntervalMs: number;
@@ -77,8 +71,9 @@ export async function startInProcessGate(
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: cloud.region,
-    AWS_ACCESS_KEY_ID: GATE_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: GATE_CREDENTIALS.secretAccessKey,
+    // A client that is not given its function's role keys finds no credentials and fails,
+    // instead of borrowing an identity (no instance metadata to fall back on either).
+    AWS_EC2_METADATA_DISABLED: 'true',
     [ENV.rulesTable]: config.rulesTable,
     [ENV.ledgerTable]: config.ledgerTable,
     [ENV.decisionsTopicArn]: config.decisionsTopicArn,
@@ -93,6 +88,9 @@ export async function startInProcessGate(
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
   });
+  // Each function signs with its own role's keys (asRole below), never the process's.
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
@@ -142,7 +140,14 @@ export async function startInProcessGate(
   const ingest = invoke('ingest', handlers.ingest, 30_000);
   const unsubscribe = [
     // The stack's HTTP API: POST /register -> the register function.
-    cloud.http.route(REGISTER_PATH, (event) => handlers.register(event, lambdaContext('register', 10_000))),
+    cloud.http.route(REGISTER_PATH, (event) =>
+      asRole('register', () => handlers.register(event, lambdaContext('register', 10_000))).catch(
+        (error: unknown) => {
+          options.log?.(`register failed: ${describe(error)}`);
+          throw error;
+        },
+      ),
+    ),
     // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by its stack name.
     cloud.lambda.register(
       OPERATOR_FUNCTION_NAME,

@@ -532,7 +532,17 @@ async function refuseDynamoDb(
   } catch {
     return undefined; // the engine answers malformed JSON in DynamoDB's words
   }
-  const access = dynamoDbAccess(caller, operation, request);
+  const named = dynamoDbAccess(caller, operation, request).tables;
+  // The partition key names of the provider's tables the request names, for dynamodb:LeadingKeys.
+  const partitionKeys = new Map<string, string>();
+  for (const table of named) {
+    if (table.account !== services.providerAccount || partitionKeys.has(table.name)) continue;
+    const key = await services.dynamodb.partitionKeyName(table.name);
+    if (key !== undefined) partitionKeys.set(table.name, key);
+  }
+  const access = dynamoDbAccess(caller, operation, request, (table) =>
+    table.account === services.providerAccount ? partitionKeys.get(table.name) : undefined,
+  );
   const denied = await denialOf(services, principal, access.requests);
   if (denied !== undefined) {
     return jsonError(400, 'com.amazon.coral.service#AccessDeniedException', denied.message);

@@ -7,14 +7,22 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ec2Snapshot } from './ec2/model.ts';
+import type { SnsSnapshot } from './sns/topics.ts';
 
 export const STATE_FILE = 'plgate-local-state.json';
 const FORMAT = 'plgate-local-state';
-const VERSION = 1;
+/**
+ * 2: topics keep their settings (policy, key, attributes), SNS subscriptions and EventBridge
+ * buses are kept. A version-1 file (topic ARNs only) still loads: its topics get no settings,
+ * as it had none to keep, and there were no subscriptions or buses in it.
+ */
+export const STATE_VERSION = 2;
 
 export interface CloudState {
   ec2: Ec2Snapshot;
-  sns: { topics: string[] };
+  sns: SnsSnapshot;
+  /** Buses created besides each account's default, as `account/name`. */
+  events: { buses: string[] };
 }
 
 export class StateFileError extends Error {
@@ -38,8 +46,10 @@ function parseState(path: string, text: string): CloudState {
     throw fail('it is not JSON', error);
   }
   if (!isRecord(parsed) || parsed.format !== FORMAT) throw fail(`it is not a ${FORMAT} file`);
-  if (parsed.version !== VERSION) throw fail(`version ${String(parsed.version)} is not ${VERSION}`);
-  const { ec2, sns } = parsed;
+  if (parsed.version !== 1 && parsed.version !== STATE_VERSION) {
+    throw fail(`version ${String(parsed.version)} is not 1 or ${STATE_VERSION}`);
+  }
+  const { ec2, sns, events } = parsed;
   if (
     !isRecord(ec2) ||
     typeof ec2.seq !== 'number' ||
@@ -50,11 +60,39 @@ function parseState(path: string, text: string): CloudState {
   ) {
     throw fail('its ec2 section is incomplete');
   }
-  if (!isRecord(sns) || !Array.isArray(sns.topics) || !sns.topics.every((arn) => typeof arn === 'string')) {
+  if (!isRecord(sns) || !Array.isArray(sns.topics)) throw fail('its sns section is incomplete');
+  if (parsed.version === 1) {
+    if (!sns.topics.every((arn) => typeof arn === 'string')) throw fail('its sns section is incomplete');
+    return {
+      ec2: ec2 as unknown as Ec2Snapshot,
+      sns: { topics: sns.topics.map((arn) => ({ arn: String(arn) })), subscriptions: [] },
+      events: { buses: [] },
+    };
+  }
+  if (
+    !sns.topics.every((topic) => isRecord(topic) && typeof topic.arn === 'string') ||
+    !Array.isArray(sns.subscriptions) ||
+    !sns.subscriptions.every(
+      (subscription) =>
+        isRecord(subscription) &&
+        ['topicArn', 'protocol', 'endpoint', 'owner'].every((key) => typeof subscription[key] === 'string'),
+    )
+  ) {
     throw fail('its sns section is incomplete');
   }
-  // Written by this code from the model's own snapshot: the sections' members are trusted.
-  return { ec2: ec2 as unknown as Ec2Snapshot, sns: { topics: sns.topics as string[] } };
+  if (
+    !isRecord(events) ||
+    !Array.isArray(events.buses) ||
+    !events.buses.every((bus) => typeof bus === 'string')
+  ) {
+    throw fail('its events section is incomplete');
+  }
+  // Written by this code from the models' own snapshots: the sections' members are trusted.
+  return {
+    ec2: ec2 as unknown as Ec2Snapshot,
+    sns: sns as unknown as SnsSnapshot,
+    events: { buses: events.buses as string[] },
+  };
 }
 
 export class StateFile {
@@ -103,7 +141,7 @@ export class StateFile {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const text = `${JSON.stringify({ format: FORMAT, version: VERSION, ...this.snapshot() }, null, 1)}\n`;
+    const text = `${JSON.stringify({ format: FORMAT, version: STATE_VERSION, ...this.snapshot() }, null, 1)}\n`;
     if (text === this.lastWritten) return;
     const temporary = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(temporary, 'w');

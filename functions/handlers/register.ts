@@ -14,6 +14,7 @@ import { type RegisterDeps, RegistrationRefusedError, registerConsumer } from '.
 import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
+import { invocationCredentials } from './invocation-credentials.ts';
 import { logger, metrics, runtime, tracer } from './runtime.ts';
 
 const MAX_BODY = 16 * 1024;
@@ -23,7 +24,9 @@ let deps: Omit<RegisterDeps, 'now'> | undefined;
 function registerDeps(): Omit<RegisterDeps, 'now'> {
   if (deps) return deps;
   const gate = runtime();
-  const clients = createClients();
+  // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
+  const credentials = invocationCredentials.getStore();
+  const clients = createClients(credentials === undefined ? {} : { credentials });
   const extra = (process.env[ENV.registerStsOrigins] ?? '').split(',').filter((origin) => origin !== '');
   deps = {
     invitations: new DynamoInvitations(clients.dynamodb, gate.config.rulesTable),

@@ -1,23 +1,15 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { REGISTER_PATH } from '../../functions/shared/config.ts';
-import { INVITATION_KIND, VERSION_ITEM } from '../../functions/shared/tables.ts';
-import { endpointServicesArn, MANAGED_SERVICE_CONDITION } from '../permissions.ts';
 import { GateFunction } from './gate-function.ts';
 
 export interface RegisterApiProps {
   environment: Record<string, string>;
   logRetention: logs.RetentionDays;
-  rulesTable: dynamodb.ITable;
-  ledgerTable: dynamodb.ITable;
-  decisionsTopic: sns.ITopic;
   /** Requests per second across the API, and the burst above it. */
   throttle: { rateLimit: number; burstLimit: number };
 }
@@ -26,7 +18,8 @@ export interface RegisterApiProps {
  * The register URL: an HTTP API whose one route, `POST /register`, runs the register
  * function. It is public by design (a consumer has no credentials of ours); what admits
  * anyone is the code and STS's word on the signed request in the body. The stage is
- * throttled, and the function may change only what registering changes.
+ * throttled. The function's role is built by the stack from infra/permissions.ts, like every
+ * other function's: it may change only what registering changes.
  */
 export class RegisterApi extends Construct {
   readonly function: GateFunction;
@@ -44,44 +37,6 @@ export class RegisterApi extends Construct {
       logRetention: props.logRetention,
     });
     const fn = this.function;
-    // Add the account to the allowed principals: managed services only.
-    fn.allow(
-      new iam.PolicyStatement({
-        sid: 'AllowPrincipalsOnManagedServices',
-        actions: ['ec2:ModifyVpcEndpointServicePermissions'],
-        resources: [endpointServicesArn(Stack.of(this))],
-        conditions: MANAGED_SERVICE_CONDITION,
-      }),
-    );
-    fn.allow(
-      new iam.PolicyStatement({
-        sid: 'DescribeServices',
-        actions: ['ec2:DescribeVpcEndpointServiceConfigurations'],
-        resources: ['*'],
-      }),
-    );
-    // Rules table: read and redeem invitations, write the accept rule, bump the version. Nothing else.
-    fn.allow(
-      new iam.PolicyStatement({
-        sid: 'InvitationsRulesAndVersion',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
-        resources: [props.rulesTable.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': [INVITATION_KIND, 'rule', VERSION_ITEM.kind],
-          },
-        },
-      }),
-    );
-    // Ledger: append the registration entry only.
-    fn.allow(
-      new iam.PolicyStatement({
-        sid: 'AppendLedger',
-        actions: ['dynamodb:PutItem'],
-        resources: [props.ledgerTable.tableArn],
-      }),
-    );
-    props.decisionsTopic.grantPublish(fn.role);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

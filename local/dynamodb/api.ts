@@ -177,6 +177,16 @@ export class EmbeddedDynamoDb {
     return isObject(parsed) ? parsed : {};
   }
 
+  /** The partition key's attribute name of a table; undefined when there is no such table. */
+  async partitionKeyName(table: string): Promise<string | undefined> {
+    try {
+      return (await this.keyNames(table))[0];
+    } catch (error) {
+      if (error instanceof AnswerError) return undefined;
+      throw error;
+    }
+  }
+
   private async keyNames(table: string): Promise<string[]> {
     const cached = this.keySchemas.get(table);
     if (cached !== undefined) return cached;

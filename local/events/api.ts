@@ -1,6 +1,7 @@
 /**
  * The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents,
- * and ListEventBuses / DescribeEventBus for finding the buses with the AWS CLI.
+ * Create/Delete/DescribeEventBus and ListEventBuses. Rules and targets are not an API here:
+ * the gate's functions subscribe in-process, as the stack's rules route to them.
  */
 import type { Caller } from '../identity.ts';
 import { busAddressOf, type EventBuses, type PutEventsEntry, type PutEventsResultEntry } from './buses.ts';
@@ -49,6 +50,8 @@ export function handleEventsRequest(
 ): JsonResponse {
   if (operation === 'ListEventBuses') return listEventBuses(buses, caller, body);
   if (operation === 'DescribeEventBus') return describeEventBus(buses, caller, body);
+  if (operation === 'CreateEventBus') return createEventBus(buses, caller, body);
+  if (operation === 'DeleteEventBus') return deleteEventBus(buses, caller, body);
   if (operation !== 'PutEvents') {
     return jsonError(
       400,
@@ -126,4 +129,36 @@ function describeEventBus(buses: EventBuses, caller: Caller, body: unknown): Jso
     return jsonError(400, 'ResourceNotFoundException', `Event bus ${bus.name} does not exist.`);
   }
   return { status: 200, body: { Name: bus.name, Arn: busArn(caller, bus.account, bus.name) } };
+}
+
+const BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
+
+function createEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const name = field(body, 'Name');
+  if (typeof name !== 'string' || !BUS_NAME.test(name)) {
+    return jsonError(
+      400,
+      'ValidationException',
+      `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+`,
+    );
+  }
+  if (name === 'default' || name.startsWith('aws.')) {
+    return jsonError(400, 'ValidationException', `Event bus name ${name} is reserved.`);
+  }
+  if (buses.exists(caller.account, name)) {
+    return jsonError(400, 'ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
+  }
+  buses.createBus(caller.account, name);
+  return { status: 200, body: { EventBusArn: busArn(caller, caller.account, name) } };
+}
+
+/** Deleting a bus that does not exist succeeds, as on AWS; the default bus cannot be deleted. */
+function deleteEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonResponse {
+  const name = field(body, 'Name');
+  if (typeof name !== 'string' || !BUS_NAME.test(name)) {
+    return jsonError(400, 'ValidationException', `'${String(name)}' is not a bus name`);
+  }
+  if (name === 'default') return jsonError(400, 'ValidationException', 'Cannot delete event bus default.');
+  buses.deleteBus(caller.account, name);
+  return { status: 200, body: {} };
 }

@@ -95,6 +95,21 @@ export class EventBuses {
     if (name !== 'default') this.created.add(`${account}/${name}`);
   }
 
+  /** Removes a bus the API created; the default bus stays. */
+  deleteBus(account: string, name: string): void {
+    this.created.delete(`${account}/${name}`);
+  }
+
+  /** The created buses as `account/name`, for `--data`; in-process subscribers are made again. */
+  snapshot(): { buses: string[] } {
+    return { buses: [...this.created].sort() };
+  }
+
+  restore(snapshot: { buses: readonly string[] }): void {
+    this.created.clear();
+    for (const bus of snapshot.buses) this.created.add(bus);
+  }
+
   exists(account: string, name: string): boolean {
     return name === 'default' || this.created.has(`${account}/${name}`);
   }

@@ -9,7 +9,9 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Principal } from '../identity.ts';
 
 export interface PolicyDocument {
-  Version: '2012-10-17';
+  /** SNS's default topic policy is still written in the 2008 version. */
+  Version: '2012-10-17' | '2008-10-17';
+  Id?: string;
   Statement: Record<string, unknown>[];
 }
 

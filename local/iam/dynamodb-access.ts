@@ -2,6 +2,11 @@
  * What a DynamoDB request asks IAM for: the IAM action of the operation (of each item, for
  * transactions) on each table it names, `table/NAME/index/INDEX` for index reads, `*` for
  * ListTables. A table is named by name (the caller's own account) or by ARN (any account).
+ *
+ * Item operations also carry `dynamodb:LeadingKeys`, the partition key values they touch,
+ * as DynamoDB gives IAM: a role held to some partitions (the register function's
+ * `ForAllValues:StringEquals` on the rules table) is refused the others. Query's key
+ * condition is an expression and is not read, so a Query carries no LeadingKeys.
  */
 import type { Caller } from '../identity.ts';
 import type { AccessRequest } from './authorizer.ts';
@@ -38,19 +43,60 @@ export function tableReference(given: string, callerAccount: string): TableRefer
     : { account: arn[1] ?? callerAccount, name: arn[2] ?? given, given };
 }
 
-export function dynamoDbAccess(caller: Caller, operation: string, request: unknown): DynamoDbAccess {
+/** The partition key's attribute name of a table, when the table exists. */
+export type PartitionKeyOf = (table: TableReference) => string | undefined;
+
+/** The string form of a key attribute value (`{S}`, `{N}`), as IAM compares it. */
+function scalarOf(value: unknown): string | undefined {
+  if (!isObject(value)) return undefined;
+  if (typeof value.S === 'string') return value.S;
+  if (typeof value.N === 'string') return value.N;
+  return undefined;
+}
+
+/** The items or keys a BatchWriteItem or BatchGetItem names for one table. */
+function batchKeysOf(operation: string, entry: unknown): unknown[] {
+  if (operation === 'BatchGetItem') return isObject(entry) && Array.isArray(entry.Keys) ? entry.Keys : [];
+  if (!Array.isArray(entry)) return [];
+  return entry.map((write) => {
+    if (!isObject(write)) return undefined;
+    if (isObject(write.PutRequest)) return write.PutRequest.Item;
+    if (isObject(write.DeleteRequest)) return write.DeleteRequest.Key;
+    return undefined;
+  });
+}
+
+export function dynamoDbAccess(
+  caller: Caller,
+  operation: string,
+  request: unknown,
+  partitionKeyOf: PartitionKeyOf = () => undefined,
+): DynamoDbAccess {
   const requests: AccessRequest[] = [];
   const tables: TableReference[] = [];
-  const on = (action: string, tableName: unknown, indexName?: unknown) => {
+  const on = (action: string, tableName: unknown, indexName?: unknown, keys?: readonly unknown[]) => {
     if (typeof tableName !== 'string' || tableName === '') return;
     const table = tableReference(tableName, caller.account);
     tables.push(table);
     const tableArn = `arn:aws:dynamodb:${caller.region}:${table.account}:table/${table.name}`;
+    const partitionKey = keys === undefined ? undefined : partitionKeyOf(table);
+    const leadingKeys =
+      partitionKey === undefined
+        ? []
+        : [
+            ...new Set(
+              (keys ?? []).flatMap((key) => {
+                const value = isObject(key) ? scalarOf(key[partitionKey]) : undefined;
+                return value === undefined ? [] : [value];
+              }),
+            ),
+          ];
     requests.push({
       action,
       resource:
         typeof indexName === 'string' && indexName !== '' ? `${tableArn}/index/${indexName}` : tableArn,
       resourceAccount: table.account,
+      ...(leadingKeys.length === 0 ? {} : { context: { 'dynamodb:LeadingKeys': leadingKeys } }),
     });
   };
   const body = isObject(request) ? request : {};
@@ -59,10 +105,21 @@ export function dynamoDbAccess(caller: Caller, operation: string, request: unkno
     case 'ListTables':
       requests.push({ action, resource: '*', resourceAccount: caller.account });
       break;
-    case 'BatchGetItem':
-    case 'BatchWriteItem':
-      for (const name of Object.keys(isObject(body.RequestItems) ? body.RequestItems : {})) on(action, name);
+    case 'GetItem':
+    case 'DeleteItem':
+    case 'UpdateItem':
+      on(action, body.TableName, undefined, [body.Key]);
       break;
+    case 'PutItem':
+      on(action, body.TableName, undefined, [body.Item]);
+      break;
+    case 'BatchGetItem':
+    case 'BatchWriteItem': {
+      const items = isObject(body.RequestItems) ? body.RequestItems : {};
+      for (const [name, entry] of Object.entries(items))
+        on(action, name, undefined, batchKeysOf(operation, entry));
+      break;
+    }
     case 'TransactWriteItems':
     case 'TransactGetItems':
       for (const item of Array.isArray(body.TransactItems) ? body.TransactItems : []) {
@@ -72,6 +129,8 @@ export function dynamoDbAccess(caller: Caller, operation: string, request: unkno
           on(
             kind === 'Get' ? 'dynamodb:GetItem' : (TRANSACT_WRITE_ACTIONS[kind] ?? action),
             operationOf.TableName,
+            undefined,
+            [kind === 'Put' ? operationOf.Item : operationOf.Key],
           );
         }
       }

@@ -1,7 +1,7 @@
 /**
  * What an EventBridge request asks IAM for: `events:PutEvents` on each entry's bus (a name
- * is the caller's own bus, an ARN may name another account's), `events:DescribeEventBus`
- * on the bus it names, and `events:ListEventBuses` on `*`. The local cloud's buses have no
+ * is the caller's own bus, an ARN may name another account's), `events:Describe/Create/
+ * DeleteEventBus` on the bus it names, and `events:ListEventBuses` on `*`. The local cloud's buses have no
  * resource policy, so no other account may use them.
  */
 
@@ -30,6 +30,8 @@ export function eventsAccessRequests(caller: Caller, operation: string, body: un
         : [],
     );
   }
-  if (operation === 'DescribeEventBus') return onBus(fields.get('Name'));
+  if (operation === 'DescribeEventBus' || operation === 'CreateEventBus' || operation === 'DeleteEventBus') {
+    return onBus(fields.get('Name'));
+  }
   return [{ action, resource: '*', resourceAccount: caller.account }];
 }

@@ -41,12 +41,44 @@ export interface PublishInput {
 
 export type SnsHandler = (event: SNSEvent) => Promise<unknown>;
 
-/** What a topic carries besides its name: the attributes IAM reads. */
+/** A topic policy as IAM reads it. */
+export interface TopicPolicy {
+  Version: '2012-10-17' | '2008-10-17';
+  Id?: string;
+  Statement: Record<string, unknown>[];
+}
+
+/** What a topic carries besides its name. */
 export interface TopicSettings {
   /** The topic policy (JSON); absent: SNS's default policy (the owner account's principals only). */
-  policy?: { Version: '2012-10-17'; Statement: Record<string, unknown>[] };
+  policy?: TopicPolicy;
   /** The KMS key that encrypts the topic; publishers need a data key from it. */
   kmsMasterKeyId?: string;
+  /** The other attributes set with SetTopicAttributes (DisplayName, DeliveryPolicy, …), as given. */
+  attributes?: Record<string, string>;
+}
+
+/**
+ * A subscription made with the Subscribe API. The local cloud sends no e-mail, so an e-mail
+ * subscription stays pending confirmation, as an unconfirmed one does on AWS: it gets nothing.
+ */
+export interface TopicSubscription {
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  /** The account that subscribed. */
+  owner: string;
+}
+
+/** A topic as `--data` keeps it. */
+export interface TopicSnapshot {
+  arn: string;
+  settings?: TopicSettings;
+}
+
+export interface SnsSnapshot {
+  topics: TopicSnapshot[];
+  subscriptions: TopicSubscription[];
 }
 
 const TOPIC_ARN = /^arn:(aws[a-z-]*):sns:([a-z0-9-]+):([0-9]{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$/;
@@ -97,6 +129,7 @@ export class SnsTopics {
   private readonly topics = new Set<string>();
   private readonly settings = new Map<string, TopicSettings>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
+  private readonly apiSubscriptions: TopicSubscription[] = [];
   private readonly captured = new RingBuffer<CapturedSnsMessage>(CAPTURED_MESSAGES);
   private readonly listeners = new Set<(message: CapturedSnsMessage) => void>();
 
@@ -106,14 +139,55 @@ export class SnsTopics {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** The topics, for `--data`. Subscriptions are in-process handlers: the gate makes them again. */
-  snapshot(): { topics: string[] } {
-    return { topics: [...this.topics] };
+  /**
+   * The topics with their settings and the API's subscriptions, for `--data`. In-process
+   * subscribers (the gate's functions) are not state: the gate subscribes them again.
+   */
+  snapshot(): SnsSnapshot {
+    return {
+      topics: [...this.topics].map((arn) => {
+        const settings = this.settings.get(arn);
+        return settings === undefined ? { arn } : { arn, settings: structuredClone(settings) };
+      }),
+      subscriptions: this.apiSubscriptions.map((subscription) => ({ ...subscription })),
+    };
   }
 
-  restore(snapshot: { topics: readonly string[] }): void {
+  restore(snapshot: SnsSnapshot): void {
     this.topics.clear();
-    for (const arn of snapshot.topics) this.topics.add(arn);
+    this.settings.clear();
+    for (const topic of snapshot.topics) {
+      this.topics.add(topic.arn);
+      if (topic.settings !== undefined) this.settings.set(topic.arn, structuredClone(topic.settings));
+    }
+    this.apiSubscriptions.splice(0, this.apiSubscriptions.length, ...snapshot.subscriptions);
+  }
+
+  /** Replaces some of a topic's settings (SetTopicAttributes); `undefined` removes one. */
+  updateSettings(arn: string, change: TopicSettings): void {
+    const next: TopicSettings = { ...this.settingsOf(arn), ...change };
+    for (const key of ['policy', 'kmsMasterKeyId', 'attributes'] as const) {
+      if (next[key] === undefined) delete next[key];
+    }
+    this.settings.set(arn, next);
+  }
+
+  /** Records a subscription made with the Subscribe API (once per topic, protocol and endpoint). */
+  addSubscription(subscription: TopicSubscription): void {
+    const same = this.apiSubscriptions.some(
+      (existing) =>
+        existing.topicArn === subscription.topicArn &&
+        existing.protocol === subscription.protocol &&
+        existing.endpoint === subscription.endpoint,
+    );
+    if (!same) this.apiSubscriptions.push({ ...subscription });
+  }
+
+  /** The Subscribe API's subscriptions, of one topic when given. */
+  subscriptionsOf(topicArn?: string): TopicSubscription[] {
+    return this.apiSubscriptions
+      .filter((subscription) => topicArn === undefined || subscription.topicArn === topicArn)
+      .map((subscription) => ({ ...subscription }));
   }
 
   createTopic(account: string, region: string, name: string, settings?: TopicSettings): string {
@@ -126,6 +200,9 @@ export class SnsTopics {
   deleteTopic(arn: string): void {
     this.topics.delete(arn);
     this.settings.delete(arn);
+    // Deleting a topic deletes its subscriptions.
+    const kept = this.apiSubscriptions.filter((subscription) => subscription.topicArn !== arn);
+    this.apiSubscriptions.splice(0, this.apiSubscriptions.length, ...kept);
   }
 
   settingsOf(arn: string): TopicSettings {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
+import {
+  FUNCTION_PERMISSIONS,
+  GATE_FUNCTIONS,
+  type GateFunctionName,
+  policyStatementJson,
+} from '../../infra/permissions.ts';
 import { everyStatement, riskyStatements } from './risky-statements.ts';
 import {
   allowedActions,
@@ -268,4 +274,51 @@ describe('every function', () => {
       expect(sqsTargets).toEqual(ownDeadLetters);
     }
   });
+});
+
+describe('every function role is what infra/permissions.ts states, and Lambda plumbing', () => {
+  // What Lambda itself does with a role, granted by the constructs that set it up: logs, traces,
+  // the dead-letter queue, and the event source mappings reading the rules stream and decide's queue.
+  const PLUMBING =
+    /^(logs:(CreateLogStream|PutLogEvents)|xray:Put(TraceSegments|TelemetryRecords)|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl|ReceiveMessage|ChangeMessageVisibility|DeleteMessage)|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams))$/;
+
+  const functionsOf = (gate: SynthesizedGate): Record<GateFunctionName, GateFunction> => ({
+    ingest: gate.stack.ingest,
+    decide: gate.stack.decide,
+    sweep: gate.stack.sweep,
+    ruleChange: gate.stack.ruleChange,
+    operator: gate.stack.operator,
+    register: gate.stack.register.function,
+  });
+  /** A statement in one comparable shape: lists for Action and Resource, rendered references. */
+  const canonical = (statement: Statement) => ({
+    sid: statement.Sid,
+    actions: asList(statement.Action).sort(),
+    resources: asList(statement.Resource as string | string[])
+      .map(render)
+      .sort(),
+    condition: statement.Condition === undefined ? undefined : JSON.stringify(statement.Condition),
+  });
+
+  it.each(GATE_FUNCTIONS)(
+    '%s: its statements, exactly; anything else is plumbing (default and full config)',
+    (name) => {
+      for (const [gate, options] of [
+        [plain, { organizationsLookup: false }],
+        [full, { organizationsLookup: true }],
+      ] as const) {
+        const expected = FUNCTION_PERMISSIONS[name](gate.stack.gateResources(), options).map((statement) =>
+          canonical(gate.stack.resolve(policyStatementJson(statement)) as Statement),
+        );
+        const template = statementsOf(gate, functionsOf(gate)[name]);
+        const stated = template.filter((statement) => statement.Sid !== undefined).map(canonical);
+        expect(stated).toEqual(expected);
+        const rest = template.filter((statement) => statement.Sid === undefined);
+        expect(rest.every((statement) => statement.Effect === 'Allow')).toBe(true);
+        expect(
+          rest.flatMap((statement) => asList(statement.Action)).filter((a) => !PLUMBING.test(a)),
+        ).toEqual([]);
+      }
+    },
+  );
 });

@@ -23,6 +23,7 @@ import {
   settle,
   startLocalGate,
 } from '../support/local-gate.ts';
+import { inviteAndRegister } from '../support/registration.ts';
 import {
   logicalIdOf,
   roleStatements,
@@ -107,6 +108,7 @@ beforeAll(async () => {
     sweep: synthesized.stack.sweep,
     ruleChange: synthesized.stack.ruleChange,
     operator: synthesized.stack.operator,
+    register: synthesized.stack.register.function,
   };
   for (const name of GATE_FUNCTIONS) {
     const statements = roleStatements(synthesized.json, logicalIdOf(functions[name].role));
@@ -116,7 +118,7 @@ beforeAll(async () => {
     );
   }
 
-  // A run of the gate: enroll, accept, reject, hold, a rule edit, a human's accept.
+  // A run of the gate: enroll, accept, reject, hold, a rule edit, a human's accept, a registration.
   world = await startLocalGate();
   await world.rules.putItems([
     {
@@ -158,6 +160,8 @@ beforeAll(async () => {
   await world.provider.send(
     new AcceptVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: [held] }),
   );
+  const registered = await inviteAndRegister(world, serviceId, '555555555555');
+  expect(registered.status, JSON.stringify(registered.body)).toBe(200);
   await world.rules.putItems([
     { kind: 'rule', id: 'bad', effect: 'accept', match: { accounts: 'not a list' } },
   ]);
@@ -202,6 +206,8 @@ describe('the synthesized roles allow what the handlers call', () => {
       'sns:Publish',
       'kms:GenerateDataKey',
       'events:PutEvents',
+      // Register: the invited account joins the allowed principals.
+      'ec2:ModifyVpcEndpointServicePermissions',
     ]) {
       expect(actions, action).toContain(action);
     }
@@ -257,6 +263,16 @@ describe('the synthesized roles deny what is beyond each function', () => {
         on('ec2:AcceptVpcEndpointConnections', service, managed),
         on('ec2:DescribeVpcEndpointConnections', '*'),
         on('dynamodb:GetItem', resources.ledgerTableArn),
+      ],
+      // Its own grant is the allowed principals of managed services, nothing else of EC2's.
+      register: [
+        ...shared.filter((request) => request.action !== 'ec2:ModifyVpcEndpointServicePermissions'),
+        on('ec2:ModifyVpcEndpointServicePermissions', service),
+        on('ec2:AcceptVpcEndpointConnections', service, managed),
+        on('dynamodb:PutItem', resources.rulesTableArn, { 'dynamodb:LeadingKeys': 'defaults' }),
+        on('dynamodb:DeleteItem', resources.rulesTableArn, { 'dynamodb:LeadingKeys': 'rule' }),
+        on('dynamodb:Scan', resources.rulesTableArn),
+        on('dynamodb:UpdateItem', resources.ledgerTableArn),
       ],
     };
   };

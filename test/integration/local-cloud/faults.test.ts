@@ -15,7 +15,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
-import { GATE_ACCESS_KEY_ID } from '../../../local/fault-layer.ts';
+import { GATE_ROLE_KEY_PREFIX } from '../../../local/fault-layer.ts';
 import type { FaultRates } from '../../../local/faults.ts';
 import { awsError, ec2For, NLB_ARN, startTestCloud } from '../../support/local-cloud.ts';
 
@@ -42,7 +42,7 @@ function asGate<T extends { destroy(): void }>(
   const client = new Client({
     endpoint: c.endpoint,
     region: c.region,
-    credentials: { accessKeyId: GATE_ACCESS_KEY_ID, secretAccessKey: 'local' },
+    credentials: { accessKeyId: `${GATE_ROLE_KEY_PREFIX}DECIDE`, secretAccessKey: 'local' },
     maxAttempts,
   });
   clients.push(client);

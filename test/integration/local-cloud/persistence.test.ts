@@ -1,7 +1,8 @@
 /**
  * `--data DIR` keeps everything across a restart: endpoint services, permissions,
- * endpoints and their connections, connection notifications, tags, topics and the
- * counter that orders resources; one cloud per directory.
+ * endpoints and their connections, connection notifications, tags, topics with their
+ * policies and attributes, subscriptions, buses and the counter that orders resources;
+ * one cloud per directory. A version-1 state file still loads.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,15 +21,26 @@ import {
   DescribeVpcEndpointsCommand,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateTopicCommand,
+  ListTopicsCommand,
+  PublishCommand,
+  SetTopicAttributesCommand,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirLockedError, LOCK_FILE } from '../../../local/data-lock.ts';
-import { STATE_FILE, StateFileError } from '../../../local/state-file.ts';
+import { STATE_FILE, STATE_VERSION, StateFileError } from '../../../local/state-file.ts';
 import { runAws } from '../../support/aws-cli.ts';
 import {
+  awsError,
   CONSUMER_A,
+  CONSUMER_B,
   ec2For,
+  eventsFor,
   NLB_ARN,
+  PROVIDER_ACCOUNT,
   PROVIDER_KEY,
   snsFor,
   startTestCloud,
@@ -42,6 +54,20 @@ beforeEach(() => {
 });
 afterEach(() => {
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A topic policy that lets CONSUMER_A publish, besides the owner. */
+const publishPolicy = (topicArn: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'ConsumerPublishes',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${CONSUMER_A}:root` },
+      Action: 'sns:Publish',
+      Resource: topicArn,
+    },
+  ],
 });
 
 /** A provider's service with a consumer's endpoints on it, in every interesting state. */
@@ -85,6 +111,27 @@ async function buildWorld(cloud: Awaited<ReturnType<typeof startTestCloud>>) {
     );
     return made.VpcEndpoint?.VpcEndpointId ?? '';
   };
+  // The topic's policy lets one consumer account publish; an e-mail waits for confirmation; a bus of its own.
+  const alerts = await snsFor(cloud).send(new CreateTopicCommand({ Name: 'alerts' }));
+  const alertsArn = alerts.TopicArn ?? '';
+  await snsFor(cloud).send(
+    new SetTopicAttributesCommand({
+      TopicArn: alertsArn,
+      AttributeName: 'Policy',
+      AttributeValue: JSON.stringify(publishPolicy(alertsArn)),
+    }),
+  );
+  await snsFor(cloud).send(
+    new SetTopicAttributesCommand({
+      TopicArn: alertsArn,
+      AttributeName: 'DisplayName',
+      AttributeValue: 'Alerts',
+    }),
+  );
+  await snsFor(cloud).send(
+    new SubscribeCommand({ TopicArn: alertsArn, Protocol: 'email', Endpoint: 'ops@example.com' }),
+  );
+  await eventsFor(cloud).send(new CreateEventBusCommand({ Name: 'orders' }));
   const waiting = await endpoint('waiting');
   const accepted = await endpoint('accepted');
   const deleted = await endpoint('deleted');
@@ -94,6 +141,7 @@ async function buildWorld(cloud: Awaited<ReturnType<typeof startTestCloud>>) {
   await consumer.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [deleted] }));
   return {
     serviceId,
+    alertsArn,
     topicArn: topic.TopicArn ?? '',
     notificationId: notification.ConnectionNotification?.ConnectionNotificationId ?? '',
     waiting,
@@ -103,7 +151,7 @@ async function buildWorld(cloud: Awaited<ReturnType<typeof startTestCloud>>) {
 }
 
 describe('--data keeps the local cloud across a restart', () => {
-  it('keeps services, permissions, endpoints, connections, notifications, tags and topics', async () => {
+  it('keeps services, permissions, endpoints, connections, notifications, tags, topics, subscriptions and buses', async () => {
     const first = await startTestCloud({ dataDir });
     const world = await buildWorld(first);
     await first.stop();
@@ -132,6 +180,41 @@ describe('--data keeps the local cloud across a restart', () => {
       ]);
       const topics = await snsFor(second).send(new ListTopicsCommand({}));
       expect(topics.Topics?.map((topic) => topic.TopicArn)).toContain(world.topicArn);
+      // The topic's policy and attributes, its subscription and the bus, read back with the AWS CLI.
+      const cli = { endpoint: second.endpoint, accessKeyId: PROVIDER_KEY };
+      const attributes = (await runAws(cli, [
+        'sns',
+        'get-topic-attributes',
+        '--topic-arn',
+        world.alertsArn,
+      ])) as {
+        Attributes: Record<string, string>;
+      };
+      expect(JSON.parse(attributes.Attributes.Policy ?? '{}')).toEqual(publishPolicy(world.alertsArn));
+      expect(attributes.Attributes.DisplayName).toBe('Alerts');
+      const subscriptions = (await runAws(cli, [
+        'sns',
+        'list-subscriptions-by-topic',
+        '--topic-arn',
+        world.alertsArn,
+      ])) as { Subscriptions: Array<{ Protocol: string; Endpoint: string; SubscriptionArn: string }> };
+      expect(subscriptions.Subscriptions).toEqual([
+        expect.objectContaining({
+          Protocol: 'email',
+          Endpoint: 'ops@example.com',
+          SubscriptionArn: 'PendingConfirmation',
+        }),
+      ]);
+      const buses = (await runAws(cli, ['events', 'list-event-buses'])) as {
+        EventBuses: Array<{ Name: string }>;
+      };
+      expect(buses.EventBuses.map((bus) => bus.Name)).toEqual(['default', 'orders']);
+      // The kept policy still decides: the consumer it names may publish, another may not.
+      const message = { TopicArn: world.alertsArn, Message: 'after the restart' };
+      await expect(snsFor(second, CONSUMER_A).send(new PublishCommand(message))).resolves.toBeDefined();
+      expect((await awsError(snsFor(second, CONSUMER_B).send(new PublishCommand(message)))).name).toBe(
+        'AuthorizationErrorException',
+      );
       // What was under way carries on: pending becomes available, deleting becomes deleted.
       await second.settle();
       const connections = await provider.send(new DescribeVpcEndpointConnectionsCommand({}));
@@ -153,13 +236,13 @@ describe('--data keeps the local cloud across a restart', () => {
         [world.serviceId, 'team'],
       ]);
       // The AWS CLI, an independent client, sees the same.
-      const cli = (await runAws({ endpoint: second.endpoint, accessKeyId: PROVIDER_KEY }, [
+      const pendingByCli = (await runAws(cli, [
         'ec2',
         'describe-vpc-endpoint-connections',
         '--filters',
         'Name=vpc-endpoint-state,Values=pendingAcceptance',
       ])) as { VpcEndpointConnections: Array<{ VpcEndpointId: string; ServiceId: string }> };
-      expect(cli.VpcEndpointConnections).toMatchObject([
+      expect(pendingByCli.VpcEndpointConnections).toMatchObject([
         { VpcEndpointId: world.waiting, ServiceId: world.serviceId },
       ]);
       // The order of resources carries on: a new service comes after the kept one.
@@ -176,7 +259,7 @@ describe('--data keeps the local cloud across a restart', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 180_000);
 
   it('writes state while it runs, not only at shutdown (a crash loses at most the last moments)', async () => {
     const cloud = await startTestCloud({ dataDir, saveDelayMs: 10 });
@@ -210,6 +293,42 @@ describe('--data keeps the local cloud across a restart', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('loads a version-1 state file (topics without settings, no subscriptions or buses)', async () => {
+    const topicArn = `arn:aws:sns:us-east-1:${PROVIDER_ACCOUNT}:from-version-1`;
+    const empty = { seq: 7, services: [], endpoints: [], notifications: [], notificationTokens: [] };
+    writeFileSync(
+      join(dataDir, STATE_FILE),
+      JSON.stringify({ format: 'plgate-local-state', version: 1, ec2: empty, sns: { topics: [topicArn] } }),
+    );
+    const cloud = await startTestCloud({ dataDir });
+    try {
+      const topics = await snsFor(cloud).send(new ListTopicsCommand({}));
+      expect(topics.Topics?.map((topic) => topic.TopicArn)).toEqual([topicArn]);
+      const attributes = (await runAws({ endpoint: cloud.endpoint, accessKeyId: PROVIDER_KEY }, [
+        'sns',
+        'get-topic-attributes',
+        '--topic-arn',
+        topicArn,
+      ])) as { Attributes: Record<string, string> };
+      expect(attributes.Attributes.Owner).toBe(PROVIDER_ACCOUNT);
+      await eventsFor(cloud).send(new CreateEventBusCommand({ Name: 'after-upgrade' }));
+    } finally {
+      await cloud.stop();
+    }
+    // Saved again in the current version, with what the upgraded cloud added.
+    const saved = JSON.parse(readFileSync(join(dataDir, STATE_FILE), 'utf8'));
+    expect(saved.version).toBe(STATE_VERSION);
+    expect(saved.sns.topics).toEqual([{ arn: topicArn }]);
+    expect(saved.events.buses).toEqual([`${PROVIDER_ACCOUNT}/after-upgrade`]);
+  }, 180_000);
+
+  it('refuses a state file of an unknown version, naming the versions it reads', async () => {
+    writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ format: 'plgate-local-state', version: 3 }));
+    const error = await startTestCloud({ dataDir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StateFileError);
+    expect(String(error)).toContain(`version 3 is not 1 or ${STATE_VERSION}`);
   });
 
   it('refuses a state file it cannot read, naming it, rather than starting empty', async () => {

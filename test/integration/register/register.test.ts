@@ -11,6 +11,7 @@ import { signProof } from '../../../cli/proof-of-account.ts';
 import { createClients } from '../../../functions/aws/clients.ts';
 import { DynamoInvitations } from '../../../functions/aws/invitations.ts';
 import { codeHash, invitationCode } from '../../../functions/core/registration/invitation.ts';
+import { localGateRoles } from '../../../local/gate-resources.ts';
 import { PROVIDER_CREDENTIALS } from '../../../local/in-process-gate.ts';
 import { plgate } from '../../cli/run-plgate.ts';
 import { runAws } from '../../support/aws-cli.ts';
@@ -323,5 +324,94 @@ describe('refusals', () => {
   it('counts invitations as no rule: no invalid-rule notice for any of them', async () => {
     await settle(world);
     expect(notices(world).filter((n) => n.kind === 'invalid-rule')).toEqual([]);
+  });
+});
+
+describe('the register function runs under its own role, as on AWS', () => {
+  const role = () => localGateRoles(world.cloud.account, world.cloud.region).register;
+  type Statements = Record<string, unknown>[];
+
+  async function withPolicy(change: (statements: Statements) => Statements, test: () => Promise<void>) {
+    world.cloud.iam.roles.putPolicy(role().name, change(role().statements));
+    try {
+      await test();
+    } finally {
+      world.cloud.iam.roles.putPolicy(role().name, role().statements);
+    }
+  }
+
+  const denials = (action: string) =>
+    world.cloud.logs.filter(
+      (line) =>
+        line.includes('iam: denied') &&
+        line.includes(`assumed-role/${role().name}/`) &&
+        line.includes(`perform: ${action} on resource:`),
+    );
+
+  it('signs with its role key, and every call it made was allowed to that role', async () => {
+    const { code } = await inviteInProcess();
+    expect((await registerInProcess(code, '171717171717')).status).toBe(200);
+    const calls = world.cloud.iam.allowedCalls().filter((call) => call.role === role().name);
+    const actions = new Set(calls.map((call) => call.action));
+    for (const action of [
+      'ec2:DescribeVpcEndpointServiceConfigurations',
+      'ec2:ModifyVpcEndpointServicePermissions',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'sns:Publish',
+    ]) {
+      expect(actions, action).toContain(action);
+    }
+  });
+
+  it('without its allowed-principals statement, EC2 refuses it: the consumer gets a 500 and no access', async () => {
+    const { code } = await inviteInProcess();
+    await withPolicy(
+      (statements) => statements.filter((statement) => statement.Sid !== 'AllowPrincipalsOnManagedServices'),
+      async () => {
+        const answer = await registerInProcess(code, '181818181818');
+        expect(answer).toEqual({ status: 500, body: { message: 'Internal Server Error' } });
+      },
+    );
+    expect(denials('ec2:ModifyVpcEndpointServicePermissions')[0]).toContain(
+      `vpc-endpoint-service/${serviceId} because no identity-based policy allows the ec2:ModifyVpcEndpointServicePermissions action`,
+    );
+    // The function failed as its Lambda would, with EC2's words naming its role.
+    expect(
+      world.cloud.logs.some(
+        (line) =>
+          line.startsWith('register failed: You are not authorized to perform this operation.') &&
+          line.includes(`User: arn:aws:sts::${world.cloud.account}:assumed-role/${role().name}/`),
+      ),
+    ).toBe(true);
+    expect(await allowedPrincipals()).not.toContain('arn:aws:iam::181818181818:root');
+  });
+
+  it('its rules-table grant is held to invitations, rules and the version: a rule key outside them is refused', async () => {
+    const { code } = await inviteInProcess();
+    // The same grant without 'rule' among the leading keys: writing the accept rule is refused.
+    await withPolicy(
+      (statements) =>
+        statements.map((statement) =>
+          statement.Sid === 'InvitationsRulesAndVersion'
+            ? {
+                ...statement,
+                Condition: {
+                  'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['invitation', 'meta'] },
+                },
+              }
+            : statement,
+        ),
+      async () => {
+        const answer = await registerInProcess(code, '191919191919');
+        expect(answer.status).toBe(500);
+      },
+    );
+    expect(denials('dynamodb:BatchWriteItem')[0]).toContain(
+      `table/${world.gate.config.rulesTable} because no identity-based policy allows the dynamodb:BatchWriteItem action`,
+    );
+    const rules = await world.rules.items();
+    expect(rules.find((item) => item.id === `registered-191919191919-${serviceId}`)).toBeUndefined();
   });
 });
