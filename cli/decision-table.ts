@@ -1,14 +1,14 @@
 /** Decision records as a table for people; `--json` output is the records themselves. */
 import Table from 'cli-table3';
-import pc from 'picocolors';
 import type { Connection } from '../functions/core/connection.ts';
 import type { DecisionRecord, Effect } from '../functions/core/decision-record.ts';
+import { colors } from '../terminal/colors.ts';
 import { fitColumns, terminalWidth } from './column-widths.ts';
 
 const COLOR: Record<Effect, (text: string) => string> = {
-  accept: pc.green,
-  reject: pc.red,
-  review: pc.yellow,
+  accept: (text) => colors().green(text),
+  reject: (text) => colors().red(text),
+  review: (text) => colors().yellow(text),
 };
 
 export function decisionTable(

@@ -1,6 +1,6 @@
 /** How commands print: aligned tables for people, JSON for scripts, progress on stderr. */
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { colors } from '../terminal/colors.ts';
 import { fitColumns, terminalWidth } from './column-widths.ts';
 
 export function printJson(value: unknown): void {
@@ -16,7 +16,7 @@ export function printLine(line = ''): void {
  * in its column (see column-widths.ts).
  */
 export function printTable(head: string[], rows: string[][], width = terminalWidth()): void {
-  const heading = head.map((h) => pc.bold(h));
+  const heading = head.map((h) => colors().bold(h));
   const table = new Table({
     head: heading,
     colWidths: fitColumns([heading, ...rows], width, GAP.length),
@@ -56,7 +56,7 @@ const GAP = '  ';
 
 /** Progress for long work, on stderr so that stdout stays clean for --json. */
 export function progress(message: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`${pc.dim(message)}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`${colors().dim(message)}\n`);
 }
 
 /** How long ago, in the largest whole unit. */

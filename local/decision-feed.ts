@@ -3,9 +3,10 @@
  * as it happens, rendered the way the Slack notice reads: a person trying rules sees each
  * decision without opening another tool.
  */
-import pc from 'picocolors';
+
 import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import type { LedgerEntry, Notice } from '../functions/gate/ports.ts';
+import { colors } from '../terminal/colors.ts';
 import { OUTCOME_STYLE } from '../terminal/outcome-style.ts';
 import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
 
@@ -29,17 +30,17 @@ export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
 /** The Chatbot notice as a terminal card: what the Slack channel would show. */
 export function renderNotice(notice: Notice): string[] {
   const chat = chatbotNotification(notice);
-  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : pc.red;
+  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : colors().red;
   const lines = [
-    `${pc.dim('┌')} ${style(pc.bold(stripEmoji(chat.content.title)))}`,
+    `${colors().dim('┌')} ${style(colors().bold(stripEmoji(chat.content.title)))}`,
     ...chat.content.description
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => `${pc.dim('│')} ${stripMarkdown(line)}`),
+      .map((line) => `${colors().dim('│')} ${stripMarkdown(line)}`),
   ];
   for (const step of chat.content.nextSteps)
-    lines.push(`${pc.dim('│')} ${pc.cyan('→')} ${stripMarkdown(step)}`);
-  lines.push(pc.dim(`└ thread ${chat.metadata.threadId}`));
+    lines.push(`${colors().dim('│')} ${colors().cyan('→')} ${stripMarkdown(step)}`);
+  lines.push(colors().dim(`└ thread ${chat.metadata.threadId}`));
   return lines;
 }
 

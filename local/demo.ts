@@ -15,12 +15,12 @@ import {
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
-import pc from 'picocolors';
 import { createClients } from '../functions/aws/clients.ts';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import type { LedgerEntry, Outcome } from '../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import { colors } from '../terminal/colors.ts';
 import type { LocalCloud } from './cloud.ts';
 import { noticeOf } from './decision-feed.ts';
 import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
@@ -107,7 +107,7 @@ export async function runDemo(
     consumers.push(client);
     return client;
   };
-  const step = (title: string) => print(`\n${pc.bold(pc.blue('▶'))} ${pc.bold(title)}`);
+  const step = (title: string) => print(`\n${colors().bold(colors().blue('▶'))} ${colors().bold(title)}`);
 
   try {
     step(
@@ -302,7 +302,7 @@ export function ledgerSummary(entries: readonly LedgerEntry[]): string[] {
   const header = ['time', 'endpoint', 'account', 'outcome', 'rule', 'trigger'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`;
-  return [pc.bold(line(header)), ...rows.map(line)];
+  return [colors().bold(line(header)), ...rows.map(line)];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { explainConnection, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
+import { colors } from '../../terminal/colors.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { findConnection, judge } from '../connection-lookup.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
@@ -44,8 +44,8 @@ export function registerExplain(program: Command): void {
     }
     const { record } = explanation;
     printLine(
-      `${pc.bold(endpointId)} (account ${connection.account}, ${connection.state}) on ${connection.serviceId}: ` +
-        `${pc.bold(record.decision)}${record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : ''}`,
+      `${colors().bold(endpointId)} (account ${connection.account}, ${connection.state}) on ${connection.serviceId}: ` +
+        `${colors().bold(record.decision)}${record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : ''}`,
     );
     for (const reason of record.reasons) printLine(`  • ${reason}`);
     // Invalid items are shown too: they hold requests (undetermined reject rules).

@@ -1,7 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
@@ -15,6 +14,7 @@ import {
   problemLines,
   ruleFilesUnder,
 } from '../../rule-files/load.ts';
+import { colors } from '../../terminal/colors.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
@@ -273,7 +273,7 @@ function summary(changes: ItemChange[]): string {
 
 function printChanges(changes: PlannedChange[]): void {
   if (changes.filter((c) => c.kind !== 'kept').length === 0 && changes.length > 0) {
-    for (const change of changes) printLine(pc.dim(`= ${change.key} (kept: not in the files)`));
+    for (const change of changes) printLine(colors().dim(`= ${change.key} (kept: not in the files)`));
     printLine('no differences to write: the table holds what the files say');
     return;
   }
@@ -283,11 +283,11 @@ function printChanges(changes: PlannedChange[]): void {
   }
   for (const change of changes) {
     const fate = change.consequences ? `  (${consequencesText(change.consequences)})` : '';
-    if (change.kind === 'added') printLine(pc.green(`+ ${change.key}`) + fate);
-    if (change.kind === 'removed') printLine(pc.red(`- ${change.key}`) + fate);
-    if (change.kind === 'kept') printLine(pc.dim(`= ${change.key} (kept: not in the files)`));
+    if (change.kind === 'added') printLine(colors().green(`+ ${change.key}`) + fate);
+    if (change.kind === 'removed') printLine(colors().red(`- ${change.key}`) + fate);
+    if (change.kind === 'kept') printLine(colors().dim(`= ${change.key} (kept: not in the files)`));
     if (change.kind === 'changed') {
-      printLine(pc.yellow(`~ ${change.key}`) + fate);
+      printLine(colors().yellow(`~ ${change.key}`) + fate);
       for (const { field, table, files } of change.fields) {
         printLine(
           `    ${field}: ${JSON.stringify(table) ?? '(absent)'} → ${JSON.stringify(files) ?? '(absent)'}`,
