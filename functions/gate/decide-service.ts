@@ -29,7 +29,7 @@ import { evaluate } from '../core/evaluate.ts';
 import type { EvaluationContext, OrganizationPath } from '../core/evaluation-context.ts';
 import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { Trigger } from '../shared/events.ts';
-import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry } from './intents.ts';
+import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry, tookEffect } from './intents.ts';
 import {
   type ActionFailure,
   type EndpointServices,
@@ -453,11 +453,6 @@ async function statesAfterFailures(
     endpointIds: [...failures.keys()],
   });
   return new Map(now.map((c) => [c.endpointId, c.state]));
-}
-
-/** Whether EC2's state shows the action done (an accept: pending or available; a reject: rejected). */
-function tookEffect(action: 'accept' | 'reject', state: string | undefined): boolean {
-  return action === 'accept' ? state === 'pending' || state === 'available' : state === 'rejected';
 }
 
 function flagsOf(states: Map<string, EndpointState>): Map<string, Readonly<Record<string, string>>> {

@@ -98,7 +98,10 @@ async function recordAndNotify(
   return flag;
 }
 
-const ACCEPTED_STATES: ReadonlySet<string> = new Set(['pending', 'available']);
+/** Whether EC2's state shows the action done (an accept: pending or available; a reject: rejected). */
+export function tookEffect(action: 'accept' | 'reject', state: string | undefined): boolean {
+  return action === 'accept' ? state === 'pending' || state === 'available' : state === 'rejected';
+}
 
 /**
  * The entry an unfinished intent stands for, from EC2's state now; undefined when its
@@ -109,9 +112,7 @@ export function reconciledEntry(intent: Intent, now: Connection | undefined): Le
   const { entry } = intent;
   if (intent.done || entry.action === 'none' || entry.dryRun) return entry;
   const state = now?.state;
-  const happened =
-    entry.action === 'accept' ? state !== undefined && ACCEPTED_STATES.has(state) : state === 'rejected';
-  if (!happened || state === undefined) return undefined;
+  if (!tookEffect(entry.action, state) || state === undefined) return undefined;
   return {
     ...entry,
     reasons: [

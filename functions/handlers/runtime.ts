@@ -50,8 +50,3 @@ function buildRuntime(config: GateConfig, credentials: StaticCredentials | undef
     decideDeps: (holder) => decideDepsOf(adapters, holder, { log, ...(region ? { region } : {}) }),
   };
 }
-
-/** Test seam: forget the built runtime (config or clients changed). */
-export function resetRuntime(): void {
-  built.clear();
-}

@@ -19,6 +19,7 @@ import { runAws } from '../support/aws-cli.ts';
 import {
   createEndpoint,
   createService,
+  ENFORCING_DEFAULTS,
   type LocalGateWorld,
   settle,
   startLocalGate,
@@ -121,14 +122,7 @@ beforeAll(async () => {
   // A run of the gate: enroll, accept, reject, hold, a rule edit, a human's accept, a registration.
   world = await startLocalGate();
   await world.rules.putItems([
-    {
-      kind: 'defaults',
-      id: 'defaults',
-      defaultEffect: 'review',
-      pendingTtl: 'P7D',
-      onRevoke: 'notify',
-      mode: 'enforce',
-    },
+    ENFORCING_DEFAULTS,
     { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
     { kind: 'rule', id: 'blocked', effect: 'reject', match: { accounts: ['666666666666'] } },
   ]);

@@ -20,6 +20,16 @@ import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '..
 import { loadRules } from '../../local/start-gate.ts';
 import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';
 
+/** The defaults item most gate tests start from: hold for review 7 days, notify on revoke, enforce. */
+export const ENFORCING_DEFAULTS = {
+  kind: 'defaults',
+  id: 'defaults',
+  defaultEffect: 'review',
+  pendingTtl: 'P7D',
+  onRevoke: 'notify',
+  mode: 'enforce',
+} as const;
+
 export interface LocalGateWorld {
   cloud: LocalCloud & { logs: string[] };
   gate: InProcessGate;

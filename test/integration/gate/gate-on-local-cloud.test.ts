@@ -18,6 +18,7 @@ import { ec2For, snsFor } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
   createService,
+  ENFORCING_DEFAULTS,
   type LocalGateWorld,
   notices,
   outcomesOf,
@@ -36,14 +37,7 @@ let vpce: SNSClient;
 beforeAll(async () => {
   world = await startLocalGate();
   await world.rules.putItems([
-    {
-      kind: 'defaults',
-      id: 'defaults',
-      defaultEffect: 'review',
-      pendingTtl: 'P7D',
-      onRevoke: 'notify',
-      mode: 'enforce',
-    },
+    ENFORCING_DEFAULTS,
     { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: [PARTNER] } },
     { kind: 'rule', id: 'blocked', effect: 'reject', match: { accounts: [BLOCKED] } },
   ]);

@@ -9,6 +9,7 @@ import { localGateRoles } from '../../../local/gate-resources.ts';
 import {
   createEndpoint,
   createService,
+  ENFORCING_DEFAULTS,
   type LocalGateWorld,
   outcomesOf,
   settle,
@@ -24,14 +25,7 @@ let world: LocalGateWorld;
 beforeAll(async () => {
   world = await startLocalGate();
   await world.rules.putItems([
-    {
-      kind: 'defaults',
-      id: 'defaults',
-      defaultEffect: 'review',
-      pendingTtl: 'P7D',
-      onRevoke: 'notify',
-      mode: 'enforce',
-    },
+    ENFORCING_DEFAULTS,
     { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: [PARTNER] } },
   ]);
   await settle(world);
