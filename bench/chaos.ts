@@ -2,8 +2,8 @@
  * The chaos run: many consumers ask to connect while every fault is on (EC2 throttling,
  * errors, slow answers and resets, lost/duplicated/late/reordered notifications,
  * DynamoDB/SNS/EventBridge errors, crashing invocations); then the faults stop, the sweep
- * runs twice, and the invariants are checked. States are watched throughout, as the
- * provider's administrator sees them (credentials the faults never touch).
+ * runs twice, and the invariants are checked. Every change of state is watched as EC2 makes
+ * it (the local cloud's own record, which the faults never touch).
  *
  * Run: npm run chaos -- --requests 200 --seed 1 [--rate 0.1] [--out bench/chaos.json]
  * Exits 1 unless every count but requests, seed and faultsInjected is 0.
@@ -14,9 +14,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
-  DescribeVpcEndpointConnectionsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
+  paginateDescribeVpcEndpointConnections,
 } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
 import { DynamoLedger } from '../functions/aws/ledger.ts';
@@ -109,8 +109,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const admin = new EC2Client(clientConfig(ADMIN.accessKeyId));
   const dynamodb = new DynamoDBClient(clientConfig(PROVIDER_CREDENTIALS.accessKeyId));
   let gate: InProcessGate | undefined;
-  const watching = { stop: false };
-  let watch: Promise<void> | undefined;
+  let stopWatching = (): void => {};
+  let stopListening = (): void => {};
   try {
     gate = await startInProcessGate(cloud, { sweepIntervalMs: 3_600_000 });
     const rules = new DynamoRulesStore(dynamodb, gate.config.rulesTable);
@@ -126,35 +126,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await gate.sweepNow();
     await cloud.idle();
 
-    // Every state each connection is seen in, by an observer the faults do not touch.
+    // Every state each connection is ever in, as EC2 changes it: the local cloud's own record,
+    // which the faults never touch and which sees even a state that lasts a few milliseconds.
     const seen = new Map<string, Set<string>>();
-    const observe = async (): Promise<void> => {
-      for (const serviceId of serviceIds) {
-        let NextToken: string | undefined;
-        do {
-          const page = await admin.send(
-            new DescribeVpcEndpointConnectionsCommand({
-              Filters: [{ Name: 'service-id', Values: [serviceId] }],
-              MaxResults: 1000,
-              ...(NextToken ? { NextToken } : {}),
-            }),
-          );
-          for (const c of page.VpcEndpointConnections ?? []) {
-            const id = c.VpcEndpointId ?? '';
-            const states = seen.get(id) ?? new Set<string>();
-            states.add(String(c.VpcEndpointState));
-            seen.set(id, states);
-          }
-          NextToken = page.NextToken;
-        } while (NextToken);
-      }
-    };
-    watch = (async () => {
-      while (!watching.stop) {
-        await observe();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const managed = new Set(serviceIds);
+    stopWatching = cloud.ec2.onConnectionState((change) => {
+      if (!managed.has(change.serviceId)) return;
+      const states = seen.get(change.endpointId) ?? new Set<string>();
+      states.add(change.to);
+      seen.set(change.endpointId, states);
+    });
+
+    // Every notice, as it is published (the cloud keeps only the latest messages).
+    const notices: LedgerEntry[] = [];
+    const decisionsTopic = gate.config.decisionsTopicArn;
+    stopListening = cloud.sns.onPublish((message) => {
+      if (message.topicArn !== decisionsTopic) return;
+      const notice = noticeOf(message);
+      if (notice?.kind === 'decision') notices.push(notice.entry);
+    });
 
     log(`chaos: ${options.requests} requests, every fault at ${rate}, seed ${options.seed}`);
     const requests: Request[] = [];
@@ -197,24 +187,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await gate.sweepNow();
       await cloud.settle();
     }
-    watching.stop = true;
-    await watch;
-    await observe();
+    stopWatching();
 
-    const notices = cloud.sns
-      .messages()
-      .filter((m) => m.topicArn === gate?.config.decisionsTopicArn)
-      .flatMap((m) => {
-        const notice = noticeOf(m);
-        return notice?.kind === 'decision' ? [notice.entry] : [];
-      });
     const problems: string[] = [];
     const report = await judge(requests, seen, ledger, notices, admin, serviceIds, problems);
     for (const problem of problems.slice(0, 20)) log(`chaos: ${problem}`);
     return { requests: options.requests, seed: options.seed, faultsInjected, ...report };
   } finally {
-    watching.stop = true;
-    await watch?.catch(() => undefined);
+    stopWatching();
+    stopListening();
     gate?.stop();
     admin.destroy();
     dynamodb.destroy();
@@ -261,10 +242,14 @@ async function judge(
 ): Promise<Omit<ChaosReport, 'requests' | 'seed' | 'faultsInjected'>> {
   const finalState = new Map<string, string>();
   for (const serviceId of serviceIds) {
-    const { VpcEndpointConnections = [] } = await admin.send(
-      new DescribeVpcEndpointConnectionsCommand({ Filters: [{ Name: 'service-id', Values: [serviceId] }] }),
+    // Paged: EC2 answers at most 1,000 connections a call.
+    const pages = paginateDescribeVpcEndpointConnections(
+      { client: admin },
+      { Filters: [{ Name: 'service-id', Values: [serviceId] }] },
     );
-    for (const c of VpcEndpointConnections) finalState.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState));
+    for await (const { VpcEndpointConnections = [] } of pages)
+      for (const c of VpcEndpointConnections)
+        finalState.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState));
   }
   const report = {
     wrongAccepts: 0,

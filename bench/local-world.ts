@@ -7,7 +7,6 @@
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
-  DescribeVpcEndpointConnectionsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
@@ -152,64 +151,46 @@ export async function startBenchWorld(
 }
 
 /**
- * Notes when each endpoint leaves the waiting states (pendingAcceptance, pending): polls, as
- * the bench, only the connections still waiting, so the cost shrinks with the backlog.
- * `expect(id)` registers an endpoint before its request is sent; `states()` reads the final
- * state of every endpoint once, at the end.
+ * Notes when each endpoint leaves the waiting states (pendingAcceptance, pending), from the
+ * local cloud's own record of every change of state (`cloud.ec2.onConnectionState`): exact
+ * to the moment EC2 changes it, and free, so watching does not slow down what it watches.
+ * `expect(id)` registers an endpoint once its request is answered (a change seen before
+ * then counts from that change); `states()` gives every watched endpoint's current state.
  */
 export function watchFinalStates(
   world: BenchWorld,
   serviceIds: readonly string[],
-  intervalMs = 50,
 ): {
   expect(endpointId: string): void;
   finalAt: Map<string, number>;
   states(): Promise<Map<string, string>>;
   stop(): Promise<void>;
 } {
+  const services = new Set(serviceIds);
   const finalAt = new Map<string, number>();
+  const leftWaitingAt = new Map<string, number>();
   const expected = new Set<string>();
-  let running = true;
-  const describe = async (states?: string[]) => {
-    const found = new Map<string, string>();
-    for (const serviceId of serviceIds) {
-      let nextToken: string | undefined;
-      do {
-        const page = await world.provider.send(
-          new DescribeVpcEndpointConnectionsCommand({
-            Filters: [
-              { Name: 'service-id', Values: [serviceId] },
-              ...(states ? [{ Name: 'vpc-endpoint-state', Values: states }] : []),
-            ],
-            MaxResults: 1000,
-            ...(nextToken ? { NextToken: nextToken } : {}),
-          }),
-        );
-        for (const c of page.VpcEndpointConnections ?? [])
-          found.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState ?? ''));
-        nextToken = page.NextToken;
-      } while (nextToken);
-    }
-    return found;
-  };
-  const loop = (async () => {
-    while (running) {
-      const polledFor = [...expected].filter((id) => !finalAt.has(id));
-      if (polledFor.length > 0) {
-        const waiting = await describe(['pendingAcceptance', 'pending']);
-        const at = performance.now();
-        for (const id of polledFor) if (!waiting.has(id)) finalAt.set(id, at);
-      }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  })();
+  const current = new Map<string, string>();
+  const unsubscribe = world.cloud.ec2.onConnectionState((change) => {
+    if (!services.has(change.serviceId)) return;
+    current.set(change.endpointId, change.to);
+    if (WAITING.has(change.to) || leftWaitingAt.has(change.endpointId)) return;
+    const at = performance.now();
+    leftWaitingAt.set(change.endpointId, at);
+    if (expected.has(change.endpointId)) finalAt.set(change.endpointId, at);
+  });
   return {
-    expect: (id) => expected.add(id),
+    expect: (id) => {
+      expected.add(id);
+      const at = leftWaitingAt.get(id);
+      if (at !== undefined) finalAt.set(id, at);
+    },
     finalAt,
-    states: () => describe(),
+    states: async () => new Map(current),
     stop: async () => {
-      running = false;
-      await loop;
+      unsubscribe();
     },
   };
 }
+
+const WAITING = new Set(['pendingAcceptance', 'pending']);

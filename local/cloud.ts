@@ -12,7 +12,7 @@ import { CallCounts } from './call-counts.ts';
 import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
-import { Ec2Model } from './ec2/model.ts';
+import { Ec2Model, type EndpointState } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { EventBuses } from './events/buses.ts';
 import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
@@ -144,6 +144,23 @@ export interface LocalCloud {
   };
   /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
   lambda: LambdaFunctions;
+  ec2: {
+    /**
+     * Every interface endpoint's change of state, at the moment EC2 makes it (creation
+     * included, `from` undefined): an observer that neither polls nor counts as a caller,
+     * for benches and tests that must see short-lived states such as `pending`.
+     */
+    onConnectionState(listener: (change: ConnectionStateChange) => void): () => void;
+  };
+}
+
+export interface ConnectionStateChange {
+  endpointId: string;
+  serviceId: string;
+  /** The consumer account. */
+  account: string;
+  from: EndpointState | undefined;
+  to: EndpointState;
 }
 
 export class LocalCloudOptionsError extends Error {
@@ -251,7 +268,18 @@ async function startOn(
   const faults = config.faults === undefined ? undefined : new Faults(config.faults);
   const notifications =
     faults && faultyNotifications(faults, (ms, label, run) => timers.schedule(ms, label, run));
+  const stateListeners = new Set<(change: ConnectionStateChange) => void>();
   const ec2 = new Ec2Model({
+    onStateChange: (endpoint, from) => {
+      const change = {
+        endpointId: endpoint.id,
+        serviceId: endpoint.serviceId,
+        account: endpoint.account,
+        from,
+        to: endpoint.state,
+      };
+      for (const listener of stateListeners) listener(change);
+    },
     acceptDelayMs: config.acceptDelayMs,
     deleteDelayMs: config.deleteDelayMs,
     schedule: (delayMs, label, run) =>
@@ -467,5 +495,11 @@ async function startOn(
       },
     },
     lambda,
+    ec2: {
+      onConnectionState: (listener) => {
+        stateListeners.add(listener);
+        return () => stateListeners.delete(listener);
+      },
+    },
   };
 }

@@ -22,7 +22,7 @@ export interface ClientOptions {
   credentials?: StaticCredentials;
   /** Total attempts per call including the first, at most MAX_ATTEMPTS; default AWS_MAX_ATTEMPTS, else MAX_ATTEMPTS. */
   maxAttempts?: number;
-  /** Default AWS_RETRY_MODE, else adaptive (client-side rate limiting on throttling, which EC2 needs). */
+  /** Default AWS_RETRY_MODE, else the client's own default (`defaultRetryMode`). */
   retryMode?: RetryMode;
   /** Milliseconds a single HTTP request may take before it is abandoned and retried; at most DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
@@ -37,7 +37,19 @@ export const MAX_ATTEMPTS = 3;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const CONNECTION_TIMEOUT_MS = 3_000;
 
-export function clientConfig(options: ClientOptions = {}, env: NodeJS.ProcessEnv = process.env) {
+/**
+ * `defaultRetryMode` is the mode when neither the options nor AWS_RETRY_MODE name one: the
+ * gate's EC2 client is adaptive (EC2 throttles each account's API calls with a token bucket,
+ * and client-side rate limiting is what AWS advises against it); the others are standard.
+ * Adaptive mode's limiter, once throttled, paces a client at a fraction of its measured send
+ * rate, which for a Lambda's few calls a second means seconds between calls: under
+ * DynamoDB's throttling that stalled whole batches (the chaos run took 4x as long).
+ */
+export function clientConfig(
+  options: ClientOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  defaultRetryMode: RetryMode = 'standard',
+) {
   const maxAttempts = options.maxAttempts ?? maxAttemptsFrom(env);
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
     throw new ConfigError(
@@ -54,7 +66,7 @@ export function clientConfig(options: ClientOptions = {}, env: NodeJS.ProcessEnv
       `requestTimeoutMs must be a whole number from 1 to ${DEFAULT_REQUEST_TIMEOUT_MS}, got ${requestTimeoutMs}`,
     );
   }
-  const retryMode = options.retryMode ?? retryModeFrom(env);
+  const retryMode = options.retryMode ?? retryModeFrom(env) ?? defaultRetryMode;
   if (!RETRY_MODES.includes(retryMode)) {
     throw new ConfigError(`retryMode must be one of ${RETRY_MODES.join(', ')}, got "${retryMode}"`);
   }
@@ -83,9 +95,9 @@ function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
-function retryModeFrom(env: NodeJS.ProcessEnv): RetryMode {
+function retryModeFrom(env: NodeJS.ProcessEnv): RetryMode | undefined {
   const raw = env.AWS_RETRY_MODE;
-  if (raw === undefined || raw === '') return 'adaptive';
+  if (raw === undefined || raw === '') return undefined;
   const mode = RETRY_MODES.find((m) => m === raw);
   if (mode === undefined) {
     throw new ConfigError(`AWS_RETRY_MODE must be one of ${RETRY_MODES.join(', ')}, got "${raw}"`);

@@ -32,7 +32,7 @@ export interface AwsClients {
 export function createClients(options: ClientOptions = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const config = clientConfig(options, env);
   return {
-    ec2: new EC2Client(config),
+    ec2: new EC2Client(clientConfig(options, env, 'adaptive')),
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
       marshallOptions: { removeUndefinedValues: true },
     }),

@@ -64,6 +64,8 @@ export interface DecideDeps {
   /** Why, as that person gave it. */
   reason?: string;
   log?: (message: string, data: Record<string, unknown>) => void;
+  /** Waits between retries of the gate's own (not the SDK's); injected so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DecideServiceInput {
@@ -291,6 +293,7 @@ function intentDeps(deps: DecideDeps, leases: LeaseSet): IntentDeps {
     now: deps.now,
     leaseMs: leases.leaseMs,
     ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
   };
 }
 

@@ -10,14 +10,23 @@
  *    current lease token, in the same transaction as the ledger entry (no second sender
  *    while a lease is held; the claim renews the lease so the publish ends before it can
  *    run out), published, and then marked sent with the flag `notice:<outcome>` in the
- *    write that clears the intent. A crash between the publish and that write is the one
- *    window in which the next holder publishes again: at least once, never lost;
+ *    write that clears the intent, a write retried harder than any other (a failure there
+ *    is the one way a notice goes out twice). A crash between the publish and that write is
+ *    the one window in which the next holder publishes again: at least once, never lost;
  *  - the event is at least once, as EventBridge itself is: it goes out before the record,
  *    so a crash repeats the event (which consumers must expect anyway), not the notice.
  */
 import pLimit from 'p-limit';
 import type { Connection } from '../core/connection.ts';
-import type { GateEvents, Intent, Lease, Ledger, LedgerEntry, Notifier } from './ports.ts';
+import {
+  type GateEvents,
+  type Intent,
+  type Lease,
+  LeaseLostError,
+  type Ledger,
+  type LedgerEntry,
+  type Notifier,
+} from './ports.ts';
 
 export interface IntentDeps {
   ledger: Ledger;
@@ -26,7 +35,16 @@ export interface IntentDeps {
   now: () => Date;
   leaseMs: number;
   log?: (message: string, data: Record<string, unknown>) => void;
+  /** Waits between attempts of the write that marks a notice sent; injected so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Attempts of the write that marks a notice sent (each already the SDK's attempts), and the
+ * first wait between them, doubled each time: about 3 s in all, far inside the lease.
+ */
+export const MARK_SENT_ATTEMPTS = 5;
+const MARK_SENT_FIRST_DELAY_MS = 200;
 
 /** An intent whose entry is final, and the lease it is finished under. */
 export interface FinalIntent {
@@ -68,16 +86,39 @@ export async function finishIntents(
       limit(async () => {
         const { lease, intent } = final;
         const noticeSent = await recordAndNotify(final, deps);
-        await deps.ledger.finishIntent(lease, intent.id, {
-          now: deps.now(),
-          ...(noticeSent === undefined ? {} : { noticeSent }),
-          ...(options.release ? { release: { outcome: intent.entry.outcome } } : {}),
-        });
+        const finish = () =>
+          deps.ledger.finishIntent(lease, intent.id, {
+            now: deps.now(),
+            ...(noticeSent === undefined ? {} : { noticeSent }),
+            ...(options.release ? { release: { outcome: intent.entry.outcome } } : {}),
+          });
+        // The write is safe to repeat (fenced by the lease token and the intent's id). Once the
+        // notice is out, giving up on it would have the next holder send the notice again.
+        if (noticeSent === undefined) await finish();
+        else await persistently(finish, deps, intent.entry.endpointId);
         options.release?.(intent.entry.endpointId);
       }),
     ),
   );
   return entries;
+}
+
+async function persistently(write: () => Promise<void>, deps: IntentDeps, endpointId: string): Promise<void> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (error instanceof LeaseLostError || attempt >= MARK_SENT_ATTEMPTS) throw error;
+      deps.log?.('marking a sent notice failed: trying again', {
+        endpointId,
+        attempt,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await sleep(MARK_SENT_FIRST_DELAY_MS * 2 ** (attempt - 1));
+    }
+  }
 }
 
 /** Records the entry and, when the notice is this holder's to send, sends it: returns its flag then. */

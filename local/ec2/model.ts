@@ -149,6 +149,8 @@ export interface Ec2ModelOptions {
   deleteDelayMs: number;
   schedule: (delayMs: number, label: string, run: () => void) => void;
   notify: (delivery: NotificationDelivery) => void;
+  /** Every endpoint's change of state as it happens (`from` undefined: just created). */
+  onStateChange?: (endpoint: Readonly<Endpoint>, from: EndpointState | undefined) => void;
   now?: () => Date;
 }
 
@@ -300,6 +302,12 @@ export class Ec2Model {
 
   constructor(private readonly options: Ec2ModelOptions) {
     this.now = options.now ?? (() => new Date());
+  }
+
+  private setState(endpoint: Endpoint, state: EndpointState): void {
+    const from = endpoint.state;
+    endpoint.state = state;
+    this.options.onStateChange?.(endpoint, from);
   }
 
   private nextSeq(): number {
@@ -595,7 +603,7 @@ export class Ec2Model {
           message: `Endpoint ${endpoint.id} is in state ${endpoint.state} and cannot be rejected`,
         };
       }
-      endpoint.state = 'rejected';
+      this.setState(endpoint, 'rejected');
       this.fire('Reject', endpoint, service);
       return undefined;
     });
@@ -625,20 +633,20 @@ export class Ec2Model {
 
   /** pending now, available after the accept delay unless something else happened meanwhile. */
   private startAcceptance(endpoint: Endpoint, service: EndpointService): void {
-    endpoint.state = 'pending';
+    this.setState(endpoint, 'pending');
     this.scheduleAvailable(endpoint, service.id);
   }
 
   private scheduleAvailable(endpoint: Endpoint, serviceId: string): void {
     this.options.schedule(this.options.acceptDelayMs, `${endpoint.id} pending -> available`, () => {
       if (endpoint.state === 'pending' && this.services.get(serviceId) !== undefined)
-        endpoint.state = 'available';
+        this.setState(endpoint, 'available');
     });
   }
 
   private scheduleDeleted(endpoint: Endpoint): void {
     this.options.schedule(this.options.deleteDelayMs, `${endpoint.id} deleting -> deleted`, () => {
-      if (endpoint.state === 'deleting') endpoint.state = 'deleted';
+      if (endpoint.state === 'deleting') this.setState(endpoint, 'deleted');
     });
   }
 
@@ -880,6 +888,7 @@ export class Ec2Model {
     if (input.clientToken !== undefined) endpoint.clientToken = input.clientToken;
     mergeTags(endpoint.tags, input.tags, id);
     this.endpoints.set(id, endpoint);
+    this.options.onStateChange?.(endpoint, undefined);
     this.fire('Connect', endpoint, service);
     if (!service.acceptanceRequired) {
       this.startAcceptance(endpoint, service);
@@ -927,7 +936,7 @@ export class Ec2Model {
         continue;
       }
       if (endpoint.state === 'deleting') continue;
-      endpoint.state = 'deleting';
+      this.setState(endpoint, 'deleting');
       const service = this.services.get(endpoint.serviceId);
       if (service !== undefined) this.fire('Delete', endpoint, service);
       this.scheduleDeleted(endpoint);

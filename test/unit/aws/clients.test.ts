@@ -35,10 +35,18 @@ describe('createClients', () => {
     }
   });
 
-  it('defaults to adaptive retries and reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE', async () => {
+  it('defaults to adaptive retries for EC2 only, and reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE', async () => {
     const defaults = createClients({ region: 'us-east-1', credentials }, {});
     expect(modeOf(await defaults.ec2.config.retryStrategy())).toBe('adaptive');
     expect(await defaults.ec2.config.maxAttempts()).toBe(3);
+    // Adaptive pacing after one throttle would stall a batch's DynamoDB, SNS and EventBridge calls.
+    for (const client of [defaults.dynamodb, defaults.sns, defaults.eventBridge, defaults.organizations])
+      expect(modeOf(await client.config.retryStrategy())).toBe('standard');
+    const adaptiveEverywhere = createClients(
+      { region: 'us-east-1', credentials },
+      { AWS_RETRY_MODE: 'adaptive' },
+    );
+    expect(modeOf(await adaptiveEverywhere.dynamodb.config.retryStrategy())).toBe('adaptive');
     const fromEnv = createClients(
       { region: 'us-east-1', credentials },
       { AWS_MAX_ATTEMPTS: '2', AWS_RETRY_MODE: 'standard' },

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
 import { DEFAULT_LEASE_MS, type DecideDeps } from '../../../functions/gate/decide-service.ts';
+import { MARK_SENT_ATTEMPTS } from '../../../functions/gate/intents.ts';
 import { LeaseLostError } from '../../../functions/gate/ports.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import { sweep } from '../../../functions/gate/sweep.ts';
@@ -48,6 +49,7 @@ function setup(items = rules()) {
     now: () => clock,
     holder,
     rules: new RuleSetCache(store),
+    sleep: async () => {},
   });
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
@@ -136,6 +138,54 @@ describe('a decider that crashes after any step of an accept', () => {
     expect(w.ec2.calls).toHaveLength(1);
     expect(w.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
     // The one window that cannot be closed over a standard SNS topic: the same notice twice.
+    expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted', 'accepted']);
+  });
+
+  it('a failing write that marks the notice sent is tried again, so the notice goes out once', async () => {
+    // Prepare: after the publish, DynamoDB refuses the mark twice (throttled), then takes it.
+    const w = setup();
+    const partner = connection({ account: PARTNER });
+    w.ec2.add(partner);
+    let refusals = 2;
+    const finishIntent = w.ledger.finishIntent.bind(w.ledger);
+    w.ledger.finishIntent = async (...args) => {
+      if (refusals-- > 0)
+        throw new Error('ThrottlingException: Rate of requests exceeds the allowed throughput');
+      return finishIntent(...args);
+    };
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
+    // Act
+    await decideConnectionEvent(event, { ...w.deps('decider'), sleep });
+    w.advance(DEFAULT_LEASE_MS + 1);
+    await sweep({}, w.sweepDeps('sweeper'));
+    // Assess: one notice, the intent cleared, and a growing wait between the attempts.
+    expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted']);
+    expect(w.ledger.endpointStates.get(partner.endpointId)?.intent).toBeUndefined();
+    expect(waits).toEqual([200, 400]);
+  });
+
+  it(`a mark that fails ${MARK_SENT_ATTEMPTS} times gives up: the next holder sends the notice again, never loses it`, async () => {
+    const w = setup();
+    const partner = connection({ account: PARTNER });
+    w.ec2.add(partner);
+    const finishIntent = w.ledger.finishIntent.bind(w.ledger);
+    let failing = true;
+    w.ledger.finishIntent = async (...args) => {
+      if (failing) throw new Error('InternalServerError');
+      return finishIntent(...args);
+    };
+    const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
+    await expect(
+      decideConnectionEvent(event, { ...w.deps('decider'), sleep: async () => {} }),
+    ).rejects.toThrow('InternalServerError');
+    failing = false;
+    w.advance(DEFAULT_LEASE_MS + 1);
+    await sweep({}, w.sweepDeps('sweeper'));
+    expect(w.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
     expect(w.noticesOf(partner.endpointId).map((e) => e.outcome)).toEqual(['accepted', 'accepted']);
   });
 
