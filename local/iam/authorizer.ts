@@ -7,6 +7,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Principal } from '../identity.ts';
+import { DecisionCache } from './decision-cache.ts';
 
 export interface PolicyDocument {
   /** SNS's default topic policy is still written in the 2008 version. */
@@ -69,8 +70,11 @@ export interface AllowedCall extends AccessRequest {
 
 const MAX_ALLOWED_CALLS = 10_000;
 
+type Outcome = Awaited<ReturnType<typeof runSimulation>>;
+
 export class Authorizer {
   private readonly allowedCalls: AllowedCall[] = [];
+  private readonly decisions = new DecisionCache<Outcome>();
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -103,20 +107,22 @@ export class Authorizer {
    */
   async allowsService(servicePrincipal: string, request: AccessRequest): Promise<boolean> {
     if (request.resourcePolicy === undefined) return false;
-    const outcome = await runSimulation(
-      {
-        request: {
-          principal: servicePrincipal,
-          action: request.action,
-          resource: { resource: request.resource, accountId: request.resourceAccount },
-          contextVariables: request.context ?? {},
+    const outcome = await this.run(servicePrincipal, [], request, () =>
+      runSimulation(
+        {
+          request: {
+            principal: servicePrincipal,
+            action: request.action,
+            resource: { resource: request.resource, accountId: request.resourceAccount },
+            contextVariables: request.context ?? {},
+          },
+          identityPolicies: [],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: request.resourcePolicy,
         },
-        identityPolicies: [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy: request.resourcePolicy,
-      },
-      {},
+        {},
+      ),
     );
     return outcome.resultType !== 'error' && outcome.overallResult === 'Allowed';
   }
@@ -133,27 +139,49 @@ export class Authorizer {
     return this.simulate(principal.arn, principal.role.statements, request);
   }
 
+  /** The simulator's outcome, remembered for the same question (decision-cache.ts). */
+  private run(
+    principal: string,
+    identityStatements: Record<string, unknown>[],
+    request: AccessRequest,
+    simulate: () => Promise<Outcome>,
+  ): Promise<Outcome> {
+    return this.decisions.decide(
+      {
+        principal,
+        action: request.action,
+        resource: request.resource,
+        resourceAccount: request.resourceAccount,
+        context: request.context ?? {},
+        policies: [identityStatements, request.resourcePolicy ?? null],
+      },
+      simulate,
+    );
+  }
+
   private async simulate(
     principalArn: string,
     identityStatements: Record<string, unknown>[],
     request: AccessRequest,
   ): Promise<DenialReason | undefined> {
-    const outcome = await runSimulation(
-      {
-        request: {
-          principal: principalArn,
-          action: request.action,
-          resource: { resource: request.resource, accountId: request.resourceAccount },
-          contextVariables: request.context ?? {},
+    const outcome = await this.run(principalArn, identityStatements, request, () =>
+      runSimulation(
+        {
+          request: {
+            principal: principalArn,
+            action: request.action,
+            resource: { resource: request.resource, accountId: request.resourceAccount },
+            contextVariables: request.context ?? {},
+          },
+          identityPolicies: [
+            { name: 'role-policy', policy: { Version: '2012-10-17', Statement: identityStatements } },
+          ],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
         },
-        identityPolicies: [
-          { name: 'role-policy', policy: { Version: '2012-10-17', Statement: identityStatements } },
-        ],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
-      },
-      {},
+        {},
+      ),
     );
     if (outcome.resultType === 'error') {
       // A request the simulator cannot judge is refused: the local cloud fails closed, as IAM does.
