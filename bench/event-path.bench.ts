@@ -57,7 +57,8 @@ async function perRequest(
     const watcher = watchFinalStates(world, [serviceId]);
     const samples: GateCalls[] = [];
     const latencies: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    // One warm-up request, then the samples (3; 2 with --quick).
+    for (let i = 0; i < (quick ? 3 : 4); i++) {
       await world.cloud.idle();
       await world.gateCalls();
       const started = performance.now();
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
   }
 
   const size = quick ? 200 : 1_000;
-  const baselineSize = quick ? 100 : 300;
+  const baselineSize = quick ? 50 : 300;
   type One = GateCalls & { latencyMs: number };
   const one = inFreshProcess<One>('per-request', 'queue');
   const oneBaseline = inFreshProcess<One>('per-request', 'one-by-one');
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
 
   const row = (name: string, c: GateCalls) =>
     `| ${name} | ${c.ec2} | ${c.dynamodb} | ${c.sns} | ${c.eventbridge} |`;
-  console.log('## Gate calls for one accepted request (warm, median of 3)\n');
+  console.log(`## Gate calls for one accepted request (warm, median of ${quick ? 2 : 3})\n`);
   console.log('| delivery | EC2 | DynamoDB | SNS | EventBridge |\n|---|---:|---:|---:|---:|');
   console.log(row('decide queue', one));
   console.log(row('one event per invocation', oneBaseline));

@@ -1,6 +1,7 @@
 /** Small timing helpers shared by bench files: samples, medians, the machine they ran on. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 export interface Measurement {
   name: string;
@@ -39,6 +40,9 @@ export function measure(
   return { name, opsPerSecond, microsPerOp: 1e6 / opsPerSecond, samples, opsPerSample };
 }
 
+/** `npm run bench -- --quick` (or PLGATE_BENCH_QUICK=1): smaller sizes, the whole run under a minute. */
+export const quick = process.argv.includes('--quick') || process.env.PLGATE_BENCH_QUICK === '1';
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -56,7 +60,15 @@ export { seededRandom } from '../local/faults.ts';
 
 export const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-const RESULTS = new URL('./results.json', import.meta.url);
+/**
+ * Where a run's figures go: bench/results.json for a full run (the figures BENCHMARKS.md
+ * quotes); bench/results.quick.json (not committed) for --quick, so a quick look never
+ * overwrites them.
+ */
+export const RESULTS_FILE = fileURLToPath(
+  new URL(quick ? './results.quick.json' : './results.json', import.meta.url),
+);
+const RESULTS = RESULTS_FILE;
 
 /** Merges some keys into bench/results.json, keeping the keys other bench files wrote. */
 export function recordResults(results: Record<string, unknown>): void {
@@ -68,6 +80,3 @@ export function recordResults(results: Record<string, unknown>): void {
   }
   writeFileSync(RESULTS, `${JSON.stringify({ ...current, ...results, machine: machine() }, null, 2)}\n`);
 }
-
-/** `npm run bench -- --quick` (or PLGATE_BENCH_QUICK=1): smaller sizes, the whole run under a minute. */
-export const quick = process.argv.includes('--quick') || process.env.PLGATE_BENCH_QUICK === '1';

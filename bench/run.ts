@@ -8,6 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_FILE } from './harness.ts';
+import { printSummary } from './summary.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -37,4 +39,5 @@ for (const file of files) {
     console.error(`${file} failed (exit ${result.status ?? result.signal})`);
   }
 }
+printSummary(RESULTS_FILE);
 process.exit(failed > 0 ? 1 : 0);
