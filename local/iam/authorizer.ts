@@ -107,23 +107,7 @@ export class Authorizer {
    */
   async allowsService(servicePrincipal: string, request: AccessRequest): Promise<boolean> {
     if (request.resourcePolicy === undefined) return false;
-    const outcome = await this.run(servicePrincipal, [], request, () =>
-      runSimulation(
-        {
-          request: {
-            principal: servicePrincipal,
-            action: request.action,
-            resource: { resource: request.resource, accountId: request.resourceAccount },
-            contextVariables: request.context ?? {},
-          },
-          identityPolicies: [],
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          resourcePolicy: request.resourcePolicy,
-        },
-        {},
-      ),
-    );
+    const outcome = await this.run(servicePrincipal, undefined, request);
     return outcome.resultType !== 'error' && outcome.overallResult === 'Allowed';
   }
 
@@ -139,23 +123,45 @@ export class Authorizer {
     return this.simulate(principal.arn, principal.role.statements, request);
   }
 
-  /** The simulator's outcome, remembered for the same question (decision-cache.ts). */
+  /**
+   * The simulator's outcome for `principal` with `identityStatements` (none for an AWS
+   * service principal) and the resource's policy, remembered for the same question
+   * (decision-cache.ts).
+   */
   private run(
     principal: string,
-    identityStatements: Record<string, unknown>[],
+    identityStatements: Record<string, unknown>[] | undefined,
     request: AccessRequest,
-    simulate: () => Promise<Outcome>,
   ): Promise<Outcome> {
+    const context = request.context ?? {};
     return this.decisions.decide(
       {
         principal,
         action: request.action,
         resource: request.resource,
         resourceAccount: request.resourceAccount,
-        context: request.context ?? {},
-        policies: [identityStatements, request.resourcePolicy ?? null],
+        context,
+        policies: [identityStatements ?? null, request.resourcePolicy ?? null],
       },
-      simulate,
+      () =>
+        runSimulation(
+          {
+            request: {
+              principal,
+              action: request.action,
+              resource: { resource: request.resource, accountId: request.resourceAccount },
+              contextVariables: context,
+            },
+            identityPolicies:
+              identityStatements === undefined
+                ? []
+                : [{ name: 'role-policy', policy: { Version: '2012-10-17', Statement: identityStatements } }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
+          },
+          {},
+        ),
     );
   }
 
@@ -164,25 +170,7 @@ export class Authorizer {
     identityStatements: Record<string, unknown>[],
     request: AccessRequest,
   ): Promise<DenialReason | undefined> {
-    const outcome = await this.run(principalArn, identityStatements, request, () =>
-      runSimulation(
-        {
-          request: {
-            principal: principalArn,
-            action: request.action,
-            resource: { resource: request.resource, accountId: request.resourceAccount },
-            contextVariables: request.context ?? {},
-          },
-          identityPolicies: [
-            { name: 'role-policy', policy: { Version: '2012-10-17', Statement: identityStatements } },
-          ],
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
-        },
-        {},
-      ),
-    );
+    const outcome = await this.run(principalArn, identityStatements, request);
     if (outcome.resultType === 'error') {
       // A request the simulator cannot judge is refused: the local cloud fails closed, as IAM does.
       this.log(
