@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { chaosPassed, runChaos } from '../../../bench/chaos.ts';
 
 const requests = Number(process.env.CHAOS_REQUESTS ?? 200);
-const rate = Number(process.env.CHAOS_RATE ?? 0.05);
+const rate = Number(process.env.CHAOS_RATE ?? 0.1);
 
 describe('the chaos run', () => {
   it(`${requests} requests under every fault at ${rate}: nothing wrongly opened, lost, doubled or unrecorded`, async () => {
