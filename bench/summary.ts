@@ -21,7 +21,7 @@ const seconds = (ms: unknown): string => `${(num(ms) / 1000).toFixed(1)} s`;
 
 export const TARGETS = {
   perRequest: { ec2: 3, dynamodb: 6, sns: 1, eventbridge: 2 },
-  burst: { p99Ms: 5_000, ec2Calls: 200 },
+  burst: { requests: 1_000, p99Ms: 5_000, ec2Calls: 200 },
   coldStartRatio: 1.15,
   evaluateDecisionsPerSecond: 100_000,
   /** A sweep reads and acts in pages: at most one EC2 call per 100 waiting requests. */
@@ -50,11 +50,13 @@ export function summaryRows(results: Results): Row[] {
       : {
           key: 'burst',
           measured: `${burst.decidedCorrectly}/${burst.requests} correct, p50 ${seconds(burst.p50Ms)}, p99 ${seconds(burst.p99Ms)}, EC2 ${burst.ec2Calls}`,
-          target: 'all correct, p99 ≤ 5 s, EC2 ≤ 200',
+          target: `1,000 requests: all correct, p99 ≤ 5 s, EC2 ≤ 200${num(burst.requests) < TARGETS.burst.requests ? ' (a smaller burst is not judged)' : ''}`,
           met:
-            num(burst.decidedCorrectly) === num(burst.requests) &&
-            num(burst.p99Ms) <= TARGETS.burst.p99Ms &&
-            num(burst.ec2Calls) <= TARGETS.burst.ec2Calls,
+            num(burst.requests) < TARGETS.burst.requests
+              ? undefined
+              : num(burst.decidedCorrectly) === num(burst.requests) &&
+                num(burst.p99Ms) <= TARGETS.burst.p99Ms &&
+                num(burst.ec2Calls) <= TARGETS.burst.ec2Calls,
         },
   );
   const coldStart = results.coldStart === undefined ? undefined : obj(results.coldStart);
