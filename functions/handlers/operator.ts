@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -7,7 +6,7 @@ import { EndpointIdSchema, ServiceIdSchema } from '../core/rules/schema.ts';
 import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
 import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
 import { parseEvent } from './event-schemas.ts';
-import { logger, runtime, tracer } from './runtime.ts';
+import { logger, runtime, tracing } from './runtime.ts';
 
 /** What a Slack button (a Chatbot custom action running `lambda invoke`) sends. */
 export const OperatorRequestSchema = z.strictObject({
@@ -45,4 +44,4 @@ async function operator(event: unknown, context: Context): Promise<string> {
   return `${mark}: ${result.message}`;
 }
 
-export const handler = middy(operator).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(operator).use(tracing).use(injectLambdaContext(logger));
