@@ -17,9 +17,9 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 /**
  * Powertools' tracer (an X-Ray subsegment per handler and per AWS call) only when the stack
  * turns it on (config `sdkTracing`, which sets POWERTOOLS_TRACE_ENABLED=true); Lambda's active
- * tracing records every invocation without it. Off, the X-Ray SDK is never evaluated: loading
- * it cost 60-180 ms of each cold start (BENCHMARKS.md, Cold start), and its cls-hooked context
- * enables async hooks that tax every promise of the container.
+ * tracing records every invocation without it. Off, the X-Ray SDK is never evaluated: with it,
+ * decide's cold start took 120-180 ms longer (BENCHMARKS.md, Cold start), and its cls-hooked
+ * context enables async hooks that tax every promise of the container.
  */
 const tracer =
   process.env[SDK_TRACING_ENV] === 'true'
