@@ -39,7 +39,7 @@ export const ContextFileSchema = z.strictObject({
       ),
     )
     .optional(),
-  serviceRegion: RegionSchema.optional(),
+  serviceRegion: z.optional(RegionSchema),
 });
 export type ContextFile = z.infer<typeof ContextFileSchema>;
 

@@ -59,6 +59,7 @@ const gateConfigSchema = z.strictObject({
     )
     .default([]),
   organizationsLookup: z.boolean({ error: 'must be true or false' }).default(false),
+  sdkTracing: z.boolean({ error: 'must be true or false' }).default(false),
   alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
   decideReservedConcurrency: wholeNumber(1, 1000, 'concurrent decide invocations').optional(),
 });

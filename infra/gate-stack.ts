@@ -5,7 +5,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { ENV, OPERATOR_ACTOR_ENV, OPERATOR_FUNCTION_NAME } from '../functions/shared/config.ts';
+import {
+  ENV,
+  OPERATOR_ACTOR_ENV,
+  OPERATOR_FUNCTION_NAME,
+  SDK_TRACING_ENV,
+} from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
 import { GateFunction } from './constructs/gate-function.ts';
@@ -81,6 +86,7 @@ export class GateStack extends Stack {
       [ENV.ledgerRetentionDays]: String(config.ledgerRetentionDays),
       POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      [SDK_TRACING_ENV]: String(config.sdkTracing),
       NODE_OPTIONS: '--enable-source-maps',
     };
     const shared = { environment, logRetention: config.logRetentionDays as logs.RetentionDays };

@@ -19,7 +19,6 @@ import {
   type UnsuccessfulItem,
   type VpcEndpointConnection,
 } from '@aws-sdk/client-ec2';
-import Bottleneck from 'bottleneck';
 import { type Connection, parseConnection } from '../core/connection.ts';
 import type {
   ActionFailure,
@@ -33,6 +32,7 @@ import { MANAGED_TAG } from '../shared/tables.ts';
 import { errorCode, errorMessage } from './aws-errors.ts';
 import { backoffDelay, chunk, type RetryPolicy, retryPolicy } from './batch-retry.ts';
 import { type AdapterLogger, quietLogger } from './logger.ts';
+import { type RateLimiter, TokenBucket } from './token-bucket.ts';
 
 /** The events a managed service's connection notification must carry. */
 export const CONNECTION_NOTIFICATION_EVENTS = ['Connect', 'Accept', 'Reject', 'Delete'] as const;
@@ -80,14 +80,14 @@ export interface Ec2EndpointServicesOptions {
   /** Retries of retryable `Unsuccessful` items. */
   retry?: Partial<RetryPolicy>;
   /** Share one limiter between adapters that use the same account and region. */
-  limiter?: Bottleneck;
+  limiter?: RateLimiter;
 }
 
 type Action = 'accept' | 'reject';
 
 export class Ec2EndpointServices implements EndpointServices {
   readonly #ec2: EC2Client;
-  readonly #limiter: Bottleneck;
+  readonly #limiter: RateLimiter;
   readonly #batchSize: number;
   readonly #logger: AdapterLogger;
   readonly #retry: RetryPolicy;
@@ -102,7 +102,7 @@ export class Ec2EndpointServices implements EndpointServices {
       throw new RangeError(`batchSize must be a whole number from 1 to 1000, got ${batchSize}`);
     }
     this.#ec2 = ec2;
-    this.#limiter = options.limiter ?? new Bottleneck({ minTime: Math.ceil(1000 / rate) });
+    this.#limiter = options.limiter ?? new TokenBucket({ ratePerSecond: rate });
     this.#batchSize = batchSize;
     this.#logger = options.logger ?? quietLogger;
     this.#retry = retryPolicy(options.retry);

@@ -2,14 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { type DecideEventResult, decideConnectionEvents } from '../gate/decide-event.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { ConnectionEventSchema, InvalidEventError, parseEvent, SqsEventSchema } from './event-schemas.ts';
-import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracing } from './runtime.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -99,7 +98,4 @@ function report(serviceId: string, result: DecideEventResult): boolean {
   return result.entries.some((e) => e.action !== 'none');
 }
 
-export const handler = middy(decide)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(decide).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));

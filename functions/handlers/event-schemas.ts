@@ -5,8 +5,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
 import { DETAIL_TYPE, EVENT_SOURCE, TRIGGERS } from '../shared/events.ts';
+import * as z from '../shared/zod.ts';
 
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
@@ -14,26 +14,32 @@ export class InvalidEventError extends Error {
 
 const serviceId = z
   .string()
-  .regex(/^vpce-svc-[0-9a-f]{8,17}$/, 'must be an endpoint service id (vpce-svc-…)');
-const endpointId = z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'must be an endpoint id (vpce-…)');
+  .check(z.regex(/^vpce-svc-[0-9a-f]{8,17}$/, 'must be an endpoint service id (vpce-svc-…)'));
+const endpointId = z.string().check(z.regex(/^vpce-[0-9a-f]{8,17}$/, 'must be an endpoint id (vpce-…)'));
 
 export const ConnectionEventSchema = z.object({
   'detail-type': z.literal(DETAIL_TYPE.connectionEvent),
   source: z.literal(EVENT_SOURCE),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.object({
     serviceId,
-    endpointId: endpointId.optional(),
+    endpointId: z.optional(endpointId),
     trigger: z.enum(TRIGGERS),
-    raw: z.unknown().optional(),
+    raw: z.optional(z.unknown()),
   }),
 });
 
 /** The decide queue's messages: each body is an EventBridge event, as a rule's SQS target sends it. */
 export const SqsEventSchema = z.object({
   Records: z
-    .array(z.object({ messageId: z.string().min(1), body: z.string(), eventSource: z.literal('aws:sqs') }))
-    .min(1),
+    .array(
+      z.object({
+        messageId: z.string().check(z.minLength(1)),
+        body: z.string(),
+        eventSource: z.literal('aws:sqs'),
+      }),
+    )
+    .check(z.minLength(1)),
 });
 
 export const SweepEventSchema = z.union([
@@ -43,8 +49,8 @@ export const SweepEventSchema = z.union([
     'detail-type': z.literal(DETAIL_TYPE.sweepRequested),
     detail: z.object({
       reason: z.enum(['continuation', 'rule-change', 'manual']),
-      serviceIds: z.array(serviceId).optional(),
-      cursor: z.object({ serviceId, nextToken: z.string().min(1).optional() }).optional(),
+      serviceIds: z.optional(z.array(serviceId)),
+      cursor: z.optional(z.object({ serviceId, nextToken: z.optional(z.string().check(z.minLength(1))) })),
     }),
   }),
 ]);
@@ -57,28 +63,28 @@ export const SnsEventSchema = z.object({
         Sns: z.object({ TopicArn: z.string(), MessageId: z.string(), Message: z.string() }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 export const CloudTrailEventSchema = z.object({
   source: z.literal('aws.ec2'),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   detail: z.object({
-    eventName: z.string().min(1),
-    eventTime: z.string().optional(),
-    errorCode: z.string().optional(),
-    errorMessage: z.string().optional(),
-    requestID: z.string().optional(),
-    requestParameters: z.unknown().optional(),
-    responseElements: z.unknown().optional(),
-    userIdentity: z
-      .object({
-        arn: z.string().optional(),
-        sessionContext: z
-          .object({ sessionIssuer: z.object({ arn: z.string().optional() }).optional() })
-          .optional(),
-      })
-      .optional(),
+    eventName: z.string().check(z.minLength(1)),
+    eventTime: z.optional(z.string()),
+    errorCode: z.optional(z.string()),
+    errorMessage: z.optional(z.string()),
+    requestID: z.optional(z.string()),
+    requestParameters: z.optional(z.unknown()),
+    responseElements: z.optional(z.unknown()),
+    userIdentity: z.optional(
+      z.object({
+        arn: z.optional(z.string()),
+        sessionContext: z.optional(
+          z.object({ sessionIssuer: z.optional(z.object({ arn: z.optional(z.string()) })) }),
+        ),
+      }),
+    ),
   }),
 });
 
@@ -93,8 +99,8 @@ export const StreamEventSchema = z.object({
       eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
       dynamodb: z.object({
         SequenceNumber: z.string(),
-        NewImage: image.optional(),
-        OldImage: image.optional(),
+        NewImage: z.optional(image),
+        OldImage: z.optional(image),
       }),
     }),
   ),
@@ -141,7 +147,7 @@ export function streamItems(records: z.output<typeof StreamEventSchema>['Records
 }
 
 /** Parses an event or throws an InvalidEventError naming each bad field and its value. */
-export function parseEvent<T extends z.ZodType>(schema: T, event: unknown, what: string): z.output<T> {
+export function parseEvent<T extends z.ZodMiniType>(schema: T, event: unknown, what: string): z.output<T> {
   const result = schema.safeParse(event);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
@@ -9,7 +8,7 @@ import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
-import { countOutcomes, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, logger, metrics, runtime, tracing } from './runtime.ts';
 
 /** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
 const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((arn) => arn !== '');
@@ -61,7 +60,4 @@ async function ingest(event: unknown, context: Context) {
   return result;
 }
 
-export const handler = middy(ingest)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(ingest).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -4,15 +4,38 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { MiddlewareObj } from '@middy/core';
 import type { LedgerEntry } from '../gate/ports.ts';
 import { RulesUnreadableError } from '../gate/rules-cache.ts';
+import { SDK_TRACING_ENV } from '../shared/config.ts';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, OUTCOME_METRIC } from '../shared/metrics.ts';
 
 export const logger = new Logger({ serviceName: METRICS_SERVICE });
 // Metrics' own warnings (an invocation with nothing to count) go through the logger, at its level.
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE, logger });
-export const tracer = new Tracer({ serviceName: METRICS_SERVICE });
+
+/**
+ * Powertools' tracer (an X-Ray subsegment per handler and per AWS call) only when the stack
+ * turns it on (config `sdkTracing`, which sets POWERTOOLS_TRACE_ENABLED=true); Lambda's active
+ * tracing records every invocation without it. Off, the X-Ray SDK is never evaluated: with it,
+ * decide's cold start took 120-180 ms longer (BENCHMARKS.md, Cold start), and its cls-hooked
+ * context enables async hooks that tax every promise of the container.
+ */
+const tracer =
+  process.env[SDK_TRACING_ENV] === 'true'
+    ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: METRICS_SERVICE })
+    : undefined;
+
+/** The handlers' tracing middleware: none unless the tracer is on. */
+export const tracing: MiddlewareObj[] =
+  tracer === undefined
+    ? []
+    : [(await import('@aws-lambda-powertools/tracer/middleware')).captureLambdaHandler(tracer)];
+
+/** An SDK client with its calls traced when the tracer is on, as it is otherwise. */
+export function traced<T>(client: T): T {
+  return tracer === undefined ? client : tracer.captureAWSv3Client(client);
+}
 
 /** One EMF count per outcome, so alarms and the dashboard can read them. */
 export function countOutcomes(entries: readonly LedgerEntry[]): void {

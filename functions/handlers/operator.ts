@@ -1,22 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { EndpointIdSchema, ServiceIdSchema } from '../core/rules/schema.ts';
 import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
 import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
+import * as z from '../shared/zod.ts';
 import { parseEvent } from './event-schemas.ts';
-import { logger, runtime, tracer } from './runtime.ts';
+import { logger, runtime, tracing } from './runtime.ts';
 
 /** What a Slack button (a Chatbot custom action running `lambda invoke`) sends. */
 export const OperatorRequestSchema = z.strictObject({
   action: z.enum(['approve', 'deny', 'explain']),
   endpointId: EndpointIdSchema,
-  serviceId: ServiceIdSchema.optional(),
-  reason: z.string().min(1).max(1024).optional(),
+  serviceId: z.optional(ServiceIdSchema),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   /** The chat user, when the channel passes it on. */
-  user: z.string().min(1).max(256).optional(),
+  user: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 
 /** A button press → the same decision as `plgate approve` / `deny` / `explain`, answered in a line for the channel. */
@@ -45,4 +44,4 @@ async function operator(event: unknown, context: Context): Promise<string> {
   return `${mark}: ${result.message}`;
 }
 
-export const handler = middy(operator).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(operator).use(tracing).use(injectLambdaContext(logger));

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createClients } from '../aws/clients.ts';
@@ -15,7 +14,7 @@ import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
 import { invocationCredentials } from './invocation-credentials.ts';
-import { logger, metrics, runtime, tracer } from './runtime.ts';
+import { logger, metrics, runtime, tracing } from './runtime.ts';
 
 const MAX_BODY = 16 * 1024;
 
@@ -95,7 +94,4 @@ function countRefusal(reason: string): void {
   byReason.addMetric(METRIC.registrationRefusals, MetricUnit.Count, 1);
 }
 
-export const handler = middy(register)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(register).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -14,7 +14,7 @@ import { SnsNotifier } from '../aws/notifier.ts';
 import { DynamoRulesStore } from '../aws/rules-store.ts';
 import { readConfig } from '../shared/config.ts';
 import { invocationCredentials } from './invocation-credentials.ts';
-import { logger, tracer } from './observability.ts';
+import { logger, traced } from './observability.ts';
 
 export interface RuleChangeRuntime {
   rulesStore: DynamoRulesStore;
@@ -46,7 +46,7 @@ function build(credentials: StaticCredentials | undefined): RuleChangeRuntime {
   });
   const sns = new SNSClient(sdk);
   const eventBridge = new EventBridgeClient(sdk);
-  for (const client of [dynamodb, sns, eventBridge]) tracer.captureAWSv3Client(client);
+  for (const client of [dynamodb, sns, eventBridge]) traced(client);
   return {
     rulesStore: new DynamoRulesStore(dynamodb, config.rulesTable, { logger }),
     ledger: new DynamoLedger(dynamodb, config.ledgerTable, {

@@ -1,14 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { handleRuleChanges } from '../gate/rule-change.ts';
 import { gateNow } from '../shared/clock.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, StreamEventSchema, streamItems } from './event-schemas.ts';
-import { logger, metrics, tracer } from './observability.ts';
+import { logger, metrics, tracing } from './observability.ts';
 import { ruleChangeRuntime } from './rule-change-runtime.ts';
 
 /** Rules-table stream → validate changed items, bump the rules version, sweep what they reach. */
@@ -34,6 +33,6 @@ async function ruleChange(event: unknown): Promise<DynamoDBBatchResponse> {
 }
 
 export const handler = middy(ruleChange)
-  .use(captureLambdaHandler(tracer))
+  .use(tracing)
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

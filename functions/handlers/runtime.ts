@@ -10,9 +10,9 @@ import type { DecideDeps } from '../gate/decide-service.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
 import { invocationCredentials } from './invocation-credentials.ts';
-import { logger, tracer } from './observability.ts';
+import { logger, traced } from './observability.ts';
 
-export { countOutcomes, countRulesUnreadable, logger, metrics, tracer } from './observability.ts';
+export { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
 
 export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
   /** EC2 with whether a service is managed kept for the container (see ManagedServiceCache). */
@@ -39,7 +39,7 @@ export function runtime(): Runtime {
 function buildRuntime(config: GateConfig, credentials: StaticCredentials | undefined): Runtime {
   // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
   const clients = createClients(credentials === undefined ? {} : { credentials });
-  for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
+  for (const client of Object.values(clients)) traced(client);
   const created = createGateAdapters(config, clients, logger);
   const adapters = { ...created, endpointServices: new ManagedServiceCache(created.endpointServices) };
   const log = (message: string, data: Record<string, unknown>): void => logger.info(message, data);

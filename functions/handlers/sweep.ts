@@ -1,13 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
-import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracer } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracing } from './runtime.ts';
 
 /** Schedule or `Sweep Requested` → reconcile every managed service with EC2. */
 async function sweep(event: unknown, context: Context) {
@@ -47,7 +46,4 @@ async function sweep(event: unknown, context: Context) {
   return report;
 }
 
-export const handler = middy(sweep)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(sweep).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -31,6 +31,12 @@ export const ENV = {
   registerStsOrigins: 'REGISTER_STS_ORIGINS',
 } as const;
 
+/**
+ * Powertools' own switch, which the gate reads the other way round: SDK-level tracing is on
+ * only when the stack sets it to `true` (config `sdkTracing`); Lambda's active tracing is on always.
+ */
+export const SDK_TRACING_ENV = 'POWERTOOLS_TRACE_ENABLED';
+
 /** The register URL's path, on the stack's HTTP API and on the edge port of `plgate local`. */
 export const REGISTER_PATH = '/register';
 /**

@@ -37,6 +37,7 @@ describe('parseGateConfig', () => {
       emailSubscriptions: [],
       extraSubscriberArns: [],
       organizationsLookup: false,
+      sdkTracing: false,
     });
   });
 
@@ -53,6 +54,7 @@ describe('parseGateConfig', () => {
         'arn:aws:lambda:eu-west-1:111122223333:function:audit:live',
       ],
       organizationsLookup: true,
+      sdkTracing: true,
       alarmEmail: 'oncall@example.com',
       decideReservedConcurrency: 10,
     };
@@ -91,6 +93,7 @@ describe('parseGateConfig', () => {
       'privatelinkGate.organizationsLookup: must be true or false',
       'got "yes"',
     ],
+    [{ sdkTracing: 'on' }, 'privatelinkGate.sdkTracing: must be true or false', 'got "on"'],
     [{ alarmEmail: 'pager' }, 'privatelinkGate.alarmEmail: must be an e-mail address', 'got "pager"'],
     [
       { decideReservedConcurrency: 0 },

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
-import { ENV } from '../../functions/shared/config.ts';
+import { ENV, SDK_TRACING_ENV } from '../../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../../functions/shared/decide-queue.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
 import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
@@ -143,6 +143,7 @@ describe('functions', () => {
           [ENV.ledgerRetentionDays]: '400',
           POWERTOOLS_SERVICE_NAME: 'privatelink-gate',
           POWERTOOLS_METRICS_NAMESPACE: 'PrivateLinkGate',
+          [SDK_TRACING_ENV]: 'false',
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
@@ -150,7 +151,11 @@ describe('functions', () => {
     const fullVariables =
       full.json.Resources[logicalIdOf(full.stack.decide.function)]?.Properties?.Environment;
     expect(fullVariables).toMatchObject({
-      Variables: { [ENV.organizationsLookup]: 'true', [ENV.ledgerRetentionDays]: '90' },
+      Variables: {
+        [ENV.organizationsLookup]: 'true',
+        [ENV.ledgerRetentionDays]: '90',
+        [SDK_TRACING_ENV]: 'true',
+      },
     });
   });
 

@@ -20,6 +20,7 @@ export const FULL_CONFIG = {
     'arn:aws:lambda:us-east-1:111122223333:function:gate-audit',
   ],
   organizationsLookup: true,
+  sdkTracing: true,
   alarmEmail: 'oncall@example.com',
   decideReservedConcurrency: 5,
 };

@@ -7,7 +7,7 @@
  * Precedence in evaluation: a matching reject rule > a denial > an approval > review
  * (rule, default, undetermined condition) > accept > defaults.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod.ts';
 import { AccountIdSchema, EndpointIdSchema, ServiceIdSchema, TimestampSchema } from './schema.ts';
 
 export const OPERATOR_KINDS = { approve: 'approval', deny: 'denial' } as const;
@@ -24,8 +24,8 @@ export const OperatorDecisionItemSchema = z.strictObject({
   /** The consumer account that owns the endpoint, for the ledger once the endpoint is gone. */
   account: AccountIdSchema,
   /** Who decided: the caller's ARN, or the Slack channel's role and user. */
-  actor: z.string().min(1).max(2048),
-  reason: z.string().max(1024).optional(),
+  actor: z.string().check(z.minLength(1), z.maxLength(2048)),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
   at: TimestampSchema,
 });
 export type OperatorDecisionItem = z.infer<typeof OperatorDecisionItemSchema>;

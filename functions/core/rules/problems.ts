@@ -2,7 +2,7 @@
  * Rule problems: what is wrong with a rule file or a rules-table item, in words a rule
  * author can act on, naming the file (or "table"), the item and the field path.
  */
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { KNOWN_FIELDS } from './schema.ts';
 
 export interface RuleProblem {

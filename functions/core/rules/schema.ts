@@ -3,7 +3,7 @@
  * rule files and rules-table items alike (DESIGN §3). Strict: unknown fields, wrong
  * types and malformed ids are refused. `policies/schema.json` is generated from it.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod.ts';
 import { IP_ADDRESS_TYPES } from '../connection.ts';
 import { EFFECTS } from '../decision-record.ts';
 import {
@@ -39,7 +39,7 @@ export const MESSAGES = {
 export const ON_REVOKE = ['notify', 'reject'] as const;
 export const MODES = ['enforce', 'dry-run', 'off'] as const;
 
-const id = (pattern: RegExp, message: string) => z.string().regex(pattern, { error: message });
+const id = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, { error: message }));
 
 export const AccountIdSchema = id(PATTERNS.account, MESSAGES.account);
 export const EndpointIdSchema = id(PATTERNS.endpoint, MESSAGES.endpoint);
@@ -49,14 +49,13 @@ export const OrganizationalUnitIdSchema = id(PATTERNS.organizationalUnit, MESSAG
 export const RegionSchema = id(PATTERNS.region, MESSAGES.region);
 export const RuleIdSchema = id(PATTERNS.ruleId, MESSAGES.ruleId);
 
-export const TimestampSchema = z
-  .string()
-  .refine((text) => parseIsoTimestamp(text) !== undefined, { error: MESSAGES.timestamp })
-  .meta({ pattern: TIMESTAMP_PATTERN, examples: ['2026-01-01T00:00:00Z'] });
+export const TimestampSchema = z.string().check(
+  z.refine((text: string) => parseIsoTimestamp(text) !== undefined, { error: MESSAGES.timestamp }),
+  z.meta({ pattern: TIMESTAMP_PATTERN, examples: ['2026-01-01T00:00:00Z'] }),
+);
 
-export const DurationSchema = z
-  .string()
-  .check((ctx) => {
+export const DurationSchema = z.string().check(
+  (ctx) => {
     try {
       if (parseIsoDuration(ctx.value) === 0) {
         ctx.issues.push({ code: 'custom', message: 'must be longer than zero', input: ctx.value });
@@ -65,45 +64,57 @@ export const DurationSchema = z
       if (!(error instanceof DurationParseError)) throw error;
       ctx.issues.push({ code: 'custom', message: error.reason, input: ctx.value });
     }
-  })
-  .meta({ pattern: DURATION_PATTERN, examples: ['P7D', 'PT12H', 'P1DT6H'] });
+  },
+  z.meta({ pattern: DURATION_PATTERN, examples: ['P7D', 'PT12H', 'P1DT6H'] }),
+);
 
 /** A list condition: any listed value satisfies it. Empty lists are refused: they could never match. */
-const list = <T extends z.ZodType>(item: T, description: string) =>
-  z.array(item).min(1, { error: 'must list at least one value' }).optional().meta({ description });
+const list = <T extends z.ZodMiniType>(item: T, description: string) =>
+  z
+    .optional(z.array(item).check(z.minLength(1, { error: 'must list at least one value' })))
+    .check(z.meta({ description }));
 
 const settingsShape = {
   defaultEffect: z
-    .enum(EFFECTS)
-    .optional()
-    .meta({ description: 'What happens to a connection no rule decides (default review).' }),
-  pendingTtl: DurationSchema.optional().meta({
-    description:
-      'How long a request may wait in review, counted from its creation, before it is rejected as expired (default P7D).',
-  }),
-  onRevoke: z.enum(ON_REVOKE).optional().meta({
-    description:
-      'What happens to an accepted connection that now evaluates to reject: notify (default) or reject.',
-  }),
-  mode: z.enum(MODES).optional().meta({
-    description:
-      'enforce (default) acts; dry-run records and notifies what it would do; off ignores the service.',
-  }),
+    .optional(z.enum(EFFECTS))
+    .check(z.meta({ description: 'What happens to a connection no rule decides (default review).' })),
+  pendingTtl: z.optional(DurationSchema).check(
+    z.meta({
+      description:
+        'How long a request may wait in review, counted from its creation, before it is rejected as expired (default P7D).',
+    }),
+  ),
+  onRevoke: z.optional(z.enum(ON_REVOKE)).check(
+    z.meta({
+      description:
+        'What happens to an accepted connection that now evaluates to reject: notify (default) or reject.',
+    }),
+  ),
+  mode: z.optional(z.enum(MODES)).check(
+    z.meta({
+      description:
+        'enforce (default) acts; dry-run records and notifies what it would do; off ignores the service.',
+    }),
+  ),
 };
 
 export const DefaultsSchema = z
   .strictObject(settingsShape)
-  .meta({ description: 'Settings for every managed service that has no service settings of its own.' });
+  .check(
+    z.meta({ description: 'Settings for every managed service that has no service settings of its own.' }),
+  );
 
-export const ServiceSettingsSchema = z
-  .strictObject(settingsShape)
-  .meta({ description: 'Settings of one endpoint service; any field not given falls back to the defaults.' });
+export const ServiceSettingsSchema = z.strictObject(settingsShape).check(
+  z.meta({
+    description: 'Settings of one endpoint service; any field not given falls back to the defaults.',
+  }),
+);
 
 export const TAG_KEY_MAX = 128;
 export const TAG_VALUE_MAX = 256;
 
 export const MatchSchema = z
-  .strictObject({
+  .strictObjectOfLists({
     accounts: list(AccountIdSchema, 'Consumer account ids (VpcEndpointOwner). Quote them in YAML.'),
     endpoints: list(EndpointIdSchema, 'Consumer endpoint ids.'),
     organizations: list(OrganizationIdSchema, "The consumer account's AWS Organization."),
@@ -112,68 +123,82 @@ export const MatchSchema = z
       'Organizational units; an account anywhere under one of them matches.',
     ),
     regions: list(RegionSchema, "The consumer endpoint's region (cross-region PrivateLink)."),
-    crossRegion: z.boolean({ error: 'must be true or false' }).optional().meta({
-      description:
-        "true: the consumer endpoint's region differs from the service's; false: same region only. An endpoint EC2 shows no region for is in the service's region.",
-    }),
+    crossRegion: z.optional(z.boolean({ error: 'must be true or false' })).check(
+      z.meta({
+        description:
+          "true: the consumer endpoint's region differs from the service's; false: same region only. An endpoint EC2 shows no region for is in the service's region.",
+      }),
+    ),
     ipAddressTypes: list(z.enum(IP_ADDRESS_TYPES), 'The endpoint IP address type.'),
     tags: z
-      .record(
-        z
-          .string()
-          .min(1, { error: 'tag keys must not be empty' })
-          .max(TAG_KEY_MAX, { error: `tag keys must be at most ${TAG_KEY_MAX} characters` }),
-        z.string().max(TAG_VALUE_MAX, { error: `tag values must be at most ${TAG_VALUE_MAX} characters` }),
+      .optional(
+        z.record(
+          z
+            .string()
+            .check(
+              z.minLength(1, { error: 'tag keys must not be empty' }),
+              z.maxLength(TAG_KEY_MAX, { error: `tag keys must be at most ${TAG_KEY_MAX} characters` }),
+            ),
+          z
+            .string()
+            .check(
+              z.maxLength(TAG_VALUE_MAX, { error: `tag values must be at most ${TAG_VALUE_MAX} characters` }),
+            ),
+        ),
       )
-      .optional()
-      .meta({
-        description: 'Connection tags (keys are case-sensitive); the value "*" means the key is present.',
-      }),
+      .check(
+        z.meta({
+          description: 'Connection tags (keys are case-sensitive); the value "*" means the key is present.',
+        }),
+      ),
   })
-  .meta({
-    description: 'Every condition given must hold; within a list any value. Empty: every connection.',
-  });
+  .check(
+    z.meta({
+      description: 'Every condition given must hold; within a list any value. Empty: every connection.',
+    }),
+  );
 
 export const LimitsSchema = z
   .strictObject({
-    maxEndpointsPerAccount: z
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .meta({
+    maxEndpointsPerAccount: z.int({ error: 'must be a whole number' }).check(
+      z.gte(1, { error: 'must be at least 1' }),
+      z.meta({
         description:
           "The rule stops matching once the account has this many accepted endpoints on the connection's service.",
       }),
+    ),
   })
-  .meta({ description: 'Accept rules only.' });
+  .check(z.meta({ description: 'Accept rules only.' }));
 
 const ruleShape = {
-  id: RuleIdSchema.meta({ description: 'Unique across the rule set: [A-Za-z0-9._-]{1,64}.' }),
-  effect: z.enum(EFFECTS).meta({ description: 'accept | reject | review' }),
-  description: z.string().max(1024, { error: 'must be at most 1024 characters' }).optional(),
-  enabled: z.boolean().optional().meta({ description: 'Default true.' }),
+  id: RuleIdSchema.check(z.meta({ description: 'Unique across the rule set: [A-Za-z0-9._-]{1,64}.' })),
+  effect: z.enum(EFFECTS).check(z.meta({ description: 'accept | reject | review' })),
+  description: z.optional(z.string().check(z.maxLength(1024, { error: 'must be at most 1024 characters' }))),
+  enabled: z.optional(z.boolean()).check(z.meta({ description: 'Default true.' })),
   services: list(
     ServiceIdSchema,
     'The endpoint services this rule applies to; absent: every managed service.',
   ),
-  match: MatchSchema.optional(),
-  limits: LimitsSchema.optional(),
-  validFrom: TimestampSchema.optional().meta({
-    description: 'The rule is active from this instant (inclusive).',
-  }),
-  validUntil: TimestampSchema.optional().meta({
-    description: 'The rule is active until this instant (exclusive).',
-  }),
-  pendingTtl: DurationSchema.optional().meta({
-    description: 'Review rules only: how long a request held by this rule may wait before it expires.',
-  }),
+  match: z.optional(MatchSchema),
+  limits: z.optional(LimitsSchema),
+  validFrom: z
+    .optional(TimestampSchema)
+    .check(z.meta({ description: 'The rule is active from this instant (inclusive).' })),
+  validUntil: z
+    .optional(TimestampSchema)
+    .check(z.meta({ description: 'The rule is active until this instant (exclusive).' })),
+  pendingTtl: z.optional(DurationSchema).check(
+    z.meta({
+      description: 'Review rules only: how long a request held by this rule may wait before it expires.',
+    }),
+  ),
   meta: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .meta({ description: 'Free-form bookkeeping (ticket, owner, ...); kept, never evaluated.' }),
+    .optional(z.record(z.string(), z.unknown()))
+    .check(z.meta({ description: 'Free-form bookkeeping (ticket, owner, ...); kept, never evaluated.' })),
 };
 
 /** Checks across fields; runs even when single fields failed, so every problem is reported at once. */
-function checkRule(value: unknown, ctx: z.RefinementCtx): void {
+function checkRule(value: unknown, ctx: z.core.$RefinementCtx): void {
   if (typeof value !== 'object' || value === null) return;
   const rule: Record<string, unknown> = { ...value };
   const effect = rule.effect;
@@ -226,28 +251,29 @@ const ruleJsonSchemaChecks = {
   ],
 };
 
-export const RuleSchema = z
-  .strictObject(ruleShape)
-  .superRefine(checkRule, { when: isObject })
-  .meta({
+export const RuleSchema = z.strictObjectOfLists(ruleShape).check(
+  z.superRefine(checkRule, { when: isObject }),
+  z.meta({
     description: 'One rule: when its conditions hold, its effect applies (DESIGN §3).',
     ...ruleJsonSchemaChecks,
-  });
+  }),
+);
 
 /** A YAML rule file: any of the three sections. Duplicate ids are checked across the whole rule set. */
 export const RuleFileSchema = z
-  .strictObject({
-    defaults: DefaultsSchema.optional(),
+  .strictObjectOfLists({
+    defaults: z.optional(DefaultsSchema),
     services: z
-      .record(ServiceIdSchema, ServiceSettingsSchema)
-      .optional()
-      .meta({ description: 'Settings per endpoint service id.' }),
-    rules: z.array(RuleSchema).optional(),
+      .optional(z.record(ServiceIdSchema, ServiceSettingsSchema))
+      .check(z.meta({ description: 'Settings per endpoint service id.' })),
+    rules: z.optional(z.array(RuleSchema)),
   })
-  .meta({
-    title: 'privatelink-gate rule file',
-    description: 'Rules for privatelink-gate. See policies/README.md.',
-  });
+  .check(
+    z.meta({
+      title: 'privatelink-gate rule file',
+      description: 'Rules for privatelink-gate. See policies/README.md.',
+    }),
+  );
 
 /** Rules-table items: the YAML fields plus `kind` and `id` (the table key). */
 export const DefaultsItemSchema = z.strictObject({
@@ -261,8 +287,8 @@ export const ServiceItemSchema = z.strictObject({
   ...settingsShape,
 });
 export const RuleOnlyItemSchema = z
-  .strictObject({ kind: z.literal('rule'), ...ruleShape })
-  .superRefine(checkRule, { when: isObject });
+  .strictObjectOfLists({ kind: z.literal('rule'), ...ruleShape })
+  .check(z.superRefine(checkRule, { when: isObject }));
 
 export const RuleItemSchema = z.discriminatedUnion('kind', [
   DefaultsItemSchema,

@@ -12,13 +12,13 @@ import {
   type VpcEndpointConnection,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import Bottleneck from 'bottleneck';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Ec2EndpointServices,
   EndpointServicesError,
   MAX_FILTER_VALUES,
 } from '../../../functions/aws/endpoint-services.ts';
+import { TokenBucket } from '../../../functions/aws/token-bucket.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:plgate-ingest';
@@ -298,7 +298,7 @@ describe('accept and reject', () => {
   });
 
   it('sends every EC2 call through the one rate limiter', async () => {
-    const limiter = new Bottleneck({ maxConcurrent: 1 });
+    const limiter = new TokenBucket({ ratePerSecond: 1000 });
     const schedule = vi.spyOn(limiter, 'schedule');
     ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({ VpcEndpointConnections: [raw(1)] });
     ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({});
