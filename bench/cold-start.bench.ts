@@ -29,7 +29,6 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
@@ -48,13 +47,8 @@ import { ESM_REQUIRE_BANNER } from '../infra/constructs/gate-function.ts';
 import type { GateFunctionName } from '../infra/permissions.ts';
 import type { CallCount } from '../local/call-counts.ts';
 import { startLocalCloud } from '../local/cloud.ts';
-import {
-  ensureGateTables,
-  localGateConfig,
-  localGateRoles,
-  localGateTopics,
-} from '../local/gate-resources.ts';
-import { PROVIDER_CREDENTIALS } from '../local/in-process-gate.ts';
+import { localGateConfig, localGateRoles, provisionGateResources } from '../local/gate-resources.ts';
+import { PROVIDER_CREDENTIALS, scheduledEvent } from '../local/in-process-gate.ts';
 import { median, quick, recordResults } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -259,17 +253,7 @@ try {
   const config = localGateConfig(cloud.account, cloud.region);
   const roles = localGateRoles(cloud.account, cloud.region);
   for (const role of Object.values(roles)) cloud.iam.roles.define(role);
-  const admin = new DynamoDBClient({
-    endpoint: cloud.endpoint,
-    region: cloud.region,
-    credentials: PROVIDER_CREDENTIALS,
-  });
-  await ensureGateTables(admin, config);
-  admin.destroy();
-  for (const { arn, settings } of localGateTopics(cloud.account, cloud.region)) {
-    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region, settings);
-  }
-  cloud.events.createBus(config.gateBusName);
+  await provisionGateResources(cloud, config, PROVIDER_CREDENTIALS);
 
   // What the stack wires, with the functions replaced by captures: each captured event is one first invocation.
   const notifications: SNSEvent[] = [];
@@ -405,17 +389,7 @@ try {
     Decide: async () => take(decideBatches, 'decide queue batch'),
     Sweep: async () => {
       await request();
-      return {
-        version: '0',
-        id: crypto.randomUUID(),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: cloud.account,
-        time: new Date().toISOString(),
-        region: cloud.region,
-        resources: [],
-        detail: {},
-      };
+      return scheduledEvent(cloud.account, cloud.region);
     },
     RuleChange: async () => {
       streamEvents.length = 0;
@@ -516,24 +490,20 @@ try {
     };
     const plain = summary(samples.plain);
     const maps = summary(samples.maps);
+    const figures = (m: typeof plain) => ({
+      initMs: Math.round(m.init),
+      firstInvokeMs: Math.round(m.invoke),
+      floorMs: Math.round(m.floorInit + m.floorCalls),
+      floorInitMs: Math.round(m.floorInit),
+      floorCallsMs: Math.round(m.floorCalls),
+      ratio: Number(m.ratio.toFixed(2)),
+    });
     results[name] = {
       bundleBytes: target.bytes,
       floorBytes,
       calls,
-      initMs: Math.round(plain.init),
-      firstInvokeMs: Math.round(plain.invoke),
-      floorMs: Math.round(plain.floorInit + plain.floorCalls),
-      floorInitMs: Math.round(plain.floorInit),
-      floorCallsMs: Math.round(plain.floorCalls),
-      ratio: Number(plain.ratio.toFixed(2)),
-      withSourceMaps: {
-        initMs: Math.round(maps.init),
-        firstInvokeMs: Math.round(maps.invoke),
-        floorMs: Math.round(maps.floorInit + maps.floorCalls),
-        floorInitMs: Math.round(maps.floorInit),
-        floorCallsMs: Math.round(maps.floorCalls),
-        ratio: Number(maps.ratio.toFixed(2)),
-      },
+      ...figures(plain),
+      withSourceMaps: figures(maps),
     };
   }
   console.log(
@@ -582,22 +552,18 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-interface ColdStartRow {
-  bundleBytes: number;
-  floorBytes: number;
-  calls?: Record<string, number>;
+interface ColdStartFigures {
   initMs: number;
   firstInvokeMs: number;
   floorMs: number;
   floorInitMs: number;
   floorCallsMs: number;
   ratio: number;
-  withSourceMaps: {
-    initMs: number;
-    firstInvokeMs: number;
-    floorMs: number;
-    floorInitMs: number;
-    floorCallsMs: number;
-    ratio: number;
-  };
+}
+
+interface ColdStartRow extends ColdStartFigures {
+  bundleBytes: number;
+  floorBytes: number;
+  calls?: Record<string, number>;
+  withSourceMaps: ColdStartFigures;
 }

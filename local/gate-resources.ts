@@ -5,9 +5,10 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import type { StaticCredentials } from '../functions/aws/client-config.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
 import {
   LEDGER_BY_ACCOUNT_INDEX,
@@ -23,6 +24,7 @@ import {
   ingestTopicPolicy,
   policyStatementJson,
 } from '../infra/permissions.ts';
+import type { LocalCloud } from './cloud.ts';
 import type { LocalRole } from './identity.ts';
 import type { TopicSettings } from './sns/topics.ts';
 
@@ -91,6 +93,27 @@ export function localGateTopics(account: string, region: string): { arn: string;
       settings: { kmsMasterKeyId: resources.topicKeyArn, policy: document([]) },
     },
   ];
+}
+
+/**
+ * The gate's tables, topics and bus in `cloud`, as the stack creates them, made with the
+ * provider's `credentials`. Safe to repeat (a `--data` dir keeps the tables).
+ */
+export async function provisionGateResources(
+  cloud: LocalCloud,
+  config: GateConfig,
+  credentials: StaticCredentials,
+): Promise<void> {
+  const dynamodb = new DynamoDBClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
+  try {
+    await ensureGateTables(dynamodb, config);
+  } finally {
+    dynamodb.destroy();
+  }
+  for (const { arn, settings } of localGateTopics(cloud.account, cloud.region)) {
+    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region, settings);
+  }
+  cloud.events.createBus(config.gateBusName);
 }
 
 /** Creates the rules and ledger tables unless they exist (a persisted `--data` dir keeps them). */

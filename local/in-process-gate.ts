@@ -5,7 +5,6 @@
  * timer → sweep, rules-table changes → rule-change. No second implementation.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
 import { advanceGateClock } from '../functions/shared/clock.ts';
@@ -20,11 +19,26 @@ import {
 import type { GateFunctionName } from '../infra/permissions.ts';
 import type { LocalCloud } from './cloud.ts';
 import { crashingInvocation } from './fault-layer.ts';
-import { ensureGateTables, localGateConfig, localGateRoles, localGateTopics } from './gate-resources.ts';
+import { localGateConfig, localGateRoles, provisionGateResources } from './gate-resources.ts';
 import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
 export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+
+/** The event an EventBridge schedule invokes the sweep with. */
+export function scheduledEvent(account: string, region: string) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account,
+    time: new Date().toISOString(),
+    region,
+    resources: [],
+    detail: {},
+  };
+}
 
 export interface InProcessGateOptions {
   sweepIntervalMs: number;
@@ -94,17 +108,7 @@ export async function startInProcessGate(
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
-  const dynamodb = new DynamoDBClient({
-    endpoint: cloud.endpoint,
-    region: cloud.region,
-    credentials: PROVIDER_CREDENTIALS,
-  });
-  await ensureGateTables(dynamodb, config);
-  dynamodb.destroy();
-  for (const { arn, settings } of localGateTopics(cloud.account, cloud.region)) {
-    cloud.sns.createTopic(arn.slice(arn.lastIndexOf(':') + 1), cloud.account, cloud.region, settings);
-  }
-  cloud.events.createBus(config.gateBusName);
+  await provisionGateResources(cloud, config, PROVIDER_CREDENTIALS);
 
   // Imported only now: the handlers read the environment set above.
   const handlers = {
@@ -194,17 +198,7 @@ export async function startInProcessGate(
   const sweepNow = async (): Promise<unknown> => {
     // One sweep at a time, like a schedule with reserved concurrency 1.
     while (sweeping) await sweeping.catch(() => undefined);
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: cloud.account,
-      time: new Date().toISOString(),
-      region: cloud.region,
-      resources: [],
-      detail: {},
-    };
+    const event = scheduledEvent(cloud.account, cloud.region);
     sweeping = asRole('sweep', () => handlers.sweep(event, lambdaContext('sweep', sweepTimeoutMs)));
     try {
       return await sweeping;
