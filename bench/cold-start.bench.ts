@@ -43,7 +43,7 @@ import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { ENV as GATE_ENV, SDK_TRACING_ENV } from '../functions/shared/config.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../functions/shared/events.ts';
 import { LEDGER_TABLE_KEY, MANAGED_TAG } from '../functions/shared/tables.ts';
-import { ESM_REQUIRE_BANNER } from '../infra/constructs/gate-function.ts';
+import { bundleDefines, ESM_REQUIRE_BANNER } from '../infra/constructs/gate-function.ts';
 import type { GateFunctionName } from '../infra/permissions.ts';
 import type { CallCount } from '../local/call-counts.ts';
 import { startLocalCloud } from '../local/cloud.ts';
@@ -185,6 +185,8 @@ async function bundle(entry: string, outfile: string): Promise<number> {
     target: 'node20',
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
+    // As the stack builds each handler: the X-Ray SDK leaves the bundle unless SDK tracing is on.
+    define: bundleDefines({ [SDK_TRACING_ENV]: String(SDK_TRACING) }),
     minify: true,
     sourcemap: true,
     sourcesContent: false,

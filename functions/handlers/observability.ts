@@ -21,16 +21,21 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
  * decide's cold start took 120-180 ms longer (BENCHMARKS.md, Cold start), and its cls-hooked
  * context enables async hooks that tax every promise of the container.
  */
+// `process.env.PLGATE_BUNDLED_SDK_TRACING` is replaced when the stack bundles a handler
+// (infra/constructs/gate-function.ts): by "false" unless `sdkTracing` is on, which leaves
+// the imports below in a dead branch, so the bundle carries no X-Ray SDK at all (about
+// 117 KiB that V8 would otherwise parse at every cold start). Unbundled (tests, plgate
+// local) it is unset, and the environment alone decides.
 const tracer =
-  process.env[SDK_TRACING_ENV] === 'true'
+  process.env.PLGATE_BUNDLED_SDK_TRACING !== 'false' && process.env[SDK_TRACING_ENV] === 'true'
     ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: METRICS_SERVICE })
     : undefined;
 
 /** The handlers' tracing middleware: none unless the tracer is on. */
 export const tracing: MiddlewareObj[] =
-  tracer === undefined
-    ? []
-    : [(await import('@aws-lambda-powertools/tracer/middleware')).captureLambdaHandler(tracer)];
+  process.env.PLGATE_BUNDLED_SDK_TRACING !== 'false' && tracer !== undefined
+    ? [(await import('@aws-lambda-powertools/tracer/middleware')).captureLambdaHandler(tracer)]
+    : [];
 
 /** An SDK client with its calls traced when the tracer is on, as it is otherwise. */
 export function traced<T>(client: T): T {

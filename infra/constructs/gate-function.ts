@@ -6,6 +6,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SDK_TRACING_ENV } from '../../functions/shared/config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 
 /** The repository root: handlers, package-lock.json and node_modules live under it. */
@@ -26,6 +27,15 @@ export interface AsyncInvokeSettings {
   retryAttempts: number;
   /** How long Lambda keeps an event it could not process before it goes to the DLQ. */
   maxEventAge: Duration;
+}
+
+/** The constants a handler's bundle is built with, from the environment the stack gives it. */
+export function bundleDefines(environment: Record<string, string>): Record<string, string> {
+  return {
+    'process.env.PLGATE_BUNDLED_SDK_TRACING': JSON.stringify(
+      environment[SDK_TRACING_ENV] === 'true' ? 'true' : 'false',
+    ),
+  };
 }
 
 export interface GateFunctionProps {
@@ -101,6 +111,9 @@ export class GateFunction extends Construct {
         externalModules: [],
         // Synth runs offline on the machine's esbuild; Docker is never needed.
         forceDockerBundling: false,
+        // Without SDK tracing, the X-Ray SDK's imports sit in a dead branch and leave the
+        // bundle (functions/handlers/observability.ts).
+        define: bundleDefines(props.environment),
       },
     });
 

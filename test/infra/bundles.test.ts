@@ -142,6 +142,18 @@ describe('each function bundle', () => {
     }
   });
 
+  it('carries no X-Ray SDK when SDK tracing is off (the default): it is bundled only for sdkTracing', () => {
+    for (const bundle of bundles) {
+      const map: { sources?: string[] } = JSON.parse(
+        readFileSync(join(bundle.assetDir, 'index.mjs.map'), 'utf8'),
+      );
+      expect(
+        map.sources?.filter((source) => /aws-xray-sdk|cls-hooked|lambda-powertools\/tracer/.test(source)) ?? [],
+        bundle.name,
+      ).toEqual([]);
+    }
+  });
+
   it('stays well inside the Lambda package limits', () => {
     for (const bundle of bundles) {
       expect(bundle.bundleBytes, bundle.name).toBeGreaterThan(1024);
