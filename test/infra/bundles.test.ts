@@ -148,7 +148,8 @@ describe('each function bundle', () => {
         readFileSync(join(bundle.assetDir, 'index.mjs.map'), 'utf8'),
       );
       expect(
-        map.sources?.filter((source) => /aws-xray-sdk|cls-hooked|lambda-powertools\/tracer/.test(source)) ?? [],
+        map.sources?.filter((source) => /aws-xray-sdk|cls-hooked|lambda-powertools\/tracer/.test(source)) ??
+          [],
         bundle.name,
       ).toEqual([]);
     }
