@@ -436,6 +436,8 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
           events,
           now: () => clock,
           holder,
+          // A dead process retries nothing: its writes after the crash fail at once.
+          sleep: async () => {},
         });
         const input = {
           serviceId: S1,
