@@ -3,7 +3,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createClients } from '../aws/clients.ts';
 import { DynamoInvitations } from '../aws/invitations.ts';
 import { Ec2ServiceAccess } from '../aws/service-access.ts';
 import { FetchCallerIdentityVerifier, StsUnreachableError } from '../aws/sts-proof.ts';
@@ -13,7 +12,6 @@ import { type RegisterDeps, RegistrationRefusedError, registerConsumer } from '.
 import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
-import { invocationCredentials } from './invocation-credentials.ts';
 import { logger, metrics, runtime, tracing } from './runtime.ts';
 
 const MAX_BODY = 16 * 1024;
@@ -23,9 +21,8 @@ let deps: Omit<RegisterDeps, 'now'> | undefined;
 function registerDeps(): Omit<RegisterDeps, 'now'> {
   if (deps) return deps;
   const gate = runtime();
-  // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
-  const credentials = invocationCredentials.getStore();
-  const clients = createClients(credentials === undefined ? {} : { credentials });
+  // The runtime's clients: built once, with the function's credentials, traced when tracing is on.
+  const { clients } = gate;
   const extra = (process.env[ENV.registerStsOrigins] ?? '').split(',').filter((origin) => origin !== '');
   deps = {
     invitations: new DynamoInvitations(clients.dynamodb, gate.config.rulesTable),

@@ -4,7 +4,7 @@
  * (rule-change-runtime.ts). Built once, on the first invocation (so `plgate local` can
  * set the environment before), and reused by every invocation after.
  */
-import { createClients, type StaticCredentials } from '../aws/clients.ts';
+import { type AwsClients, createClients, type StaticCredentials } from '../aws/clients.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
@@ -18,6 +18,8 @@ export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
   /** EC2 with whether a service is managed kept for the container (see ManagedServiceCache). */
   endpointServices: ManagedServiceCache;
   config: GateConfig;
+  /** The container's SDK clients (traced when SDK tracing is on), for adapters of a handler's own. */
+  clients: AwsClients;
   /** The decision pipeline's dependencies for one invocation. */
   decideDeps(holder: string): DecideDeps;
 }
@@ -47,6 +49,7 @@ function buildRuntime(config: GateConfig, credentials: StaticCredentials | undef
   return {
     ...adapters,
     config,
+    clients,
     decideDeps: (holder) => decideDepsOf(adapters, holder, { log, ...(region ? { region } : {}) }),
   };
 }
