@@ -56,7 +56,7 @@ const GAP = '  ';
 
 /** Progress for long work, on stderr so that stdout stays clean for --json. */
 export function progress(message: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`${colors().dim(message)}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`${colors(process.env, process.stderr).dim(message)}\n`);
 }
 
 /** How long ago, in the largest whole unit. */

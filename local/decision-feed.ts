@@ -3,7 +3,6 @@
  * as it happens, rendered the way the Slack notice reads: a person trying rules sees each
  * decision without opening another tool.
  */
-
 import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import type { LedgerEntry, Notice } from '../functions/gate/ports.ts';
 import { colors } from '../terminal/colors.ts';
@@ -30,17 +29,18 @@ export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
 /** The Chatbot notice as a terminal card: what the Slack channel would show. */
 export function renderNotice(notice: Notice): string[] {
   const chat = chatbotNotification(notice);
-  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : colors().red;
+  const c = colors();
+  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : c.red;
   const lines = [
-    `${colors().dim('┌')} ${style(colors().bold(stripEmoji(chat.content.title)))}`,
+    `${c.dim('┌')} ${style(c.bold(stripEmoji(chat.content.title)))}`,
     ...chat.content.description
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => `${colors().dim('│')} ${stripMarkdown(line)}`),
+      .map((line) => `${c.dim('│')} ${stripMarkdown(line)}`),
   ];
   for (const step of chat.content.nextSteps)
-    lines.push(`${colors().dim('│')} ${colors().cyan('→')} ${stripMarkdown(step)}`);
-  lines.push(colors().dim(`└ thread ${chat.metadata.threadId}`));
+    lines.push(`${c.dim('│')} ${c.cyan('→')} ${stripMarkdown(step)}`);
+  lines.push(c.dim(`└ thread ${chat.metadata.threadId}`));
   return lines;
 }
 

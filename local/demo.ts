@@ -107,7 +107,10 @@ export async function runDemo(
     consumers.push(client);
     return client;
   };
-  const step = (title: string) => print(`\n${colors().bold(colors().blue('▶'))} ${colors().bold(title)}`);
+  const step = (title: string) => {
+    const c = colors();
+    print(`\n${c.bold(c.blue('▶'))} ${c.bold(title)}`);
+  };
 
   try {
     step(

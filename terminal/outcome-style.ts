@@ -1,5 +1,4 @@
 /** How each outcome looks on a terminal: the CLI's tables and the local cloud's live decisions. */
-
 import type { Outcome } from '../functions/gate/ports.ts';
 import { colors } from './colors.ts';
 
