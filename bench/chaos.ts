@@ -38,10 +38,14 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-export interface ChaosReport {
+export interface ChaosReport extends ChaosInvariants {
   requests: number;
   seed: number;
   faultsInjected: number;
+}
+
+/** What must be 0 after every run. */
+export interface ChaosInvariants {
   /** A connection seen pending or available whose account no accept rule names. */
   wrongAccepts: number;
   /** A connection seen rejected whose account no reject rule names. */
@@ -57,6 +61,17 @@ export interface ChaosReport {
   /** Notices beyond the first per (endpoint, outcome). */
   duplicateNotices: number;
 }
+
+/** Every invariant at 0: where the counting starts, and what a run must end with. */
+export const NO_VIOLATIONS: Readonly<ChaosInvariants> = Object.freeze({
+  wrongAccepts: 0,
+  wrongRejects: 0,
+  lost: 0,
+  undecided: 0,
+  duplicateActions: 0,
+  ledgerGaps: 0,
+  duplicateNotices: 0,
+});
 
 const ACCEPTED_ACCOUNTS = Array.from({ length: 10 }, (_, i) => String(111_111_111_100 + i));
 const REJECTED_ACCOUNTS = Array.from({ length: 10 }, (_, i) => String(666_666_666_600 + i));
@@ -239,7 +254,7 @@ async function judge(
   admin: EC2Client,
   serviceIds: string[],
   problems: string[],
-): Promise<Omit<ChaosReport, 'requests' | 'seed' | 'faultsInjected'>> {
+): Promise<ChaosInvariants> {
   const finalState = new Map<string, string>();
   for (const serviceId of serviceIds) {
     // Paged: EC2 answers at most 1,000 connections a call.
@@ -251,15 +266,7 @@ async function judge(
       for (const c of VpcEndpointConnections)
         finalState.set(c.VpcEndpointId ?? '', String(c.VpcEndpointState));
   }
-  const report = {
-    wrongAccepts: 0,
-    wrongRejects: 0,
-    lost: 0,
-    undecided: 0,
-    duplicateActions: 0,
-    ledgerGaps: 0,
-    duplicateNotices: 0,
-  };
+  const report: ChaosInvariants = { ...NO_VIOLATIONS };
   for (const request of requests) {
     const states = seen.get(request.endpointId) ?? new Set<string>();
     const accepted = states.has('pending') || states.has('available');
@@ -308,8 +315,13 @@ async function judge(
 
 /** Every count but requests, seed and faultsInjected must be 0. */
 export function chaosPassed(report: ChaosReport): boolean {
+  return Object.values(invariantsOf(report)).every((count) => count === 0);
+}
+
+/** The report's invariant counts alone. */
+export function invariantsOf(report: ChaosReport): ChaosInvariants {
   const { requests: _r, seed: _s, faultsInjected: _f, ...invariants } = report;
-  return Object.values(invariants).every((count) => count === 0);
+  return invariants;
 }
 
 function argument(argv: string[], flag: string, fallback: string): string {

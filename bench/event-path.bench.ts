@@ -169,7 +169,13 @@ function inFreshProcess<T>(scenario: string, delivery: Delivery, requests = 0): 
   const child = spawnSync(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), scenario, delivery, String(requests)],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // The child's sample count follows this run's --quick.
+      env: { ...process.env, ...(quick ? { PLGATE_BENCH_QUICK: '1' } : {}) },
+    },
   );
   if (child.status !== 0) throw new Error(`${scenario} (${delivery}) failed with exit ${child.status}`);
   const lines = child.stdout.trim().split('\n');

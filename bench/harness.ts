@@ -68,15 +68,14 @@ export const formatRate = (value: number): string => Math.round(value).toLocaleS
 export const RESULTS_FILE = fileURLToPath(
   new URL(quick ? './results.quick.json' : './results.json', import.meta.url),
 );
-const RESULTS = RESULTS_FILE;
 
 /** Merges some keys into bench/results.json, keeping the keys other bench files wrote. */
 export function recordResults(results: Record<string, unknown>): void {
   let current: Record<string, unknown> = {};
   try {
-    current = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
+    current = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
   }
-  writeFileSync(RESULTS, `${JSON.stringify({ ...current, ...results, machine: machine() }, null, 2)}\n`);
+  writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...current, ...results, machine: machine() }, null, 2)}\n`);
 }

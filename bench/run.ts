@@ -8,11 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RESULTS_FILE } from './harness.ts';
+import { quick, RESULTS_FILE } from './harness.ts';
 import { printSummary } from './summary.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
-const quick = process.argv.includes('--quick');
 const filters = process.argv.slice(2).filter((arg) => arg !== '--quick');
 const files = readdirSync(benchDir)
   .filter((name) => name.endsWith('.bench.ts'))
