@@ -414,9 +414,11 @@ async function startOn(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       timers.close();
+      // Invocations in flight finish first, with the edge port still answering them: a
+      // decision cut off mid-way would leave its lease in the saved state (--data).
+      await deliveries.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await deliveries.close();
       server.closeAllConnections();
       await closed;
       try {

@@ -18,6 +18,7 @@ import {
 import { createClients } from '../functions/aws/clients.ts';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import { decidedBy } from '../functions/gate/ledger-entry.ts';
 import type { LedgerEntry, Outcome } from '../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { colors } from '../terminal/colors.ts';
@@ -299,10 +300,10 @@ export function ledgerSummary(entries: readonly LedgerEntry[]): string[] {
       e.endpointId,
       e.account,
       e.dryRun ? `would be ${e.outcome}` : e.outcome,
-      e.rule ?? '(default)',
+      decidedBy(e),
       e.trigger,
     ]);
-  const header = ['time', 'endpoint', 'account', 'outcome', 'rule', 'trigger'];
+  const header = ['time', 'endpoint', 'account', 'outcome', 'decided by', 'trigger'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`;
   return [colors().bold(line(header)), ...rows.map(line)];

@@ -76,6 +76,7 @@ async function decideFromTerminal(
       ...decideDepsOf(adapters, `plgate-cli-${randomUUID()}`, region ? { region } : {}),
       rules: adapters.rules,
       rulesWriter: adapters.rulesStore,
+      onWait: (message) => process.stderr.write(`plgate: ${message}\n`),
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { MAX_HISTORY_LIMIT } from '../../functions/aws/ledger.ts';
+import { decidedBy } from '../../functions/gate/ledger-entry.ts';
 import type { HistoryQuery } from '../../functions/gate/ports.ts';
 import { outcomeText } from '../../terminal/outcome-style.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
@@ -54,15 +55,14 @@ export function registerHistory(program: Command): void {
       return;
     }
     printTable(
-      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'rule', 'actor', 'reason', 'reasons'],
+      ['at', 'endpoint', 'account', 'trigger', 'outcome', 'decided by', 'reason', 'reasons'],
       entries.map((e) => [
         e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
         e.endpointId,
         e.account,
         e.trigger,
         outcomeText(e.outcome, e.dryRun),
-        e.rule ?? (e.actor ? 'by hand' : '(default)'),
-        e.actor ?? '-',
+        decidedBy(e),
         e.reason ?? '-',
         e.reasons.join('; '),
       ]),

@@ -676,6 +676,9 @@ export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
   }
   if (item.actor !== undefined) entry.actor = field('actor', isString, 'a string');
   if (item.reason !== undefined) entry.reason = field('reason', isString, 'a string');
+  if (item.decidedAt !== undefined) entry.decidedAt = field('decidedAt', isString, 'an ISO time');
+  if (item.carriedBy !== undefined)
+    entry.carriedBy = field('carriedBy', oneOf(TRIGGERS), `one of ${TRIGGERS.join(', ')}`);
   if (item.requestId !== undefined) entry.requestId = field('requestId', isString, 'a string');
   return entry;
 }

@@ -4,6 +4,7 @@
  * record as JSON for queues and functions. Pure, so the demo can render the same
  * Chatbot JSON in a terminal that Slack would show.
  */
+import { decidedBy, decidedByPerson } from '../gate/ledger-entry.ts';
 import type { LedgerEntry, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
 import { chatCode, chatText, plainLine } from './untrusted-text.ts';
 
@@ -150,7 +151,7 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
     metadata: {
       threadId: entry.endpointId,
       summary: clip(
-        `${headline(entry)} ${chatText(entry.endpointId)} (account ${chatText(entry.account)}) on ${chatText(entry.serviceId)}${ruleText(entry, ' by rule ')}`,
+        `${headline(entry)} ${chatText(entry.endpointId)} (account ${chatText(entry.account)}) on ${chatText(entry.serviceId)}: ${chatText(decidedBy(entry))}`,
         CHATBOT_LIMITS.summary,
       ),
       eventType: `Connection${entry.outcome.charAt(0).toUpperCase()}${entry.outcome.slice(1)}`,
@@ -170,6 +171,7 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
         rulesVersion: String(entry.rulesVersion),
         at: entry.at,
         ...(entry.error === undefined ? {} : { error: entry.error.code }),
+        decidedBy: decidedBy(entry),
         ...(entry.actor === undefined ? {} : { actor: entry.actor }),
       },
     },
@@ -213,7 +215,7 @@ function markdownDescription(entry: LedgerEntry): string {
   const lines = [
     `*Endpoint* \`${chatCode(entry.endpointId)}\` from account \`${chatCode(entry.account)}\``,
     `*Service* \`${chatCode(entry.serviceId)}\``,
-    `*Decision* ${entry.decision}${entry.rule === null ? ' (default, no rule decided)' : ` by rule \`${chatCode(entry.rule)}\``}`,
+    `*Decision* ${entry.decision}, ${chatText(decidedBy(entry))}`,
   ];
   if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${chatText(r)}`));
   if (entry.matched.length > 0)
@@ -223,8 +225,10 @@ function markdownDescription(entry: LedgerEntry): string {
   );
   if (entry.error !== undefined)
     lines.push(`*Error* \`${chatCode(entry.error.code)}\`: ${chatText(entry.error.message)}`);
-  if (entry.actor !== undefined) lines.push(`*By* ${chatText(entry.actor)}`);
+  if (entry.actor !== undefined && !decidedByPerson(entry)) lines.push(`*By* ${chatText(entry.actor)}`);
   if (entry.reason !== undefined) lines.push(`*Reason given* ${chatText(entry.reason)}`);
+  if (entry.decidedAt !== undefined) lines.push(`*Decided at* ${chatText(entry.decidedAt)}`);
+  if (entry.carriedBy !== undefined) lines.push(`*Carried out by* the ${entry.carriedBy}`);
   if (entry.dryRun) lines.push('_Dry run: nothing was changed._');
   return lines.join('\n');
 }
@@ -272,7 +276,7 @@ function emailText(notice: Notice): string {
     row('Account', entry.account),
     row('Service', entry.serviceId),
     row('Decision', entry.decision),
-    row('Rule', entry.rule ?? 'none (default)'),
+    row('Decided by', decidedBy(entry)),
     row('Matched rules', entry.matched.length > 0 ? entry.matched.join(', ') : 'none'),
     row('Action', entry.action),
     row('Outcome', entry.outcome),
@@ -282,8 +286,10 @@ function emailText(notice: Notice): string {
     row('Time', entry.at),
   ];
   if (entry.error !== undefined) lines.push(row('Error', `${entry.error.code}: ${entry.error.message}`));
-  if (entry.actor !== undefined) lines.push(row('By', entry.actor));
+  if (entry.actor !== undefined && !decidedByPerson(entry)) lines.push(row('By', entry.actor));
   if (entry.reason !== undefined) lines.push(row('Reason given', entry.reason));
+  if (entry.decidedAt !== undefined) lines.push(row('Decided at', entry.decidedAt));
+  if (entry.carriedBy !== undefined) lines.push(row('Carried by', `the ${entry.carriedBy}`));
   if (entry.reasons.length > 0)
     lines.push('', 'Reasons:', ...entry.reasons.map((r) => `  - ${plainLine(r)}`));
   const steps = nextSteps(entry, plainLine(entry.endpointId));
@@ -294,10 +300,6 @@ function emailText(notice: Notice): string {
 /** What the gate does because of an invalid item; never "ignored" when something is held. */
 function whatHappens(notice: RuleProblemEntry): string {
   return notice.held ?? 'what this item covers is held: no accept until it is fixed';
-}
-
-function ruleText(entry: LedgerEntry, prefix: string): string {
-  return entry.rule === null ? '' : `${prefix}${chatText(entry.rule)}`;
 }
 
 function clip(text: string, max: number): string {

@@ -20,7 +20,7 @@ export interface DecisionRecord {
   /** Rules whose conditions could not be determined (e.g. organization lookup failed). */
   undetermined: string[];
   /** Set when an operator's approval or denial of this endpoint decided (or was overruled). */
-  operator?: { verdict: 'approve' | 'deny'; actor: string; reason?: string; decided: boolean };
+  operator?: { verdict: 'approve' | 'deny'; actor: string; reason?: string; at: string; decided: boolean };
 }
 
 export type { OrganizationPath };

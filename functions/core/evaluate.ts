@@ -251,6 +251,7 @@ function operatorOf(decision: OperatorDecision, decided: boolean): NonNullable<D
     verdict: decision.verdict,
     actor: decision.actor,
     ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+    at: decision.at,
     decided,
   };
 }

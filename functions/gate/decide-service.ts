@@ -30,6 +30,8 @@ import type { EvaluationContext, OrganizationPath } from '../core/evaluation-con
 import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import type { Trigger } from '../shared/events.ts';
 import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry, tookEffect } from './intents.ts';
+import { leaseMsFor } from './lease-duration.ts';
+import { ledgerEntry, recordedFor } from './ledger-entry.ts';
 import {
   type ActionFailure,
   type EndpointServices,
@@ -57,8 +59,10 @@ export interface DecideDeps {
   holder: string;
   /** The region the gate and its services are in (AWS_REGION). */
   region?: string;
-  /** How long a lease lasts; longer than any call made under it with its retries (call-budget.ts). */
+  /** A fixed lease length; absent, leases are sized to the holder (lease-duration.ts). */
   leaseMs?: number;
+  /** The holder's time left (a Lambda invocation's): its leases end a margin after it. */
+  remainingMs?: () => number;
   /** The person this run acts for (plgate approve / deny / sweep): written on every entry it makes. */
   actor?: string;
   /** Why, as that person gave it. */
@@ -87,8 +91,6 @@ export interface DecideServiceInput {
   leaseWaitingFirst?: boolean;
 }
 
-/** Longer than the longest call made under a lease (functions/aws/call-budget.ts proves it) and than the decide Lambda's timeout. */
-export const DEFAULT_LEASE_MS = 360_000;
 /** Lease writes in flight at once: a sweep may act on thousands of endpoints. */
 const LEASE_CONCURRENCY = 16;
 const DECIDABLE_STATES = new Set(['pendingAcceptance', 'pending', 'available']);
@@ -194,8 +196,9 @@ class LeaseSet {
     this.#deps = deps;
   }
 
+  /** Sized at each write: a holder with a deadline leases for what is left of it. */
   get leaseMs(): number {
-    return this.#deps.leaseMs ?? DEFAULT_LEASE_MS;
+    return leaseMsFor(this.#deps);
   }
 
   endpoint(endpointId: string): Lease {
@@ -498,23 +501,16 @@ export async function recordGone(
       token: lease.token,
       done: true,
       onceFlag: DELETED_FLAG,
-      entry: {
+      entry: ledgerEntry({
         at: deps.now().toISOString(),
-        endpointId,
-        serviceId,
-        account: last.account,
+        connection: { endpointId, serviceId, account: last.account, state: 'deleted' },
         trigger: input.trigger,
         decision: last.decision,
-        rule: null,
-        matched: [],
         reasons: ['the consumer deleted its endpoint: EC2 no longer shows it'],
-        action: 'none',
         outcome: 'deleted',
-        dryRun: false,
         rulesVersion: input.rules.version,
-        state: 'deleted',
-        ...(deps.actor === undefined ? {} : { actor: deps.actor }),
-      },
+        ...(deps.actor === undefined ? {} : { person: { actor: deps.actor } }),
+      }),
     };
     if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) return [];
     leases.outcomes.set(endpointId, 'deleted');
@@ -548,12 +544,11 @@ function entryFor(
   deps: DecideDeps,
 ): LedgerEntry {
   const { record, connection } = decision;
-  return {
+  const { trigger, person } = recordedFor(record, input.trigger, deps);
+  return ledgerEntry({
     at: deps.now().toISOString(),
-    endpointId: connection.endpointId,
-    serviceId: connection.serviceId,
-    account: connection.account,
-    trigger: input.trigger,
+    connection,
+    trigger,
     decision: record.decision,
     rule: record.rule,
     matched: record.matched,
@@ -562,10 +557,8 @@ function entryFor(
     outcome,
     dryRun: decision.dryRun,
     rulesVersion: input.rules.version,
-    state: connection.state,
-    ...(deps.actor === undefined ? {} : { actor: deps.actor }),
-    ...(deps.reason === undefined ? {} : { reason: deps.reason }),
-  };
+    ...(person === undefined ? {} : { person }),
+  });
 }
 
 function hasLimitedAccept(ruleSet: RuleSet, serviceId: string): boolean {

@@ -13,6 +13,7 @@
 import type { Connection } from '../core/connection.ts';
 import type { CloudTrailDeps, CloudTrailDetail } from './ingest.ts';
 import { idsIn } from './ingest.ts';
+import { ledgerEntry } from './ledger-entry.ts';
 import type { LedgerEntry, Outcome } from './ports.ts';
 
 export type ManualAction = 'accept' | 'reject';
@@ -150,15 +151,11 @@ function entryFor(
       ? { code: detail.errorCode, message: detail.errorMessage ?? '' }
       : { code: 'NotApplied', message: `EC2 shows the connection ${connection.state}` });
   const outcome: Outcome = done ? verb : 'failed';
-  const entry: LedgerEntry = {
+  return ledgerEntry({
     at: context.at,
-    endpointId: connection.endpointId,
-    serviceId: connection.serviceId,
-    account: connection.account,
+    connection,
     trigger: 'cloudtrail',
     decision: action,
-    rule: null,
-    matched: [],
     reasons: [
       done
         ? `${verb} by hand (${detail.eventName}) by ${context.actor}${when}`
@@ -168,14 +165,11 @@ function entryFor(
     ],
     action,
     outcome,
-    dryRun: false,
     rulesVersion: context.rulesVersion,
-    state: connection.state,
-    actor: context.actor,
-  };
-  if (!done) entry.error = error;
-  if (detail.requestID !== undefined) entry.requestId = detail.requestID;
-  return entry;
+    person: { actor: context.actor },
+    ...(done ? {} : { error }),
+    ...(detail.requestID === undefined ? {} : { requestId: detail.requestID }),
+  });
 }
 
 function eventTime(detail: CloudTrailDetail): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { OPERATOR_KINDS } from '../core/rules/operator-decisions.ts';
 import type { DecideDeps } from './decide-service.ts';
+import { ledgerEntry } from './ledger-entry.ts';
 import type { LedgerEntry, RulesItemWriter } from './ports.ts';
 import type { LoadedRules } from './rules-cache.ts';
 
@@ -34,26 +35,24 @@ export async function removeGoneDecisions(
   await writer.bumpVersion();
   const at = deps.now().toISOString();
   const entries = gone.map(
-    (d): LedgerEntry => ({
-      at,
-      endpointId: d.endpointId,
-      serviceId,
-      account: d.account,
-      trigger: 'sweep',
-      decision: d.verdict === 'approve' ? 'accept' : 'reject',
-      rule: null,
-      matched: [],
-      reasons: [
-        `the ${d.verdict === 'approve' ? 'approval' : 'denial'} by ${d.actor} of ${d.at} is removed: the endpoint is gone`,
-      ],
-      action: 'none',
-      outcome: 'deleted',
-      dryRun: false,
-      rulesVersion: rules.version,
-      state: stateOf.get(d.endpointId) ?? 'deleted',
-      actor: d.actor,
-      ...(d.reason ? { reason: d.reason } : {}),
-    }),
+    (d): LedgerEntry =>
+      ledgerEntry({
+        at,
+        connection: {
+          endpointId: d.endpointId,
+          serviceId,
+          account: d.account,
+          state: stateOf.get(d.endpointId) ?? 'deleted',
+        },
+        trigger: 'sweep',
+        decision: d.verdict === 'approve' ? 'accept' : 'reject',
+        reasons: [
+          `the ${d.verdict === 'approve' ? 'approval' : 'denial'} by ${d.actor} of ${d.at} is removed: the endpoint is gone`,
+        ],
+        outcome: 'deleted',
+        rulesVersion: rules.version,
+        person: { actor: d.actor, ...(d.reason ? { reason: d.reason } : {}) },
+      }),
   );
   // The ledger only: a removal is bookkeeping, not a decision anyone must be told about.
   for (const entry of entries) await deps.ledger.append(entry);

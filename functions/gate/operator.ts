@@ -60,7 +60,17 @@ export interface OperatorResult {
 export interface OperatorDeps extends DecideDeps {
   rules: RuleSetCache;
   rulesWriter: RulesItemWriter;
+  /** How long to wait for another decider's lease on the endpoint before giving up (default 30 s). */
+  leaseWaitMs?: number;
+  /** Told once when the endpoint is leased by another decision and the action waits for it. */
+  onWait?: (message: string) => void;
 }
+
+/** A running decision holds an endpoint for milliseconds to seconds; a person waits that long. */
+export const DEFAULT_LEASE_WAIT_MS = 30_000;
+/** The first wait between tries, doubled each time up to the longest. */
+const LEASE_WAIT_FIRST_MS = 100;
+const LEASE_WAIT_LONGEST_MS = 2_000;
 
 const CHANGEABLE: Record<OperatorVerdict, ReadonlySet<string>> = {
   approve: new Set(['pendingAcceptance']),
@@ -145,20 +155,7 @@ export async function decideByOperator(
   await deps.rulesWriter.putItems([operatorDecisionItem(decision)]);
   await deps.rulesWriter.bumpVersion();
 
-  const rules = await deps.rules.current();
-  const entries = await decideService(
-    {
-      serviceId: connection.serviceId,
-      connections: [connection],
-      trigger: 'manual',
-      rules,
-    },
-    { ...deps, actor: request.actor, ...(request.reason ? { reason: request.reason } : {}) },
-  );
-  const [now] = await deps.endpointServices.describeConnections(connection.serviceId, {
-    endpointIds: [endpointId],
-  });
-  const state = now?.state ?? 'unknown';
+  const { entries, state } = await carryOut(request, connection, deps);
   const after = { serviceId: connection.serviceId, state, decision: would, entries };
   if (REACHED[action].has(state)) {
     const outcome = entries.find((e) => e.endpointId === endpointId)?.outcome;
@@ -178,6 +175,67 @@ export async function decideByOperator(
     after,
   );
 }
+
+/**
+ * Decides the endpoint now that the person's decision is recorded. While another decision
+ * holds the endpoint's lease nothing happens to it: this tries again, waiting a little
+ * longer each time, until the endpoint is where the person asked, EC2 refuses, or the wait
+ * is over (DEFAULT_LEASE_WAIT_MS, or less when the caller's own deadline is nearer).
+ */
+async function carryOut(
+  request: OperatorRequest,
+  connection: Connection,
+  deps: OperatorDeps,
+): Promise<{ entries: LedgerEntry[]; state: string }> {
+  const { action, endpointId } = request;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + waitBoundMs(deps);
+  const entries: LedgerEntry[] = [];
+  let pause = LEASE_WAIT_FIRST_MS;
+  for (let attempt = 0; ; attempt += 1) {
+    const decided = await decideService(
+      {
+        serviceId: connection.serviceId,
+        connections: [connection],
+        trigger: 'manual',
+        rules: await deps.rules.current(),
+      },
+      { ...deps, actor: request.actor, ...(request.reason ? { reason: request.reason } : {}) },
+    );
+    entries.push(...decided);
+    const [now] = await deps.endpointServices.describeConnections(connection.serviceId, {
+      endpointIds: [endpointId],
+    });
+    const state = now?.state ?? 'unknown';
+    const left = deadline - Date.now();
+    if (
+      REACHED[action].has(state) ||
+      !CHANGEABLE[action].has(state) ||
+      decided.some((e) => e.endpointId === endpointId) ||
+      left <= 0
+    ) {
+      return { entries, state };
+    }
+    if (attempt === 0) {
+      deps.onWait?.(
+        `${endpointId}: another decision holds it; waiting up to ${Math.ceil(left / 1000)} s to ${action === 'approve' ? 'accept' : 'reject'} it`,
+      );
+    }
+    await sleep(Math.min(pause, left));
+    pause = Math.min(pause * 2, LEASE_WAIT_LONGEST_MS);
+  }
+}
+
+/** The wait for a lease: the default, the caller's, and never past the caller's own deadline. */
+function waitBoundMs(deps: Pick<OperatorDeps, 'leaseWaitMs' | 'remainingMs'>): number {
+  const bound = deps.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
+  const remaining = deps.remainingMs?.();
+  // A Lambda caller keeps time after the wait for one more try and its answer.
+  return remaining === undefined ? bound : Math.max(0, Math.min(bound, remaining - DECIDE_AFTER_WAIT_MS));
+}
+
+/** What a Lambda caller keeps of its time for the try after the wait. */
+const DECIDE_AFTER_WAIT_MS = 20_000;
 
 /** The endpoint's connection, on the service named or on any managed service. */
 async function locate(

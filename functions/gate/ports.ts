@@ -47,6 +47,10 @@ export interface LedgerEntry {
   actor?: string;
   /** Why, as the person who acted gave it (`--reason`). */
   reason?: string;
+  /** When the person decided, for an approval or denial carried out later (ISO-8601). */
+  decidedAt?: string;
+  /** What carried out a person's approval or denial, when not their own command (trigger `manual`). */
+  carriedBy?: Trigger;
   /** The EC2 request id of the action, so CloudTrail's record of it is recognised as the gate's own. */
   requestId?: string;
 }

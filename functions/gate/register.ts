@@ -23,7 +23,8 @@ import {
   type ProofProblem,
   ProofRejectedError,
 } from '../core/registration/sts-request.ts';
-import type { Ledger, LedgerEntry, Notifier } from './ports.ts';
+import { ledgerEntry } from './ledger-entry.ts';
+import type { Ledger, Notifier } from './ports.ts';
 
 export interface InvitationStore {
   get(id: string): Promise<Invitation | undefined>;
@@ -232,12 +233,10 @@ async function admit(
     },
   ]);
   const rulesVersion = await deps.rules.bumpVersion();
-  const entry: LedgerEntry = {
+  const entry = ledgerEntry({
     at,
     // No endpoint exists yet: a registration is recorded on the service.
-    endpointId: serviceId,
-    serviceId,
-    account,
+    connection: { endpointId: serviceId, serviceId, account, state: 'registered' },
     trigger: 'register',
     decision: 'accept',
     rule: ruleId,
@@ -246,13 +245,10 @@ async function admit(
       `account ${account} proved by STS (signer ${identity.arn}) redeemed invitation ${invitation.id}`,
       `allowed principal arn:aws:iam::${account}:root added; accepted until ${acceptedUntil}`,
     ],
-    action: 'none',
     outcome: 'registered',
-    dryRun: false,
     rulesVersion,
-    state: 'registered',
-    actor: identity.arn,
-  };
+    person: { actor: identity.arn },
+  });
   await deps.ledger.append(entry);
   await deps.notifier.publish({ kind: 'decision', entry });
   return { serviceId, serviceName, account, acceptedUntil, ruleId, arn: identity.arn };

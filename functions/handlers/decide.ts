@@ -45,6 +45,7 @@ async function decide(event: unknown, context: Context): Promise<SQSBatchRespons
   const gate = runtime();
   const results = decideConnectionEvents(details, {
     ...gate.decideDeps(context.awsRequestId),
+    remainingMs: () => context.getRemainingTimeInMillis(),
     rules: gate.rules,
   });
 

@@ -22,7 +22,13 @@ export const OperatorRequestSchema = z.strictObject({
 async function operator(event: unknown, context: Context): Promise<string> {
   const request = parseEvent(OperatorRequestSchema, event, 'operator request');
   const gate = runtime();
-  const deps = { ...gate.decideDeps(context.awsRequestId), rules: gate.rules, rulesWriter: gate.rulesStore };
+  const deps = {
+    ...gate.decideDeps(context.awsRequestId),
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    rules: gate.rules,
+    rulesWriter: gate.rulesStore,
+    onWait: (message: string) => logger.info('operator decision waits for a lease', { message }),
+  };
   const { endpointId, serviceId } = request;
   if (request.action === 'explain') {
     return (await explainEndpoint({ endpointId, ...(serviceId ? { serviceId } : {}) }, deps)).message;

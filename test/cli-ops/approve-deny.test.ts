@@ -14,6 +14,7 @@ import {
   createEndpoint,
   createService,
   type LocalGateWorld,
+  notices,
   outcomesOf,
   settle,
   startLocalGate,
@@ -73,10 +74,9 @@ describe('approve', () => {
       ['held', 'notification', undefined, undefined],
     ]);
     const table = await plgateInProcess(['history', held]);
-    expect(table.stdout).toMatch(
-      /at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/,
-    );
-    expect(table.stdout).toMatch(/accepted\s+by hand\s+arn:aws:iam::000000000000:root\s+signed contract/);
+    expect(table.stdout).toMatch(/decided by/);
+    expect(table.stdout).toContain(`approved by ${ACTOR}`);
+    expect(table.stdout).toContain('signed contract');
     expect(await operatorItems()).toEqual([
       expect.objectContaining({ kind: 'approval', id: held, serviceId, actor: ACTOR }),
     ]);
@@ -85,6 +85,58 @@ describe('approve', () => {
     const again = await plgateInProcess(['approve', held]);
     expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/already (pending|available)/)]);
     expect((await outcomesOf(world, held)).length).toBe(2);
+  });
+
+  it('waits for a decision that holds the endpoint’s lease, then accepts', async () => {
+    const held = await createEndpoint(world, HELD, serviceId);
+    await settle(world);
+    // Another decider holds the endpoint for a moment, as a running decision does.
+    const lease = await world.ledger.acquireLease(held, 'another-decision', new Date(), 1_500);
+    expect(lease).toBeDefined();
+
+    const approved = await plgateInProcess(['approve', held, '--reason', 'ticket 7']);
+    expect(approved.code).toBe(0);
+    expect(approved.stderr).toMatch(
+      new RegExp(`plgate: ${held}: another decision holds it; waiting up to \\d+ s to accept it`),
+    );
+    expect(await stateOf(world, serviceId, held)).toMatch(/^(pending|available)$/);
+    const accepted = (await outcomesOf(world, held)).filter((e) => e.outcome === 'accepted');
+    expect(accepted.map((e) => [e.trigger, e.actor, e.reason])).toEqual([['manual', ACTOR, 'ticket 7']]);
+  });
+
+  it('an approval carried out by the sweep is still the person’s: actor, reason, time, trigger manual', async () => {
+    const held = await createEndpoint(world, HELD, serviceId);
+    await settle(world);
+    // What approve leaves when it gives up on a lease: the approval recorded, the endpoint waiting.
+    const decidedAt = new Date().toISOString();
+    await world.rules.putItems([
+      {
+        kind: 'approval',
+        id: held,
+        serviceId,
+        account: HELD,
+        actor: ACTOR,
+        reason: 'ticket 8',
+        at: decidedAt,
+      },
+    ]);
+    await world.rules.bumpVersion();
+    await settle(world);
+    const swept = await plgateInProcess(['sweep', '--service', serviceId]);
+    expect(swept.code).toBe(0);
+    await settle(world);
+
+    const accepted = (await outcomesOf(world, held)).filter((e) => e.outcome === 'accepted');
+    expect(accepted).toEqual([
+      expect.objectContaining({ trigger: 'manual', actor: ACTOR, reason: 'ticket 8', decidedAt }),
+    ]);
+    expect(accepted[0]?.carriedBy).toMatch(/^(sweep|rule-change)$/);
+    const notice = notices(world).find(
+      (n) => n.kind === 'decision' && n.entry.endpointId === held && n.entry.outcome === 'accepted',
+    );
+    expect(notice).toBeDefined();
+    const table = await plgateInProcess(['history', held]);
+    expect(table.stdout).toContain(`approved by ${ACTOR}`);
   });
 
   it('refuses against a matching reject rule, names it, and writes nothing', async () => {

@@ -240,7 +240,7 @@ describe('plgate local', () => {
     const provider = client('test');
     const consumer = client(STRANGER);
     try {
-      expect(local.output()).toContain('warning: rule "everyone" has no match conditions');
+      await local.waitFor(/warning: rule "everyone" has no match conditions/);
       const service = await createService(provider);
       const created = await consumer.send(
         new CreateVpcEndpointCommand({
@@ -253,9 +253,7 @@ describe('plgate local', () => {
       const endpoint = created.VpcEndpoint?.VpcEndpointId ?? '';
       expect(endpoint).toMatch(/^vpce-/);
       // No demo: the decision still shows in plgate local's own terminal.
-      await expect
-        .poll(() => local.output(), { timeout: 60_000, interval: 250 })
-        .toContain(`Accepted: ${endpoint}`);
+      await local.waitFor(new RegExp(`Accepted: ${endpoint}`));
     } finally {
       provider.destroy();
       consumer.destroy();

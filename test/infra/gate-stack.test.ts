@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_LEASE_MS } from '../../functions/gate/decide-service.ts';
+import { DEFAULT_LEASE_MS, leaseMsFor } from '../../functions/gate/lease-duration.ts';
 import { ENV, SDK_TRACING_ENV } from '../../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../../functions/shared/decide-queue.ts';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
@@ -200,11 +200,11 @@ describe('decide queue', () => {
     });
   });
 
-  it('is encrypted, TLS only, outlasts six decide timeouts, and dead-letters after the last receive', () => {
+  it('is encrypted, TLS only, gives a message again once its decider’s leases ran out, and dead-letters after the last receive', () => {
     const queue = plain.json.Resources[logicalIdOf(plain.stack.decideQueue)]?.Properties;
     expect(queue).toMatchObject({
       SqsManagedSseEnabled: true,
-      VisibilityTimeout: 6 * 60 + DECIDE_QUEUE.batchingWindowSeconds,
+      VisibilityTimeout: 60 + DECIDE_QUEUE.batchingWindowSeconds + 15 + 15,
       RedrivePolicy: {
         deadLetterTargetArn: dlqOf(plain.stack.decide),
         maxReceiveCount: DECIDE_QUEUE.maxReceiveCount,
@@ -639,5 +639,17 @@ describe('leases and timeouts', () => {
     const timeoutSeconds: unknown = decide?.Properties?.Timeout;
     expect(typeof timeoutSeconds).toBe('number');
     expect(Number(timeoutSeconds) * 1000).toBeLessThan(DEFAULT_LEASE_MS);
+  });
+
+  it('a message whose decider died comes back after its leases ran out, within two minutes', () => {
+    const decide = plain.json.Resources[logicalIdOf(plain.stack.decide.function)]?.Properties;
+    const queue = plain.json.Resources[logicalIdOf(plain.stack.decideQueue)]?.Properties;
+    const timeoutMs = Number(decide?.Timeout) * 1000;
+    const windowMs = DECIDE_QUEUE.batchingWindowSeconds * 1000;
+    const visibilityMs = Number(queue?.VisibilityTimeout) * 1000;
+    // The leases of an invocation started at the end of the window end a margin after its timeout.
+    const lastLeaseEnds = windowMs + leaseMsFor({ remainingMs: () => timeoutMs });
+    expect(visibilityMs).toBeGreaterThan(lastLeaseEnds);
+    expect(visibilityMs).toBeLessThanOrEqual(120_000);
   });
 });

@@ -8,6 +8,8 @@ export interface PlgateLocalProcess {
   /** The edge endpoint it printed, e.g. http://127.0.0.1:41234. */
   endpoint: string;
   output(): string;
+  /** Resolves when the output shows the pattern: the event itself, not a guess at its time. */
+  waitFor(pattern: RegExp): Promise<void>;
   /** SIGTERM, then waits for the exit; resolves to the exit code (null when a signal ended it). */
   stop(): Promise<number | null>;
 }
@@ -44,6 +46,23 @@ export function startPlgateLocal(args: readonly string[]): Promise<PlgateLocalPr
       resolve({
         endpoint: found[1],
         output: () => output.join(''),
+        waitFor: (pattern) =>
+          new Promise<void>((resolveSeen, rejectSeen) => {
+            const check = () => {
+              if (!pattern.test(output.join(''))) return false;
+              child.stdout?.off('data', check);
+              child.stderr?.off('data', check);
+              child.off('exit', gone);
+              resolveSeen();
+              return true;
+            };
+            const gone = () =>
+              rejectSeen(new Error(`plgate local exited before ${pattern}:\n${output.join('')}`));
+            if (check()) return;
+            child.stdout?.on('data', check);
+            child.stderr?.on('data', check);
+            child.once('exit', gone);
+          }),
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
           const done = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));

@@ -57,21 +57,28 @@ async function connections(serviceId: string): Promise<Connection[]> {
   return out.VpcEndpointConnections;
 }
 
-/** Polls EC2 until the endpoint is in the state; returns how long that took. */
-async function until(
-  serviceId: string,
-  endpointId: string,
-  state: string,
-  timeoutMs = 20_000,
-): Promise<number> {
+/** What plgate local prints when the gate takes the endpoint to the state (its notice's title). */
+const NOTICE_OF: Record<string, string> = {
+  available: 'Accepted',
+  rejected: '(Rejected|Expired and rejected|Revoked)',
+};
+
+/**
+ * Waits for the gate's notice of the decision in plgate local's output (the event), then
+ * asks EC2 through the AWS CLI until the endpoint is in the state (an accept takes the
+ * cloud's accept delay to become available); returns how long that took.
+ */
+async function until(serviceId: string, endpointId: string, state: string): Promise<number> {
   const start = Date.now();
+  const title = NOTICE_OF[state];
+  if (title) await local?.waitFor(new RegExp(`${title}: ${endpointId}`));
   let last = '';
-  while (Date.now() - start < timeoutMs) {
+  for (let asked = 0; asked < 20; asked += 1) {
     last =
       (await connections(serviceId)).find((c) => c.VpcEndpointId === endpointId)?.VpcEndpointState ??
       'absent';
     if (last === state) return Date.now() - start;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${endpointId} stayed ${last}, expected ${state}\n${local?.output().slice(-2000)}`);
 }
@@ -138,7 +145,8 @@ describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
       ])) as { ConnectionNotificationSet: unknown[] };
       if (out.ConnectionNotificationSet.length === 1) break;
       if (Date.now() - start > 20_000) throw new Error('the service was never enrolled');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The sweep enrolls it, once a second.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
 
     const partner = await createEndpoint(PARTNER, serviceId);

@@ -105,6 +105,8 @@ describe('plgate local --data', () => {
       provider.destroy();
       consumer.destroy();
     }
+    // Its decision is made and recorded before the stop, as a user would see it.
+    await first.waitFor(new RegExp(`Held for review: ${endpointId}`));
     expect(await connectionState(first.endpoint, endpointId)).toBe('pendingAcceptance');
     expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8')).toMatch(/^\d+\n$/);
 
@@ -134,9 +136,8 @@ describe('plgate local --data', () => {
       '100ms',
     ]);
     const restarted = running;
-    await expect
-      .poll(() => connectionState(restarted.endpoint, endpointId), { timeout: 60_000, interval: 250 })
-      .toMatch(/^(pending|available)$/);
+    await restarted.waitFor(new RegExp(`Accepted: ${endpointId}`));
+    expect(await connectionState(restarted.endpoint, endpointId)).toMatch(/^(pending|available)$/);
     expect(await restarted.stop()).toBe(0);
     running = undefined;
   }, 180_000);

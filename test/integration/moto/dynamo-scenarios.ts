@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../../functions/aws/rules-store.ts';
 import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
-import { DEFAULT_LEASE_MS, decideService } from '../../../functions/gate/decide-service.ts';
+import { decideService } from '../../../functions/gate/decide-service.ts';
+import { DEFAULT_LEASE_MS } from '../../../functions/gate/lease-duration.ts';
 import { LeaseLostError, type LedgerEntry } from '../../../functions/gate/ports.ts';
 import {
   LEDGER_BY_ACCOUNT_INDEX,

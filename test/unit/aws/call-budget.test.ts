@@ -9,7 +9,7 @@ import {
   maxLeasedStretchMs,
   SDK_MAX_RETRY_DELAY_MS,
 } from '../../../functions/aws/call-budget.ts';
-import { DEFAULT_LEASE_MS } from '../../../functions/gate/decide-service.ts';
+import { DEFAULT_LEASE_MS } from '../../../functions/gate/lease-duration.ts';
 
 describe('no call outlives the lease it runs under', () => {
   it('the longest renewing write plus the longest EC2 action ends before the lease can run out', () => {

@@ -63,10 +63,10 @@ describe('the Chatbot custom notification (default)', () => {
       },
     });
     const notification = chatbotNotification(decision());
-    expect(notification.content.description).toContain('by rule `acme-prod`');
+    expect(notification.content.description).toContain('*Decision* accept, rule acme-prod');
     expect(notification.content.description).toContain('• account 111122223333 is listed in rule acme-prod');
     expect(notification.metadata.summary).toBe(
-      'Accepted vpce-0123456789abcdef0 (account 111122223333) on vpce-svc-0123456789abcdef0 by rule acme-prod',
+      'Accepted vpce-0123456789abcdef0 (account 111122223333) on vpce-svc-0123456789abcdef0: rule acme-prod',
     );
     for (const value of Object.values(notification.metadata.additionalContext))
       expect(typeof value).toBe('string');
@@ -81,7 +81,29 @@ describe('the Chatbot custom notification (default)', () => {
       decision({ dryRun: true, decision: 'reject', action: 'reject', outcome: 'rejected', rule: null }),
     );
     expect(reject.content.title).toBe(':test_tube: Would reject: vpce-0123456789abcdef0');
-    expect(reject.content.description).toContain('(default, no rule decided)');
+    expect(reject.content.description).toContain('*Decision* reject, default');
+  });
+
+  it('says an approval is the person’s, whoever carried it out, in the words history uses', () => {
+    const actor = 'arn:aws:iam::000000000000:user/alice';
+    const approved = decision({
+      trigger: 'manual',
+      rule: null,
+      actor,
+      reason: 'ticket 9',
+      decidedAt: '2026-12-07T08:00:00.000Z',
+      carriedBy: 'sweep',
+    });
+    const chat = chatbotNotification(approved);
+    expect(chat.content.description).toContain(`*Decision* accept, approved by ${actor}`);
+    expect(chat.content.description).toContain('*Reason given* ticket 9');
+    expect(chat.content.description).toContain('*Decided at* 2026-12-07T08:00:00.000Z');
+    expect(chat.content.description).toContain('*Carried out by* the sweep');
+    expect(chat.content.description).not.toContain('*By*');
+    expect(chat.metadata.summary).toContain(`approved by ${actor}`);
+    const email = formatNoticeMessage(approved).email;
+    expect(email).toContain(`Decided by:    approved by ${actor}`);
+    expect(email).toContain('Carried by:    the sweep');
   });
 
   it('offers approve and deny for a held request, and shows errors of failed actions', () => {
@@ -144,7 +166,7 @@ describe('the other protocols', () => {
     expect(JSON.parse(message.sqs)).toEqual(e);
     expect(message.lambda).toBe(message.sqs);
     expect(message.email).toContain('privatelink-gate: Accepted vpce-0123456789abcdef0');
-    expect(message.email).toContain('Rule:          acme-prod');
+    expect(message.email).toContain('Decided by:    rule acme-prod');
     expect(message.email).toContain('By:            arn:aws:sts::111122223333:assumed-role/ops/alice');
     expect(message.email).not.toMatch(/[`*]/);
   });

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
-import { DEFAULT_LEASE_MS, type DecideDeps } from '../../../functions/gate/decide-service.ts';
+import type { DecideDeps } from '../../../functions/gate/decide-service.ts';
 import { MARK_SENT_ATTEMPTS } from '../../../functions/gate/intents.ts';
+import { DEFAULT_LEASE_MS } from '../../../functions/gate/lease-duration.ts';
 import { LeaseLostError } from '../../../functions/gate/ports.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import { sweep } from '../../../functions/gate/sweep.ts';
