@@ -1,5 +1,5 @@
 /**
- * Sizes of the four Lambda bundles as `npm run synth` builds them (esbuild, ESM, minified,
+ * Sizes of the six Lambda bundles as `npm run synth` builds them (esbuild, ESM, minified,
  * AWS SDK included). Run: `npx tsx bench/bundle-sizes.ts`. It synthesizes into a temporary
  * directory through the CDK CLI, offline and without AWS credentials, and prints a
  * Markdown table for BENCHMARKS.md.

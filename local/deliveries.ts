@@ -17,6 +17,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
+const isExpectedRetry = (error: unknown): boolean =>
+  error instanceof Error && 'expectedRetry' in error && error.expectedRetry === true;
+
 /** Counts work in flight and wakes whoever waits for it to reach zero. */
 class InFlight {
   private count = 0;
@@ -82,7 +85,10 @@ export class Deliveries {
           this.options.log(`delivery failed after ${attempt + 1} attempts: ${label}: ${describe(error)}`);
           return;
         }
-        this.options.log(`delivery attempt ${attempt + 1} failed, retrying: ${label}: ${describe(error)}`);
+        // A handler that asks to be called again (the gate's own action is still being
+        // recorded) is waiting, not failing: no failure line for it.
+        if (!isExpectedRetry(error))
+          this.options.log(`delivery attempt ${attempt + 1} failed, retrying: ${label}: ${describe(error)}`);
         await sleep(this.options.retryDelayMs * 2 ** attempt);
       }
     }

@@ -207,9 +207,16 @@ export async function runDemo(
 
     step('Every path walked. What the ledger holds:');
     for (const line of ledgerSummary(watch.entries)) print(line);
-    print(
-      `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} --region ${cloud.region} ec2 describe-vpc-endpoint-connections`,
-    );
+    if (options.once) {
+      // The cloud stops with the demo: commands against it now would find nothing listening.
+      print(
+        `\nThe local cloud stops now (--once). To try it yourself, run \`npm start\` (without --once) and, in another terminal: npx plgate history ${stranger}`,
+      );
+    } else {
+      print(
+        `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} --region ${cloud.region} ec2 describe-vpc-endpoint-connections`,
+      );
+    }
   } finally {
     stopWatching();
     for (const client of [...consumers, ...Object.values(clients)]) client.destroy();

@@ -18,8 +18,13 @@ import type { LedgerEntry, Outcome } from './ports.ts';
 
 export type ManualAction = 'accept' | 'reject';
 
+/**
+ * Thrown back so the event is delivered again once the gate's own action is recorded: an
+ * expected wait, not a fault (`expectedRetry` tells the local cloud not to report it).
+ */
 export class GateCallInFlightError extends Error {
   override name = 'GateCallInFlightError';
+  readonly expectedRetry = true;
 }
 
 export type ManualResult = { kind: 'manual'; entries: LedgerEntry[] } | { kind: 'ignored'; why: string };

@@ -64,6 +64,9 @@ describe('approve', () => {
     const approved = await plgateInProcess(['approve', held, '--reason', 'signed contract']);
     expect([approved.code, approved.stderr]).toEqual([0, '']);
     expect(approved.stdout).toMatch(new RegExp(`${held}: accepted — approved by ${ACTOR}`));
+    await settle(world);
+    // The CloudTrail record of the gate's own accept waits for it to be recorded: no failure line.
+    expect(world.cloud.logs.filter((line) => /failed/.test(line))).toEqual([]);
     expect(await stateOf(world, serviceId, held)).toMatch(/^(pending|available)$/);
     await settle(world);
 

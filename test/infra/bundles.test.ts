@@ -35,7 +35,7 @@ let outdir: string;
 let synth: CliSynth;
 let bundles: BundleSize[];
 
-// One real synth for the whole file: five esbuild bundles through the CDK CLI.
+// One real synth for the whole file: six esbuild bundles through the CDK CLI.
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'plgate-synth-'));
   synth = synthWithCli(outdir);

@@ -160,7 +160,7 @@ describe('functions', () => {
   });
 
   it('keep logs for the configured number of days', () => {
-    // Five functions' logs and the register API's access logs.
+    // Six functions' logs and the register API's access logs.
     plain.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
     full.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });

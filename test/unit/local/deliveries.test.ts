@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { GateCallInFlightError } from '../../../functions/gate/manual-action.ts';
+import { Deliveries } from '../../../local/deliveries.ts';
+
+function deliveriesLogging(): { deliveries: Deliveries; lines: string[] } {
+  const lines: string[] = [];
+  return { deliveries: new Deliveries({ retries: 2, retryDelayMs: 1, log: (l) => lines.push(l) }), lines };
+}
+
+describe('a delivery retried', () => {
+  it('is reported when it failed', async () => {
+    const { deliveries, lines } = deliveriesLogging();
+    let calls = 0;
+    deliveries.enqueue({}, 'ingest', async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('boom');
+    });
+    await deliveries.idle();
+    expect(calls).toBe(2);
+    expect(lines).toEqual(['delivery attempt 1 failed, retrying: ingest: Error: boom']);
+  });
+
+  it('is quiet when the handler only waits for the gate’s own action to be recorded', async () => {
+    const { deliveries, lines } = deliveriesLogging();
+    let calls = 0;
+    deliveries.enqueue({}, 'ingest', async () => {
+      calls += 1;
+      if (calls === 1) throw new GateCallInFlightError('not yet recorded');
+    });
+    await deliveries.idle();
+    expect(calls).toBe(2);
+    expect(lines).toEqual([]);
+  });
+
+  it('is reported when even the waiting ran out of attempts', async () => {
+    const { deliveries, lines } = deliveriesLogging();
+    deliveries.enqueue({}, 'ingest', async () => {
+      throw new GateCallInFlightError('not yet recorded');
+    });
+    await deliveries.idle();
+    expect(lines).toEqual([
+      'delivery failed after 3 attempts: ingest: GateCallInFlightError: not yet recorded',
+    ]);
+  });
+});
