@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RuleFilesNotFoundError } from '../rule-files/load.ts';
+import { RuleFilesNotFoundError } from '../functions/core/rules/load-rule-files.ts';
 import { registerApprove } from './commands/approve.ts';
 import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';

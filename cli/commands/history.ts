@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { MAX_HISTORY_LIMIT } from '../../functions/aws/ledger.ts';
 import type { HistoryQuery } from '../../functions/gate/ports.ts';
-import { outcomeText } from '../../terminal/outcome-style.ts';
+import { OUTCOME_STYLE } from '../../terminal/outcome-style.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
 import { UsageError } from '../exit.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
@@ -60,7 +60,7 @@ export function registerHistory(program: Command): void {
         e.endpointId,
         e.account,
         e.trigger,
-        outcomeText(e.outcome, e.dryRun),
+        { text: e.dryRun ? `would be ${e.outcome}` : e.outcome, style: OUTCOME_STYLE[e.outcome] },
         e.rule ?? (e.actor ? 'by hand' : '(default)'),
         e.actor ?? '-',
         e.reason ?? '-',

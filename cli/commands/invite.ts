@@ -104,7 +104,7 @@ export function registerInvite(program: Command): void {
         return;
       }
       printTable(
-        ['ID', 'SERVICE', 'ACCOUNT', 'STATUS', 'EXPIRES', 'CREATED'],
+        ['id', 'service', 'account', 'status', 'expires', 'created'],
         listed.map((i) => [
           i.id,
           i.serviceId,

@@ -3,17 +3,17 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
-import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
-import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
-import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
-import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import {
   loadRuleFiles,
   problemCountText,
   problemLine,
   problemLines,
   ruleFilesUnder,
-} from '../../rule-files/load.ts';
+} from '../../functions/core/rules/load-rule-files.ts';
+import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
+import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { colors } from '../../terminal/colors.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
@@ -24,7 +24,6 @@ import {
   countConsequences,
   ruleSetWith,
 } from '../policy-consequences.ts';
-import { pullChanges } from '../policy-pull.ts';
 import {
   BASE_FILE,
   canonicalItems,
@@ -37,7 +36,8 @@ import {
   readBase,
   tableItems,
   writeBase,
-} from '../policy-sync.ts';
+} from '../policy-diff.ts';
+import { pullChanges } from '../policy-pull.ts';
 
 interface SyncFlags extends TargetFlags {
   json?: boolean;
@@ -46,7 +46,7 @@ interface SyncFlags extends TargetFlags {
   prune?: boolean;
 }
 
-export function registerPolicySync(policy: Command): void {
+export function registerPolicyPushPullDiff(policy: Command): void {
   withTargetOptions(
     policy
       .command('push')

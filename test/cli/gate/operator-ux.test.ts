@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plgate, ROOT } from '../cli/run-plgate.ts';
-import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
-import { ec2For } from '../support/local-cloud.ts';
+import { ec2For } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
   createService,
@@ -19,8 +17,10 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
-import { startPlgateLocal } from '../support/plgate-local-process.ts';
+} from '../../support/local-gate.ts';
+import { startPlgateLocal } from '../../support/plgate-local-process.ts';
+import { plgate, ROOT } from '../run-plgate.ts';
+import { plgateInProcess } from '../run-plgate-in-process.ts';
 
 const PARTNER = '111111111111';
 const STRANGER = '333333333333';

@@ -8,9 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { ROOT } from '../cli/run-plgate.ts';
-import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
+import type { LedgerEntry } from '../../../functions/gate/ports.ts';
 import {
   createEndpoint,
   createService,
@@ -19,7 +17,9 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
+} from '../../support/local-gate.ts';
+import { ROOT } from '../run-plgate.ts';
+import { plgateInProcess } from '../run-plgate-in-process.ts';
 
 const PARTNER = '111111111111';
 const BLOCKED = '666666666666';
