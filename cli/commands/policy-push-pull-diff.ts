@@ -65,7 +65,8 @@ export function registerPolicyPushPullDiff(policy: Command): void {
     policy
       .command('pull')
       .description('write the rules table as YAML files into a directory')
-      .argument('<dir>', 'the directory (created if missing)'),
+      .argument('<dir>', 'the directory (created if missing)')
+      .option('--json', 'print {directory, version, written, skipped} as JSON'),
   ).action(pull);
 
   withTargetOptions(
@@ -200,6 +201,7 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
     const version = await store.version();
     const raw = (await store.items()).filter(isRuleFileItem);
     const { ruleSet, problems } = ruleSetFromItems(raw);
+    // On stderr also with --json: a person should see them whatever reads stdout.
     for (const problem of problems) {
       process.stderr.write(
         `skipped an invalid table item (fix it in the table; a push from ${directory} will not delete it): ${problemLine(problem)}\n`,
@@ -211,6 +213,15 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
     const base = await readBase(directory).catch(() => undefined);
     if (changed.length > 0 || base?.digest !== digest || base.version !== version) {
       await writeBase(directory, { version, digest, at: new Date().toISOString() });
+    }
+    if (flags.json) {
+      printJson({
+        directory,
+        version,
+        written: changed.map((f) => f.path),
+        skipped: problems.map((problem) => ({ ...problem, text: problemLine(problem) })),
+      });
+      return;
     }
     printLine(
       changed.length === 0
