@@ -25,6 +25,8 @@ export function buildProgram(): Command {
     .description('privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests')
     .version(VERSION, '-V, --version', 'print the version of plgate')
     .showHelpAfterError()
+    // A command's options are its own, wherever they stand (see invites and invites revoke).
+    .enablePositionalOptions()
     .exitOverride();
   registerPolicy(program);
   registerEvaluate(program);
