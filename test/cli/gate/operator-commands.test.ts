@@ -59,6 +59,10 @@ describe('policy as code', () => {
     expect(readFileSync(join(dir, 'rules.yaml'), 'utf8')).toContain('id: partner-acme');
     const pushed = await plgateInProcess(['policy', 'push', dir]);
     expect([pushed.code, pushed.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    const again = await plgateInProcess(['policy', 'pull', dir, '--json']);
+    expect(again.code).toBe(0);
+    expect(json(again.stdout)).toMatchObject({ directory: dir, written: [], skipped: [] });
+    expect(json<{ version: number }>(again.stdout).version).toBeGreaterThan(0);
     const after = await world.rules.items();
     const rulesOnly = (items: Record<string, unknown>[]) =>
       items.filter((i) => i.kind !== 'meta').sort((a, b) => String(a.id).localeCompare(String(b.id)));
