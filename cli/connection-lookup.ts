@@ -12,6 +12,16 @@ export class ConnectionNotFoundError extends Error {
   override name = 'ConnectionNotFoundError';
 }
 
+/** A service named on the command line that the gate does not manage: a refusal (exit 1), not a usage error. */
+export class ServiceNotManagedError extends Error {
+  override name = 'ServiceNotManagedError';
+  constructor(readonly serviceId: string) {
+    super(
+      `${serviceId} is not an endpoint service the gate manages: tag it privatelink-gate:managed=true first`,
+    );
+  }
+}
+
 /** The managed services to look at: the one named, or every one tagged managed. */
 export async function servicesOf(adapters: GateAdapters, serviceId?: string): Promise<string[]> {
   if (serviceId) return [serviceId];

@@ -3,6 +3,7 @@
  * listening where the CLI was pointed, or no region to call AWS in. The SDK's own messages
  * ("connect ECONNREFUSED 127.0.0.1:4566", "Region is missing") say what, not why.
  */
+import { DEFAULT_EDGE_PORT } from '../local/edge-port.ts';
 
 /** The error and its causes, and an AggregateError's parts (Node tries IPv6 and IPv4 for localhost). */
 function* chain(error: unknown, depth = 0): Generator<unknown> {
@@ -15,13 +16,39 @@ function* chain(error: unknown, depth = 0): Generator<unknown> {
 const codeOf = (error: unknown): unknown =>
   typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
 
+/** Where a refused connection went: Node's error names the address and port, else its message does. */
+function targetOf(error: unknown): { address?: string; port?: number } {
+  if (typeof error === 'object' && error !== null && 'port' in error && typeof error.port === 'number') {
+    const address = 'address' in error && typeof error.address === 'string' ? error.address : undefined;
+    return { port: error.port, ...(address ? { address } : {}) };
+  }
+  const match = error instanceof Error ? /(\S+):(\d{1,5})$/.exec(error.message) : null;
+  return match ? { address: match[1] ?? '', port: Number(match[2]) } : {};
+}
+
+function portOfUrl(url: string): number | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hintFor(error: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const errors = [...chain(error)];
-  if (errors.some((e) => codeOf(e) === 'ECONNREFUSED')) {
+  const refused = errors.find((e) => codeOf(e) === 'ECONNREFUSED');
+  if (refused !== undefined) {
+    const { address, port } = targetOf(refused);
     const endpoint = env.AWS_ENDPOINT_URL;
-    return endpoint
-      ? `nothing answers at ${endpoint} (AWS_ENDPOINT_URL): is \`plgate local\` running? Start it in another terminal with \`npm start\``
-      : 'nothing answers at the AWS endpoint: check the network, or AWS_ENDPOINT_URL for plgate local';
+    if (endpoint && (port === undefined || port === portOfUrl(endpoint))) {
+      // `npm start` runs plgate local on its default port, and on no other.
+      const start =
+        port === DEFAULT_EDGE_PORT ? '`npm start`' : `\`npx plgate local --port ${port ?? '<port>'}\``;
+      return `nothing answers at ${endpoint} (AWS_ENDPOINT_URL${port === undefined ? '' : `, port ${port}`}): is \`plgate local\` running? Start it in another terminal with ${start}`;
+    }
+    const where = port === undefined ? 'the AWS endpoint' : `port ${port}${address ? ` of ${address}` : ''}`;
+    return `nothing answers at ${where}: check the URL and the network${endpoint ? '' : ', or AWS_ENDPOINT_URL for plgate local'}`;
   }
   if (errors.some((e) => e instanceof Error && /^Region is missing/.test(e.message))) {
     return 'no AWS region: set AWS_REGION (e.g. export AWS_REGION=us-east-1), or use a profile that has one';

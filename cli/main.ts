@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RuleFilesNotFoundError } from '../rule-files/load.ts';
+import { RuleFilesNotFoundError } from '../functions/core/rules/load-rule-files.ts';
 import { registerApprove } from './commands/approve.ts';
 import { registerConnections } from './commands/connections.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
@@ -25,6 +25,8 @@ export function buildProgram(): Command {
     .description('privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests')
     .version(VERSION, '-V, --version', 'print the version of plgate')
     .showHelpAfterError()
+    // A command's options are its own, wherever they stand (see invites and invites revoke).
+    .enablePositionalOptions()
     .exitOverride();
   registerPolicy(program);
   registerEvaluate(program);

@@ -1,7 +1,6 @@
 /** How commands print: aligned tables for people, JSON for scripts, progress on stderr. */
-import Table from 'cli-table3';
 import { colors } from '../terminal/colors.ts';
-import { fitColumns, terminalWidth } from './column-widths.ts';
+import { type Cell, renderTable, terminalWidth } from '../terminal/table.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -11,48 +10,10 @@ export function printLine(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/**
- * A borderless table whose columns line up and fit the terminal: text with spaces wraps
- * in its column (see column-widths.ts).
- */
-export function printTable(head: string[], rows: string[][], width = terminalWidth()): void {
-  const heading = head.map((h) => colors().bold(h));
-  const table = new Table({
-    head: heading,
-    colWidths: fitColumns([heading, ...rows], width, GAP.length),
-    wordWrap: true,
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: GAP,
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  // One by one: spreading thousands of rows into one call can overflow the call stack.
-  for (const row of rows) table.push(row);
-  // Padding to a wrapped column's width leaves trailing blanks that would wrap the line again.
-  printLine(
-    table
-      .toString()
-      .split('\n')
-      .map((line) => line.trimEnd())
-      .join('\n'),
-  );
+/** A table in the one style of every command, fitted to the terminal (see terminal/table.ts). */
+export function printTable(head: string[], rows: Cell[][], width = terminalWidth()): void {
+  printLine(renderTable(head, rows, width));
 }
-
-const GAP = '  ';
 
 /** Progress for long work, on stderr so that stdout stays clean for --json. */
 export function progress(message: string): void {

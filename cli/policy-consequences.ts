@@ -7,7 +7,7 @@ import type { Connection } from '../functions/core/connection.ts';
 import { evaluate } from '../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
 import { type RuleSet, ruleSetFromItems, settingsFor } from '../functions/core/rules/rule-set.ts';
-import { type Item, type ItemChange, keyOf } from './policy-sync.ts';
+import { type Item, type ItemChange, keyOf } from './policy-diff.ts';
 
 export const CONSEQUENCES = ['accept', 'reject', 'revoke', 'drift', 'hold'] as const;
 export type Consequence = (typeof CONSEQUENCES)[number];

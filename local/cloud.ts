@@ -14,6 +14,7 @@ import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { Ec2Model, type EndpointState } from './ec2/model.ts';
 import { connectionNotificationMessage } from './ec2/notifications.ts';
+import { DEFAULT_EDGE_PORT } from './edge-port.ts';
 import { EventBuses } from './events/buses.ts';
 import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
 import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
@@ -171,7 +172,7 @@ const ACCOUNT = /^[0-9]{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
 function validated(options: LocalCloudOptions) {
-  const port = options.port ?? 4566;
+  const port = options.port ?? DEFAULT_EDGE_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new LocalCloudOptionsError(`port must be an integer from 0 to 65535, got ${String(options.port)}`);
   }

@@ -5,10 +5,10 @@
 
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import { loadRuleFiles, problemLines } from '../functions/core/rules/load-rule-files.ts';
 import { openAcceptWarnings } from '../functions/core/rules/open-accepts.ts';
 import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
-import { loadRuleFiles, problemLines } from '../rule-files/load.ts';
 import type { LocalCloud } from './cloud.ts';
 import { showDecisions } from './decision-feed.ts';
 import { runDemo } from './demo.ts';

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type Connection, ConnectionParseError, parseConnection } from '../../functions/core/connection.ts';
-import type { DecisionRecord } from '../../functions/core/decision-record.ts';
+import type { DecisionRecord, Effect } from '../../functions/core/decision-record.ts';
 import { evaluate } from '../../functions/core/evaluate.ts';
 import { parseIsoTimestamp } from '../../functions/core/iso8601.ts';
-import { loadRuleFiles, problemCountText, problemLines } from '../../rule-files/load.ts';
+import { loadRuleFiles, problemCountText, problemLines } from '../../functions/core/rules/load-rule-files.ts';
+import { colors } from '../../terminal/colors.ts';
 import { type ContextFile, contextFor, parseContextFile } from '../context-file.ts';
-import { decisionTable } from '../decision-table.ts';
 import { UsageError } from '../exit.ts';
+import { printTable } from '../output.ts';
 
 interface EvaluateOptions {
   rules: string[];
@@ -60,10 +61,26 @@ export function registerEvaluate(program: Command): void {
       } else if (rows.length === 0) {
         process.stdout.write('no connections\n');
       } else {
-        process.stdout.write(`${decisionTable(rows)}\n`);
+        printTable(
+          ['endpoint', 'account', 'state', 'decision', 'rule', 'reasons'],
+          rows.map(({ connection, record }) => [
+            record.endpointId,
+            record.account,
+            connection.state,
+            { text: record.decision, style: (text) => EFFECT_STYLE[record.decision](text) },
+            record.rule ?? (record.default ? '(default)' : '(none)'),
+            record.reasons.join('\n'),
+          ]),
+        );
       }
     });
 }
+
+const EFFECT_STYLE: Record<Effect, (text: string) => string> = {
+  accept: (text) => colors().green(text),
+  reject: (text) => colors().red(text),
+  review: (text) => colors().yellow(text),
+};
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -3,12 +3,12 @@ import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { MAX_HISTORY_LIMIT } from '../../functions/aws/ledger.ts';
 import { decidedBy } from '../../functions/gate/ledger-entry.ts';
 import type { HistoryQuery } from '../../functions/gate/ports.ts';
-import { outcomeText } from '../../terminal/outcome-style.ts';
+import { OUTCOME_STYLE } from '../../terminal/outcome-style.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
+import { parseDuration } from '../duration.ts';
 import { UsageError } from '../exit.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine, printTable } from '../output.ts';
-import { parseDuration } from './local.ts';
 
 interface HistoryFlags extends TargetFlags {
   service?: string;
@@ -26,7 +26,7 @@ export function registerHistory(program: Command): void {
       .argument('[endpoint]', 'an endpoint id (vpce-…)')
       .option('--service <id>', 'every endpoint of a service')
       .option('--account <id>', 'every endpoint of a consumer account')
-      .option('--since <duration>', 'only entries this recent (e.g. 1h, 7d, PT30M)')
+      .option('--since <duration>', 'only entries this recent (e.g. 30m, 7d, PT30M, P7D)')
       .option('--limit <n>', 'at most this many entries', '100')
       .option('--json', 'print the entries as JSON'),
   ).action(async (endpoint: string | undefined, flags: HistoryFlags) => {
@@ -61,7 +61,7 @@ export function registerHistory(program: Command): void {
         e.endpointId,
         e.account,
         e.trigger,
-        outcomeText(e.outcome, e.dryRun),
+        { text: e.dryRun ? `would be ${e.outcome}` : e.outcome, style: OUTCOME_STYLE[e.outcome] },
         decidedBy(e),
         e.reason ?? '-',
         e.reasons.join('; '),

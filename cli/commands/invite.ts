@@ -7,10 +7,11 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { DynamoInvitations } from '../../functions/aws/invitations.ts';
 import { Ec2ServiceAccess } from '../../functions/aws/service-access.ts';
-import { DurationParseError, parseIsoDuration } from '../../functions/core/iso8601.ts';
 import { codeHash, type Invitation, invitationCode } from '../../functions/core/registration/invitation.ts';
 import { accountOption, serviceIdOption } from '../arguments.ts';
-import { UsageError } from '../exit.ts';
+import { ServiceNotManagedError } from '../connection-lookup.ts';
+import { isoDuration, positiveDuration } from '../duration.ts';
+import { EXIT, UsageError } from '../exit.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { age, printJson, printLine, printTable } from '../output.ts';
 import { registerUrlOf } from '../register-url.ts';
@@ -33,24 +34,24 @@ export function registerInvite(program: Command): void {
       )
       .requiredOption('--service <id>', 'the endpoint service (tagged privatelink-gate:managed=true)')
       .option('--account <id>', 'only this account may redeem the code')
-      .option('--expires <duration>', 'how long the code can be redeemed (ISO-8601)', 'PT24H')
-      .option('--accept-for <duration>', 'how long the registered account is accepted (ISO-8601)', 'P365D')
+      .option('--expires <duration>', 'how long the code can be redeemed (e.g. 24h, 7d, PT24H)', 'PT24H')
+      .option(
+        '--accept-for <duration>',
+        'how long the registered account is accepted (e.g. 365d, P365D)',
+        'P365D',
+      )
       .option('--api <url>', 'the register URL (default: the stack output RegisterUrl, or plgate local)')
       .option('--json', 'print {code, serviceId, expiresAt, registerUrl}'),
   ).action(async (flags: InviteFlags) => {
     const serviceId = serviceIdOption(flags.service);
     const account = flags.account === undefined ? undefined : accountOption(flags.account);
-    const expiresMs = duration('--expires', flags.expires);
-    const acceptFor = flags.acceptFor;
-    duration('--accept-for', acceptFor);
+    const expiresMs = positiveDuration('--expires', flags.expires);
+    // Kept in the invitation as ISO 8601, the form the register function reads.
+    const acceptFor = isoDuration(positiveDuration('--accept-for', flags.acceptFor));
     const registerUrl = await registerUrlOf(flags);
     await withTarget(flags, async (target) => {
       const name = await new Ec2ServiceAccess(target.clients.ec2).managedServiceName(serviceId);
-      if (name === undefined) {
-        throw new UsageError(
-          `${serviceId} is not an endpoint service the gate manages: tag it privatelink-gate:managed=true first`,
-        );
-      }
+      if (name === undefined) throw new ServiceNotManagedError(serviceId);
       const now = new Date();
       const code = invitationCode(
         `inv-${randomBytes(8).toString('hex')}`,
@@ -80,14 +81,17 @@ export function registerInvite(program: Command): void {
     });
   });
 
-  const invites = program.command('invites').description('open invitations (never their codes)');
-  withTargetOptions(
-    invites
-      .command('list', { isDefault: true })
-      .description('open invitations: not yet redeemed, revoked or expired')
+  // `invites` lists; `invites revoke ID` ends one. The listing's flags belong to `invites`
+  // itself, so that `plgate invites --help` shows them; positional, so that `revoke` reads its own.
+  const invites = withTargetOptions(
+    program
+      .command('invites')
+      .description('open invitations: not yet redeemed, revoked or expired (never their codes)')
+      .enablePositionalOptions()
       .option('--all', 'every invitation, whatever its status')
       .option('--json', 'print them as JSON'),
-  ).action(async (flags: TargetFlags & { all?: boolean; json?: boolean }) => {
+  );
+  invites.action(async (flags: TargetFlags & { all?: boolean; json?: boolean }) => {
     await withTarget(flags, async (target) => {
       const now = new Date();
       const all = await new DynamoInvitations(target.clients.dynamodb, target.config.rulesTable).list();
@@ -104,7 +108,7 @@ export function registerInvite(program: Command): void {
         return;
       }
       printTable(
-        ['ID', 'SERVICE', 'ACCOUNT', 'STATUS', 'EXPIRES', 'CREATED'],
+        ['id', 'service', 'account', 'status', 'expires', 'created'],
         listed.map((i) => [
           i.id,
           i.serviceId,
@@ -120,8 +124,9 @@ export function registerInvite(program: Command): void {
     invites
       .command('revoke')
       .description('end an open invitation: its code can no longer be redeemed')
-      .argument('<id>', 'the invitation id (inv-…)'),
-  ).action(async (id: string, flags: TargetFlags) => {
+      .argument('<id>', 'the invitation id (inv-…)')
+      .option('--json', 'print {id, revoked} as JSON'),
+  ).action(async (id: string, flags: TargetFlags & { json?: boolean }) => {
     if (!/^inv-[0-9a-f]{16}$/.test(id))
       throw new UsageError(`the invitation id must look like inv-0123456789abcdef, got '${id}'`);
     await withTarget(flags, async (target) => {
@@ -129,26 +134,15 @@ export function registerInvite(program: Command): void {
         id,
         new Date(),
       );
+      if (flags.json) printJson({ id, revoked });
       if (!revoked) {
         process.stderr.write(`plgate: there is no open invitation ${id} (redeemed, revoked or never made)\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.failure;
         return;
       }
-      printLine(`revoked ${id}`);
+      if (!flags.json) printLine(`revoked ${id}`);
     });
   });
-}
-
-function duration(flag: string, text: string): number {
-  try {
-    const ms = parseIsoDuration(text);
-    if (ms <= 0) throw new UsageError(`${flag} must be longer than zero, got '${text}'`);
-    return ms;
-  } catch (error) {
-    if (error instanceof DurationParseError)
-      throw new UsageError(`${flag} ${error.message}`, { cause: error });
-    throw error;
-  }
 }
 
 /** Who made the invitation: the caller's ARN; with plgate local, the access key. */

@@ -2,32 +2,11 @@ import { mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { plainLine } from '../../functions/aws/untrusted-text.ts';
+import { DEFAULT_EDGE_PORT } from '../../local/edge-port.ts';
 import { type FaultOptions, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
 import type { LocalRunOptions } from '../../local/run.ts';
+import { parseDuration } from '../duration.ts';
 import { UsageError } from '../exit.ts';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
-const SHORT_DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const ISO_DURATION =
-  /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-
-/** `500ms`, `2s`, `5m`, `1h`, `1d` or ISO 8601 (`PT1S`, `PT1M30S`, `P1D`) → milliseconds. */
-export function parseDuration(flag: string, text: string): number {
-  const short = SHORT_DURATION.exec(text);
-  if (short !== null) return Math.round(Number(short[1]) * (UNIT_MS[short[2] ?? ''] ?? Number.NaN));
-  const iso = ISO_DURATION.exec(text);
-  if (iso !== null && text !== 'P' && !text.endsWith('T')) {
-    const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = iso;
-    return Math.round(
-      Number(days) * DAY + Number(hours) * HOUR + Number(minutes) * MINUTE + Number(seconds) * SECOND,
-    );
-  }
-  throw new UsageError(`${flag} must be a duration like 500ms, 2s, 5m or PT1S, got '${text}'`);
-}
 
 interface LocalFlags {
   port: string;
@@ -144,7 +123,7 @@ export function registerLocal(program: Command): void {
     .description(
       'Run the local cloud (EC2 PrivateLink, DynamoDB, SNS, EventBridge on one port) with the gate inside it',
     )
-    .option('--port <port>', 'edge port; 0 picks a free one', '4566')
+    .option('--port <port>', 'edge port; 0 picks a free one', String(DEFAULT_EDGE_PORT))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option(
       '--account <id>',

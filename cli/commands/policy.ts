@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { loadRuleFiles, problemCountText, problemLines } from '../../functions/core/rules/load-rule-files.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
 import { formatProblem } from '../../functions/core/rules/problems.ts';
-import { loadRuleFiles, problemCountText, problemLines } from '../../rule-files/load.ts';
 import { printJson } from '../output.ts';
-import { registerPolicySync } from './policy-sync.ts';
+import { registerPolicyPushPullDiff } from './policy-push-pull-diff.ts';
 
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('validate, push, pull and diff rule files');
@@ -40,5 +40,5 @@ export function registerPolicy(program: Command): void {
       process.stdout.write(`${rules} rule${rules === 1 ? '' : 's'} valid (${fileCount})\n`);
     });
 
-  registerPolicySync(policy);
+  registerPolicyPushPullDiff(policy);
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createGateAdapters, decideDepsOf } from '../../functions/aws/gate-adapters.ts';
 import { sweep } from '../../functions/gate/sweep.ts';
 import { serviceIdOption } from '../arguments.ts';
+import { ServiceNotManagedError } from '../connection-lookup.ts';
 import { EXIT } from '../exit.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine, printTable, progress } from '../output.ts';
@@ -23,6 +24,13 @@ export function registerSweep(program: Command): void {
     const serviceIds = flags.service ? [serviceIdOption(flags.service)] : undefined;
     const report = await withTarget(flags, async (target) => {
       const adapters = createGateAdapters(target.config, target.clients);
+      if (serviceIds) {
+        const managed = new Set(
+          (await adapters.endpointServices.listManagedServices()).map((s) => s.serviceId),
+        );
+        const unmanaged = serviceIds.find((id) => !managed.has(id));
+        if (unmanaged) throw new ServiceNotManagedError(unmanaged);
+      }
       progress('sweeping…');
       return sweep(serviceIds ? { serviceIds } : {}, {
         ...decideDepsOf(adapters, `plgate-cli-${randomUUID()}`, {

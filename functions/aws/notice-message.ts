@@ -212,9 +212,12 @@ export function noticeAttributes(notice: Notice): Record<string, string> {
 }
 
 function markdownDescription(entry: LedgerEntry): string {
+  // A registration has no endpoint yet: it is recorded on the service.
   const lines = [
-    `*Endpoint* \`${chatCode(entry.endpointId)}\` from account \`${chatCode(entry.account)}\``,
-    `*Service* \`${chatCode(entry.serviceId)}\``,
+    entry.outcome === 'registered'
+      ? `*Service* \`${chatCode(entry.serviceId)}\` for account \`${chatCode(entry.account)}\``
+      : `*Endpoint* \`${chatCode(entry.endpointId)}\` from account \`${chatCode(entry.account)}\``,
+    ...(entry.outcome === 'registered' ? [] : [`*Service* \`${chatCode(entry.serviceId)}\``]),
     `*Decision* ${entry.decision}, ${chatText(decidedBy(entry))}`,
   ];
   if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${chatText(r)}`));
@@ -249,7 +252,7 @@ function nextSteps(entry: LedgerEntry, id: string): string[] {
   } else if (entry.dryRun) {
     steps.push('Set `mode: enforce` for the service to act on decisions like this');
   }
-  steps.push(`History: \`plgate history ${id}\``);
+  steps.push(`History: \`plgate history ${entry.outcome === 'registered' ? '--service ' : ''}${id}\``);
   return steps;
 }
 
@@ -272,7 +275,7 @@ function emailText(notice: Notice): string {
   const lines = [
     `${NAME}: ${headline(entry)} ${plainLine(entry.endpointId)}${entry.dryRun ? ' (dry-run: nothing was changed)' : ''}`,
     '',
-    row('Endpoint', entry.endpointId),
+    ...(entry.outcome === 'registered' ? [] : [row('Endpoint', entry.endpointId)]),
     row('Account', entry.account),
     row('Service', entry.serviceId),
     row('Decision', entry.decision),

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseDuration } from '../../../cli/commands/local.ts';
+import { parseDuration } from '../../../cli/duration.ts';
 import { UsageError } from '../../../cli/exit.ts';
 import { main } from '../../../cli/main.ts';
 import { startTestCloud } from '../../support/local-cloud.ts';

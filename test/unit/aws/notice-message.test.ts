@@ -203,3 +203,35 @@ describe('subject and attributes', () => {
     expect(noticeAttributes(invalidRule)).toEqual({ outcome: 'invalid-rule' });
   });
 });
+
+describe('a registration', () => {
+  const registered = decision({
+    endpointId: 'vpce-svc-0123456789abcdef0',
+    trigger: 'register',
+    rule: 'registered-111122223333-vpce-svc-0123456789abcdef0',
+    action: 'none',
+    outcome: 'registered',
+    state: 'registered',
+  });
+
+  it('names the service, not an endpoint, and suggests the history command that reads it', () => {
+    const chat = chatbotNotification(registered);
+    expect(chat.content.description).toContain(
+      '*Service* `vpce-svc-0123456789abcdef0` for account `111122223333`',
+    );
+    expect(chat.content.description).not.toContain('*Endpoint*');
+    expect(chat.content.nextSteps).toContain(
+      'History: `plgate history --service vpce-svc-0123456789abcdef0`',
+    );
+    const email = formatNoticeMessage(registered).email;
+    expect(email).not.toMatch(/^Endpoint:/m);
+    expect(email).toMatch(/^Service: +vpce-svc-0123456789abcdef0$/m);
+    expect(email).toContain('plgate history --service vpce-svc-0123456789abcdef0');
+  });
+
+  it('leaves the endpoint and its history command to every other outcome', () => {
+    const chat = chatbotNotification(decision());
+    expect(chat.content.description).toContain('*Endpoint* `vpce-0123456789abcdef0`');
+    expect(chat.content.nextSteps).toContain('History: `plgate history vpce-0123456789abcdef0`');
+  });
+});

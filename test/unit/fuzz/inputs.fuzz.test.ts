@@ -8,7 +8,8 @@ import { CommanderError } from 'commander';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointIdArgument, positiveInteger } from '../../../cli/arguments.ts';
-import { localRunOptions, parseDuration } from '../../../cli/commands/local.ts';
+import { localRunOptions } from '../../../cli/commands/local.ts';
+import { parseDuration } from '../../../cli/duration.ts';
 import { UsageError } from '../../../cli/exit.ts';
 import { buildProgram } from '../../../cli/main.ts';
 import {

@@ -6,10 +6,8 @@
  */
 import { DeleteVpcEndpointsCommand, RejectVpcEndpointConnectionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { plgate } from '../cli/run-plgate.ts';
-import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
-import { ec2For } from '../support/local-cloud.ts';
+import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import { ec2For } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
   createService,
@@ -19,7 +17,9 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
+} from '../../support/local-gate.ts';
+import { plgate } from '../run-plgate.ts';
+import { plgateInProcess } from '../run-plgate-in-process.ts';
 
 const HELD = '444444444444';
 const BLOCKED = '666666666666';

@@ -3,17 +3,17 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
-import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
-import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
-import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
-import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import {
   loadRuleFiles,
   problemCountText,
   problemLine,
   problemLines,
   ruleFilesUnder,
-} from '../../rule-files/load.ts';
+} from '../../functions/core/rules/load-rule-files.ts';
+import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
+import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { colors } from '../../terminal/colors.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
@@ -24,7 +24,6 @@ import {
   countConsequences,
   ruleSetWith,
 } from '../policy-consequences.ts';
-import { pullChanges } from '../policy-pull.ts';
 import {
   BASE_FILE,
   canonicalItems,
@@ -37,7 +36,8 @@ import {
   readBase,
   tableItems,
   writeBase,
-} from '../policy-sync.ts';
+} from '../policy-diff.ts';
+import { pullChanges } from '../policy-pull.ts';
 
 interface SyncFlags extends TargetFlags {
   json?: boolean;
@@ -46,7 +46,7 @@ interface SyncFlags extends TargetFlags {
   prune?: boolean;
 }
 
-export function registerPolicySync(policy: Command): void {
+export function registerPolicyPushPullDiff(policy: Command): void {
   withTargetOptions(
     policy
       .command('push')
@@ -65,7 +65,8 @@ export function registerPolicySync(policy: Command): void {
     policy
       .command('pull')
       .description('write the rules table as YAML files into a directory')
-      .argument('<dir>', 'the directory (created if missing)'),
+      .argument('<dir>', 'the directory (created if missing)')
+      .option('--json', 'print {directory, version, written, skipped} as JSON'),
   ).action(pull);
 
   withTargetOptions(
@@ -200,6 +201,7 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
     const version = await store.version();
     const raw = (await store.items()).filter(isRuleFileItem);
     const { ruleSet, problems } = ruleSetFromItems(raw);
+    // On stderr also with --json: a person should see them whatever reads stdout.
     for (const problem of problems) {
       process.stderr.write(
         `skipped an invalid table item (fix it in the table; a push from ${directory} will not delete it): ${problemLine(problem)}\n`,
@@ -211,6 +213,15 @@ async function pull(directory: string, flags: SyncFlags): Promise<void> {
     const base = await readBase(directory).catch(() => undefined);
     if (changed.length > 0 || base?.digest !== digest || base.version !== version) {
       await writeBase(directory, { version, digest, at: new Date().toISOString() });
+    }
+    if (flags.json) {
+      printJson({
+        directory,
+        version,
+        written: changed.map((f) => f.path),
+        skipped: problems.map((problem) => ({ ...problem, text: problemLine(problem) })),
+      });
+      return;
     }
     printLine(
       changed.length === 0

@@ -9,15 +9,15 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { type PlgateRun, plgate as runPlgate } from '../cli/run-plgate.ts';
+import type { LedgerEntry } from '../../../functions/gate/ports.ts';
 import {
   createEndpoint,
   createService,
   type LocalGateWorld,
   settle,
   startLocalGate,
-} from '../support/local-gate.ts';
+} from '../../support/local-gate.ts';
+import { type PlgateRun, plgate as runPlgate } from '../run-plgate.ts';
 
 // The point here is the process and its environment: each test starts the binary several
 // times, which under a full suite on two shared cores can outlast the default 30 s.

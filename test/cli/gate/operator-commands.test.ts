@@ -8,9 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { ROOT } from '../cli/run-plgate.ts';
-import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
+import type { LedgerEntry } from '../../../functions/gate/ports.ts';
 import {
   createEndpoint,
   createService,
@@ -19,7 +17,9 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
+} from '../../support/local-gate.ts';
+import { ROOT } from '../run-plgate.ts';
+import { plgateInProcess } from '../run-plgate-in-process.ts';
 
 const PARTNER = '111111111111';
 const BLOCKED = '666666666666';
@@ -59,6 +59,10 @@ describe('policy as code', () => {
     expect(readFileSync(join(dir, 'rules.yaml'), 'utf8')).toContain('id: partner-acme');
     const pushed = await plgateInProcess(['policy', 'push', dir]);
     expect([pushed.code, pushed.stdout]).toEqual([0, 'no differences: the table holds what the files say\n']);
+    const again = await plgateInProcess(['policy', 'pull', dir, '--json']);
+    expect(again.code).toBe(0);
+    expect(json(again.stdout)).toMatchObject({ directory: dir, written: [], skipped: [] });
+    expect(json<{ version: number }>(again.stdout).version).toBeGreaterThan(0);
     const after = await world.rules.items();
     const rulesOnly = (items: Record<string, unknown>[]) =>
       items.filter((i) => i.kind !== 'meta').sort((a, b) => String(a.id).localeCompare(String(b.id)));

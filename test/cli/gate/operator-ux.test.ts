@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plgate, ROOT } from '../cli/run-plgate.ts';
-import { plgateInProcess } from '../cli/run-plgate-in-process.ts';
-import { ec2For } from '../support/local-cloud.ts';
+import { ec2For } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
   createService,
@@ -19,8 +17,10 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
-import { startPlgateLocal } from '../support/plgate-local-process.ts';
+} from '../../support/local-gate.ts';
+import { startPlgateLocal } from '../../support/plgate-local-process.ts';
+import { plgate, ROOT } from '../run-plgate.ts';
+import { plgateInProcess } from '../run-plgate-in-process.ts';
 
 const PARTNER = '111111111111';
 const STRANGER = '333333333333';
@@ -123,14 +123,16 @@ describe('policy validate', () => {
 });
 
 describe('hints', () => {
-  it('on a refused connection: is plgate local running?', async () => {
-    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+  it('on a refused connection: is plgate local running on that port? (npm start runs it on 4566 only)', async () => {
+    const port = await closedPort();
+    const endpoint = `http://127.0.0.1:${port}`;
     const run = await plgateInProcess(['connections'], { AWS_ENDPOINT_URL: endpoint });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/ECONNREFUSED/);
     expect(run.stderr).toContain(
-      `hint: nothing answers at ${endpoint} (AWS_ENDPOINT_URL): is \`plgate local\` running? Start it in another terminal with \`npm start\``,
+      `hint: nothing answers at ${endpoint} (AWS_ENDPOINT_URL, port ${port}): is \`plgate local\` running? Start it in another terminal with \`npx plgate local --port ${port}\``,
     );
+    expect(run.stderr).not.toContain('npm start');
   });
 
   it('on a missing region: set AWS_REGION', async () => {

@@ -9,7 +9,6 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plgate } from '../cli/run-plgate.ts';
 import {
   createEndpoint,
   createService,
@@ -17,7 +16,8 @@ import {
   settle,
   startLocalGate,
   stateOf,
-} from '../support/local-gate.ts';
+} from '../../support/local-gate.ts';
+import { plgate } from '../run-plgate.ts';
 
 const SLOW = { timeout: 300_000 };
 const PARTNER = '111111111111';
