@@ -7,6 +7,8 @@
  *
  * An account missing from `organizations` has an unknown organization, and one missing
  * from `liveEndpoints` an unknown count: conditions that need them are undetermined.
+ * Without `serviceRegion`, the region of the connection's load balancers (the service's),
+ * else AWS_REGION, is the service's region.
  */
 import { z } from 'zod';
 import type { Connection } from '../functions/core/connection.ts';
@@ -68,8 +70,25 @@ export function contextFor(
   if (organization) context.organization = organization;
   const live = file?.liveEndpoints?.[connection.serviceId]?.[connection.account];
   if (live !== undefined) context.liveEndpoints = live;
-  // The services are in the region the provider works in, as the gate's Lambdas assume.
-  const serviceRegion = file?.serviceRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (serviceRegion !== undefined && serviceRegion !== '') context.serviceRegion = serviceRegion;
+  // Else the region the connection carries: a service's load balancers live in its region.
+  // Else the region the provider works in, as the gate's Lambdas assume.
+  const serviceRegion =
+    file?.serviceRegion ??
+    loadBalancerRegion(connection) ??
+    nonEmpty(process.env.AWS_REGION) ??
+    nonEmpty(process.env.AWS_DEFAULT_REGION);
+  if (serviceRegion !== undefined) context.serviceRegion = serviceRegion;
   return context;
 }
+
+const LOAD_BALANCER_REGION = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):/;
+
+/** The region of the service's load balancers, when the connection lists them and they agree. */
+function loadBalancerRegion(connection: Connection): string | undefined {
+  const regions = new Set(
+    connection.loadBalancerArns.flatMap((arn) => LOAD_BALANCER_REGION.exec(arn)?.[1] ?? []),
+  );
+  return regions.size === 1 ? [...regions][0] : undefined;
+}
+
+const nonEmpty = (value: string | undefined) => (value === '' ? undefined : value);

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type Connection, ConnectionParseError, parseConnection } from '../../functions/core/connection.ts';
+import { type Connection, readConnection } from '../../functions/core/connection.ts';
 import type { DecisionRecord, Effect } from '../../functions/core/decision-record.ts';
 import { evaluate } from '../../functions/core/evaluate.ts';
 import { parseIsoTimestamp } from '../../functions/core/iso8601.ts';
 import { loadRuleFiles, problemCountText, problemLines } from '../../functions/core/rules/load-rule-files.ts';
+import type { RuleSet } from '../../functions/core/rules/rule-set.ts';
 import { colors } from '../../terminal/colors.ts';
-import { type ContextFile, contextFor, parseContextFile } from '../context-file.ts';
+import { type ContextFile, ContextFileError, contextFor, parseContextFile } from '../context-file.ts';
 import { UsageError } from '../exit.ts';
 import { printTable } from '../output.ts';
 
@@ -47,14 +48,23 @@ export function registerEvaluate(program: Command): void {
       }
       const context = options.context === undefined ? undefined : await readContext(options.context);
       const connections = await readConnections(options.connection);
-      if (connections === undefined) {
+      if (context === false || connections === undefined) {
         process.exitCode = 1;
         return;
       }
-      const rows = connections.map((connection) => ({
-        connection,
-        record: evaluate(connection, contextFor(connection, now, context), ruleSet),
-      }));
+      const rows = connections.map((connection) => {
+        const evaluationContext = contextFor(connection, now, context);
+        return { connection, evaluationContext, record: evaluate(connection, evaluationContext, ruleSet) };
+      });
+      const needRegion = rows.flatMap(({ evaluationContext, record }) =>
+        evaluationContext.serviceRegion === undefined ? crossRegionRules(ruleSet, record.undetermined) : [],
+      );
+      if (needRegion.length > 0) {
+        const names = [...new Set(needRegion)].map((id) => `"${id}"`).join(', ');
+        process.stderr.write(
+          `plgate: the service's region is unknown, so crossRegion in rule ${names} is undetermined: give it with --context FILE holding {"serviceRegion": "us-east-1"} (or set AWS_REGION)\n`,
+        );
+      }
       if (options.json) {
         const records: DecisionRecord[] = rows.map((row) => row.record);
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
@@ -75,12 +85,6 @@ export function registerEvaluate(program: Command): void {
       }
     });
 }
-
-const EFFECT_STYLE: Record<Effect, (text: string) => string> = {
-  accept: (text) => colors().green(text),
-  reject: (text) => colors().red(text),
-  review: (text) => colors().yellow(text),
-};
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -129,9 +133,24 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-async function readContext(file: string): Promise<ContextFile> {
+/** The context file; false (after printing every problem) when it cannot be read. */
+async function readContext(file: string): Promise<ContextFile | false> {
   const source = file === '-' ? 'stdin' : file;
-  return parseContextFile(parseJson(await readInput(file, '--context'), source), source);
+  const value = parseJson(await readInput(file, '--context'), source);
+  try {
+    return parseContextFile(value, source);
+  } catch (error) {
+    if (!(error instanceof ContextFileError)) throw error;
+    for (const line of error.message.split('\n')) process.stderr.write(`plgate: ${line}\n`);
+    return false;
+  }
+}
+
+/** The undetermined rules that hold a crossRegion condition: the ones the service's region would settle. */
+function crossRegionRules(ruleSet: RuleSet, undetermined: readonly string[]): string[] {
+  return undetermined.filter((id) =>
+    ruleSet.rules.some((rule) => rule.id === id && rule.match?.crossRegion !== undefined),
+  );
 }
 
 /** Connections from the file; undefined (after printing every problem) when any cannot be parsed. */
@@ -153,16 +172,25 @@ async function readConnections(file: string): Promise<Connection[] | undefined> 
     prefix = () => '';
   }
   const connections: Connection[] = [];
-  let failed = false;
+  let problemCount = 0;
   items.forEach((item, index) => {
-    try {
-      connections.push(parseConnection(item));
-    } catch (error) {
-      if (!(error instanceof ConnectionParseError)) throw error;
-      const where = prefix(index);
-      process.stderr.write(`${source}: ${where ? `${where}.` : ''}${error.message}\n`);
-      failed = true;
+    const read = readConnection(item);
+    const where = prefix(index);
+    for (const problem of read.problems) {
+      process.stderr.write(`plgate: ${source}: ${where ? `${where}.` : ''}${problem.message}\n`);
+      problemCount += 1;
     }
+    if (read.connection !== undefined && read.problems.length === 0) connections.push(read.connection);
   });
-  return failed ? undefined : connections;
+  if (problemCount === 0) return connections;
+  process.stderr.write(
+    `plgate: the connections have ${problemCount} ${problemCount === 1 ? 'problem' : 'problems'}; nothing was evaluated (see policies/README.md for an example connection)\n`,
+  );
+  return undefined;
 }
+
+const EFFECT_STYLE: Record<Effect, (text: string) => string> = {
+  accept: (text) => colors().green(text),
+  reject: (text) => colors().red(text),
+  review: (text) => colors().yellow(text),
+};

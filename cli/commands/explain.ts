@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
-import { explainConnection, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
+import { explainConnection, type NearMiss, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
 import { colors } from '../../terminal/colors.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { findConnection, judge } from '../connection-lookup.ts';
@@ -48,10 +48,15 @@ export function registerExplain(program: Command): void {
         `${colors().bold(record.decision)}${record.rule ? ` by rule ${record.rule}` : record.default ? ' (default)' : ''}`,
     );
     for (const reason of record.reasons) printLine(`  • ${reason}`);
-    // Invalid items are shown too: they hold requests (undetermined reject rules).
-    const shown = explanation.rules.filter(
-      (r) => flags.all || r.verdict === 'match' || r.verdict === 'invalid' || nearly(r),
+    // Invalid items are shown too: they hold requests (undetermined reject rules). Matches
+    // and invalid items first, then the near misses, nearest first, then (--all) the rest.
+    const near = new Map(explanation.nearMisses.map((miss) => [miss.id, miss]));
+    const first = explanation.rules.filter((r) => r.verdict === 'match' || r.verdict === 'invalid');
+    const nearly = explanation.nearMisses.flatMap((miss) =>
+      explanation.rules.filter((r) => r.id === miss.id),
     );
+    const rest = flags.all ? explanation.rules.filter((r) => !first.includes(r) && !near.has(r.id)) : [];
+    const shown = [...first, ...nearly, ...rest];
     printLine();
     if (shown.length === 0) {
       printLine('no rule matched or nearly matched (use --all to see every rule)');
@@ -59,19 +64,26 @@ export function registerExplain(program: Command): void {
     }
     printTable(
       ['rule', 'effect', 'verdict', 'why'],
-      shown.map((r) => [r.id, r.effect, nearly(r) ? `nearly (${r.verdict})` : r.verdict, why(r)]),
+      shown.map((r) => {
+        const miss = near.get(r.id);
+        return [
+          r.id,
+          r.effect,
+          miss ? `nearly (${r.verdict})` : r.verdict,
+          miss ? `${why(r)}; ${missText(miss)}` : why(r),
+        ];
+      }),
     );
   });
 }
 
-/**
- * Nearly matched: held back only by its limit, by data the gate could not get, or by one
- * condition while another held (a rule with a single condition that fails is just a miss).
- */
-function nearly(verdict: RuleVerdict): boolean {
-  if (verdict.verdict === 'limit-reached' || verdict.verdict === 'undetermined') return true;
-  if (verdict.verdict !== 'no-match') return false;
-  return verdict.failed.length === 1 && verdict.conditions.some((c) => c.holds === true);
+/** How near a near miss was, and what stopped it. */
+function missText(miss: NearMiss): string {
+  const stopped =
+    miss.failed.length > 0
+      ? `failed: ${miss.failed.join(', ')}`
+      : `undetermined: ${miss.undetermined.join(', ') || 'its data'}`;
+  return `${miss.held} of ${miss.of} conditions held, ${stopped}`;
 }
 
 /** Each condition's verdict; what a failing or undetermined one saw, in brackets. */

@@ -72,9 +72,10 @@ export function registerPolicyPushPullDiff(policy: Command): void {
   withTargetOptions(
     policy
       .command('diff')
-      .description('compare rule files with the rules table (exit 1 when they differ)')
+      .description('show what `policy push` would do, writing nothing (exit 1 when it would write)')
       .argument('<paths...>', 'rule files or directories')
-      .option('--json', 'print the differences as JSON'),
+      .option('--prune', 'show what `policy push --prune` would do')
+      .option('--json', 'print the plan as JSON'),
   ).action(diff);
 }
 
@@ -99,21 +100,54 @@ async function readTable(target: GateTarget) {
   return { store, version, raw, items: tableItems(raw) };
 }
 
+/** What `push` would do, computed as push computes it; exit 1 when push would write anything. */
 async function diff(paths: string[], flags: SyncFlags): Promise<void> {
   const files = await filesOrExit(paths);
   if (!files) return;
-  // Operators' approvals and denials live only in the table (pull never writes them): not a difference.
-  const changes = await withTarget(flags, async (target) =>
-    diffItems((await readTable(target)).items, files).filter((c) => !isOperatorKind(c.key.split('/')[0])),
-  );
-  if (flags.json) printJson(changes);
-  else printChanges(changes);
-  if (changes.length > 0) process.exitCode = 1;
+  const baseDir = await baseDirectoryOf(paths);
+  const base = baseDir ? await readBase(baseDir) : undefined;
+  await withTarget(flags, async (target) => {
+    const { plan, writes, version, items } = await planOf(target, files, flags.prune === true);
+    if (flags.json) printJson(plan);
+    else printChanges(plan);
+    if (writes.length === 0) return;
+    process.exitCode = 1;
+    const refusal = refusalOf(
+      base,
+      version,
+      items,
+      writes.filter((c) => c.kind === 'removed'),
+    );
+    if (refusal) process.stderr.write(`plgate: this push would be refused: ${refusal}\n`);
+  });
 }
 
 /** A change of the plan and what it would do to the connections there are now. */
 export interface PlannedChange extends ItemChange {
   consequences?: Consequences;
+}
+
+interface PushPlan {
+  store: DynamoRulesStore;
+  version: number;
+  items: Map<string, Item>;
+  /** Every difference, the items the files do not mention as `kept` unless pruning. */
+  plan: PlannedChange[];
+  /** What the push would write: the plan without what it keeps. */
+  writes: PlannedChange[];
+}
+
+/** The one plan `push` writes and `diff` shows. */
+async function planOf(target: GateTarget, files: Map<string, Item>, prune: boolean): Promise<PushPlan> {
+  const { store, version, raw, items } = await readTable(target);
+  // What the files do not mention stays unless --prune: approvals, service settings and
+  // rules written in the table are people's work too.
+  const plan: PlannedChange[] = diffItems(items, files).map((c) =>
+    c.kind === 'removed' && !prune ? { ...c, kind: 'kept' } : c,
+  );
+  const writes = plan.filter((c) => c.kind !== 'kept');
+  if (writes.length > 0) await addConsequences(target, raw, writes);
+  return { store, version, items, plan, writes };
 }
 
 async function push(paths: string[], flags: SyncFlags): Promise<void> {
@@ -123,14 +157,7 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
   const base = baseDir ? await readBase(baseDir) : undefined;
 
   await withTarget(flags, async (target) => {
-    const { store, version, raw, items } = await readTable(target);
-    // What the files do not mention stays unless --prune: approvals, service settings and
-    // rules written in the table are people's work too.
-    const plan: PlannedChange[] = diffItems(items, files).map((c) =>
-      c.kind === 'removed' && !flags.prune ? { ...c, kind: 'kept' } : c,
-    );
-    const writes = plan.filter((c) => c.kind !== 'kept');
-    if (writes.length > 0) await addConsequences(target, raw, writes);
+    const { store, version, items, plan, writes } = await planOf(target, files, flags.prune === true);
     if (flags.json) printJson(plan);
     else printChanges(plan);
     if (writes.length === 0) return;

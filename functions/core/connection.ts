@@ -79,57 +79,107 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
  * Parses one EC2 `VpcEndpointConnection`, as the SDK returns it (CreationTimestamp a
  * Date) or as the AWS CLI prints it (an ISO string); states in either casing; Tags as
  * `[{Key, Value}]`. Fields the gate does not use are ignored, so new AWS fields never
- * break it. Throws ConnectionParseError naming the field and the value.
+ * break it. Throws ConnectionParseError naming the first field it cannot read and the value.
  */
 export function parseConnection(raw: unknown): Connection {
-  if (!isRecord(raw)) throw new ConnectionParseError('VpcEndpointConnection', 'must be an object', raw);
-  const serviceId = requiredId(raw, 'ServiceId', SERVICE_ID, 'an endpoint service id (vpce-svc-…)');
-  const endpointId = requiredId(raw, 'VpcEndpointId', ENDPOINT_ID, 'an endpoint id (vpce-…)');
-  const account = requiredId(raw, 'VpcEndpointOwner', ACCOUNT_ID, 'a 12-digit account id');
-  const rawState = raw.VpcEndpointState;
-  if (typeof rawState !== 'string') {
-    throw new ConnectionParseError('VpcEndpointState', 'must be a connection state', rawState);
+  const read = readConnection(raw);
+  if (read.problems.length > 0 || read.connection === undefined) {
+    throw read.problems[0] ?? new ConnectionParseError('VpcEndpointConnection', 'cannot be read', raw);
+  }
+  return read.connection;
+}
+
+/**
+ * Reads a connection as parseConnection does, but reports every field it cannot read, in
+ * field order, for a person who wrote the connection by hand: one run shows them all.
+ */
+export function readConnection(raw: unknown): { connection?: Connection; problems: ConnectionParseError[] } {
+  if (!isRecord(raw)) {
+    return { problems: [new ConnectionParseError('VpcEndpointConnection', 'must be an object', raw)] };
+  }
+  const problems: ConnectionParseError[] = [];
+  const field = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConnectionParseError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
+  const serviceId = field(() =>
+    requiredId(raw, 'ServiceId', SERVICE_ID, 'an endpoint service id (vpce-svc-…)'),
+  );
+  const endpointId = field(() => requiredId(raw, 'VpcEndpointId', ENDPOINT_ID, 'an endpoint id (vpce-…)'));
+  const account = field(() => requiredId(raw, 'VpcEndpointOwner', ACCOUNT_ID, 'a 12-digit account id'));
+  const state = field(() => parseState(raw.VpcEndpointState));
+  const createdAt = field(() => parseCreatedAt(raw.CreationTimestamp));
+  const tags = parseTags(raw.Tags, problems);
+  const networkLoadBalancers = field(() => stringList(raw, 'NetworkLoadBalancerArns'));
+  const gatewayLoadBalancers = field(() => stringList(raw, 'GatewayLoadBalancerArns'));
+  const region = field(() => parseRegion(raw.VpcEndpointRegion));
+  const ipAddressType = field(() => parseIpAddressType(raw.IpAddressType));
+  const connectionId = field(() => parseConnectionId(raw.VpcEndpointConnectionId));
+  if (
+    problems.length > 0 ||
+    serviceId === undefined ||
+    endpointId === undefined ||
+    account === undefined ||
+    state === undefined ||
+    createdAt === undefined
+  ) {
+    return { problems };
   }
   const connection: Connection = {
     serviceId,
     endpointId,
     account,
-    state: normalizeState(rawState),
-    createdAt: parseCreatedAt(raw.CreationTimestamp),
-    tags: parseTags(raw.Tags),
-    loadBalancerArns: [
-      ...stringList(raw, 'NetworkLoadBalancerArns'),
-      ...stringList(raw, 'GatewayLoadBalancerArns'),
-    ],
+    state,
+    createdAt,
+    tags,
+    loadBalancerArns: [...(networkLoadBalancers ?? []), ...(gatewayLoadBalancers ?? [])],
   };
-  const region = raw.VpcEndpointRegion;
-  if (region !== undefined && region !== null) {
-    if (typeof region !== 'string' || !REGION.test(region)) {
-      throw new ConnectionParseError('VpcEndpointRegion', 'must be an AWS region such as us-east-1', region);
-    }
-    connection.region = region;
+  if (region !== undefined) connection.region = region;
+  if (ipAddressType !== undefined) connection.ipAddressType = ipAddressType;
+  if (connectionId !== undefined) connection.connectionId = connectionId;
+  return { connection, problems };
+}
+
+function parseState(rawState: unknown): ConnectionState {
+  if (typeof rawState !== 'string') {
+    throw new ConnectionParseError('VpcEndpointState', 'must be a connection state', rawState);
   }
-  const ipAddressType = raw.IpAddressType;
-  if (ipAddressType !== undefined && ipAddressType !== null) {
-    const normalized = typeof ipAddressType === 'string' ? ipAddressType.toLowerCase() : undefined;
-    const known = IP_ADDRESS_TYPES.find((type) => type === normalized);
-    if (known === undefined) {
-      throw new ConnectionParseError(
-        'IpAddressType',
-        `must be one of ${IP_ADDRESS_TYPES.join(', ')}`,
-        ipAddressType,
-      );
-    }
-    connection.ipAddressType = known;
+  return normalizeState(rawState);
+}
+
+function parseRegion(region: unknown): string | undefined {
+  if (region === undefined || region === null) return undefined;
+  if (typeof region !== 'string' || !REGION.test(region)) {
+    throw new ConnectionParseError('VpcEndpointRegion', 'must be an AWS region such as us-east-1', region);
   }
-  const connectionId = raw.VpcEndpointConnectionId;
-  if (connectionId !== undefined && connectionId !== null) {
-    if (typeof connectionId !== 'string') {
-      throw new ConnectionParseError('VpcEndpointConnectionId', 'must be a string', connectionId);
-    }
-    connection.connectionId = connectionId;
+  return region;
+}
+
+function parseIpAddressType(ipAddressType: unknown): IpAddressType | undefined {
+  if (ipAddressType === undefined || ipAddressType === null) return undefined;
+  const normalized = typeof ipAddressType === 'string' ? ipAddressType.toLowerCase() : undefined;
+  const known = IP_ADDRESS_TYPES.find((type) => type === normalized);
+  if (known === undefined) {
+    throw new ConnectionParseError(
+      'IpAddressType',
+      `must be one of ${IP_ADDRESS_TYPES.join(', ')}`,
+      ipAddressType,
+    );
   }
-  return connection;
+  return known;
+}
+
+function parseConnectionId(connectionId: unknown): string | undefined {
+  if (connectionId === undefined || connectionId === null) return undefined;
+  if (typeof connectionId !== 'string') {
+    throw new ConnectionParseError('VpcEndpointConnectionId', 'must be a string', connectionId);
+  }
+  return connectionId;
 }
 
 function requiredId(raw: Record<string, unknown>, field: string, pattern: RegExp, what: string): string {
@@ -157,21 +207,29 @@ function parseCreatedAt(value: unknown): Date {
   );
 }
 
-function parseTags(value: unknown): Record<string, string> {
+/** The tags it can read; a problem for each one it cannot. */
+function parseTags(value: unknown, problems: ConnectionParseError[]): Record<string, string> {
   const tags: Record<string, string> = {};
   if (value === undefined || value === null) return tags;
-  if (!Array.isArray(value)) throw new ConnectionParseError('Tags', 'must be a list of {Key, Value}', value);
+  if (!Array.isArray(value)) {
+    problems.push(new ConnectionParseError('Tags', 'must be a list of {Key, Value}', value));
+    return tags;
+  }
   value.forEach((tag: unknown, index) => {
     if (!isRecord(tag) || typeof tag.Key !== 'string' || tag.Key === '') {
-      throw new ConnectionParseError(
-        `Tags[${index}].Key`,
-        'must be a non-empty string',
-        isRecord(tag) ? tag.Key : tag,
+      problems.push(
+        new ConnectionParseError(
+          `Tags[${index}].Key`,
+          'must be a non-empty string',
+          isRecord(tag) ? tag.Key : tag,
+        ),
       );
+      return;
     }
     const tagValue = tag.Value ?? '';
     if (typeof tagValue !== 'string') {
-      throw new ConnectionParseError(`Tags[${index}].Value`, 'must be a string', tagValue);
+      problems.push(new ConnectionParseError(`Tags[${index}].Value`, 'must be a string', tagValue));
+      return;
     }
     Object.defineProperty(tags, tag.Key, {
       value: tagValue,

@@ -33,13 +33,52 @@ export interface RuleVerdict {
    */
   verdict: 'match' | 'no-match' | 'undetermined' | 'limit-reached' | 'inactive' | 'invalid';
   conditions: ConditionVerdict[];
-  /** Conditions that do not hold: one means the rule nearly matched. */
+  /** Conditions that do not hold (the limit among them). */
   failed: string[];
 }
 
 export interface Explanation {
   record: DecisionRecord;
   rules: RuleVerdict[];
+  /** The rules that nearly matched, nearest first (see `nearMisses`). */
+  nearMisses: NearMiss[];
+}
+
+/** A rule that nearly matched: what held and what stopped it. */
+export interface NearMiss {
+  id: string;
+  effect: Effect;
+  /** How many of its match conditions held, of how many it has. */
+  held: number;
+  of: number;
+  /** What stopped it: one match condition, or its limit. Empty when only data was missing. */
+  failed: string[];
+  /** Conditions that could not be told (the limit's count among them). */
+  undetermined: string[];
+}
+
+const LIMIT = 'limits.maxEndpointsPerAccount';
+
+/**
+ * Rules that nearly matched, nearest first (most match conditions held, then by id): held
+ * back only by their limit, by data the gate could not get, or by one match condition
+ * while another held. The limit is no match condition: it is counted only once every match
+ * condition holds, so a rule whose account does not match is a plain miss, whatever its
+ * limit says; and a rule with a single condition that fails is just a miss.
+ */
+export function nearMisses(rules: readonly RuleVerdict[]): NearMiss[] {
+  const near: NearMiss[] = [];
+  for (const rule of rules) {
+    const conditions = rule.conditions.filter((c) => c.condition !== LIMIT);
+    const held = conditions.filter((c) => c.holds === true).length;
+    const failed = conditions.filter((c) => c.holds === false).map((c) => c.condition);
+    const undetermined = rule.conditions.filter((c) => c.holds === 'undetermined').map((c) => c.condition);
+    const miss = { id: rule.id, effect: rule.effect, held, of: conditions.length, undetermined };
+    if (rule.verdict === 'limit-reached') near.push({ ...miss, failed: [LIMIT] });
+    else if (rule.verdict === 'undetermined') near.push({ ...miss, failed });
+    else if (rule.verdict === 'no-match' && failed.length === 1 && held > 0) near.push({ ...miss, failed });
+  }
+  return near.sort((a, b) => b.held - a.held || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export function explainConnection(
@@ -54,7 +93,7 @@ export function explainConnection(
       rules.push(invalidVerdict(invalid, connection));
   }
   rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { record, rules };
+  return { record, rules, nearMisses: nearMisses(rules) };
 }
 
 /** An invalid item, as the engine counts it: an undetermined reject rule where it applies. */
@@ -116,7 +155,7 @@ function verdictOf(
     });
   }
   const failed = conditions.filter((c) => c.holds === false).map((c) => c.condition);
-  const limitFailed = failed.length === 1 && failed[0] === 'limits.maxEndpointsPerAccount';
+  const limitFailed = failed.length === 1 && failed[0] === LIMIT;
   // Match and undetermined as the engine's record says (an undetermined condition means the
   // engine never got to the limit); the rest from the conditions.
   const verdict = record.matched.includes(rule.id)

@@ -21,6 +21,7 @@ const WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'AcceptVpcEndpointConnections',
   'RejectVpcEndpointConnections',
   'CreateVpcEndpointConnectionNotification',
+  'ModifyVpcEndpointConnectionNotification',
   'DeleteVpcEndpointConnectionNotifications',
   'CreateTags',
   'DeleteTags',

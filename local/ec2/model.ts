@@ -200,6 +200,12 @@ export interface CreateNotificationInput {
   clientToken?: string;
 }
 
+/** What `ModifyVpcEndpointConnectionNotification` changes: what is absent (or empty) stays. */
+export interface ModifyNotificationInput {
+  topicArn?: string;
+  events: string[];
+}
+
 export const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 export const ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
 export const NOTIFICATION_ID = /^vpce-nfn-[0-9a-f]{8,17}$/;
@@ -289,6 +295,29 @@ function principalType(principal: string): AllowedPrincipal['type'] | undefined 
   if (roleOrUser !== null) return roleOrUser[1] === 'role' ? 'Role' : 'User';
   if (SERVICE_PRINCIPAL.test(principal)) return 'Service';
   return undefined;
+}
+
+function checkTopicArn(topicArn: string): void {
+  if (!TOPIC_ARN.test(topicArn)) {
+    throw ec2Errors.invalidParameterValue(
+      'ConnectionNotificationArn',
+      topicArn,
+      'Expecting an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME).',
+    );
+  }
+}
+
+function connectionEvents(values: readonly string[]): ConnectionEvent[] {
+  return unique(values).map((event) => {
+    if (!includesValue(CONNECTION_EVENTS, event)) {
+      throw ec2Errors.invalidParameterValue(
+        'ConnectionEvents',
+        event,
+        'Valid values are Accept, Connect, Delete and Reject.',
+      );
+    }
+    return event;
+  });
 }
 
 export class Ec2Model {
@@ -664,24 +693,9 @@ export class Ec2Model {
     }
     if (input.serviceId !== undefined) this.ownService(caller, input.serviceId);
     if (input.endpointId !== undefined) this.ownEndpoint(caller, input.endpointId);
-    if (!TOPIC_ARN.test(input.topicArn)) {
-      throw ec2Errors.invalidParameterValue(
-        'ConnectionNotificationArn',
-        input.topicArn,
-        'Expecting an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME).',
-      );
-    }
+    checkTopicArn(input.topicArn);
     if (input.events.length === 0) throw ec2Errors.missingParameter('ConnectionEvents');
-    const events = unique(input.events).map((event) => {
-      if (!includesValue(CONNECTION_EVENTS, event)) {
-        throw ec2Errors.invalidParameterValue(
-          'ConnectionEvents',
-          event,
-          'Valid values are Accept, Connect, Delete and Reject.',
-        );
-      }
-      return event;
-    });
+    const events = connectionEvents(input.events);
     const tokenKey = input.clientToken === undefined ? undefined : `${caller.account}/${input.clientToken}`;
     const earlier =
       tokenKey === undefined
@@ -701,6 +715,26 @@ export class Ec2Model {
     if (input.endpointId !== undefined) notification.endpointId = input.endpointId;
     if (tokenKey !== undefined) this.notificationTokens.set(tokenKey, notification.id);
     this.notifications.set(notification.id, notification);
+    return notification;
+  }
+
+  /**
+   * Changes a notification's topic, its events, or both, in place: its id and scope stay.
+   * EC2 answers an id the caller does not own as it answers an unknown one.
+   */
+  modifyNotification(caller: Ec2Caller, id: string, input: ModifyNotificationInput): ConnectionNotification {
+    const notification = this.notifications.get(id);
+    if (
+      notification === undefined ||
+      notification.account !== caller.account ||
+      notification.region !== caller.region
+    ) {
+      throw ec2Errors.notificationNotFound(id);
+    }
+    if (input.topicArn !== undefined) checkTopicArn(input.topicArn);
+    const events = input.events.length === 0 ? undefined : connectionEvents(input.events);
+    if (input.topicArn !== undefined) notification.topicArn = input.topicArn;
+    if (events !== undefined) notification.events = events;
     return notification;
   }
 

@@ -347,6 +347,15 @@ const actions: Record<string, ActionHandler> = {
     };
   },
 
+  ModifyVpcEndpointConnectionNotification: ({ model, caller, params }) => {
+    const topicArn = params.string('ConnectionNotificationArn');
+    model.modifyNotification(caller, params.required('ConnectionNotificationId'), {
+      events: params.list('ConnectionEvents'),
+      ...(topicArn === undefined ? {} : { topicArn }),
+    });
+    return { return: true };
+  },
+
   DeleteVpcEndpointConnectionNotifications: ({ model, caller, params }) => {
     const ids = params.list('ConnectionNotificationId');
     if (ids.length === 0) throw ec2Errors.missingParameter('ConnectionNotificationId');

@@ -3,10 +3,11 @@
  * the Service Authorization Reference for Amazon EC2 lists them for the PrivateLink calls.
  * Describe* calls support no resource-level permissions (`*`); calls on an endpoint
  * service name its ARN with its tags (`aws:ResourceTag/…`); Accept/Reject name only the
- * service (the reference lists no other resource for them). Reads the model, never changes it.
+ * service (the reference lists no other resource for them); a change to a connection
+ * notification names the service (or endpoint) it watches. Reads the model, never changes it.
  */
 import { Ec2Error } from '../ec2/errors.ts';
-import type { Ec2Caller, Ec2Model, EndpointService } from '../ec2/model.ts';
+import type { ConnectionNotification, Ec2Caller, Ec2Model, EndpointService } from '../ec2/model.ts';
 import type { QueryParams } from '../query-params.ts';
 import type { AccessRequest } from './authorizer.ts';
 
@@ -16,7 +17,6 @@ const SERVICE_ACTIONS = new Set([
   'AcceptVpcEndpointConnections',
   'RejectVpcEndpointConnections',
   'CreateVpcEndpointConnectionNotification',
-  'ModifyVpcEndpointConnectionNotification',
 ]);
 
 const serviceArn = (caller: Ec2Caller, id: string) =>
@@ -42,6 +42,22 @@ function onService(model: Ec2Model, caller: Ec2Caller, iamAction: string, id: st
   };
 }
 
+const onEndpoint = (caller: Ec2Caller, iamAction: string, id: string): AccessRequest => ({
+  action: iamAction,
+  resource: `arn:aws:ec2:${caller.region}:${caller.account}:vpc-endpoint/${id}`,
+  resourceAccount: caller.account,
+});
+
+/** The caller's notification by id; none when it has no such notification (the model then says so). */
+function ownNotification(model: Ec2Model, caller: Ec2Caller, id: string): ConnectionNotification | undefined {
+  try {
+    return model.describeNotifications(caller, id)[0];
+  } catch (error) {
+    if (!(error instanceof Ec2Error)) throw error;
+    return undefined;
+  }
+}
+
 export function ec2AccessRequests(
   model: Ec2Model,
   caller: Ec2Caller,
@@ -55,6 +71,17 @@ export function ec2AccessRequests(
     const serviceId = params.string('ServiceId');
     if (serviceId === undefined) return everything;
     return [onService(model, caller, iamAction, serviceId)];
+  }
+  if (action === 'ModifyVpcEndpointConnectionNotification') {
+    const id = params.string('ConnectionNotificationId');
+    const notification = id === undefined ? undefined : ownNotification(model, caller, id);
+    if (notification?.serviceId !== undefined) {
+      return [onService(model, caller, iamAction, notification.serviceId)];
+    }
+    if (notification?.endpointId !== undefined) {
+      return [onEndpoint(caller, iamAction, notification.endpointId)];
+    }
+    return everything;
   }
   if (action === 'DeleteVpcEndpointServiceConfigurations') {
     return params.list('ServiceId').map((id) => onService(model, caller, iamAction, id));

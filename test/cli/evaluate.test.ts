@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,12 @@ function records(stdout: string): DecisionRecord[] {
   const parsed: unknown = JSON.parse(stdout);
   if (!Array.isArray(parsed)) throw new Error('expected a JSON array');
   return parsed;
+}
+
+/** The environment without a region: what the service's region is must come from elsewhere. */
+function withoutRegion(): NodeJS.ProcessEnv {
+  const { AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, ...rest } = process.env;
+  return rest;
 }
 
 const decisions = (stdout: string) =>
@@ -215,7 +221,9 @@ describe('plgate evaluate', () => {
     expect(bad).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'stdin: VpcEndpointConnections[1].VpcEndpointOwner: must be a 12-digit account id, got "12"\n',
+      stderr:
+        'plgate: stdin: VpcEndpointConnections[1].VpcEndpointOwner: must be a 12-digit account id, got "12"\n' +
+        'plgate: the connections have 1 problem; nothing was evaluated (see policies/README.md for an example connection)\n',
     });
 
     const notJson = await plgate(['evaluate', '--rules', 'policies', '--connection', '-'], {
@@ -241,8 +249,79 @@ describe('plgate evaluate', () => {
     expect(badContext.code).toBe(1);
     expect(badContext.stderr).toBe(
       `plgate: ${contextFile}: liveEndpoints.${SERVICE}["444444444444"]: must not be negative, got -1\n` +
-        `${contextFile}: organisations: is not a known field (did you mean "organizations"?)\n`,
+        `plgate: ${contextFile}: organisations: is not a known field (did you mean "organizations"?)\n`,
     );
+  });
+
+  it('a hand-written connection: every missing or invalid field in one run, each as a plgate: error', async () => {
+    const file = join(dir, 'hand-written.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ServiceId: 'payments',
+        VpcEndpointState: 'waiting',
+        Tags: [{ Key: 'env', Value: 'prod' }, { Value: 'x' }],
+        VpcEndpointRegion: 'Ireland',
+      }),
+    );
+    const run = await plgate(['evaluate', '--rules', 'policies', '--connection', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n')).toEqual([
+      `plgate: ${file}: ServiceId: must be an endpoint service id (vpce-svc-…), got "payments"`,
+      `plgate: ${file}: VpcEndpointId: is required (an endpoint id (vpce-…)), got nothing`,
+      `plgate: ${file}: VpcEndpointOwner: is required (a 12-digit account id), got nothing`,
+      `plgate: ${file}: VpcEndpointState: must be one of ${'pendingAcceptance, pending, available, rejected, expired, failed, deleting, deleted, partial'}, got "waiting"`,
+      `plgate: ${file}: CreationTimestamp: is required, got nothing`,
+      `plgate: ${file}: Tags[1].Key: must be a non-empty string, got nothing`,
+      `plgate: ${file}: VpcEndpointRegion: must be an AWS region such as us-east-1, got "Ireland"`,
+      'plgate: the connections have 7 problems; nothing was evaluated (see policies/README.md for an example connection)',
+      '',
+    ]);
+  });
+
+  it("the example connection in policies/README.md evaluates as it says: crossRegion from its load balancers' region", async () => {
+    const readme = readFileSync('policies/README.md', 'utf8');
+    const example = /a partner asking from another region:\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    // No AWS_REGION: the service's region comes from the connection's load balancer ARN.
+    const run = await plgate(['evaluate', '--rules', 'policies', '--connection', '-', '--json'], {
+      input: example ?? '',
+      env: withoutRegion(),
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(records(run.stdout)).toMatchObject([
+      { account: '111111111111', decision: 'review', rule: 'payments-cross-region-review', undetermined: [] },
+    ]);
+  });
+
+  it("crossRegion without the service's region: says to give it with --context, and takes it from there", async () => {
+    const asked = connection('111111111111', 'vpce-0b7a3c9d1e2f40516', {
+      ServiceId: 'vpce-svc-0a1b2c3d4e5f67890',
+      VpcEndpointRegion: 'eu-west-1',
+    });
+    const unknown = await plgate(['evaluate', '--rules', 'policies', '--connection', '-', '--json'], {
+      input: JSON.stringify(asked),
+      env: withoutRegion(),
+    });
+    expect(unknown.code).toBe(0);
+    expect(records(unknown.stdout)).toMatchObject([
+      { decision: 'review', undetermined: ['payments-cross-region-review'] },
+    ]);
+    expect(unknown.stderr).toBe(
+      `plgate: the service's region is unknown, so crossRegion in rule "payments-cross-region-review" is undetermined: give it with --context FILE holding {"serviceRegion": "us-east-1"} (or set AWS_REGION)\n`,
+    );
+
+    const contextFile = join(dir, 'region.json');
+    writeFileSync(contextFile, JSON.stringify({ serviceRegion: 'eu-west-1' }));
+    const given = await plgate(
+      ['evaluate', '--rules', 'policies', '--connection', '-', '--json', '--context', contextFile],
+      { input: JSON.stringify(asked), env: withoutRegion() },
+    );
+    expect([given.code, given.stderr]).toEqual([0, '']);
+    // Same region as the service: the partner is accepted.
+    expect(decisions(given.stdout)).toEqual([['111111111111', 'accept', 'partner-acme']]);
   });
 
   it('usage errors exit 2: bad --now, missing options, unreadable files', async () => {

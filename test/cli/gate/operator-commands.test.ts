@@ -185,6 +185,56 @@ describe('review and records', () => {
     await settle(world);
   });
 
+  it('explain ranks near misses by how many conditions held, says which failed, and skips a rule whose account does not match', async () => {
+    await world.rules.putItems([
+      {
+        kind: 'rule',
+        id: 'a-eu-only',
+        effect: 'accept',
+        match: { accounts: [STRANGER], regions: ['eu-west-1'] },
+      },
+      {
+        kind: 'rule',
+        id: 'b-eu-ipv4',
+        effect: 'accept',
+        match: { accounts: [STRANGER], ipAddressTypes: ['ipv4'], regions: ['eu-west-1'] },
+      },
+      // Its limit holds, but its account does not: a plain miss.
+      {
+        kind: 'rule',
+        id: 'c-other-quota',
+        effect: 'accept',
+        match: { accounts: ['999999999999'] },
+        limits: { maxEndpointsPerAccount: 5 },
+      },
+    ]);
+    await settle(world);
+    const explained = await plgateInProcess(['explain', stranger]);
+    expect(explained.code).toBe(0);
+    const lines = explained.stdout.split('\n');
+    const at = (id: string) => lines.findIndex((line) => line.startsWith(id));
+    expect(at('b-eu-ipv4')).toBeGreaterThan(-1);
+    expect(at('b-eu-ipv4')).toBeLessThan(at('a-eu-only'));
+    expect(at('c-other-quota')).toBe(-1);
+    expect(explained.stdout).toMatch(
+      /b-eu-ipv4\s+accept\s+nearly \(no-match\)[\s\S]*2 of 3 conditions held, failed: regions/,
+    );
+    expect(explained.stdout).toMatch(
+      /a-eu-only\s+accept\s+nearly \(no-match\)[\s\S]*1 of 2 conditions held, failed: regions/,
+    );
+    const parsed = json<{ nearMisses: { id: string; held: number; failed: string[] }[] }>(
+      (await plgateInProcess(['explain', stranger, '--json'])).stdout,
+    );
+    expect(parsed.nearMisses.map((miss) => [miss.id, miss.held, miss.failed])).toEqual([
+      ['b-eu-ipv4', 2, ['regions']],
+      ['a-eu-only', 1, ['regions']],
+    ]);
+    await world.rules.deleteItems(
+      ['a-eu-only', 'b-eu-ipv4', 'c-other-quota'].map((id) => ({ kind: 'rule', id })),
+    );
+    await settle(world);
+  });
+
   it('approve accepts a held request at once, and history shows who and why, newest first', async () => {
     const approved = await plgateInProcess(['approve', stranger, '--reason', 'signed contract']);
     expect(approved.code).toBe(0);

@@ -168,9 +168,11 @@ describe('pull', () => {
     expect(pulled.code).toBe(0);
     expect(pulled.stdout).toMatch(/already holds the rules table .*: nothing written/);
     expect(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')])).toEqual(before);
-    // The approval lives only in the table (pull never writes it): no difference.
+    // The approval lives only in the table (pull never writes it): diff shows it kept, as push
+    // would, and nothing to write.
     const diff = await plgate(['policy', 'diff', dir]);
     expect(diff.code).toBe(0);
-    expect(diff.stdout).not.toMatch(new RegExp(`approval/${held}`));
+    expect(diff.stdout).toContain(`= approval/${held} (kept: not in the files)`);
+    expect(diff.stdout).toContain('no differences to write');
   });
 });

@@ -19,6 +19,7 @@ import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   DescribeVpcEndpointServicePermissionsCommand,
   DescribeVpcEndpointsCommand,
+  ModifyVpcEndpointConnectionNotificationCommand,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
@@ -260,6 +261,45 @@ describe('--data keeps the local cloud across a restart', () => {
       await second.stop();
     }
   }, 180_000);
+
+  it('keeps a notification as it was last modified', async () => {
+    const first = await startTestCloud({ dataDir });
+    const topics = snsFor(first);
+    const service = await ec2For(first).send(
+      new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: [NLB_ARN] }),
+    );
+    const before = await topics.send(new CreateTopicCommand({ Name: 'before' }));
+    const after = await topics.send(new CreateTopicCommand({ Name: 'after' }));
+    const created = await ec2For(first).send(
+      new CreateVpcEndpointConnectionNotificationCommand({
+        ServiceId: service.ServiceConfiguration?.ServiceId,
+        ConnectionNotificationArn: before.TopicArn,
+        ConnectionEvents: ['Connect'],
+      }),
+    );
+    const notificationId = created.ConnectionNotification?.ConnectionNotificationId ?? '';
+    const modified = await ec2For(first).send(
+      new ModifyVpcEndpointConnectionNotificationCommand({
+        ConnectionNotificationId: notificationId,
+        ConnectionNotificationArn: after.TopicArn,
+        ConnectionEvents: ['Connect', 'Reject'],
+      }),
+    );
+    expect(modified.ReturnValue).toBe(true);
+    await first.stop();
+
+    const second = await startTestCloud({ dataDir });
+    try {
+      const described = await ec2For(second).send(
+        new DescribeVpcEndpointConnectionNotificationsCommand({ ConnectionNotificationId: notificationId }),
+      );
+      expect(described.ConnectionNotificationSet).toMatchObject([
+        { ConnectionNotificationArn: after.TopicArn, ConnectionEvents: ['Connect', 'Reject'] },
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
 
   it('writes state while it runs, not only at shutdown (a crash loses at most the last moments)', async () => {
     const cloud = await startTestCloud({ dataDir, saveDelayMs: 10 });

@@ -8,6 +8,7 @@ import {
   ConnectionParseError,
   normalizeState,
   parseConnection,
+  readConnection,
 } from '../../../functions/core/connection.ts';
 import {
   sdkAvailableGatewayConnection,
@@ -171,6 +172,34 @@ describe('parseConnection', () => {
     expect(parsed.ipAddressType).toBe('dualstack');
     expect(parsed.region).toBeUndefined();
     expect(parsed.tags).toEqual({});
+  });
+});
+
+describe('readConnection', () => {
+  it('reports every field it cannot read, in field order; parseConnection throws the first', () => {
+    const raw = {
+      VpcEndpointId: 'vpce-0123456789abcdef0',
+      VpcEndpointState: 'pendingAcceptance',
+      Tags: [{ Key: '' }, { Key: 'ok', Value: 'yes' }, { Key: 'n', Value: 3 }],
+      IpAddressType: 'ipv5',
+    };
+    const read = readConnection(raw);
+    expect(read.connection).toBeUndefined();
+    expect(read.problems.map((problem) => problem.field)).toEqual([
+      'ServiceId',
+      'VpcEndpointOwner',
+      'CreationTimestamp',
+      'Tags[0].Key',
+      'Tags[2].Value',
+      'IpAddressType',
+    ]);
+    expect(() => parseConnection(raw)).toThrow(read.problems[0]?.message);
+  });
+
+  it('gives the connection parseConnection gives, and no problem, when every field reads', () => {
+    for (const raw of cliConnections()) {
+      expect(readConnection(raw)).toEqual({ connection: parseConnection(raw), problems: [] });
+    }
   });
 });
 

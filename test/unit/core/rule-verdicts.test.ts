@@ -58,6 +58,9 @@ describe('rule verdicts for plgate explain', () => {
       verdict: 'limit-reached',
       failed: ['limits.maxEndpointsPerAccount'],
     });
+    expect(explainConnection(c, { now: NOW, liveEndpoints: 1 }, ruleSet).nearMisses.map((m) => m.id)).toEqual(
+      ['acme-eu', 'quota', 'our-org'],
+    );
     expect(byId.get('our-org')).toMatchObject({
       verdict: 'undetermined',
       conditions: [{ holds: 'undetermined' }],
