@@ -38,7 +38,7 @@ import {
   type Intent,
   type Lease,
   LeaseLostError,
-  type Ledger,
+  type LedgerTable as Ledger,
   type LedgerEntry,
   type Notifier,
   type OrganizationDirectory,

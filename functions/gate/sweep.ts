@@ -71,7 +71,8 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
     // Enrollment changes the service itself: neither an off service nor a held one (whose
     // settings are unknown) is touched. A held one is still read, to record its requests as held.
     if (!resuming && !settings.held)
-      done.enrolled = (await enrollService(serviceId, deps.ingestTopicArn, deps)) ?? [];
+      done.enrolled =
+        (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
 
     let nextToken = resuming;
     do {

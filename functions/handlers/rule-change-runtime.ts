@@ -51,7 +51,6 @@ function build(credentials: StaticCredentials | undefined): RuleChangeRuntime {
     rulesStore: new DynamoRulesStore(dynamodb, config.rulesTable, { logger }),
     ledger: new DynamoLedger(dynamodb, config.ledgerTable, {
       retentionDays: config.ledgerRetentionDays,
-      logger,
     }),
     notifier: new SnsNotifier(sns, config.decisionsTopicArn, { logger }),
     events: new EventBridgeGateEvents(eventBridge, config.gateBusName, { logger }),
