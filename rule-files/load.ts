@@ -5,13 +5,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatProblem } from '../functions/core/rules/problems.ts';
+import { formatProblem, type RuleProblem } from '../functions/core/rules/problems.ts';
 import { ruleSetFromFiles } from '../functions/core/rules/rule-files.ts';
-import {
-  type LoadedRuleSet,
-  MAX_LISTED_PROBLEMS,
-  type RuleProblem,
-} from '../functions/core/rules/rule-set.ts';
+import { type LoadedRuleSet, MAX_LISTED_PROBLEMS } from '../functions/core/rules/rule-set.ts';
 
 const RULE_FILE = /\.ya?ml$/i;
 

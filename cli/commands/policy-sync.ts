@@ -5,7 +5,7 @@ import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
 import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
-import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-items.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import {
   loadRuleFiles,

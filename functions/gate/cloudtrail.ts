@@ -2,7 +2,8 @@
  * The provider's own EC2 calls, seen in CloudTrail: a service created, changed or tagged is
  * enrolled and swept; a person's accept or reject is recorded as a manual action.
  */
-import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
+import type { RuleSet } from '../core/rules/rule-set.ts';
+import { settingsFor } from '../core/rules/settings.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import type { CloudTrailDetail } from './cloudtrail-detail.ts';
 import { type EnrollDeps, enrollService } from './enroll.ts';

@@ -3,7 +3,7 @@
  * services, decides what no event decided, expires reviews past their TTL and finds drift.
  * It stops before the invocation's time runs out and asks for its own continuation.
  */
-import { settingsFor } from '../core/rules/rule-set.ts';
+import { settingsFor } from '../core/rules/settings.ts';
 import type { SweepRequestedDetail } from '../shared/events.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
 import { enrollService } from './enroll.ts';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoEndpointStates } from '../../../functions/aws/endpoint-states.ts';
 import { DynamoLedger } from '../../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../../functions/aws/rules-store.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { DEFAULT_LEASE_MS, decideService } from '../../../functions/gate/decide-service.ts';
 import { ledgerTable } from '../../../functions/gate/ledger-table.ts';
 import {

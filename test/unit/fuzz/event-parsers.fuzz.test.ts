@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { ingestCloudTrail } from '../../../functions/gate/cloudtrail.ts';
 import { ingestNotifications } from '../../../functions/gate/ingest.ts';
 import { handleRuleChanges } from '../../../functions/gate/rule-change.ts';

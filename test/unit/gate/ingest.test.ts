@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { ingestCloudTrail } from '../../../functions/gate/cloudtrail.ts';
 import type { CloudTrailDetail } from '../../../functions/gate/cloudtrail-detail.ts';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
