@@ -349,6 +349,34 @@ export function ledgerScenarios(stores: () => LedgerStores): void {
       expect(state?.lease?.holder).toBe('h3');
     });
 
+    it('edges of the conditions: a lease is held to its last instant, a sent notice answers even a lost lease, another intent is not cleared', async () => {
+      const l = ledger();
+      const id = endpoint(93);
+      const now = new Date(at(93));
+      const e = entry(id, S1, X, at(93));
+      const lease = await l.acquireLease(id, 'h1', now, 60_000);
+      if (!lease) throw new Error('no lease');
+      // At the instant the lease runs out it is still held (`leaseUntil < now` frees it).
+      expect(await l.acquireLease(id, 'h2', new Date(now.getTime() + 60_000), 60_000)).toBeUndefined();
+      const intent = { id: 'i1', token: lease.token, entry: e, done: false };
+      expect(await l.writeIntent(lease, intent, now, 60_000)).toBe(true);
+      // Clearing or finishing an intent other than the one written is refused as a lost lease.
+      await expect(l.clearIntent(lease, 'other')).rejects.toThrow(LeaseLostError);
+      await expect(l.finishIntent(lease, 'other', { now, noticeSent: 'notice:held' })).rejects.toThrow(
+        LeaseLostError,
+      );
+      expect((await l.states([id])).get(id)?.intent?.id).toBe('i1');
+      expect((await l.states([id])).get(id)?.flags['notice:held']).toBe(at(93));
+      // A notice of that outcome went out: the claim says so even under a lease since lost.
+      await l.markNoticeSent(id, 'notice:accepted', now);
+      const later = new Date(now.getTime() + 60_001);
+      expect(await l.acquireLease(id, 'h2', later, 60_000)).toBeDefined();
+      expect(await l.claimNotice(lease, 'i1', 'notice:accepted', later, 60_000)).toBe(false);
+      await expect(l.claimNotice(lease, 'i1', 'notice:rejected', later, 60_000)).rejects.toThrow(
+        LeaseLostError,
+      );
+    });
+
     it('an intent with a once-flag sets it in the same write, and is refused when the flag is set', async () => {
       const l = ledger();
       const id = endpoint(91);
