@@ -11,7 +11,7 @@ import { sweep } from '../functions/gate/sweep.ts';
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -50,7 +50,7 @@ function world(size: number, seed: number) {
       match: { accounts: [account] },
     })),
   ];
-  const ledger = new MemoryLedger();
+  const ledger = new MemoryLedgerTable();
   let calls = { ec2Actions: 0, ec2Describes: 0 };
   const accept = ec2.accept.bind(ec2);
   const reject = ec2.reject.bind(ec2);

@@ -9,10 +9,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   operatorDecisionItems,
-  type RuleSet,
   ruleSetFromItems,
   ruleSetToItems,
-} from '../functions/core/rules/rule-set.ts';
+} from '../functions/core/rules/rule-items.ts';
+import type { RuleSet } from '../functions/core/rules/rule-set.ts';
 import { isRuleFileItem } from '../functions/shared/tables.ts';
 
 export type Item = Record<string, unknown>;

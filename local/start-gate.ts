@@ -7,7 +7,7 @@ import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { loadRuleFiles, problemLines } from '../functions/core/rules/load-rule-files.ts';
 import { openAcceptWarnings } from '../functions/core/rules/open-accepts.ts';
-import { ruleSetToItems } from '../functions/core/rules/rule-set.ts';
+import { ruleSetToItems } from '../functions/core/rules/rule-items.ts';
 import type { GateConfig } from '../functions/shared/config.ts';
 import type { LocalCloud } from './cloud.ts';
 import { showDecisions } from './decision-feed.ts';

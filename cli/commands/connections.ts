@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { normalizeState } from '../../functions/core/connection.ts';
-import { settingsFor } from '../../functions/core/rules/rule-set.ts';
+import { settingsFor } from '../../functions/core/rules/settings.ts';
 import { serviceIdOption } from '../arguments.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { UsageError } from '../exit.ts';

@@ -11,8 +11,7 @@ import {
   ruleFilesUnder,
 } from '../../functions/core/rules/load-rule-files.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
-import { isOperatorKind } from '../../functions/core/rules/operator-decisions.ts';
-import { ruleSetFromItems } from '../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../functions/core/rules/rule-items.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { colors } from '../../terminal/colors.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';

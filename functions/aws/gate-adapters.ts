@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DecideDeps } from '../gate/decide-service.ts';
+import { ledgerTable } from '../gate/ledger-table.ts';
 import type { EndpointServices } from '../gate/ports.ts';
 import { RuleSetCache } from '../gate/rules-cache.ts';
 import { gateNow } from '../shared/clock.ts';
@@ -11,6 +12,7 @@ import type { GateConfig } from '../shared/config.ts';
 import { GATE_UNSUCCESSFUL_RETRY } from './call-budget.ts';
 import type { AwsClients } from './clients.ts';
 import { Ec2EndpointServices } from './endpoint-services.ts';
+import { DynamoEndpointStates } from './endpoint-states.ts';
 import { EventBridgeGateEvents } from './gate-events.ts';
 import { DynamoLedger } from './ledger.ts';
 import { SnsNotifier } from './notifier.ts';
@@ -22,6 +24,7 @@ export interface GateAdapters {
   rulesStore: DynamoRulesStore;
   rules: RuleSetCache;
   ledger: DynamoLedger;
+  endpointStates: DynamoEndpointStates;
   notifier: SnsNotifier;
   events: EventBridgeGateEvents;
   organizations?: AwsOrganizationDirectory;
@@ -30,15 +33,16 @@ export interface GateAdapters {
 export function createGateAdapters(config: GateConfig, clients: AwsClients, logger?: Logger): GateAdapters {
   const withLogger = logger ? { logger } : {};
   const rulesStore = new DynamoRulesStore(clients.dynamodb, config.rulesTable, withLogger);
+  const ledger = new DynamoLedger(clients.dynamodb, config.ledgerTable, {
+    retentionDays: config.ledgerRetentionDays,
+  });
   return {
     // Few retries of Unsuccessful items: an action must end within the lease it runs under (call-budget.ts).
     endpointServices: new Ec2EndpointServices(clients.ec2, { ...withLogger, retry: GATE_UNSUCCESSFUL_RETRY }),
     rulesStore,
     rules: new RuleSetCache(rulesStore),
-    ledger: new DynamoLedger(clients.dynamodb, config.ledgerTable, {
-      retentionDays: config.ledgerRetentionDays,
-      ...withLogger,
-    }),
+    ledger,
+    endpointStates: new DynamoEndpointStates(clients.dynamodb, config.ledgerTable, { ledger, ...withLogger }),
     notifier: new SnsNotifier(clients.sns, config.decisionsTopicArn, withLogger),
     events: new EventBridgeGateEvents(clients.eventBridge, config.gateBusName, withLogger),
     ...(config.organizationsLookup
@@ -55,7 +59,7 @@ export function decideDepsOf(
 ): DecideDeps {
   return {
     endpointServices: adapters.endpointServices,
-    ledger: adapters.ledger,
+    ledger: ledgerTable(adapters.ledger, adapters.endpointStates),
     notifier: adapters.notifier,
     events: adapters.events,
     ...(adapters.organizations ? { organizations: adapters.organizations } : {}),

@@ -13,7 +13,8 @@ import type { Connection } from './connection.ts';
 import type { DecisionRecord } from './decision-record.ts';
 import { evaluate } from './evaluate.ts';
 import type { EvaluationContext, OrganizationPath } from './evaluation-context.ts';
-import { type RuleSet, reviewTtlMs, type Settings } from './rules/rule-set.ts';
+import type { RuleSet } from './rules/rule-set.ts';
+import { reviewTtlMs, type Settings } from './rules/settings.ts';
 
 export type PlannedOutcome = 'accepted' | 'rejected' | 'held' | 'expired' | 'revoked' | 'drift' | 'deleted';
 

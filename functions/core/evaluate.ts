@@ -6,15 +6,11 @@
 import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
+import { heldByInvalid, type InvalidRule } from './rules/invalid-items.ts';
 import { type OperatorDecision, operatorDecisionText } from './rules/operator-decisions.ts';
-import {
-  type CompiledRule,
-  candidateLists,
-  heldByInvalid,
-  type InvalidRule,
-  type RuleSet,
-  settingsFor,
-} from './rules/rule-set.ts';
+import { type CompiledRule, candidateLists } from './rules/rule-index.ts';
+import type { RuleSet } from './rules/rule-set.ts';
+import { settingsFor } from './rules/settings.ts';
 
 /** Judges one connection against the rules that could match it (found through the rule set's indexes). */
 export function evaluate(

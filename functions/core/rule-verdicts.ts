@@ -9,7 +9,10 @@ import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
 import { evaluate } from './evaluate.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
-import { type InvalidRule, type Rule, type RuleSet, ruleSetFromItems } from './rules/rule-set.ts';
+import type { InvalidRule } from './rules/invalid-items.ts';
+import { ruleSetFromItems } from './rules/rule-items.ts';
+import type { RuleSet } from './rules/rule-set.ts';
+import type { Rule } from './rules/schema.ts';
 
 export type Holds = true | false | 'undetermined';
 

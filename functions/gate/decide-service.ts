@@ -27,7 +27,8 @@ import {
 } from '../core/decide.ts';
 import { evaluate } from '../core/evaluate.ts';
 import type { EvaluationContext, OrganizationPath } from '../core/evaluation-context.ts';
-import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
+import { needsOrganization, type RuleSet } from '../core/rules/rule-set.ts';
+import { settingsFor } from '../core/rules/settings.ts';
 import type { Trigger } from '../shared/events.ts';
 import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry, tookEffect } from './intents.ts';
 import { leaseMsFor } from './lease-duration.ts';
@@ -40,7 +41,7 @@ import {
   type Intent,
   type Lease,
   LeaseLostError,
-  type Ledger,
+  type LedgerTable as Ledger,
   type LedgerEntry,
   type Notifier,
   type OrganizationDirectory,

@@ -1,9 +1,10 @@
-import type { EndpointServices, Ledger } from './ports.ts';
+import type { EndpointServices, EndpointStates } from './ports.ts';
 
 export interface EnrollDeps {
   endpointServices: EndpointServices;
-  ledger: Ledger;
+  endpointStates: Pick<EndpointStates, 'acquireLease' | 'releaseLease'>;
   now: () => Date;
+  /** Who holds the enrollment lease (the invocation). */
   holder: string;
 }
 
@@ -19,11 +20,11 @@ export async function enrollService(
   ingestTopicArn: string,
   deps: EnrollDeps,
 ): Promise<string[] | undefined> {
-  const lease = await deps.ledger.acquireLease(serviceId, deps.holder, deps.now(), ENROLL_LEASE_MS);
+  const lease = await deps.endpointStates.acquireLease(serviceId, deps.holder, deps.now(), ENROLL_LEASE_MS);
   if (!lease) return undefined;
   try {
     return (await deps.endpointServices.enroll(serviceId, ingestTopicArn)).changed;
   } finally {
-    await deps.ledger.releaseLease(lease);
+    await deps.endpointStates.releaseLease(lease);
   }
 }

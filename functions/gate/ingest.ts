@@ -1,31 +1,13 @@
 /**
- * Ingest: turns connection notifications and the provider's CloudTrail calls into
- * `Connection Event`s on the gate's bus. A notification's body is undocumented, so it
- * is read only for ids, leniently, and only a managed service's ids cause work.
+ * Ingest: turns connection notifications into `Connection Event`s on the gate's bus (the
+ * provider's CloudTrail calls are cloudtrail.ts's). A notification's body is undocumented,
+ * so it is read only for ids, leniently, and only a managed service's ids cause work.
  */
-import { type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
 import { gateNow } from '../shared/clock.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
-import { enrollService } from './enroll.ts';
-import { type ManualAction, recordManualAction } from './manual-action.ts';
+import { idsIn } from './named-ids.ts';
 import { causedByGate, noticeEventIn } from './own-notices.ts';
-import type { EndpointServices, GateEvents, Ledger, LedgerEntry, Notifier } from './ports.ts';
-
-const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
-const ENDPOINT_ID = /vpce-(?!svc-)[0-9a-f]{8,17}/g;
-
-export interface NamedIds {
-  serviceIds: string[];
-  endpointIds: string[];
-}
-
-/** Service and endpoint ids anywhere in a text, each once, in order of appearance. */
-export function idsIn(text: string): NamedIds {
-  return {
-    serviceIds: [...new Set(text.match(SERVICE_ID) ?? [])],
-    endpointIds: [...new Set(text.match(ENDPOINT_ID) ?? [])],
-  };
-}
+import type { EndpointServices, EndpointStates, GateEvents } from './ports.ts';
 
 export interface IngestDeps {
   endpointServices: EndpointServices;
@@ -35,7 +17,7 @@ export interface IngestDeps {
 
 export interface NotificationDeps extends IngestDeps {
   /** The gate's records, to recognise the notices its own actions cause; without it every notice is forwarded. */
-  ledger?: Pick<Ledger, 'states'>;
+  endpointStates?: Pick<EndpointStates, 'states'>;
   now?: () => Date;
 }
 
@@ -48,7 +30,7 @@ export interface IngestResult {
 }
 
 /** Checks each service once per invocation; `fresh` asks EC2 whatever a cache knows. */
-function managedCheck(
+export function managedCheck(
   endpointServices: EndpointServices,
   fresh = false,
 ): (serviceId: string) => Promise<boolean> {
@@ -69,14 +51,14 @@ function managedCheck(
  */
 async function ownNotices(messages: { body: string }[], deps: NotificationDeps): Promise<Set<string>> {
   const own = new Set<string>();
-  if (!deps.ledger) return own;
+  if (!deps.endpointStates) return own;
   const candidates = messages.flatMap((message, index) => {
     const event = noticeEventIn(message.body);
     if (event !== 'Accept' && event !== 'Reject') return [];
     return idsIn(message.body).endpointIds.map((endpointId) => ({ endpointId, event, index }));
   });
   if (candidates.length === 0) return own;
-  const states = await deps.ledger.states([...new Set(candidates.map((c) => c.endpointId))]);
+  const states = await deps.endpointStates.states([...new Set(candidates.map((c) => c.endpointId))]);
   const now = (deps.now ?? gateNow)();
   for (const { endpointId, event, index } of candidates) {
     if (causedByGate(event, states.get(endpointId), now)) own.add(`${index} ${endpointId}`);
@@ -117,84 +99,4 @@ export async function ingestNotifications(
   }
   if (result.forwarded.length > 0) await deps.events.connectionEvents(result.forwarded);
   return result;
-}
-
-export interface CloudTrailDetail {
-  eventName: string;
-  eventTime?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  /** The EC2 request id of the call: the gate's own calls are recognised by it. */
-  requestID?: string;
-  requestParameters?: unknown;
-  responseElements?: unknown;
-  userIdentity?: { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
-}
-
-export interface CloudTrailDeps extends IngestDeps {
-  ledger: Ledger;
-  notifier: Notifier;
-  ingestTopicArn: string;
-  /** IAM role ARNs of the gate's own functions: their accepts and rejects are not manual. */
-  gateRoleArns: readonly string[];
-  rulesVersion: () => Promise<number>;
-  /** The current rule set: enrollment leaves alone a service that is off or held. */
-  ruleSet: () => Promise<RuleSet>;
-  now: () => Date;
-  /** Who holds the enrollment lease (the invocation). */
-  holder: string;
-}
-
-export type CloudTrailResult =
-  | { kind: 'enrolled'; services: string[]; forwarded: ConnectionEventDetail[] }
-  | { kind: 'manual'; entries: LedgerEntry[] }
-  | { kind: 'ignored'; why: string };
-
-const SERVICE_CHANGES = new Set([
-  'CreateVpcEndpointServiceConfiguration',
-  'ModifyVpcEndpointServiceConfiguration',
-  'CreateTags',
-]);
-const MANUAL_ACTIONS: Record<string, ManualAction> = {
-  AcceptVpcEndpointConnections: 'accept',
-  RejectVpcEndpointConnections: 'reject',
-};
-
-/** The provider's own EC2 calls, as CloudTrail puts them on the default bus. */
-export async function ingestCloudTrail(
-  detail: CloudTrailDetail,
-  deps: CloudTrailDeps,
-): Promise<CloudTrailResult> {
-  // A person's accept or reject that EC2 refused is still recorded, as a failed attempt.
-  if (detail.errorCode && !MANUAL_ACTIONS[detail.eventName])
-    return { kind: 'ignored', why: `the call failed with ${detail.errorCode}` };
-  if (SERVICE_CHANGES.has(detail.eventName)) {
-    const text = JSON.stringify([detail.requestParameters ?? null, detail.responseElements ?? null]);
-    const { serviceIds } = idsIn(text);
-    // The call may just have tagged or created the service: what a cache knows is stale.
-    const isManaged = managedCheck(deps.endpointServices, true);
-    const services: string[] = [];
-    const ruleSet = serviceIds.length > 0 ? await deps.ruleSet() : undefined;
-    for (const serviceId of serviceIds) {
-      if (!(await isManaged(serviceId))) continue;
-      // An off service is the operator's to run; a held one has settings nobody can read.
-      const settings = ruleSet && settingsFor(ruleSet, serviceId);
-      if (settings?.mode === 'off' || settings?.held) {
-        deps.log?.('service not enrolled: it is off or held', { serviceId });
-        continue;
-      }
-      await enrollService(serviceId, deps.ingestTopicArn, deps);
-      services.push(serviceId);
-    }
-    if (services.length === 0) return { kind: 'ignored', why: 'names no managed service that is on' };
-    const forwarded = services.map(
-      (serviceId): ConnectionEventDetail => ({ serviceId, trigger: 'cloudtrail' }),
-    );
-    await deps.events.connectionEvents(forwarded);
-    return { kind: 'enrolled', services, forwarded };
-  }
-
-  const action = MANUAL_ACTIONS[detail.eventName];
-  if (!action) return { kind: 'ignored', why: `${detail.eventName} is not a call the gate follows` };
-  return recordManualAction(action, detail, deps);
 }

@@ -19,17 +19,18 @@
 import pLimit from 'p-limit';
 import type { Connection } from '../core/connection.ts';
 import {
+  type EndpointStates,
   type GateEvents,
   type Intent,
   type Lease,
   LeaseLostError,
-  type Ledger,
   type LedgerEntry,
   type Notifier,
 } from './ports.ts';
 
 export interface IntentDeps {
-  ledger: Ledger;
+  /** The endpoints' states: decide-service passes its `ledger`, which holds both stores of the table. */
+  ledger: EndpointStates;
   notifier: Notifier;
   events: GateEvents;
   now: () => Date;

@@ -11,10 +11,18 @@
  *    caller's ARN.
  */
 import type { Connection } from '../core/connection.ts';
-import type { CloudTrailDeps, CloudTrailDetail } from './ingest.ts';
-import { idsIn } from './ingest.ts';
+import type { CloudTrailDetail } from './cloudtrail-detail.ts';
 import { ledgerEntry } from './ledger-entry.ts';
-import type { LedgerEntry, Outcome } from './ports.ts';
+import { idsIn } from './named-ids.ts';
+import type {
+  EndpointServices,
+  EndpointStates,
+  GateEvents,
+  Ledger,
+  LedgerEntry,
+  Notifier,
+  Outcome,
+} from './ports.ts';
 
 export type ManualAction = 'accept' | 'reject';
 
@@ -25,6 +33,19 @@ export type ManualAction = 'accept' | 'reject';
 export class GateCallInFlightError extends Error {
   override name = 'GateCallInFlightError';
   readonly expectedRetry = true;
+}
+
+export interface ManualActionDeps {
+  endpointServices: EndpointServices;
+  ledger: Ledger;
+  endpointStates: EndpointStates;
+  notifier: Notifier;
+  events: GateEvents;
+  /** IAM role ARNs of the gate's own functions: their accepts and rejects are not manual. */
+  gateRoleArns: readonly string[];
+  rulesVersion: () => Promise<number>;
+  now: () => Date;
+  log?: (message: string, data: Record<string, unknown>) => void;
 }
 
 export type ManualResult = { kind: 'manual'; entries: LedgerEntry[] } | { kind: 'ignored'; why: string };
@@ -74,7 +95,7 @@ const FLAGGABLE_REQUEST_ID = /^[A-Za-z0-9-]{1,52}$/;
 export async function recordManualAction(
   action: ManualAction,
   detail: CloudTrailDetail,
-  deps: CloudTrailDeps,
+  deps: ManualActionDeps,
 ): Promise<ManualResult> {
   if (detail.errorCode?.endsWith('DryRunOperation'))
     return { kind: 'ignored', why: 'a dry run changes nothing' };
@@ -94,7 +115,7 @@ export async function recordManualAction(
   }
   const flag =
     requestId !== undefined && FLAGGABLE_REQUEST_ID.test(requestId) ? `cloudtrail:${requestId}` : undefined;
-  const states = await deps.ledger.states(endpointIds);
+  const states = await deps.endpointStates.states(endpointIds);
   const pending = endpointIds.filter((id) => !(flag && states.get(id)?.flags[flag]));
   if (pending.length === 0) return { kind: 'ignored', why: 'already recorded' };
 
@@ -113,7 +134,7 @@ export async function recordManualAction(
     }
     const entry = entryFor(action, detail, connection, refused.get(endpointId), { actor, at, rulesVersion });
     await deps.ledger.append(entry);
-    if (flag && !(await deps.ledger.setFlagOnce(endpointId, flag, deps.now()))) continue;
+    if (flag && !(await deps.endpointStates.setFlagOnce(endpointId, flag, deps.now()))) continue;
     await deps.notifier.publish({ kind: 'decision', entry });
     entries.push(entry);
   }
@@ -122,8 +143,12 @@ export async function recordManualAction(
 }
 
 /** True when a ledger entry or an intent of the gate's carries the request id; throws while an intent of the gate's is unfinished. */
-async function isGateCall(requestId: string, endpointIds: string[], deps: CloudTrailDeps): Promise<boolean> {
-  const states = await deps.ledger.states(endpointIds);
+async function isGateCall(
+  requestId: string,
+  endpointIds: string[],
+  deps: ManualActionDeps,
+): Promise<boolean> {
+  const states = await deps.endpointStates.states(endpointIds);
   for (const id of endpointIds) {
     const intent = states.get(id)?.intent;
     if (intent?.entry.requestId === requestId) return true;

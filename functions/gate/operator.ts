@@ -21,7 +21,8 @@ import {
   type OperatorVerdict,
   operatorDecisionItem,
 } from '../core/rules/operator-decisions.ts';
-import { needsOrganization, type RuleSet, settingsFor } from '../core/rules/rule-set.ts';
+import { needsOrganization, type RuleSet } from '../core/rules/rule-set.ts';
+import { settingsFor } from '../core/rules/settings.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
 import type { LedgerEntry, RulesItemWriter } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';

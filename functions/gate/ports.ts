@@ -187,6 +187,7 @@ export interface RuleProblemEntry {
   held?: string;
 }
 
+/** The history: decisions, manual actions and invalid rule items, kept for the retention period. */
 export interface Ledger {
   /** Idempotent: appending the same entry twice stores it once. */
   append(entry: LedgerEntry): Promise<void>;
@@ -194,6 +195,14 @@ export interface Ledger {
   appendRuleProblem(entry: RuleProblemEntry): Promise<void>;
   /** Newest first. */
   history(query: HistoryQuery): Promise<LedgerEntry[]>;
+}
+
+/**
+ * Per-endpoint state that makes actions idempotent: leases, the write-ahead intent and
+ * once-flags. Kept in the ledger's table, and recordIntent writes the intent's history
+ * entry in the same write.
+ */
+export interface EndpointStates {
   /** States of many endpoints in few reads (BatchGetItem); endpoints with no state are absent. */
   states(endpointIds: string[]): Promise<Map<string, EndpointState>>;
   /** Takes the lease on a key; undefined when another holder's lease has not expired. Every grant has a new, larger token. */
@@ -209,30 +218,14 @@ export interface Ledger {
    * unfinished or the once-flag is already set.
    */
   writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean>;
-  /** Makes the intent's entry final. Throws LeaseLostError when the lease's token is no longer current. */
-  completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void>;
-  /**
-   * Claims the intent's notice for the lease's holder and renews the lease, so the publish
-   * that follows ends before it can run out. False when a notice of the flag's outcome
-   * was already sent. Throws LeaseLostError when the lease is lost.
-   */
-  claimNotice(
-    lease: Lease,
-    intentId: string,
-    noticeFlag: string,
-    now: Date,
-    leaseMs: number,
-  ): Promise<boolean>;
-  /** Records that a notice went out: sets its notice flag (a fact, whoever holds the lease now). */
-  markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void>;
   /** Removes the intent once all is recorded. Throws LeaseLostError when the lease is lost. */
   clearIntent(lease: Lease, intentId: string): Promise<void>;
   /**
-   * completeIntent, append and claimNotice as one atomic write where the store can (one
-   * round trip for the three): the intent's final entry, its ledger entry and the claim of
-   * its notice. True when the notice is the caller's to send, false when a notice of the
-   * flag's outcome was already sent; the entry is recorded either way. Throws
-   * LeaseLostError when the lease is lost.
+   * Makes the intent's entry final, appends it to the ledger and claims its notice for the
+   * lease's holder (renewing the lease, so the publish that follows ends before it can run
+   * out), as one atomic write where the store can. True when the notice is the caller's to
+   * send, false when a notice of the flag's outcome was already sent; the entry is recorded
+   * either way. Throws LeaseLostError when the lease is lost.
    */
   recordIntent(
     lease: Lease,
@@ -242,15 +235,18 @@ export interface Ledger {
     leaseMs: number,
   ): Promise<boolean>;
   /**
-   * markNoticeSent (when `noticeSent` names the flag) and clearIntent in one write, and, with
-   * `release`, releaseLease with the intent's outcome in the same write. When the lease is
-   * lost the notice is still marked sent (a fact), and LeaseLostError is thrown.
+   * Sets the notice flag (when `noticeSent` names it) and removes the intent in one write,
+   * and, with `release`, releases the lease with the intent's outcome in the same write.
+   * When the lease is lost the notice is still marked sent (a fact), and LeaseLostError is thrown.
    */
   finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void>;
   /** Sets a once-flag; true only for the caller that set it first. */
   setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean>;
   clearFlag(endpointId: string, flag: string): Promise<void>;
 }
+
+/** Both stores of the ledger table, for a decider that uses the two (decide-service's `ledger`). */
+export type LedgerTable = Ledger & EndpointStates;
 
 export interface IntentFinish {
   /** The notice flag to set: the notice went out. */

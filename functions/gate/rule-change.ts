@@ -5,7 +5,8 @@
  * requests for review, or (an accept rule) accepts nothing; it never opens the gate. Then the
  * rules version moves, so every cache reloads, and the affected services are swept.
  */
-import { heldByInvalid, ruleSetFromItems } from '../core/rules/rule-set.ts';
+import { heldByInvalid } from '../core/rules/invalid-items.ts';
+import { ruleSetFromItems } from '../core/rules/rule-items.ts';
 import { isRuleFileItem } from '../shared/tables.ts';
 import type { GateEvents, Ledger, Notifier, RuleProblemEntry, RulesStore } from './ports.ts';
 

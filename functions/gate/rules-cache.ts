@@ -1,4 +1,6 @@
-import { type RuleProblem, type RuleSet, ruleSetFromItems } from '../core/rules/rule-set.ts';
+import type { RuleProblem } from '../core/rules/problems.ts';
+import { ruleSetFromItems } from '../core/rules/rule-items.ts';
+import type { RuleSet } from '../core/rules/rule-set.ts';
 import type { RulesStore } from './ports.ts';
 
 /**

@@ -3,7 +3,7 @@
  * services, decides what no event decided, expires reviews past their TTL and finds drift.
  * It stops before the invocation's time runs out and asks for its own continuation.
  */
-import { settingsFor } from '../core/rules/rule-set.ts';
+import { settingsFor } from '../core/rules/settings.ts';
 import type { SweepRequestedDetail } from '../shared/events.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
 import { enrollService } from './enroll.ts';
@@ -71,7 +71,8 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
     // Enrollment changes the service itself: neither an off service nor a held one (whose
     // settings are unknown) is touched. A held one is still read, to record its requests as held.
     if (!resuming && !settings.held)
-      done.enrolled = (await enrollService(serviceId, deps.ingestTopicArn, deps)) ?? [];
+      done.enrolled =
+        (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
 
     let nextToken = resuming;
     do {

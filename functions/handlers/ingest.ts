@@ -3,7 +3,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ingestCloudTrail, ingestNotifications } from '../gate/ingest.ts';
+import { ingestCloudTrail } from '../gate/cloudtrail.ts';
+import { ingestNotifications } from '../gate/ingest.ts';
 import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
@@ -31,7 +32,7 @@ async function ingest(event: unknown, context: Context) {
       {
         endpointServices: gate.endpointServices,
         events: gate.events,
-        ledger: gate.ledger,
+        endpointStates: gate.endpointStates,
         now: gateNow,
         log,
       },
@@ -46,6 +47,7 @@ async function ingest(event: unknown, context: Context) {
     endpointServices: gate.endpointServices,
     events: gate.events,
     ledger: gate.ledger,
+    endpointStates: gate.endpointStates,
     notifier: gate.notifier,
     ingestTopicArn: gate.config.ingestTopicArn,
     gateRoleArns,

@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createClients } from '../aws/clients.ts';
 import { DynamoInvitations } from '../aws/invitations.ts';
 import { Ec2ServiceAccess } from '../aws/service-access.ts';
 import { FetchCallerIdentityVerifier, StsUnreachableError } from '../aws/sts-proof.ts';
@@ -12,29 +13,28 @@ import { type RegisterDeps, RegistrationRefusedError, registerConsumer } from '.
 import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
-import { logger, metrics, runtime, tracing } from './runtime.ts';
+import { containerRuntime } from './container.ts';
+import { gateRuntime, logger, metrics, tracing } from './runtime.ts';
 
 const MAX_BODY = 16 * 1024;
 
-let deps: Omit<RegisterDeps, 'now'> | undefined;
-
-function registerDeps(): Omit<RegisterDeps, 'now'> {
-  if (deps) return deps;
-  const gate = runtime();
-  // The runtime's clients: built once, with the function's credentials, traced when tracing is on.
-  const { clients } = gate;
-  const extra = (process.env[ENV.registerStsOrigins] ?? '').split(',').filter((origin) => origin !== '');
-  deps = {
-    invitations: new DynamoInvitations(clients.dynamodb, gate.config.rulesTable),
-    sts: new FetchCallerIdentityVerifier(),
-    services: new Ec2ServiceAccess(clients.ec2),
-    rules: gate.rulesStore,
-    ledger: gate.ledger,
-    notifier: gate.notifier,
-    stsEndpoints: stsEndpoints(extra),
-  };
-  return deps;
-}
+/** The register function's own container: the gate's adapters plus invitations, STS and EC2 service access. */
+const registerDeps = containerRuntime({
+  clients: (options) => createClients(options),
+  build: (clients, config): Omit<RegisterDeps, 'now'> => {
+    const gate = gateRuntime(clients, config);
+    const extra = (process.env[ENV.registerStsOrigins] ?? '').split(',').filter((origin) => origin !== '');
+    return {
+      invitations: new DynamoInvitations(clients.dynamodb, config.rulesTable),
+      sts: new FetchCallerIdentityVerifier(),
+      services: new Ec2ServiceAccess(clients.ec2),
+      rules: gate.rulesStore,
+      ledger: gate.ledger,
+      notifier: gate.notifier,
+      stsEndpoints: stsEndpoints(extra),
+    };
+  },
+});
 
 const answer = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,

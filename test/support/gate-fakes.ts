@@ -10,6 +10,7 @@ import type {
   ConnectionPage,
   EndpointServices,
   EndpointState,
+  EndpointStates,
   GateEvents,
   HistoryQuery,
   Intent,
@@ -130,19 +131,10 @@ export class FakeEndpointServices implements EndpointServices {
   }
 }
 
+/** The history fake: entries kept in memory, newest first by `at` as DynamoDB's sort key orders them. */
 export class MemoryLedger implements Ledger {
   readonly entries: LedgerEntry[] = [];
   readonly ruleProblems: RuleProblemEntry[] = [];
-  readonly endpointStates = new Map<string, EndpointState>();
-
-  private stateOf(endpointId: string): EndpointState {
-    let state = this.endpointStates.get(endpointId);
-    if (!state) {
-      state = { endpointId, flags: {} };
-      this.endpointStates.set(endpointId, state);
-    }
-    return state;
-  }
 
   /** Fails the next appends with this error (a DynamoDB outage), then recovers. */
   failAppends = 0;
@@ -164,13 +156,50 @@ export class MemoryLedger implements Ledger {
   }
 
   async history(query: HistoryQuery): Promise<LedgerEntry[]> {
+    const limit = query.limit ?? 100;
+    const since = query.since?.toISOString();
     const match = (e: LedgerEntry) =>
       'endpointId' in query
         ? e.endpointId === query.endpointId
         : 'serviceId' in query
           ? e.serviceId === query.serviceId
           : e.account === query.account;
-    return this.entries.filter(match).reverse();
+    // Newest first; entries of the same time newest appended first, as the table's sort key has them.
+    return this.entries
+      .map((entry, order) => ({ entry, order, at: new Date(entry.at).toISOString() }))
+      .filter(({ entry, at }) => match(entry) && (since === undefined || at >= since))
+      .sort((x, y) => (x.at === y.at ? y.order - x.order : x.at < y.at ? 1 : -1))
+      .slice(0, limit)
+      .map(({ entry }) => structuredClone(entry));
+  }
+
+  outcomes(): [string, Outcome][] {
+    return this.entries.map((e) => [e.endpointId, e.outcome]);
+  }
+}
+
+/**
+ * The endpoint-state fake, with DynamoEndpointStates's conditions: the same scenarios run
+ * on both (test/unit/gate/memory-stores.test.ts). recordIntent appends to the given ledger.
+ */
+export class MemoryEndpointStates implements EndpointStates {
+  readonly endpointStates = new Map<string, EndpointState>();
+  private readonly lastTokens = new Map<string, number>();
+
+  constructor(private readonly ledger: Ledger) {}
+
+  private stateOf(endpointId: string): EndpointState {
+    let state = this.endpointStates.get(endpointId);
+    if (!state) {
+      state = { endpointId, flags: {} };
+      this.endpointStates.set(endpointId, state);
+    }
+    return state;
+  }
+
+  private current(lease: Lease): EndpointState | undefined {
+    const state = this.endpointStates.get(lease.key);
+    return state?.lease?.token === lease.token ? state : undefined;
   }
 
   async states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
@@ -184,20 +213,14 @@ export class MemoryLedger implements Ledger {
 
   async acquireLease(key: string, holder: string, now: Date, leaseMs: number): Promise<Lease | undefined> {
     const state = this.stateOf(key);
-    if (state.lease && state.lease.holder !== holder && Date.parse(state.lease.until) > now.getTime())
+    // DynamoDB's condition: no lease, a lease run out (until < now), or the holder's own.
+    if (state.lease && state.lease.holder !== holder && Date.parse(state.lease.until) >= now.getTime())
       return undefined;
     const token = (state.lease?.token ?? this.lastTokens.get(key) ?? 0) + 1;
     this.lastTokens.set(key, token);
     const until = new Date(now.getTime() + leaseMs).toISOString();
     state.lease = { holder, until, token };
     return { key, holder, token, until, state: structuredClone(state) };
-  }
-
-  private readonly lastTokens = new Map<string, number>();
-
-  private current(lease: Lease): EndpointState | undefined {
-    const state = this.endpointStates.get(lease.key);
-    return state?.lease?.token === lease.token ? state : undefined;
   }
 
   async renewLease(lease: Lease, now: Date, leaseMs: number): Promise<boolean> {
@@ -208,9 +231,10 @@ export class MemoryLedger implements Ledger {
   }
 
   async releaseLease(lease: Lease, lastOutcome?: Outcome): Promise<void> {
-    const state = this.stateOf(lease.key);
-    if (state.lease?.token === lease.token) delete state.lease;
-    if (lastOutcome) state.lastOutcome = lastOutcome;
+    const state = this.endpointStates.get(lease.key);
+    if (state?.lease?.token === lease.token) delete state.lease;
+    // The outcome is a fact whoever holds the lease; without one, a lost lease writes nothing.
+    if (lastOutcome) this.stateOf(lease.key).lastOutcome = lastOutcome;
   }
 
   async writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean> {
@@ -224,6 +248,7 @@ export class MemoryLedger implements Ledger {
     return true;
   }
 
+  /** Not on the port: recordIntent's first step; public so a test can leave an intent done but unrecorded. */
   async completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void> {
     const state = this.current(lease);
     if (!state || state.intent?.id !== intentId) throw new LeaseLostError(`lease on ${lease.key} lost`);
@@ -231,7 +256,7 @@ export class MemoryLedger implements Ledger {
     state.intent.done = true;
   }
 
-  async claimNotice(
+  private async claimNotice(
     lease: Lease,
     intentId: string,
     noticeFlag: string,
@@ -239,22 +264,25 @@ export class MemoryLedger implements Ledger {
     leaseMs: number,
   ): Promise<boolean> {
     const state = this.current(lease);
+    // As DynamoDB's one condition: a notice already sent is the answer, whatever else failed.
+    if (this.endpointStates.get(lease.key)?.flags[noticeFlag]) return false;
     if (!state?.lease || state.intent?.id !== intentId || Date.parse(state.lease.until) <= now.getTime())
       throw new LeaseLostError(`lease on ${lease.key} lost`);
-    if (state.flags[noticeFlag]) return false;
     state.intent.noticeClaim = lease.token;
     state.lease.until = new Date(now.getTime() + leaseMs).toISOString();
     return true;
   }
 
-  async markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void> {
+  private async markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void> {
     this.stateOf(endpointId).flags[noticeFlag] = now.toISOString();
   }
 
   async clearIntent(lease: Lease, intentId: string): Promise<void> {
     const state = this.current(lease);
-    if (!state) throw new LeaseLostError(`lease on ${lease.key} lost`);
-    if (state.intent?.id === intentId) delete state.intent;
+    // DynamoDB's condition: the lease's token, and no intent or this one.
+    if (!state || (state.intent && state.intent.id !== intentId))
+      throw new LeaseLostError(`lease on ${lease.key} lost`);
+    delete state.intent;
   }
 
   async recordIntent(
@@ -265,15 +293,16 @@ export class MemoryLedger implements Ledger {
     leaseMs: number,
   ): Promise<boolean> {
     await this.completeIntent(lease, intent.id, intent.entry);
-    await this.append(intent.entry);
+    await this.ledger.append(intent.entry);
     return this.claimNotice(lease, intent.id, noticeFlag, now, leaseMs);
   }
 
   async finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void> {
     const state = this.current(lease);
     if (finish.noticeSent) await this.markNoticeSent(lease.key, finish.noticeSent, finish.now);
-    if (!state) throw new LeaseLostError(`lease on ${lease.key} lost`);
-    if (state.intent?.id === intentId) delete state.intent;
+    if (!state || (state.intent && state.intent.id !== intentId))
+      throw new LeaseLostError(`lease on ${lease.key} lost`);
+    delete state.intent;
     if (finish.release) await this.releaseLease(lease, finish.release.outcome);
   }
 
@@ -285,11 +314,58 @@ export class MemoryLedger implements Ledger {
   }
 
   async clearFlag(endpointId: string, flag: string): Promise<void> {
-    delete this.stateOf(endpointId).flags[flag];
+    // Clearing a flag never set creates nothing, as in DynamoDB.
+    const state = this.endpointStates.get(endpointId);
+    if (state) delete state.flags[flag];
+  }
+}
+
+/**
+ * Both fakes as the one object decide-service takes as its `ledger` (the history with the
+ * endpoints' states beside it), so a test can read `entries` and `endpointStates` off it.
+ */
+export class MemoryLedgerTable extends MemoryLedger implements EndpointStates {
+  readonly endpoints = new MemoryEndpointStates(this);
+
+  get endpointStates(): Map<string, EndpointState> {
+    return this.endpoints.endpointStates;
   }
 
-  outcomes(): [string, Outcome][] {
-    return this.entries.map((e) => [e.endpointId, e.outcome]);
+  states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
+    return this.endpoints.states(endpointIds);
+  }
+  acquireLease(key: string, holder: string, now: Date, leaseMs: number): Promise<Lease | undefined> {
+    return this.endpoints.acquireLease(key, holder, now, leaseMs);
+  }
+  renewLease(lease: Lease, now: Date, leaseMs: number): Promise<boolean> {
+    return this.endpoints.renewLease(lease, now, leaseMs);
+  }
+  releaseLease(lease: Lease, lastOutcome?: Outcome): Promise<void> {
+    return this.endpoints.releaseLease(lease, lastOutcome);
+  }
+  writeIntent(lease: Lease, intent: Intent, now: Date, leaseMs: number): Promise<boolean> {
+    return this.endpoints.writeIntent(lease, intent, now, leaseMs);
+  }
+  clearIntent(lease: Lease, intentId: string): Promise<void> {
+    return this.endpoints.clearIntent(lease, intentId);
+  }
+  recordIntent(
+    lease: Lease,
+    intent: Intent,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    return this.endpoints.recordIntent(lease, intent, noticeFlag, now, leaseMs);
+  }
+  finishIntent(lease: Lease, intentId: string, finish: IntentFinish): Promise<void> {
+    return this.endpoints.finishIntent(lease, intentId, finish);
+  }
+  setFlagOnce(endpointId: string, flag: string, now: Date): Promise<boolean> {
+    return this.endpoints.setFlagOnce(endpointId, flag, now);
+  }
+  clearFlag(endpointId: string, flag: string): Promise<void> {
+    return this.endpoints.clearFlag(endpointId, flag);
   }
 }
 

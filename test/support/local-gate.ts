@@ -10,6 +10,7 @@ import {
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import { createClients } from '../../functions/aws/clients.ts';
+import { DynamoEndpointStates } from '../../functions/aws/endpoint-states.ts';
 import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
@@ -36,6 +37,7 @@ export interface LocalGateWorld {
   provider: EC2Client;
   rules: DynamoRulesStore;
   ledger: DynamoLedger;
+  endpointStates: DynamoEndpointStates;
   stop(): Promise<void>;
 }
 
@@ -57,12 +59,14 @@ export async function startLocalGate(
     region: cloud.region,
     credentials: PROVIDER_CREDENTIALS,
   });
+  const ledger = new DynamoLedger(clients.dynamodb, gate.config.ledgerTable, { retentionDays: 30 });
   return {
     cloud,
     gate,
     provider: ec2For(cloud),
     rules: new DynamoRulesStore(clients.dynamodb, gate.config.rulesTable),
-    ledger: new DynamoLedger(clients.dynamodb, gate.config.ledgerTable, { retentionDays: 30 }),
+    ledger,
+    endpointStates: new DynamoEndpointStates(clients.dynamodb, gate.config.ledgerTable, { ledger }),
     stop: async () => {
       gate.stop();
       await cloud.idle();

@@ -5,9 +5,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatProblem } from './problems.ts';
+import { formatProblem, type RuleProblem } from './problems.ts';
 import { ruleSetFromFiles } from './rule-files.ts';
-import { type LoadedRuleSet, MAX_LISTED_PROBLEMS, type RuleProblem } from './rule-set.ts';
+import { type LoadedRuleSet, MAX_LISTED_PROBLEMS } from './rule-set.ts';
 
 const RULE_FILE = /\.ya?ml$/i;
 

@@ -4,6 +4,7 @@
  * Lambdas read the table, so this module (and its YAML parser) stays out of their bundles.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type InvalidRule, isRecord, readableRuleId, readableServices } from './invalid-items.ts';
 import {
   issuesToProblems,
   MAX_PROBLEMS_PER_ITEM,
@@ -13,15 +14,9 @@ import {
   type RuleProblem,
   unlistedProblems,
 } from './problems.ts';
-import {
-  type InvalidRule,
-  isRecord,
-  type LoadedRuleSet,
-  RuleSetBuilder,
-  readableRuleId,
-  readableServices,
-  restoreProtoTag,
-} from './rule-set.ts';
+import { restoreProtoTag } from './rule-items.ts';
+import type { LoadedRuleSet } from './rule-set.ts';
+import { RuleSetBuilder } from './rule-set-builder.ts';
 import { DefaultsSchema, RuleSchema, ServiceIdSchema, ServiceSettingsSchema } from './schema.ts';
 
 /** Finds the 1-based line of a path in a YAML document. */

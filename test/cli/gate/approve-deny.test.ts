@@ -94,7 +94,7 @@ describe('approve', () => {
     const held = await createEndpoint(world, HELD, serviceId);
     await settle(world);
     // Another decider holds the endpoint for a moment, as a running decision does.
-    const lease = await world.ledger.acquireLease(held, 'another-decision', new Date(), 1_500);
+    const lease = await world.endpointStates.acquireLease(held, 'another-decision', new Date(), 1_500);
     expect(lease).toBeDefined();
 
     const approved = await plgateInProcess(['approve', held, '--reason', 'ticket 7']);

@@ -1,16 +1,26 @@
 /**
  * The DynamoDB adapters' scenarios, run against every DynamoDB we did not write
  * ourselves (moto, dynalite): the tables as functions/shared/tables.ts describes them.
+ * The ledger's scenarios also run against the in-memory fakes the gate's unit tests use
+ * (test/unit/gate/memory-stores.test.ts), so the fakes cannot drift from the real stores.
  */
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { DynamoEndpointStates } from '../../../functions/aws/endpoint-states.ts';
 import { DynamoLedger } from '../../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../../functions/aws/rules-store.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { decideService } from '../../../functions/gate/decide-service.ts';
 import { DEFAULT_LEASE_MS } from '../../../functions/gate/lease-duration.ts';
-import { LeaseLostError, type LedgerEntry } from '../../../functions/gate/ports.ts';
+import { ledgerTable } from '../../../functions/gate/ledger-table.ts';
+import {
+  type EndpointStates,
+  type Lease,
+  LeaseLostError,
+  type Ledger,
+  type LedgerEntry,
+} from '../../../functions/gate/ports.ts';
 import {
   LEDGER_BY_ACCOUNT_INDEX,
   LEDGER_BY_SERVICE_INDEX,
@@ -114,10 +124,46 @@ function entry(endpointId: string, serviceId: string, account: string, time: str
   };
 }
 
+/** The steps recordIntent and finishIntent fall back to: private to each store, driven one by one here. */
+export interface IntentSteps {
+  completeIntent(lease: Lease, intentId: string, entry: LedgerEntry): Promise<void>;
+  claimNotice(
+    lease: Lease,
+    intentId: string,
+    noticeFlag: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean>;
+  markNoticeSent(endpointId: string, noticeFlag: string, now: Date): Promise<void>;
+}
+
+/** A fresh pair of stores over one table (or one memory), with the private steps of its state store. */
+export interface LedgerStores {
+  ledger: Ledger;
+  endpointStates: EndpointStates;
+  steps: IntentSteps;
+}
+
+function dynamoStores(target: DynamoTarget): LedgerStores {
+  const ledger = new DynamoLedger(target.doc, target.ledgerTable, { retentionDays: 30 });
+  const endpointStates = new DynamoEndpointStates(target.doc, target.ledgerTable, { ledger });
+  return {
+    ledger,
+    endpointStates,
+    steps: {
+      // biome-ignore lint/complexity/useLiteralKeys: private to the store; only these scenarios drive it alone
+      completeIntent: endpointStates['completeIntent'].bind(endpointStates),
+      // biome-ignore lint/complexity/useLiteralKeys: as above
+      claimNotice: endpointStates['claimNotice'].bind(endpointStates),
+      // biome-ignore lint/complexity/useLiteralKeys: as above
+      markNoticeSent: endpointStates['markNoticeSent'].bind(endpointStates),
+    },
+  };
+}
+
 /** Registers the scenarios; `target()` is read inside the tests, after beforeAll set it up. */
 export function dynamoScenarios(target: () => DynamoTarget): void {
   const rules = () => new DynamoRulesStore(target().doc, target().rulesTable);
-  const ledger = () => new DynamoLedger(target().doc, target().ledgerTable, { retentionDays: 30 });
 
   describe('rules store', () => {
     it('versions: 0 when never set, conditional bump from 0 once, then plain bumps', async () => {
@@ -153,6 +199,35 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       );
     });
   });
+
+  ledgerScenarios(() => dynamoStores(target()));
+
+  // After the scenarios: its entry (account Y) must not show in their histories.
+  describe('ledger items', () => {
+    it('sets expiresAt (epoch seconds) retentionDays after the entry', async () => {
+      const l = dynamoStores(target()).ledger;
+      await l.append(entry(endpoint(9), S2, Y, at(0)));
+      // Read the raw item: the TTL attribute is not part of a LedgerEntry.
+      const history = await target().doc.send(
+        new QueryCommand({
+          TableName: target().ledgerTable,
+          KeyConditionExpression: 'endpointId = :e',
+          ExpressionAttributeValues: { ':e': endpoint(9) },
+        }),
+      );
+      expect(history.Items).toHaveLength(1);
+      expect(history.Items?.[0]?.[LEDGER_TTL_ATTRIBUTE]).toBe(Date.parse(at(0)) / 1000 + 30 * 86_400);
+    });
+  });
+}
+
+/** The ledger's and the endpoint states' scenarios, over any pair of stores that claims to behave like DynamoDB. */
+export function ledgerScenarios(stores: () => LedgerStores): void {
+  // One object with every method the scenarios call: both ports as decide-service takes them, and the steps.
+  const ledger = () => {
+    const { ledger, endpointStates, steps } = stores();
+    return { ...ledgerTable(ledger, endpointStates), ...steps };
+  };
 
   describe('ledger', () => {
     it('an intent is written only under the current lease, made final, fenced by the token, and cleared', async () => {
@@ -275,6 +350,34 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       expect(state?.lease?.holder).toBe('h3');
     });
 
+    it('edges of the conditions: a lease is held to its last instant, a sent notice answers even a lost lease, another intent is not cleared', async () => {
+      const l = ledger();
+      const id = endpoint(93);
+      const now = new Date(at(93));
+      const e = entry(id, S1, X, at(93));
+      const lease = await l.acquireLease(id, 'h1', now, 60_000);
+      if (!lease) throw new Error('no lease');
+      // At the instant the lease runs out it is still held (`leaseUntil < now` frees it).
+      expect(await l.acquireLease(id, 'h2', new Date(now.getTime() + 60_000), 60_000)).toBeUndefined();
+      const intent = { id: 'i1', token: lease.token, entry: e, done: false };
+      expect(await l.writeIntent(lease, intent, now, 60_000)).toBe(true);
+      // Clearing or finishing an intent other than the one written is refused as a lost lease.
+      await expect(l.clearIntent(lease, 'other')).rejects.toThrow(LeaseLostError);
+      await expect(l.finishIntent(lease, 'other', { now, noticeSent: 'notice:held' })).rejects.toThrow(
+        LeaseLostError,
+      );
+      expect((await l.states([id])).get(id)?.intent?.id).toBe('i1');
+      expect((await l.states([id])).get(id)?.flags['notice:held']).toBe(at(93));
+      // A notice of that outcome went out: the claim says so even under a lease since lost.
+      await l.markNoticeSent(id, 'notice:accepted', now);
+      const later = new Date(now.getTime() + 60_001);
+      expect(await l.acquireLease(id, 'h2', later, 60_000)).toBeDefined();
+      expect(await l.claimNotice(lease, 'i1', 'notice:accepted', later, 60_000)).toBe(false);
+      await expect(l.claimNotice(lease, 'i1', 'notice:rejected', later, 60_000)).rejects.toThrow(
+        LeaseLostError,
+      );
+    });
+
     it('an intent with a once-flag sets it in the same write, and is refused when the flag is set', async () => {
       const l = ledger();
       const id = endpoint(91);
@@ -319,21 +422,6 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
 
       const [newest] = await l.history({ endpointId: endpoint(1), limit: 1 });
       expect(newest).toEqual(entry(endpoint(1), S1, X, at(5)));
-    });
-
-    it('sets expiresAt (epoch seconds) retentionDays after the entry', async () => {
-      const l = ledger();
-      await l.append(entry(endpoint(9), S2, Y, at(0)));
-      // Read the raw item: the TTL attribute is not part of a LedgerEntry.
-      const history = await target().doc.send(
-        new QueryCommand({
-          TableName: target().ledgerTable,
-          KeyConditionExpression: 'endpointId = :e',
-          ExpressionAttributeValues: { ':e': endpoint(9) },
-        }),
-      );
-      expect(history.Items).toHaveLength(1);
-      expect(history.Items?.[0]?.[LEDGER_TTL_ATTRIBUTE]).toBe(Date.parse(at(0)) / 1000 + 30 * 86_400);
     });
 
     it('leases: one holder at a time, re-entrant, taken over once expired, released only under its token', async () => {

@@ -4,11 +4,14 @@ import {
   DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoLedger, LedgerError } from '../../../functions/aws/ledger.ts';
+import { DynamoEndpointStates } from '../../../functions/aws/endpoint-states.ts';
+import { DynamoLedger } from '../../../functions/aws/ledger.ts';
+import { LedgerError } from '../../../functions/aws/ledger-item-codec.ts';
 import { LeaseLostError, type LedgerEntry } from '../../../functions/gate/ports.ts';
 
 const TABLE = 'plgate-ledger';
@@ -16,8 +19,9 @@ const doc = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
 );
 const docMock = mockClient(doc);
-const ledger = () =>
-  new DynamoLedger(doc, TABLE, { retentionDays: 30, retry: { sleep: async () => {}, maxRetries: 2 } });
+const ledger = () => new DynamoLedger(doc, TABLE, { retentionDays: 30 });
+const endpointStates = () =>
+  new DynamoEndpointStates(doc, TABLE, { ledger: ledger(), retry: { sleep: async () => {}, maxRetries: 2 } });
 const conditionFailed = () =>
   Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
 const endpoint = (n: number): string => `vpce-${n.toString(16).padStart(17, '0')}`;
@@ -189,7 +193,7 @@ describe('endpoint state', () => {
       })
       .resolvesOnce({ Responses: { [TABLE]: [{ endpointId: endpoint(2), sk: 'state' }] } })
       .resolvesOnce({ Responses: { [TABLE]: [] } });
-    const states = await ledger().states([...ids, endpoint(1)]);
+    const states = await endpointStates().states([...ids, endpoint(1)]);
     const calls = docMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems?.[TABLE]);
     expect(calls.map((c) => c?.Keys?.length)).toEqual([100, 1, 50]);
     expect(calls[0]?.ConsistentRead).toBe(true);
@@ -209,7 +213,7 @@ describe('endpoint state', () => {
     docMock
       .on(BatchGetCommand)
       .resolves({ UnprocessedKeys: { [TABLE]: { Keys: [{ endpointId: endpoint(1), sk: 'state' }] } } });
-    await expect(ledger().states([endpoint(1)])).rejects.toThrow(LedgerError);
+    await expect(endpointStates().states([endpoint(1)])).rejects.toThrow(LedgerError);
     expect(docMock.commandCalls(BatchGetCommand)).toHaveLength(3);
   });
 
@@ -229,7 +233,7 @@ describe('endpoint state', () => {
       .rejectsOnce(conditionFailed());
     const now = new Date('2026-03-01T00:00:00Z');
     // The endpoint's state comes back with the grant (ALL_NEW): no second read under the lease.
-    expect(await ledger().acquireLease(endpoint(1), 'req-1', now, 60_000)).toEqual({
+    expect(await endpointStates().acquireLease(endpoint(1), 'req-1', now, 60_000)).toEqual({
       key: endpoint(1),
       holder: 'req-1',
       token: 7,
@@ -240,7 +244,7 @@ describe('endpoint state', () => {
         lease: { holder: 'req-1', until: '2026-03-01T00:01:00.000Z', token: 7 },
       },
     });
-    expect(await ledger().acquireLease(endpoint(1), 'req-2', now, 60_000)).toBeUndefined();
+    expect(await endpointStates().acquireLease(endpoint(1), 'req-2', now, 60_000)).toBeUndefined();
     expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { endpointId: endpoint(1), sk: 'state' },
       UpdateExpression:
@@ -260,18 +264,27 @@ describe('endpoint state', () => {
     docMock.on(UpdateCommand).resolves({ Attributes: { leaseToken: 1 } });
     const now = new Date('2026-03-01T00:00:00Z');
     expect(
-      await ledger().acquireLease('vpce-svc-0123456789abcdef0#111122223333', 'req-1', now, 1000),
+      await endpointStates().acquireLease('vpce-svc-0123456789abcdef0#111122223333', 'req-1', now, 1000),
     ).toMatchObject({
       token: 1,
     });
-    await expect(ledger().acquireLease('vpce-svc-01#1', 'req-1', now, 1000)).rejects.toThrow(LedgerError);
+    await expect(endpointStates().acquireLease('vpce-svc-01#1', 'req-1', now, 1000)).rejects.toThrow(
+      LedgerError,
+    );
   });
 
   it('fences the writes after the EC2 call by the lease token: a lost lease is an error, never a silent write', async () => {
     docMock.on(UpdateCommand).rejects(conditionFailed());
     const lease = { key: endpoint(1), holder: 'req-1', token: 3, until: '2026-03-01T00:01:00.000Z' };
-    await expect(ledger().completeIntent(lease, 'i3', entry())).rejects.toThrow(LeaseLostError);
-    await expect(ledger().clearIntent(lease, 'i3')).rejects.toThrow(LeaseLostError);
+    // A failed transaction falls back to its steps; the first, making the entry final, is fenced.
+    docMock
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('cancelled'), { name: 'TransactionCanceledException' }));
+    const intent = { id: 'i3', token: 3, entry: entry(), done: false };
+    await expect(
+      endpointStates().recordIntent(lease, intent, 'notice:accepted', new Date('2026-03-01T00:00:30Z'), 1000),
+    ).rejects.toThrow(LeaseLostError);
+    await expect(endpointStates().clearIntent(lease, 'i3')).rejects.toThrow(LeaseLostError);
     const inputs = docMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toMatchObject({
       ConditionExpression: '#token = :token AND #intent.#id = :id',
@@ -288,8 +301,8 @@ describe('endpoint state', () => {
     const lease = { key: endpoint(1), holder: 'req-1', token: 3, until: '2026-03-01T00:01:00.000Z' };
     const now = new Date('2026-03-01T00:00:30Z');
     const intent = { id: 'i3', token: 3, entry: entry(), done: true, onceFlag: 'held' };
-    expect(await ledger().writeIntent(lease, intent, now, 60_000)).toBe(true);
-    expect(await ledger().writeIntent(lease, intent, now, 60_000)).toBe(false);
+    expect(await endpointStates().writeIntent(lease, intent, now, 60_000)).toBe(true);
+    expect(await endpointStates().writeIntent(lease, intent, now, 60_000)).toBe(false);
     expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       UpdateExpression: 'SET #intent = :intent, #until = :until, #flags.#once = :now',
       ConditionExpression:
@@ -303,14 +316,16 @@ describe('endpoint state', () => {
     docMock
       .on(UpdateCommand)
       .rejects(Object.assign(new Error('busy'), { name: 'ProvisionedThroughputExceededException' }));
-    await expect(ledger().acquireLease(endpoint(1), 'req-1', new Date(), 1000)).rejects.toThrow('busy');
+    await expect(endpointStates().acquireLease(endpoint(1), 'req-1', new Date(), 1000)).rejects.toThrow(
+      'busy',
+    );
   });
 
   it('releases only its own lease (by token), and records the outcome even when the lease was lost', async () => {
     docMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed()).resolvesOnce({});
     const lease = { key: endpoint(1), holder: 'req-1', token: 4, until: '2026-03-01T00:01:00.000Z' };
-    await ledger().releaseLease(lease, 'accepted');
-    await ledger().releaseLease(lease, 'rejected');
+    await endpointStates().releaseLease(lease, 'accepted');
+    await endpointStates().releaseLease(lease, 'rejected');
     const inputs = docMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toMatchObject({
       UpdateExpression: 'REMOVE #holder, #until SET #outcome = :outcome',
@@ -336,9 +351,9 @@ describe('endpoint state', () => {
       .rejectsOnce(conditionFailed())
       .rejectsOnce(conditionFailed());
     const now = new Date('2026-03-01T00:00:00Z');
-    expect(await ledger().setFlagOnce(endpoint(1), 'held', now)).toBe(true);
-    expect(await ledger().setFlagOnce(endpoint(1), 'dry-run:accepted', now)).toBe(true);
-    expect(await ledger().setFlagOnce(endpoint(1), 'held', now)).toBe(false);
+    expect(await endpointStates().setFlagOnce(endpoint(1), 'held', now)).toBe(true);
+    expect(await endpointStates().setFlagOnce(endpoint(1), 'dry-run:accepted', now)).toBe(true);
+    expect(await endpointStates().setFlagOnce(endpoint(1), 'held', now)).toBe(false);
     const inputs = docMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(inputs[0]).toMatchObject({
       UpdateExpression: 'SET #flags = :flags',
@@ -354,13 +369,13 @@ describe('endpoint state', () => {
 
   it('clearFlag removes a flag and is a no-op when it is absent', async () => {
     docMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
-    await ledger().clearFlag(endpoint(1), 'drift');
-    await ledger().clearFlag(endpoint(1), 'drift');
+    await endpointStates().clearFlag(endpoint(1), 'drift');
+    await endpointStates().clearFlag(endpoint(1), 'drift');
     expect(docMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       UpdateExpression: 'REMOVE #flags.#flag',
       ConditionExpression: 'attribute_exists(#flags.#flag)',
     });
-    await expect(ledger().clearFlag(endpoint(1), 'bad flag')).rejects.toThrow(/flag: must match/);
+    await expect(endpointStates().clearFlag(endpoint(1), 'bad flag')).rejects.toThrow(/flag: must match/);
   });
 
   it('refuses a retention that is not a whole number of days', () => {

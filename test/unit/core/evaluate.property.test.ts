@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../functions/core/connection.ts';
 import { evaluate, evaluateScanningAll } from '../../../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../../../functions/core/evaluation-context.ts';
-import { type RuleSet, ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import type { RuleSet } from '../../../functions/core/rules/rule-set.ts';
 
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
 const SERVICES = ['vpce-svc-0a1b2c3d4e5f67890', 'vpce-svc-0123456789abcdef0'];

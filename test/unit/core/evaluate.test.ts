@@ -4,7 +4,7 @@ import { parseConnection } from '../../../functions/core/connection.ts';
 import type { Effect } from '../../../functions/core/decision-record.ts';
 import { evaluate, evaluateScanningAll } from '../../../functions/core/evaluate.ts';
 import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { connection, context, NOW, OTHER_SERVICE, rules, SERVICE } from './rules-for-tests.ts';
 
 const ORG = { organizationId: 'o-abcdefghij', ouIds: ['ou-root-aaaaaaaa', 'ou-ab12-cd34ef56'] };

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../functions/core/evaluate.ts';
 import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
-import { settingsFor } from '../../../functions/core/rules/rule-set.ts';
+import { settingsFor } from '../../../functions/core/rules/settings.ts';
 import { connection, context } from './rules-for-tests.ts';
 
 const dir = new URL('../../../policies/', import.meta.url);

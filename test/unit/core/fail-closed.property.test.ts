@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { Connection, ConnectionState } from '../../../functions/core/connection.ts';
 import { countAcceptedByAccount, type Plan, planDecisions } from '../../../functions/core/decide.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
-import { type RuleSet, ruleSetFromItems, settingsFor } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import type { RuleSet } from '../../../functions/core/rules/rule-set.ts';
+import { settingsFor } from '../../../functions/core/rules/settings.ts';
 
 const SERVICES = ['vpce-svc-0a1b2c3d4e5f67890', 'vpce-svc-0123456789abcdef0', 'vpce-svc-0fedcba9876543210'];
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];

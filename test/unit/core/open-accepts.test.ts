@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openAcceptWarnings } from '../../../functions/core/rules/open-accepts.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const warningsOf = (items: unknown[]) => openAcceptWarnings(ruleSetFromItems(items).ruleSet);

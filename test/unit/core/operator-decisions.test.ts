@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../functions/core/connection.ts';
 import { planDecisions } from '../../../functions/core/decide.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
-import { ruleSetFromItems, settingsFor } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import { settingsFor } from '../../../functions/core/rules/settings.ts';
 import { connection, context, NOW, OTHER_SERVICE, rules, SERVICE } from './rules-for-tests.ts';
 
 const ENDPOINT = 'vpce-0b7a3c9d1e2f40516';

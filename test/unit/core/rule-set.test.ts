@@ -2,15 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../../functions/core/decision-record.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
 import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
-import {
-  BUILT_IN_SETTINGS,
-  candidateLists,
-  needsOrganization,
-  reviewTtlMs,
-  ruleSetFromItems,
-  ruleSetToItems,
-  settingsFor,
-} from '../../../functions/core/rules/rule-set.ts';
+import { candidateLists } from '../../../functions/core/rules/rule-index.ts';
+import { ruleSetFromItems, ruleSetToItems } from '../../../functions/core/rules/rule-items.ts';
+import { needsOrganization } from '../../../functions/core/rules/rule-set.ts';
+import { BUILT_IN_SETTINGS, reviewTtlMs, settingsFor } from '../../../functions/core/rules/settings.ts';
 import { connection, context, NOW, OTHER_SERVICE, rules, SERVICE } from './rules-for-tests.ts';
 
 const DAY = 86_400_000;

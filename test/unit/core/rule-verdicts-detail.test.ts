@@ -8,7 +8,7 @@ import type { Connection } from '../../../functions/core/connection.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../../../functions/core/evaluation-context.ts';
 import { explainConnection } from '../../../functions/core/rule-verdicts.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { connection } from '../../support/gate-fakes.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainConnection } from '../../../functions/core/rule-verdicts.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { connection } from '../../support/gate-fakes.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';

@@ -1,7 +1,8 @@
 /** Builders for engine tests: connections, contexts and rule sets from plain objects. */
 import type { Connection } from '../../../functions/core/connection.ts';
 import type { EvaluationContext } from '../../../functions/core/evaluation-context.ts';
-import { type RuleSet, ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import type { RuleSet } from '../../../functions/core/rules/rule-set.ts';
 
 export const SERVICE = 'vpce-svc-0a1b2c3d4e5f67890';
 export const OTHER_SERVICE = 'vpce-svc-0123456789abcdef0';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaText } from '../../../cli/generate-schema.ts';
+import { formatProblem } from '../../../functions/core/rules/problems.ts';
 import { ruleSetFromFiles } from '../../../functions/core/rules/rule-files.ts';
-import { formatProblem } from '../../../functions/core/rules/rule-set.ts';
 import {
   DefaultsSchema,
   RuleFileSchema,

@@ -5,8 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
-import { ingestCloudTrail, ingestNotifications } from '../../../functions/gate/ingest.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import { ingestCloudTrail } from '../../../functions/gate/cloudtrail.ts';
+import { ingestNotifications } from '../../../functions/gate/ingest.ts';
 import { handleRuleChanges } from '../../../functions/gate/rule-change.ts';
 import {
   CloudTrailEventSchema,
@@ -23,6 +24,7 @@ import { hostileValue, mutationOf, namesPathOrAncestor } from '../../support/fuz
 import {
   FakeEndpointServices,
   MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -227,13 +229,14 @@ describe('ingest of fuzzed notifications and CloudTrail calls', () => {
         fc.constantFrom('AcceptVpcEndpointConnections', 'RejectVpcEndpointConnections', 'CreateTags'),
         async (requestParameters, responseElements, eventName) => {
           const endpointServices = new FakeEndpointServices();
-          const ledger = new MemoryLedger();
+          const ledger = new MemoryLedgerTable();
           const result = await ingestCloudTrail(
             { eventName, requestParameters, responseElements },
             {
               endpointServices,
               events: new RecordingEvents(),
               ledger,
+              endpointStates: ledger,
               notifier: new RecordingNotifier(),
               ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
               gateRoleArns: [],

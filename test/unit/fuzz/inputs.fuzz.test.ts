@@ -18,7 +18,7 @@ import {
   parseConnection,
 } from '../../../functions/core/connection.ts';
 import { evaluate } from '../../../functions/core/evaluate.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { hostileValue, mutationOf, type Path } from '../../support/fuzz.ts';
 
 const RUNS = { numRuns: 150 };

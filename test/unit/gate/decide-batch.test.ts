@@ -5,7 +5,7 @@ import type { ConnectionEventDetail } from '../../../functions/shared/events.ts'
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -26,7 +26,7 @@ function setup() {
   ];
   const deps = {
     endpointServices: ec2,
-    ledger: new MemoryLedger(),
+    ledger: new MemoryLedgerTable(),
     notifier: new RecordingNotifier(),
     events: new RecordingEvents(),
     now: () => new Date('2026-11-21T12:00:00Z'),

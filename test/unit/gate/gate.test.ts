@@ -6,7 +6,7 @@ import { sweep } from '../../../functions/gate/sweep.ts';
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -34,7 +34,7 @@ const baseItems = (): Record<string, unknown>[] => [
 function setup(items = baseItems()) {
   const ec2 = new FakeEndpointServices();
   ec2.managed.add(SERVICE);
-  const ledger = new MemoryLedger();
+  const ledger = new MemoryLedgerTable();
   const notifier = new RecordingNotifier();
   const events = new RecordingEvents();
   const store = new MemoryRulesStore(items);

@@ -1,19 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
+import { ingestCloudTrail } from '../../../functions/gate/cloudtrail.ts';
+import type { CloudTrailDetail } from '../../../functions/gate/cloudtrail-detail.ts';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
-import {
-  type CloudTrailDetail,
-  idsIn,
-  ingestCloudTrail,
-  ingestNotifications,
-} from '../../../functions/gate/ingest.ts';
+import { ingestNotifications } from '../../../functions/gate/ingest.ts';
 import { GateCallInFlightError, refusedIn } from '../../../functions/gate/manual-action.ts';
+import { idsIn } from '../../../functions/gate/named-ids.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -29,7 +27,7 @@ function world() {
   return {
     ec2,
     events: new RecordingEvents(),
-    ledger: new MemoryLedger(),
+    ledger: new MemoryLedgerTable(),
     notifier: new RecordingNotifier(),
   };
 }
@@ -117,7 +115,7 @@ describe("notices of the gate's own actions", () => {
     const result = await ingestNotifications([notice('Accept'), notice('Reject', rejected)], {
       endpointServices: w.ec2,
       events: w.events,
-      ledger: w.ledger,
+      endpointStates: w.ledger,
       now,
     });
     expect(result.own).toBe(2);
@@ -130,7 +128,7 @@ describe("notices of the gate's own actions", () => {
     const result = await ingestNotifications([notice('Accept')], {
       endpointServices: w.ec2,
       events: w.events,
-      ledger: w.ledger,
+      endpointStates: w.ledger,
       now,
     });
     expect(result.own).toBe(1);
@@ -147,7 +145,7 @@ describe("notices of the gate's own actions", () => {
         notice('Accept', unknown),
         { body: JSON.stringify({ ServiceId: SERVICE, VpcEndpointId: ENDPOINT }), raw: {} },
       ],
-      { endpointServices: w.ec2, events: w.events, ledger: w.ledger, now },
+      { endpointServices: w.ec2, events: w.events, endpointStates: w.ledger, now },
     );
     expect(result.own).toBe(0);
     expect(w.events.connectionEventDetails.map((d) => d.endpointId)).toEqual([
@@ -188,6 +186,7 @@ describe('ingest CloudTrail', () => {
         endpointServices: w.ec2,
         events: w.events,
         ledger: w.ledger,
+        endpointStates: w.ledger,
         notifier: w.notifier,
       });
       expect(result).toEqual({ kind: 'ignored', why: 'names no managed service that is on' });
@@ -203,7 +202,14 @@ describe('ingest CloudTrail', () => {
         eventName: 'CreateTags',
         requestParameters: { resourcesSet: { items: [{ resourceId: SERVICE }] } },
       },
-      { ...base, endpointServices: w.ec2, events: w.events, ledger: w.ledger, notifier: w.notifier },
+      {
+        ...base,
+        endpointServices: w.ec2,
+        events: w.events,
+        ledger: w.ledger,
+        endpointStates: w.ledger,
+        notifier: w.notifier,
+      },
     );
     expect(result.kind).toBe('enrolled');
     expect(w.ec2.enrolled).toEqual([SERVICE]);
@@ -224,6 +230,7 @@ describe('ingest CloudTrail', () => {
       endpointServices: w.ec2,
       events: w.events,
       ledger: w.ledger,
+      endpointStates: w.ledger,
       notifier: w.notifier,
     };
     const human = await ingestCloudTrail(
@@ -272,6 +279,7 @@ describe('ingest CloudTrail', () => {
     endpointServices: w.ec2,
     events: w.events,
     ledger: w.ledger,
+    endpointStates: w.ledger,
     notifier: w.notifier,
   });
   const ALICE = 'arn:aws:iam::000000000000:user/alice';
@@ -428,7 +436,7 @@ describe('ingest CloudTrail', () => {
     );
     await expect(ingestCloudTrail(handAccept(), deps(w))).rejects.toThrow(GateCallInFlightError);
     // Once the gate has its result, the request id is known and the call is the gate's.
-    await w.ledger.completeIntent(lease, 'i1', { ...planned, requestId: handAccept().requestID });
+    await w.ledger.endpoints.completeIntent(lease, 'i1', { ...planned, requestId: handAccept().requestID });
     expect((await ingestCloudTrail(handAccept(), deps(w))).kind).toBe('ignored');
     expect(w.ledger.entries).toEqual([]);
   });

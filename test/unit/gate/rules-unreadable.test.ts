@@ -10,7 +10,7 @@ import { METRIC } from '../../../functions/shared/metrics.ts';
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -46,7 +46,7 @@ describe('rules unreadable', () => {
 
   it('holds every request: no EC2 action, no ledger entry, and the event fails so it is retried', async () => {
     const endpointServices = new FakeEndpointServices().add(connection({ state: 'pendingAcceptance' }));
-    const ledger = new MemoryLedger();
+    const ledger = new MemoryLedgerTable();
     const [only] = endpointServices.connections.values();
     await expect(
       decideConnectionEvent(

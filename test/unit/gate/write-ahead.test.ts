@@ -14,7 +14,7 @@ import { CrashError, mortal, Process } from '../../support/crash.ts';
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
   RecordingEvents,
   RecordingNotifier,
@@ -37,7 +37,7 @@ const rules = (extra: Record<string, unknown>[] = []): Record<string, unknown>[]
 function setup(items = rules()) {
   const ec2 = new FakeEndpointServices();
   ec2.managed.add(SERVICE);
-  const ledger = new MemoryLedger();
+  const ledger = new MemoryLedgerTable();
   const notifier = new RecordingNotifier();
   const events = new RecordingEvents();
   const store = new MemoryRulesStore(items);
@@ -310,7 +310,7 @@ describe('fenced leases', () => {
   });
 
   it('every grant of a lease has a larger token, and a stale token can neither complete, clear nor release', async () => {
-    const ledger = new MemoryLedger();
+    const ledger = new MemoryLedgerTable();
     const id = 'vpce-0000000000000000a';
     const first = await ledger.acquireLease(id, 'a', NOW, 1000);
     const second = await ledger.acquireLease(id, 'b', new Date(NOW.getTime() + 1001), 1000);

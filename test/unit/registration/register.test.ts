@@ -10,7 +10,7 @@ import {
   type CheckedStsRequest,
   INVITATION_HEADER,
 } from '../../../functions/core/registration/sts-request.ts';
-import { ruleSetFromItems } from '../../../functions/core/rules/rule-set.ts';
+import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import type { LedgerEntry, Notice } from '../../../functions/gate/ports.ts';
 import {
   type RegisterDeps,
