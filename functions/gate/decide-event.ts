@@ -1,6 +1,7 @@
 import { countAcceptedByAccount } from '../core/decide.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
-import { type DecideDeps, decideService, recordGone } from './decide-service.ts';
+import { type DecideDeps, decideService } from './decide-service.ts';
+import { recordGone } from './deletions.ts';
 import type { LedgerEntry } from './ports.ts';
 import type { RuleSetCache } from './rules-cache.ts';
 

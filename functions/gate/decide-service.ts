@@ -1,8 +1,11 @@
 /**
  * Carries out the decision core's plan for the connections of one service: leases, the
  * EC2 actions in batches, the ledger, the notices and the `Connection Decision` events.
- * Every trigger (notification, sweep, rule change, manual) ends here, so every path is
- * idempotent in the same way:
+ * Every decision about a connection, whatever its trigger (notification, sweep, rule
+ * change, a person's approve or deny), ends here, so every one is idempotent in the same
+ * way. (What is recorded without a decision appends to the ledger directly: a person's own
+ * EC2 call seen in CloudTrail, manual-action.ts; a registration, register.ts; an approval
+ * removed once its endpoint is gone, operator-cleanup.ts.)
  *  - an endpoint is acted on only under its lease, on connection state re-read from EC2
  *    while the lease is held: a duplicate, late or racing trigger re-reads a state that no
  *    longer needs the action and does nothing;
@@ -25,33 +28,32 @@ import {
   type PlannedDecision,
   planDecisions,
 } from '../core/decide.ts';
-import { evaluate } from '../core/evaluate.ts';
-import type { EvaluationContext, OrganizationPath } from '../core/evaluation-context.ts';
+import type { OrganizationPath } from '../core/evaluation-context.ts';
 import { needsOrganization, type RuleSet } from '../core/rules/rule-set.ts';
 import { settingsFor } from '../core/rules/settings.ts';
 import type { Trigger } from '../shared/events.ts';
-import { type FinalIntent, finishIntents, type IntentDeps, reconciledEntry, tookEffect } from './intents.ts';
-import { leaseMsFor } from './lease-duration.ts';
+import { deletionDecision, deletionsToRecord } from './deletions.ts';
+import { type FinalIntent, finishIntents, intentDepsOf, reconciledEntry, tookEffect } from './intents.ts';
+import { LEASE_CONCURRENCY, LeaseSet } from './lease-set.ts';
 import { ledgerEntry, recordedFor } from './ledger-entry.ts';
-import {
-  type ActionFailure,
-  type EndpointServices,
-  type EndpointState,
-  type GateEvents,
-  type Intent,
-  type Lease,
-  LeaseLostError,
-  type LedgerTable as Ledger,
-  type LedgerEntry,
-  type Notifier,
-  type OrganizationDirectory,
-  type Outcome,
+import type {
+  ActionFailure,
+  EndpointServices,
+  EndpointState,
+  GateEvents,
+  Intent,
+  Lease,
+  LedgerEntry,
+  LedgerTable,
+  Notifier,
+  OrganizationDirectory,
+  Outcome,
 } from './ports.ts';
 import type { LoadedRules } from './rules-cache.ts';
 
 export interface DecideDeps {
   endpointServices: EndpointServices;
-  ledger: Ledger;
+  ledger: LedgerTable;
   notifier: Notifier;
   events: GateEvents;
   organizations?: OrganizationDirectory;
@@ -92,11 +94,7 @@ export interface DecideServiceInput {
   leaseWaitingFirst?: boolean;
 }
 
-/** Lease writes in flight at once: a sweep may act on thousands of endpoints. */
-const LEASE_CONCURRENCY = 16;
 const DECIDABLE_STATES = new Set(['pendingAcceptance', 'pending', 'available']);
-/** Once-flag of the `deleted` entry: a consumer's deletion is recorded once. */
-export const DELETED_FLAG = 'deleted';
 
 /** Decides the given connections of one service; returns the ledger entries it wrote. */
 export async function decideService(input: DecideServiceInput, deps: DecideDeps): Promise<LedgerEntry[]> {
@@ -183,124 +181,6 @@ export async function decideService(input: DecideServiceInput, deps: DecideDeps)
   }
 }
 
-/** The leases one decision run takes, released together at its end. */
-class LeaseSet {
-  readonly #deps: DecideDeps;
-  readonly #endpoints = new Map<string, Lease>();
-  readonly #accounts = new Map<string, Lease>();
-  readonly #limit = pLimit(LEASE_CONCURRENCY);
-  /** Endpoints whose lease went with the write that finished their intent. */
-  readonly #released = new Set<string>();
-  readonly outcomes = new Map<string, Outcome>();
-
-  constructor(deps: DecideDeps) {
-    this.#deps = deps;
-  }
-
-  /** Sized at each write: a holder with a deadline leases for what is left of it. */
-  get leaseMs(): number {
-    return leaseMsFor(this.#deps);
-  }
-
-  endpoint(endpointId: string): Lease {
-    const lease = this.#endpoints.get(endpointId);
-    if (!lease) throw new LeaseLostError(`${endpointId}: no lease taken on it in this run`);
-    return lease;
-  }
-
-  account(account: string): Lease | undefined {
-    return this.#accounts.get(account);
-  }
-
-  /** The endpoints' states as their leases found them; read again only where a lease brought none. */
-  async states(endpointIds: string[]): Promise<Map<string, EndpointState>> {
-    const states = new Map<string, EndpointState>();
-    const unread: string[] = [];
-    for (const id of endpointIds) {
-      const state = this.endpoint(id).state;
-      if (state) states.set(id, state);
-      else unread.push(id);
-    }
-    if (unread.length > 0)
-      for (const [id, state] of await this.#deps.ledger.states(unread)) states.set(id, state);
-    return states;
-  }
-
-  /** The lease of an endpoint was released with its intent's last write. */
-  released(endpointId: string): void {
-    this.#released.add(endpointId);
-  }
-
-  async takeAccounts(serviceId: string, accounts: string[]): Promise<Set<string>> {
-    const held = new Set<string>();
-    for (const account of [...new Set(accounts)].sort()) {
-      const lease = await this.#deps.ledger.acquireLease(
-        `${serviceId}#${account}`,
-        this.#deps.holder,
-        this.#deps.now(),
-        this.leaseMs,
-      );
-      if (lease) {
-        this.#accounts.set(account, lease);
-        held.add(account);
-      } else {
-        this.#deps.log?.('account leased by another decider: its requests wait for the next trigger', {
-          serviceId,
-          account,
-        });
-      }
-    }
-    return held;
-  }
-
-  async takeEndpoints(endpointIds: string[]): Promise<string[]> {
-    const taken = await Promise.all(
-      endpointIds.map((id) =>
-        this.#limit(async () => {
-          const lease = await this.#deps.ledger.acquireLease(
-            id,
-            this.#deps.holder,
-            this.#deps.now(),
-            this.leaseMs,
-          );
-          if (lease) {
-            this.#endpoints.set(id, lease);
-            return id;
-          }
-          this.#deps.log?.('endpoint leased by another decider', { endpointId: id });
-          return undefined;
-        }),
-      ),
-    );
-    return taken.filter((id): id is string => id !== undefined);
-  }
-
-  async releaseAll(): Promise<void> {
-    await Promise.all([
-      ...[...this.#endpoints]
-        .filter(([id]) => !this.#released.has(id))
-        .map(([id, lease]) =>
-          this.#limit(() => this.#deps.ledger.releaseLease(lease, this.outcomes.get(id))),
-        ),
-      ...[...this.#accounts.values()].map((lease) =>
-        this.#limit(() => this.#deps.ledger.releaseLease(lease)),
-      ),
-    ]);
-  }
-}
-
-function intentDeps(deps: DecideDeps, leases: LeaseSet): IntentDeps {
-  return {
-    ledger: deps.ledger,
-    notifier: deps.notifier,
-    events: deps.events,
-    now: deps.now,
-    leaseMs: leases.leaseMs,
-    ...(deps.log ? { log: deps.log } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  };
-}
-
 /** Finishes what an earlier decider left unfinished, from EC2's state now. */
 async function recoverIntents(
   leased: string[],
@@ -329,7 +209,7 @@ async function recoverIntents(
     finals.push({ lease, intent: { ...intent, entry, done: true } });
     leases.outcomes.set(id, entry.outcome);
   }
-  return finishIntents(finals, intentDeps(deps, leases));
+  return finishIntents(finals, intentDepsOf(deps, leases.leaseMs));
 }
 
 /** Writes each decision ahead, acts in batches, makes the intents final and records them. */
@@ -410,7 +290,7 @@ async function carryOut(
   // Notices after actions: the record reads in the order things happened.
   for (const { intent, lease } of ready) if (intent.done) finals.push({ intent, lease });
   for (const { intent } of finals) leases.outcomes.set(intent.entry.endpointId, intent.entry.outcome);
-  return finishIntents(finals, intentDeps(deps, leases), { release: (id) => leases.released(id) });
+  return finishIntents(finals, intentDepsOf(deps, leases.leaseMs), { release: (id) => leases.released(id) });
 }
 
 /**
@@ -464,78 +344,6 @@ async function statesAfterFailures(
 
 function flagsOf(states: Map<string, EndpointState>): Map<string, Readonly<Record<string, string>>> {
   return new Map([...states].map(([id, state]) => [id, state.flags]));
-}
-
-/** Deleted connections of endpoints the gate has kept state for, whose deletion is not yet recorded. */
-function deletionsToRecord(
-  connections: readonly Connection[],
-  states: Map<string, EndpointState>,
-): Connection[] {
-  return connections.filter((c) => {
-    const state = states.get(c.endpointId);
-    return c.state === 'deleted' && state !== undefined && !state.flags[DELETED_FLAG];
-  });
-}
-
-/**
- * An endpoint EC2 no longer shows at all (its consumer deleted it and EC2 forgot it): its
- * deletion is recorded once, as `deleted`, when the gate has kept state for it, with the
- * account and decision of its last entry. Returns the entry written, if any.
- */
-export async function recordGone(
-  serviceId: string,
-  endpointId: string,
-  input: Pick<DecideServiceInput, 'trigger' | 'rules'>,
-  deps: DecideDeps,
-): Promise<LedgerEntry[]> {
-  const state = (await deps.ledger.states([endpointId])).get(endpointId);
-  if (!state || state.flags[DELETED_FLAG]) return [];
-  const [last] = await deps.ledger.history({ endpointId, limit: 1 });
-  if (!last || last.serviceId !== serviceId) return [];
-  const leases = new LeaseSet(deps);
-  try {
-    const [leased] = await leases.takeEndpoints([endpointId]);
-    if (!leased) return [];
-    const lease = leases.endpoint(endpointId);
-    const intent: Intent = {
-      id: `i${lease.token}`,
-      token: lease.token,
-      done: true,
-      onceFlag: DELETED_FLAG,
-      entry: ledgerEntry({
-        at: deps.now().toISOString(),
-        connection: { endpointId, serviceId, account: last.account, state: 'deleted' },
-        trigger: input.trigger,
-        decision: last.decision,
-        reasons: ['the consumer deleted its endpoint: EC2 no longer shows it'],
-        outcome: 'deleted',
-        rulesVersion: input.rules.version,
-        ...(deps.actor === undefined ? {} : { person: { actor: deps.actor } }),
-      }),
-    };
-    if (!(await deps.ledger.writeIntent(lease, intent, deps.now(), leases.leaseMs))) return [];
-    leases.outcomes.set(endpointId, 'deleted');
-    return await finishIntents([{ lease, intent }], intentDeps(deps, leases), {
-      release: (id) => leases.released(id),
-    });
-  } finally {
-    await leases.releaseAll();
-  }
-}
-
-/** A consumer deleted its endpoint: recorded once (the once-flag), with what the rules say of it now. */
-function deletionDecision(connection: Connection, planInput: PlanInput): PlannedDecision {
-  const context: EvaluationContext = { now: planInput.now };
-  if (planInput.serviceRegion) context.serviceRegion = planInput.serviceRegion;
-  const record = evaluate(connection, context, planInput.ruleSet);
-  return {
-    connection,
-    record: { ...record, reasons: [...record.reasons, 'the consumer deleted its endpoint'] },
-    outcome: 'deleted',
-    action: 'none',
-    dryRun: false,
-    onceFlag: DELETED_FLAG,
-  };
 }
 
 function entryFor(

@@ -40,6 +40,19 @@ export interface IntentDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What finishing intents takes of a decider's dependencies, with the length of its leases. */
+export function intentDepsOf(deps: Omit<IntentDeps, 'leaseMs'>, leaseMs: number): IntentDeps {
+  return {
+    ledger: deps.ledger,
+    notifier: deps.notifier,
+    events: deps.events,
+    now: deps.now,
+    leaseMs,
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  };
+}
+
 /**
  * Attempts of the write that marks a notice sent (each already the SDK's attempts), and the
  * first wait between them, doubled each time: about 3 s in all, far inside the lease.

@@ -16,6 +16,8 @@ const SLOW = { timeout: 300_000 };
 
 let world: LocalGateWorld;
 let approvalKey: string;
+/** What the demo printed. */
+const printed: string[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'plgate-diff-'));
 /** What a run printed: diff and push --dry-run print the same plan (their exit codes say different things). */
 const shown = ({ stdout, stderr }: { stdout: string; stderr: string }) => ({ stdout, stderr });
@@ -39,7 +41,7 @@ beforeAll(async () => {
     demo: true,
     once: true,
     log: () => {},
-    print: () => {},
+    print: (line) => printed.push(line),
   });
   await settle(world);
   const approvals = (await world.rules.items()).filter((item) => item.kind === 'approval');
@@ -49,6 +51,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.stop();
+});
+
+describe('the demo with --once', () => {
+  it('ends saying the cloud stops, not with commands against a cloud about to be gone', () => {
+    const last = printed.at(-1) ?? '';
+    expect(last).toContain('The local cloud stops now (--once)');
+    expect(last).not.toContain('AWS_ENDPOINT_URL=');
+  });
 });
 
 describe('policy diff after the demo', () => {

@@ -1,5 +1,6 @@
 /**
- * The README's and local/README.md's walks, run verbatim against what `npm start` runs
+ * `npm start` as a newcomer runs it: the demo walks every path of the gate through the real
+ * binary. Then the README's and local/README.md's walks, run verbatim against what `npm start` runs
  * (`plgate local --demo --rules policies`, on a free port that AWS_ENDPOINT_URL names, as
  * the docs let you set it). Each file's blocks run in order in one bash, from a scratch
  * folder that looks like a checkout, so files the walks write stay out of the repository.
@@ -15,7 +16,7 @@ import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-
 
 const DOCS = ['README.md', 'local/README.md'];
 /** What a checkout holds that the walks use; linked, except the rules, which a walk may edit. */
-const LINKED = ['package.json', 'node_modules', 'bin', 'cli', 'functions', 'local', 'rule-files', 'terminal'];
+const LINKED = ['package.json', 'node_modules', 'bin', 'cli', 'functions', 'local', 'terminal'];
 
 let server: PlgateLocalProcess;
 const scratch = mkdtempSync(join(tmpdir(), 'plgate-docs-'));
@@ -25,15 +26,11 @@ beforeAll(async () => {
   cpSync(join(ROOT, 'policies'), join(scratch, 'policies'), { recursive: true });
   server = await startPlgateLocal(['--demo', '--rules', 'policies']);
   // The README's walk starts where the demo ends (its services, its ledger).
-  const deadline = Date.now() + 90_000;
-  while (!server.output().includes('Try it yourself')) {
-    if (Date.now() > deadline) throw new Error(`the demo did not finish:\n${server.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await server.waitFor(/Try it yourself/);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
+  expect(await server?.stop()).toBe(0);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -68,6 +65,46 @@ function runWalk(file: string): Promise<{ code: number | null; output: string }>
     child.on('close', (code) => resolve({ code, output }));
   });
 }
+
+describe('npm start: the demo', () => {
+  it('shows every path of the gate as it happens, then the ledger in time order', () => {
+    const output = server.output();
+    // Each decision is shown as it happens, as the Slack notice reads.
+    for (const notice of [
+      /Accepted: vpce-[0-9a-f]+/,
+      /Rejected: vpce-[0-9a-f]+/,
+      /Held for review: vpce-[0-9a-f]+/,
+      /Expired and rejected: vpce-[0-9a-f]+/,
+      /Revoked: vpce-[0-9a-f]+/,
+      /Would accept: vpce-[0-9a-f]+/,
+      /approved by arn:aws:iam::000000000000:[^ ]+ at [0-9T:.Z-]+: signed contract/,
+    ]) {
+      expect(output).toMatch(notice);
+    }
+    // The ledger summary at the end holds one row per path, in the words history uses.
+    const summary = output.slice(output.indexOf('What the ledger holds'));
+    for (const row of [
+      /111111111111\s+accepted\s+rule partner-acme/,
+      /666666666666\s+rejected\s+rule block-known-abuser/,
+      /333333333333\s+held\s+default/,
+      /333333333333\s+expired\s+default/,
+      /888888888888\s+accepted\s+approved by arn:aws:iam::000000000000:\S+\s+manual/,
+      /222222222222\s+revoked\s+rule offboard-222222222222/,
+      /111111111111\s+would be accepted\s+rule partner-acme/,
+    ]) {
+      expect(summary).toMatch(row);
+    }
+    // In time order, whatever order the notices were published in.
+    const times = [...summary.matchAll(/^\s+(\d\d:\d\d:\d\d)\s+vpce-/gm)].map((m) => m[1] ?? '');
+    expect(times.length).toBeGreaterThanOrEqual(7);
+    expect(times).toEqual([...times].sort());
+    // The closing hint works when pasted: it names the endpoint and the region.
+    expect(output).toMatch(
+      /Try it yourself: AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 npx plgate history vpce-[0-9a-f]+ .* --region us-east-1 ec2/,
+    );
+    expect(output).toMatch(/dry-run service: vpce-[0-9a-f]+ is still pendingAcceptance/);
+  });
+});
 
 describe('the docs walks run verbatim against npm start', () => {
   it('README.md and local/README.md', { timeout: 240_000 }, async () => {

@@ -70,3 +70,36 @@ describe('module boundaries', () => {
     expect([...importsInto('functions', 'cli'), ...importsInto('functions', 'local')]).toEqual([]);
   });
 });
+
+/** The modules a file imports for their values (type-only imports leave no trace at run time). */
+function valueImportsOf(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const match of source.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]/gm)) {
+    if (!match[2] && match[3]) found.push(resolve(file, '..', match[3]));
+  }
+  return found;
+}
+
+describe('the code base', () => {
+  it('has no import cycle among the modules of the gate, the CLI, the local cloud and the stack', () => {
+    const files = ['functions', 'cli', 'local', 'infra', 'terminal'].flatMap((folder) =>
+      sourcesUnder(resolve(ROOT, folder)),
+    );
+    const graph = new Map(files.map((file) => [file, valueImportsOf(file)]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(ROOT, f)).join(' -> '));
+        return;
+      }
+      state.set(file, 'visiting');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});
