@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plgate } from './run-plgate.ts';
+import { plgateInProcess as plgate } from './run-plgate-in-process.ts';
 
 describe('plgate policy validate on a rule with thousands of problems', () => {
   let dir: string;

@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plgate, ROOT } from './run-plgate.ts';
+import { ROOT } from './run-plgate.ts';
+import { plgateInProcess as plgate } from './run-plgate-in-process.ts';
 
 describe('plgate policy validate', () => {
   let dir: string;

@@ -4,6 +4,7 @@
  * command. For tests about what a command does; tests about the process itself (signals,
  * the binary's exit status, stdin) use `plgate()` from run-plgate.ts.
  */
+import { Readable } from 'node:stream';
 import { main } from '../../cli/main.ts';
 import type { PlgateRun } from './run-plgate.ts';
 
@@ -14,8 +15,10 @@ let queue: Promise<unknown> = Promise.resolve();
 export function plgateInProcess(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
+  /** `input`: what the command reads on stdin. */
+  options: { input?: string } = {},
 ): Promise<PlgateRun> {
-  const run = queue.then(() => capture(args, { NO_COLOR: '1', ...env }));
+  const run = queue.then(() => capture(args, { NO_COLOR: '1', ...env }, options.input));
   queue = run.catch(() => undefined);
   return run;
 }
@@ -23,7 +26,14 @@ export function plgateInProcess(
 async function capture(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  input: string | undefined,
 ): Promise<PlgateRun> {
+  const stdin = Object.getOwnPropertyDescriptor(process, 'stdin');
+  if (input !== undefined)
+    Object.defineProperty(process, 'stdin', {
+      value: Readable.from([Buffer.from(input)]),
+      configurable: true,
+    });
   const stdoutWrite = process.stdout.write;
   const stderrWrite = process.stderr.write;
   const exitCode = process.exitCode;
@@ -54,6 +64,7 @@ async function capture(
     process.stderr.write = stderrWrite;
     process.exitCode = exitCode;
     setEnv(saved);
+    if (input !== undefined && stdin) Object.defineProperty(process, 'stdin', stdin);
   }
 }
 

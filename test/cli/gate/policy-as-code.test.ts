@@ -17,7 +17,7 @@ import {
   startLocalGate,
   stateOf,
 } from '../../support/local-gate.ts';
-import { plgate } from '../run-plgate.ts';
+import { plgateInProcess as plgate } from '../run-plgate-in-process.ts';
 
 const SLOW = { timeout: 300_000 };
 const PARTNER = '111111111111';

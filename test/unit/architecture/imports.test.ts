@@ -75,7 +75,9 @@ describe('module boundaries', () => {
 function valueImportsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
   const found: string[] = [];
-  for (const match of source.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]/gm)) {
+  for (const match of source.matchAll(
+    /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
+  )) {
     if (!match[2] && match[3]) found.push(resolve(file, '..', match[3]));
   }
   return found;
