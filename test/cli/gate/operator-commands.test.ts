@@ -278,7 +278,7 @@ describe('review and records', () => {
     expect(json<LedgerEntry[]>(byAccount.stdout).every((e) => e.account === PARTNER)).toBe(true);
     const table = await plgateInProcess(['history', '--service', serviceId]);
     expect(table.stdout).toMatch(
-      /at\s+endpoint\s+account\s+trigger\s+outcome\s+rule\s+actor\s+reason\s+reasons/,
+      /at\s+endpoint\s+account\s+trigger\s+outcome\s+decided by\s+reason\s+reasons/,
     );
   });
 
