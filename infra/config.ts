@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
 
 /**
  * The deployment's settings: CDK context key `privatelinkGate` (an object in cdk.json,
@@ -31,7 +32,7 @@ const gateConfigSchema = z.strictObject({
     .regex(STACK_NAME, {
       error: 'must start with a letter and hold only letters, digits and hyphens (at most 128)',
     })
-    .default('PrivateLinkGate'),
+    .default(DEFAULT_STACK_NAME),
   sweepRate: wholeNumber(1, 1440, 'minutes between sweeps').default(5),
   logRetentionDays: z
     .number({ error: 'must be a number of days' })

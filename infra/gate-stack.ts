@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import {
   ENV,
   OPERATOR_ACTOR_ENV,
-  OPERATOR_FUNCTION_NAME,
+  operatorFunctionName,
   SDK_TRACING_ENV,
 } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
@@ -65,6 +65,8 @@ export class GateStack extends Stack {
       ...props,
     });
     const { config } = props;
+    /** Named, for people and the Slack buttons to invoke; from the stack name, so stacks side by side differ. */
+    const operatorName = operatorFunctionName(this.stackName);
     // cfn-lint's schema does not know Tags on AWS::CloudWatch::Dashboard yet (E3002); the dashboard goes untagged.
     Tags.of(this).add('project', 'privatelink-gate', {
       excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
@@ -133,7 +135,7 @@ export class GateStack extends Stack {
     this.operator = new GateFunction(this, 'Operator', {
       ...shared,
       handler: 'operator',
-      functionName: OPERATOR_FUNCTION_NAME,
+      functionName: operatorName,
       description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
       memorySize: 256,
       timeout: Duration.seconds(60),
@@ -177,7 +179,7 @@ export class GateStack extends Stack {
       new OperatorButtons(this, 'OperatorButtons', {
         stackName: config.stackName,
         operator: this.operator.function,
-        functionName: OPERATOR_FUNCTION_NAME,
+        functionName: operatorName,
         channel,
       });
     }

@@ -8,15 +8,16 @@ import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
 import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
-import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, synthesizeGate } from './synth.ts';
+import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, sharedGate } from './synth.ts';
 
 let plain: SynthesizedGate;
 let full: SynthesizedGate;
 
+// Waits for the run's one `cdk synth` when another file started it (test/support/synth-cache.ts).
 beforeAll(() => {
-  plain = synthesizeGate({});
-  full = synthesizeGate(FULL_CONFIG);
-});
+  plain = sharedGate({});
+  full = sharedGate(FULL_CONFIG);
+}, 600_000);
 afterAll(() => {
   plain?.dispose();
   full?.dispose();

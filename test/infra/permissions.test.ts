@@ -15,7 +15,7 @@ import {
   render,
   type Statement,
   type SynthesizedGate,
-  synthesizeGate,
+  sharedGate,
 } from './synth.ts';
 
 const SERVICE_ARN = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
@@ -30,10 +30,11 @@ const ENROLLMENT_ACTIONS = [
 let plain: SynthesizedGate;
 let full: SynthesizedGate;
 
+// Waits for the run's one `cdk synth` when another file started it (test/support/synth-cache.ts).
 beforeAll(() => {
-  plain = synthesizeGate({});
-  full = synthesizeGate(FULL_CONFIG);
-});
+  plain = sharedGate({});
+  full = sharedGate(FULL_CONFIG);
+}, 600_000);
 afterAll(() => {
   plain?.dispose();
   full?.dispose();

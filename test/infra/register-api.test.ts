@@ -1,20 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
-import {
-  asList,
-  logicalIdOf,
-  render,
-  type Statement,
-  type SynthesizedGate,
-  synthesizeGate,
-} from './synth.ts';
+import { asList, logicalIdOf, render, type Statement, type SynthesizedGate, sharedGate } from './synth.ts';
 
 let gate: SynthesizedGate;
 
 beforeAll(() => {
-  gate = synthesizeGate({});
-}, 300_000);
+  gate = sharedGate({});
+}, 600_000);
 afterAll(() => gate?.dispose());
 
 const registerStatements = (): Statement[] => {

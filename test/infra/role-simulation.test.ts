@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AcceptVpcEndpointConnectionsCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_FUNCTION_NAME } from '../../functions/shared/config.ts';
+import { DEFAULT_STACK_NAME, operatorFunctionName } from '../../functions/shared/config.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import { GATE_FUNCTIONS, type GateFunctionName, type GateResources } from '../../infra/permissions.ts';
 import { localGateResources, localGateRoles } from '../../local/gate-resources.ts';
@@ -25,13 +25,7 @@ import {
   startLocalGate,
 } from '../support/local-gate.ts';
 import { inviteAndRegister } from '../support/registration.ts';
-import {
-  logicalIdOf,
-  roleStatements,
-  type Statement,
-  type SynthesizedGate,
-  synthesizeGate,
-} from './synth.ts';
+import { logicalIdOf, roleStatements, type Statement, type SynthesizedGate, sharedGate } from './synth.ts';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -100,7 +94,7 @@ async function allowedByTemplate(fn: GateFunctionName, request: AccessRequest): 
 }
 
 beforeAll(async () => {
-  synthesized = synthesizeGate({});
+  synthesized = sharedGate({});
   resources = localGateResources(ACCOUNT, REGION);
   const resolve = resolver(synthesized, resources);
   const functions = {
@@ -146,7 +140,7 @@ beforeAll(async () => {
     'lambda',
     'invoke',
     '--function-name',
-    OPERATOR_FUNCTION_NAME,
+    operatorFunctionName(DEFAULT_STACK_NAME),
     '--payload',
     JSON.stringify({ action: 'deny', endpointId: deniedByOperator, reason: 'role simulation' }),
     join(mkdtempSync(join(tmpdir(), 'plgate-roles-')), 'answer.json'),
@@ -163,7 +157,7 @@ beforeAll(async () => {
   await world.gate.sweepNow();
   await settle(world);
   calls = world.cloud.iam.allowedCalls();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await world?.stop();
