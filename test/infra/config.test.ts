@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateConfigError, LOG_RETENTION_DAYS, loadGateConfig, parseGateConfig } from '../../infra/config.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let dir: string;
 beforeAll(() => {
@@ -116,6 +120,17 @@ describe('parseGateConfig', () => {
     ).toContain('privatelinkGate.slack: unknown field(s) "team"');
   });
 
+  it('says which field a typo most likely meant', () => {
+    expect(errorOf(() => parseGateConfig({ alarmEmial: 'x@example.com' })).message).toContain(
+      'privatelinkGate: unknown field(s) "alarmEmial" (did you mean "alarmEmail"?)',
+    );
+    expect(
+      errorOf(() => parseGateConfig({ slack: { workspaceId: 'T1', chanelId: 'C1' } })).message,
+    ).toContain('"chanelId" (did you mean "channelId"?)');
+    expect(errorOf(() => parseGateConfig({ colour: 'red' })).message).toContain('unknown field(s) "colour"');
+    expect(errorOf(() => parseGateConfig({ colour: 'red' })).message).not.toContain('did you mean');
+  });
+
   it('accepts exactly the whole sweep rates from 1 to 1440 minutes', () => {
     fc.assert(
       fc.property(fc.integer({ min: -10_000, max: 10_000 }), (rate) => {
@@ -180,4 +195,30 @@ describe('loadGateConfig', () => {
       'config.sweepRate: must be at least 1 (minutes between sweeps), got -1',
     );
   });
+});
+
+describe('the CDK app entry (infra/app.ts)', () => {
+  const synthWith = (context: unknown) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'infra/app.ts')], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      // What `cdk synth -c privatelinkGate=…` hands the app; outdir where the CLI would put it.
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ privatelinkGate: context }),
+        CDK_OUTDIR: join(dir, 'cdk.out'),
+      },
+    });
+
+  it('stops on a bad setting with its message, field, value and what was meant, and no stack trace', () => {
+    // Act
+    const run = synthWith({ sweepRate: 0, alarmEmial: 'oncall@example.com' });
+    // Assess
+    expect(run.status, run.stderr).not.toBe(0);
+    expect(run.stderr).toContain('config.sweepRate: must be at least 1 (minutes between sweeps), got 0');
+    expect(run.stderr).toContain('"alarmEmial" (did you mean "alarmEmail"?)');
+    expect(run.stderr).not.toMatch(/^ {4}at /m);
+    expect(run.stderr).not.toContain('GateConfigError');
+  }, 120_000);
 });
