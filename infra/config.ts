@@ -64,6 +64,7 @@ const gateConfigSchema = z.strictObject({
   sdkTracing: z.boolean({ error: 'must be true or false' }).default(false),
   alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
   decideReservedConcurrency: wholeNumber(1, 1000, 'concurrent decide invocations').optional(),
+  registerApi: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 export type GateStackConfig = z.output<typeof gateConfigSchema>;

@@ -56,7 +56,8 @@ export class GateStack extends Stack {
   readonly decideQueue: Queue;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
-  readonly register: RegisterApi;
+  /** The public register URL and its function; absent with `registerApi: false`. */
+  readonly register: RegisterApi | undefined;
   readonly operator: GateFunction;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
@@ -147,26 +148,30 @@ export class GateStack extends Stack {
       [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
     );
 
-    this.register = new RegisterApi(this, 'Register', {
-      environment,
-      logRetention: config.logRetentionDays as logs.RetentionDays,
-      throttle: { rateLimit: 5, burstLimit: 10 },
-    });
+    this.register = config.registerApi
+      ? new RegisterApi(this, 'Register', {
+          environment,
+          logRetention: config.logRetentionDays as logs.RetentionDays,
+          throttle: { rateLimit: 5, burstLimit: 10 },
+        })
+      : undefined;
 
     // Every grant for what the handlers call comes from the one list in permissions.ts.
-    const functions: Record<GateFunctionName, GateFunction> = {
+    const functions: Partial<Record<GateFunctionName, GateFunction>> = {
       ingest: this.ingest,
       decide: this.decide,
       sweep: this.sweep,
       ruleChange: this.ruleChange,
       operator: this.operator,
-      register: this.register.function,
+      ...(this.register ? { register: this.register.function } : {}),
     };
     const permissions = gatePermissions(this.gateResources(), {
       organizationsLookup: config.organizationsLookup,
     });
     for (const name of GATE_FUNCTIONS) {
-      for (const statement of permissions[name]) functions[name].allow(policyStatement(statement));
+      const fn = functions[name];
+      if (fn === undefined) continue;
+      for (const statement of permissions[name]) fn.allow(policyStatement(statement));
     }
     const channel = this.notifications.slackChannel;
     if (channel) {
@@ -202,7 +207,7 @@ export class GateStack extends Stack {
         Decide: this.decide,
         Sweep: this.sweep,
         RuleChange: this.ruleChange,
-        Register: this.register.function,
+        ...(this.register ? { Register: this.register.function } : {}),
         Operator: this.operator,
       },
       decideQueue: triggers.decideQueue.queue,
@@ -215,7 +220,7 @@ export class GateStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.decisionsTopicArn, { value: decisionsTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.ingestTopicArn, { value: ingestTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.gateBusName, { value: this.bus.eventBusName });
-    new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
+    if (this.register) new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
   }
 
@@ -262,7 +267,7 @@ export class GateStack extends Stack {
     this.operator.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
     this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
     this.ruleChange.acknowledgeWildcards(kmsDataKeys);
-    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
+    this.register?.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
 }
 

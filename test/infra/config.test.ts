@@ -42,6 +42,7 @@ describe('parseGateConfig', () => {
       extraSubscriberArns: [],
       organizationsLookup: false,
       sdkTracing: false,
+      registerApi: true,
     });
   });
 
@@ -61,6 +62,7 @@ describe('parseGateConfig', () => {
       sdkTracing: true,
       alarmEmail: 'oncall@example.com',
       decideReservedConcurrency: 10,
+      registerApi: false,
     };
     expect(parseGateConfig(config)).toEqual(config);
   });

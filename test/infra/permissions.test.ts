@@ -12,6 +12,7 @@ import {
   asList,
   FULL_CONFIG,
   logicalIdOf,
+  registerApiOf,
   render,
   type Statement,
   type SynthesizedGate,
@@ -289,7 +290,7 @@ describe('every function role is what infra/permissions.ts states, and Lambda pl
     sweep: gate.stack.sweep,
     ruleChange: gate.stack.ruleChange,
     operator: gate.stack.operator,
-    register: gate.stack.register.function,
+    register: registerApiOf(gate.stack).function,
   });
   /** A statement in one comparable shape: lists for Action and Resource, rendered references. */
   const canonical = (statement: Statement) => ({

@@ -25,7 +25,14 @@ import {
   startLocalGate,
 } from '../support/local-gate.ts';
 import { inviteAndRegister } from '../support/registration.ts';
-import { logicalIdOf, roleStatements, type Statement, type SynthesizedGate, sharedGate } from './synth.ts';
+import {
+  logicalIdOf,
+  registerApiOf,
+  roleStatements,
+  type Statement,
+  type SynthesizedGate,
+  sharedGate,
+} from './synth.ts';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -103,7 +110,7 @@ beforeAll(async () => {
     sweep: synthesized.stack.sweep,
     ruleChange: synthesized.stack.ruleChange,
     operator: synthesized.stack.operator,
-    register: synthesized.stack.register.function,
+    register: registerApiOf(synthesized.stack).function,
   };
   for (const name of GATE_FUNCTIONS) {
     const statements = roleStatements(synthesized.json, logicalIdOf(functions[name].role));

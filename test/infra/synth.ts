@@ -8,6 +8,7 @@ import type { IConstruct } from 'constructs';
 import { inject } from 'vitest';
 import { type CliSynth, synthWithCli } from '../../bench/bundle-sizes.ts';
 import { parseGateConfig } from '../../infra/config.ts';
+import type { RegisterApi } from '../../infra/constructs/register-api.ts';
 import { buildGateApp, type GateApp } from '../../infra/gate-app.ts';
 import { cachedOnce } from '../support/synth-cache.ts';
 
@@ -138,6 +139,12 @@ export function sharedGate(config: unknown = {}, options: { env?: Environment } 
     outdir,
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/** The stack's register API, which every stack built with `registerApi` (the default) has. */
+export function registerApiOf(stack: GateApp['stack']): RegisterApi {
+  if (stack.register === undefined) throw new Error(`${stack.stackName} has no register API`);
+  return stack.register;
 }
 
 /** The CloudFormation logical id of a construct's resource (or of the construct itself). */
