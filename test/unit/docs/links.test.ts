@@ -22,7 +22,7 @@ function markdownFiles(folder: string): string[] {
 }
 
 /** Link targets in Markdown text, outside fenced code blocks and inline code. */
-export function linkTargets(markdown: string): { line: number; target: string }[] {
+function linkTargets(markdown: string): { line: number; target: string }[] {
   const found: { line: number; target: string }[] = [];
   let fenced = false;
   markdown.split('\n').forEach((text, index) => {
@@ -41,7 +41,7 @@ export function linkTargets(markdown: string): { line: number; target: string }[
 }
 
 /** What is wrong with a link from `file`, or undefined when it resolves inside `root`. */
-export function linkProblem(root: string, file: string, target: string): string | undefined {
+function linkProblem(root: string, file: string, target: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) return undefined;
   const path = decodeURIComponent(target.split('#')[0] ?? '');
   if (path === '') return undefined;
