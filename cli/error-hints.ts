@@ -1,6 +1,7 @@
 /**
  * What to do next, for the failures a person hits before any gate logic runs: nothing
- * listening where the CLI was pointed, or no region to call AWS in. The SDK's own messages
+ * listening where the CLI was pointed, no region to call AWS in, or no credentials to call
+ * it with (`--stack NAME` reads the stack's outputs from CloudFormation first). The SDK's own messages
  * ("connect ECONNREFUSED 127.0.0.1:4566", "Region is missing") say what, not why.
  */
 import { DEFAULT_EDGE_PORT } from '../local/edge-port.ts';
@@ -53,5 +54,17 @@ export function hintFor(error: unknown, env: NodeJS.ProcessEnv = process.env): s
   if (errors.some((e) => e instanceof Error && /^Region is missing/.test(e.message))) {
     return 'no AWS region: set AWS_REGION (e.g. export AWS_REGION=us-east-1), or use a profile that has one';
   }
+  if (errors.some(isMissingCredentials)) {
+    return 'no AWS credentials: set AWS_PROFILE (or run `aws sso login` / `aws configure`) for the account the stack is in, or set AWS_ENDPOINT_URL to use `plgate local`';
+  }
   return undefined;
+}
+
+/** The SDK's credential chain found nothing (its CredentialsProviderError, by name or by its message). */
+function isMissingCredentials(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'CredentialsProviderError' ||
+      /^Could not load credentials from any providers/.test(error.message))
+  );
 }

@@ -24,7 +24,7 @@ export async function registerUrlOf(
       const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === REGISTER_URL_OUTPUT)?.OutputValue;
       if (url) return checkedUrl(`stack output ${REGISTER_URL_OUTPUT}`, url);
       throw new UsageError(
-        `stack ${flags.stack} has no ${REGISTER_URL_OUTPUT} output: deploy the current stack, or give --api URL`,
+        `stack ${flags.stack} has no ${REGISTER_URL_OUTPUT} output: it was deployed without the register API (registerApi: false) or before it existed; deploy the current stack with it, or give --api URL`,
       );
     } finally {
       cloudFormation.destroy();

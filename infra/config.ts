@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { closestName } from '../functions/core/rules/problems.ts';
+import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
 
 /**
  * The deployment's settings: CDK context key `privatelinkGate` (an object in cdk.json,
@@ -31,7 +33,7 @@ const gateConfigSchema = z.strictObject({
     .regex(STACK_NAME, {
       error: 'must start with a letter and hold only letters, digits and hyphens (at most 128)',
     })
-    .default('PrivateLinkGate'),
+    .default(DEFAULT_STACK_NAME),
   sweepRate: wholeNumber(1, 1440, 'minutes between sweeps').default(5),
   logRetentionDays: z
     .number({ error: 'must be a number of days' })
@@ -62,6 +64,7 @@ const gateConfigSchema = z.strictObject({
   sdkTracing: z.boolean({ error: 'must be true or false' }).default(false),
   alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
   decideReservedConcurrency: wholeNumber(1, 1000, 'concurrent decide invocations').optional(),
+  registerApi: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 export type GateStackConfig = z.output<typeof gateConfigSchema>;
@@ -78,7 +81,12 @@ export function parseGateConfig(input: unknown, source = CONTEXT_KEY): GateStack
     const path = issue.path.map(String).join('.');
     const field = path === '' ? source : `${source}.${path}`;
     if (issue.code === 'unrecognized_keys') {
-      return `${field}: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      const known = Object.keys(shapeAt(issue.path));
+      const keys = issue.keys.map((key) => {
+        const meant = closestName(key, known);
+        return meant === undefined ? `"${key}"` : `"${key}" (did you mean "${meant}"?)`;
+      });
+      return `${field}: unknown field(s) ${keys.join(', ')}`;
     }
     return `${field}: ${issue.message}, got ${describe(valueAt(input, issue.path))}`;
   });
@@ -129,6 +137,13 @@ function contextObject(context: unknown): Record<string, unknown> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The fields the schema knows at a path (the top level, or the slack object). */
+function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
+  const [first] = path;
+  if (path.length === 1 && first === 'slack') return gateConfigSchema.shape.slack.unwrap().shape;
+  return path.length === 0 ? gateConfigSchema.shape : {};
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import {
   ENV,
   OPERATOR_ACTOR_ENV,
-  OPERATOR_FUNCTION_NAME,
+  operatorFunctionName,
   SDK_TRACING_ENV,
 } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
@@ -56,7 +56,8 @@ export class GateStack extends Stack {
   readonly decideQueue: Queue;
   readonly sweep: GateFunction;
   readonly ruleChange: GateFunction;
-  readonly register: RegisterApi;
+  /** The public register URL and its function; absent with `registerApi: false`. */
+  readonly register: RegisterApi | undefined;
   readonly operator: GateFunction;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
@@ -65,6 +66,8 @@ export class GateStack extends Stack {
       ...props,
     });
     const { config } = props;
+    /** Named, for people and the Slack buttons to invoke; from the stack name, so stacks side by side differ. */
+    const operatorName = operatorFunctionName(this.stackName);
     // cfn-lint's schema does not know Tags on AWS::CloudWatch::Dashboard yet (E3002); the dashboard goes untagged.
     Tags.of(this).add('project', 'privatelink-gate', {
       excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
@@ -133,7 +136,7 @@ export class GateStack extends Stack {
     this.operator = new GateFunction(this, 'Operator', {
       ...shared,
       handler: 'operator',
-      functionName: OPERATOR_FUNCTION_NAME,
+      functionName: operatorName,
       description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
       memorySize: 256,
       timeout: Duration.seconds(60),
@@ -145,26 +148,30 @@ export class GateStack extends Stack {
       [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
     );
 
-    this.register = new RegisterApi(this, 'Register', {
-      environment,
-      logRetention: config.logRetentionDays as logs.RetentionDays,
-      throttle: { rateLimit: 5, burstLimit: 10 },
-    });
+    this.register = config.registerApi
+      ? new RegisterApi(this, 'Register', {
+          environment,
+          logRetention: config.logRetentionDays as logs.RetentionDays,
+          throttle: { rateLimit: 5, burstLimit: 10 },
+        })
+      : undefined;
 
     // Every grant for what the handlers call comes from the one list in permissions.ts.
-    const functions: Record<GateFunctionName, GateFunction> = {
+    const functions: Partial<Record<GateFunctionName, GateFunction>> = {
       ingest: this.ingest,
       decide: this.decide,
       sweep: this.sweep,
       ruleChange: this.ruleChange,
       operator: this.operator,
-      register: this.register.function,
+      ...(this.register ? { register: this.register.function } : {}),
     };
     const permissions = gatePermissions(this.gateResources(), {
       organizationsLookup: config.organizationsLookup,
     });
     for (const name of GATE_FUNCTIONS) {
-      for (const statement of permissions[name]) functions[name].allow(policyStatement(statement));
+      const fn = functions[name];
+      if (fn === undefined) continue;
+      for (const statement of permissions[name]) fn.allow(policyStatement(statement));
     }
     const channel = this.notifications.slackChannel;
     if (channel) {
@@ -177,7 +184,7 @@ export class GateStack extends Stack {
       new OperatorButtons(this, 'OperatorButtons', {
         stackName: config.stackName,
         operator: this.operator.function,
-        functionName: OPERATOR_FUNCTION_NAME,
+        functionName: operatorName,
         channel,
       });
     }
@@ -200,7 +207,7 @@ export class GateStack extends Stack {
         Decide: this.decide,
         Sweep: this.sweep,
         RuleChange: this.ruleChange,
-        Register: this.register.function,
+        ...(this.register ? { Register: this.register.function } : {}),
         Operator: this.operator,
       },
       decideQueue: triggers.decideQueue.queue,
@@ -213,7 +220,7 @@ export class GateStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.decisionsTopicArn, { value: decisionsTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.ingestTopicArn, { value: ingestTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.gateBusName, { value: this.bus.eventBusName });
-    new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
+    if (this.register) new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
   }
 
@@ -260,7 +267,7 @@ export class GateStack extends Stack {
     this.operator.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
     this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
     this.ruleChange.acknowledgeWildcards(kmsDataKeys);
-    this.register.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
+    this.register?.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
   }
 }
 

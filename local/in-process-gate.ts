@@ -8,7 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invocationCredentials } from '../functions/handlers/invocation-credentials.ts';
 import { advanceGateClock } from '../functions/shared/clock.ts';
-import { ENV, type GateConfig, OPERATOR_FUNCTION_NAME, REGISTER_PATH } from '../functions/shared/config.ts';
+import {
+  DEFAULT_STACK_NAME,
+  ENV,
+  type GateConfig,
+  operatorFunctionName,
+  REGISTER_PATH,
+} from '../functions/shared/config.ts';
 import { DECIDE_QUEUE } from '../functions/shared/decide-queue.ts';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
@@ -152,9 +158,10 @@ export async function startInProcessGate(
         },
       ),
     ),
-    // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by its stack name.
+    // What `aws lambda invoke` reaches on the edge port: the Slack buttons' function, by the
+    // name a stack of the default name gives it.
     cloud.lambda.register(
-      OPERATOR_FUNCTION_NAME,
+      operatorFunctionName(DEFAULT_STACK_NAME),
       'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
       invoke('operator', handlers.operator, 60_000),
     ),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Names of the gate's resources, from the environment. The CDK stack sets these on
  * every function; `plgate local` sets them for the in-process gate.
@@ -39,11 +41,28 @@ export const SDK_TRACING_ENV = 'POWERTOOLS_TRACE_ENABLED';
 
 /** The register URL's path, on the stack's HTTP API and on the edge port of `plgate local`. */
 export const REGISTER_PATH = '/register';
+/** The stack name when none is configured (infra/config.ts), and the local cloud's. */
+export const DEFAULT_STACK_NAME = 'PrivateLinkGate';
+
 /**
- * The operator function's name, fixed so that a Slack button's command fits Chatbot's
- * 100 characters: `lambda invoke --function-name plgate-operator --payload {...}`.
+ * The longest operator function name a Slack button can invoke: Chatbot allows a command
+ * of 100 characters, and `lambda invoke --function-name NAME --payload
+ * {"action":"approve","endpointId":"$id"}` is 80 without the name.
  */
-export const OPERATOR_FUNCTION_NAME = 'plgate-operator';
+export const OPERATOR_FUNCTION_NAME_MAX = 20;
+
+/**
+ * The operator function's name, from the stack's, so two stacks (staging beside
+ * production) in one account and region do not collide: `<stackName>-op`, or for a stack
+ * name longer than 17 characters its first 10, a hyphen and 6 hex digits of its SHA-256
+ * (`<first10>-<hash>-op`), which keeps the Slack buttons' commands within Chatbot's limit.
+ */
+export function operatorFunctionName(stackName: string): string {
+  const plain = `${stackName}-op`;
+  if (plain.length <= OPERATOR_FUNCTION_NAME_MAX) return plain;
+  const digest = createHash('sha256').update(stackName).digest('hex').slice(0, 6);
+  return `${stackName.slice(0, 10).replace(/-+$/, '')}-${digest}-op`;
+}
 
 /** Operator function only: who acts, the chat channel's role ARN (the one caller the stack allows). */
 export const OPERATOR_ACTOR_ENV = 'OPERATOR_ACTOR';

@@ -1,17 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BundleSize,
-  type CliSynth,
-  measureBundles,
-  sizeTable,
-  synthWithCli,
-} from '../../bench/bundle-sizes.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BundleSize, measureBundles, sizeTable } from '../../bench/bundle-sizes.ts';
 import { ESM_REQUIRE_BANNER } from '../../infra/constructs/gate-function.ts';
+import { type DefaultAssembly, defaultAssembly } from './synth.ts';
 
 /** Far above today's bundles, far below Lambda's 250 MB: trips when bundling goes wrong (e.g. a whole tree copied in). */
 const MAX_BUNDLE_BYTES = 20 * 1024 * 1024;
@@ -32,21 +26,18 @@ const RUNTIME_ENV = {
 };
 
 let outdir: string;
-let synth: CliSynth;
+let synth: DefaultAssembly;
 let bundles: BundleSize[];
 
-// One real synth for the whole file: six esbuild bundles through the CDK CLI.
+// The run's one real `cdk synth` (six esbuild bundles through the CDK CLI), kept for any file that asks.
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'plgate-synth-'));
-  synth = synthWithCli(outdir);
+  synth = defaultAssembly();
+  outdir = synth.outdir;
   bundles = synth.status === 0 ? measureBundles(outdir) : [];
   console.info(
     `bundle sizes (cdk synth took ${(synth.durationMs / 1000).toFixed(1)} s):\n${sizeTable(bundles)}`,
   );
-}, 240_000);
-afterAll(() => {
-  if (outdir !== undefined) rmSync(outdir, { recursive: true, force: true });
-});
+}, 600_000);
 
 describe('npm run synth', () => {
   it('works offline, with no AWS credentials, and writes the template and six bundles', () => {

@@ -135,7 +135,12 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     gate.dispose();
     const outdir = mkdtempSync(join(tmpdir(), 'plgate-nag-'));
     try {
-      const { app, stack } = buildGateApp({ outdir, config: parseGateConfig({}), context: NO_BUNDLING });
+      const { app, stack } = buildGateApp({
+        outdir,
+        config: parseGateConfig({}),
+        context: NO_BUNDLING,
+        builtinCloudFormationValidation: false,
+      });
       new sqs.Queue(stack, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED, enforceSSL: true });
       expect(() => app.synth()).toThrow(/AwsSolutions-SQS2/);
     } finally {
@@ -171,5 +176,7 @@ describe('cfn-lint', () => {
       // Exit code bit 2 means errors (4 warnings, 8 informational).
       expect((run.status ?? 2) & 2).toBe(0);
     },
+    // Three templates; cfn-lint alone takes 25-60 s on two busy cores.
+    180_000,
   );
 });

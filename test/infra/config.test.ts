@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateConfigError, LOG_RETENTION_DAYS, loadGateConfig, parseGateConfig } from '../../infra/config.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let dir: string;
 beforeAll(() => {
@@ -38,6 +42,7 @@ describe('parseGateConfig', () => {
       extraSubscriberArns: [],
       organizationsLookup: false,
       sdkTracing: false,
+      registerApi: true,
     });
   });
 
@@ -57,6 +62,7 @@ describe('parseGateConfig', () => {
       sdkTracing: true,
       alarmEmail: 'oncall@example.com',
       decideReservedConcurrency: 10,
+      registerApi: false,
     };
     expect(parseGateConfig(config)).toEqual(config);
   });
@@ -114,6 +120,17 @@ describe('parseGateConfig', () => {
     expect(
       errorOf(() => parseGateConfig({ slack: { workspaceId: 'T1', channelId: 'C1', team: 'x' } })).message,
     ).toContain('privatelinkGate.slack: unknown field(s) "team"');
+  });
+
+  it('says which field a typo most likely meant', () => {
+    expect(errorOf(() => parseGateConfig({ alarmEmial: 'x@example.com' })).message).toContain(
+      'privatelinkGate: unknown field(s) "alarmEmial" (did you mean "alarmEmail"?)',
+    );
+    expect(
+      errorOf(() => parseGateConfig({ slack: { workspaceId: 'T1', chanelId: 'C1' } })).message,
+    ).toContain('"chanelId" (did you mean "channelId"?)');
+    expect(errorOf(() => parseGateConfig({ colour: 'red' })).message).toContain('unknown field(s) "colour"');
+    expect(errorOf(() => parseGateConfig({ colour: 'red' })).message).not.toContain('did you mean');
   });
 
   it('accepts exactly the whole sweep rates from 1 to 1440 minutes', () => {
@@ -180,4 +197,30 @@ describe('loadGateConfig', () => {
       'config.sweepRate: must be at least 1 (minutes between sweeps), got -1',
     );
   });
+});
+
+describe('the CDK app entry (infra/app.ts)', () => {
+  const synthWith = (context: unknown) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'infra/app.ts')], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      // What `cdk synth -c privatelinkGate=…` hands the app; outdir where the CLI would put it.
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ privatelinkGate: context }),
+        CDK_OUTDIR: join(dir, 'cdk.out'),
+      },
+    });
+
+  it('stops on a bad setting with its message, field, value and what was meant, and no stack trace', () => {
+    // Act
+    const run = synthWith({ sweepRate: 0, alarmEmial: 'oncall@example.com' });
+    // Assess
+    expect(run.status, run.stderr).not.toBe(0);
+    expect(run.stderr).toContain('config.sweepRate: must be at least 1 (minutes between sweeps), got 0');
+    expect(run.stderr).toContain('"alarmEmial" (did you mean "alarmEmail"?)');
+    expect(run.stderr).not.toMatch(/^ {4}at /m);
+    expect(run.stderr).not.toContain('GateConfigError');
+  }, 120_000);
 });

@@ -8,15 +8,23 @@ import { DETAIL_TYPE, EVENT_SOURCE } from '../../functions/shared/events.ts';
 import { METRIC, METRICS_NAMESPACE, OUTCOME_METRIC } from '../../functions/shared/metrics.ts';
 import type { GateFunction } from '../../infra/constructs/gate-function.ts';
 import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
-import { FULL_CONFIG, logicalIdOf, render, type SynthesizedGate, synthesizeGate } from './synth.ts';
+import {
+  FULL_CONFIG,
+  logicalIdOf,
+  registerApiOf,
+  render,
+  type SynthesizedGate,
+  sharedGate,
+} from './synth.ts';
 
 let plain: SynthesizedGate;
 let full: SynthesizedGate;
 
+// Waits for the run's one `cdk synth` when another file started it (test/support/synth-cache.ts).
 beforeAll(() => {
-  plain = synthesizeGate({});
-  full = synthesizeGate(FULL_CONFIG);
-});
+  plain = sharedGate({});
+  full = sharedGate(FULL_CONFIG);
+}, 600_000);
 afterAll(() => {
   plain?.dispose();
   full?.dispose();
@@ -29,7 +37,7 @@ const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
   decide: gate.stack.decide,
   sweep: gate.stack.sweep,
   'rule-change': gate.stack.ruleChange,
-  register: gate.stack.register.function,
+  register: registerApiOf(gate.stack).function,
   operator: gate.stack.operator,
 });
 const dlqOf = (fn: GateFunction) => arnOf(logicalIdOf(fn.deadLetterQueue));

@@ -12,10 +12,11 @@ import {
   asList,
   FULL_CONFIG,
   logicalIdOf,
+  registerApiOf,
   render,
   type Statement,
   type SynthesizedGate,
-  synthesizeGate,
+  sharedGate,
 } from './synth.ts';
 
 const SERVICE_ARN = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
@@ -30,10 +31,11 @@ const ENROLLMENT_ACTIONS = [
 let plain: SynthesizedGate;
 let full: SynthesizedGate;
 
+// Waits for the run's one `cdk synth` when another file started it (test/support/synth-cache.ts).
 beforeAll(() => {
-  plain = synthesizeGate({});
-  full = synthesizeGate(FULL_CONFIG);
-});
+  plain = sharedGate({});
+  full = sharedGate(FULL_CONFIG);
+}, 600_000);
 afterAll(() => {
   plain?.dispose();
   full?.dispose();
@@ -288,7 +290,7 @@ describe('every function role is what infra/permissions.ts states, and Lambda pl
     sweep: gate.stack.sweep,
     ruleChange: gate.stack.ruleChange,
     operator: gate.stack.operator,
-    register: gate.stack.register.function,
+    register: registerApiOf(gate.stack).function,
   });
   /** A statement in one comparable shape: lists for Action and Resource, rendered references. */
   const canonical = (statement: Statement) => ({

@@ -4,21 +4,28 @@ import { STACK_OUTPUTS } from '../../infra/gate-stack.ts';
 import {
   asList,
   logicalIdOf,
+  registerApiOf,
   render,
   type Statement,
   type SynthesizedGate,
-  synthesizeGate,
+  sharedGate,
 } from './synth.ts';
 
 let gate: SynthesizedGate;
+/** A stack with `registerApi: false`: no public endpoint at all. */
+let closed: SynthesizedGate;
 
 beforeAll(() => {
-  gate = synthesizeGate({});
-}, 300_000);
-afterAll(() => gate?.dispose());
+  gate = sharedGate({});
+  closed = sharedGate({ registerApi: false });
+}, 600_000);
+afterAll(() => {
+  gate?.dispose();
+  closed?.dispose();
+});
 
 const registerStatements = (): Statement[] => {
-  const roleId = logicalIdOf(gate.stack.register.function.role);
+  const roleId = logicalIdOf(registerApiOf(gate.stack).function.role);
   return Object.values(gate.json.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy')
     .filter((p) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
@@ -76,5 +83,24 @@ describe('register API', () => {
     }
     expect(statements.flatMap((s) => asList(s.Action)).filter((a) => a.includes('Delete'))).toEqual([]);
     expect(statements.flatMap((s) => asList(s.Action))).not.toContain('ec2:AcceptVpcEndpointConnections');
+  });
+
+  it('is left out with registerApi: false: no HTTP API, no register function or role, no RegisterUrl output', () => {
+    expect(closed.stack.register).toBeUndefined();
+    for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Stage'])
+      closed.template.resourceCountIs(type, 0);
+    gate.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    const functions = Object.values(closed.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.map((r) => String(r.Properties?.Description))).not.toContainEqual(
+      expect.stringContaining('redeem an invitation'),
+    );
+    expect(functions).toHaveLength(
+      Object.values(gate.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length - 1,
+    );
+    // Nothing grants what only registering needs.
+    expect(JSON.stringify(closed.json)).not.toContain('ec2:ModifyVpcEndpointServicePermissions');
+    expect(Object.keys(closed.json.Outputs ?? {})).not.toContain(STACK_OUTPUTS.registerUrl);
+    const kept = Object.values(STACK_OUTPUTS).filter((key) => key !== STACK_OUTPUTS.registerUrl);
+    for (const key of kept) expect(Object.keys(closed.json.Outputs ?? {})).toContain(key);
   });
 });

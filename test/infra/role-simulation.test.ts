@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AcceptVpcEndpointConnectionsCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_FUNCTION_NAME } from '../../functions/shared/config.ts';
+import { DEFAULT_STACK_NAME, operatorFunctionName } from '../../functions/shared/config.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import { GATE_FUNCTIONS, type GateFunctionName, type GateResources } from '../../infra/permissions.ts';
 import { localGateResources, localGateRoles } from '../../local/gate-resources.ts';
@@ -27,10 +27,11 @@ import {
 import { inviteAndRegister } from '../support/registration.ts';
 import {
   logicalIdOf,
+  registerApiOf,
   roleStatements,
   type Statement,
   type SynthesizedGate,
-  synthesizeGate,
+  sharedGate,
 } from './synth.ts';
 
 const ACCOUNT = '000000000000';
@@ -100,7 +101,7 @@ async function allowedByTemplate(fn: GateFunctionName, request: AccessRequest): 
 }
 
 beforeAll(async () => {
-  synthesized = synthesizeGate({});
+  synthesized = sharedGate({});
   resources = localGateResources(ACCOUNT, REGION);
   const resolve = resolver(synthesized, resources);
   const functions = {
@@ -109,7 +110,7 @@ beforeAll(async () => {
     sweep: synthesized.stack.sweep,
     ruleChange: synthesized.stack.ruleChange,
     operator: synthesized.stack.operator,
-    register: synthesized.stack.register.function,
+    register: registerApiOf(synthesized.stack).function,
   };
   for (const name of GATE_FUNCTIONS) {
     const statements = roleStatements(synthesized.json, logicalIdOf(functions[name].role));
@@ -146,7 +147,7 @@ beforeAll(async () => {
     'lambda',
     'invoke',
     '--function-name',
-    OPERATOR_FUNCTION_NAME,
+    operatorFunctionName(DEFAULT_STACK_NAME),
     '--payload',
     JSON.stringify({ action: 'deny', endpointId: deniedByOperator, reason: 'role simulation' }),
     join(mkdtempSync(join(tmpdir(), 'plgate-roles-')), 'answer.json'),
@@ -163,7 +164,7 @@ beforeAll(async () => {
   await world.gate.sweepNow();
   await settle(world);
   calls = world.cloud.iam.allowedCalls();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await world?.stop();

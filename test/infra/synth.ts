@@ -1,11 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnElement, type Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { inject } from 'vitest';
+import { type CliSynth, synthWithCli } from '../../bench/bundle-sizes.ts';
 import { parseGateConfig } from '../../infra/config.ts';
+import type { RegisterApi } from '../../infra/constructs/register-api.ts';
 import { buildGateApp, type GateApp } from '../../infra/gate-app.ts';
+import { cachedOnce } from '../support/synth-cache.ts';
 
 /** Every optional feature on, so one synth covers every resource the config can add. */
 export const FULL_CONFIG = {
@@ -25,7 +30,12 @@ export const FULL_CONFIG = {
   decideReservedConcurrency: 5,
 };
 
-/** CDK context that skips asset bundling (esbuild) for every stack. */
+/**
+ * CDK context that skips asset bundling (esbuild) for every stack. In-process synths in
+ * these tests also leave out CDK's built-in CloudFormation validation (a WebAssembly engine
+ * that takes 7-20 s to start in each process): cfn-lint checks the same templates in
+ * compliance.test.ts, and `npm run synth` (bundles.test.ts) still runs it.
+ */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 export interface SynthesizedGate extends GateApp {
@@ -58,6 +68,7 @@ export function synthesizeGate(
     env: options.env ?? {},
     config: parseGateConfig(config),
     context: options.bundle === true ? {} : NO_BUNDLING,
+    builtinCloudFormationValidation: false,
   });
   const assembly = gate.app.synth();
   const artifact = assembly.getStackArtifact(gate.stack.artifactId);
@@ -70,6 +81,70 @@ export function synthesizeGate(
     outdir,
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/** The run's synth cache (vitest.config.ts globalSetup), or this process's own without it. */
+let ownCacheDir: string | undefined;
+function synthCacheDir(): string {
+  const provided = inject('synthCacheDir');
+  if (provided !== undefined) return provided;
+  ownCacheDir ??= mkdtempSync(join(tmpdir(), 'plgate-synth-cache-'));
+  return ownCacheDir;
+}
+
+export interface DefaultAssembly extends CliSynth {
+  /** The cloud assembly `npm run synth` writes: template, bundles, manifests. */
+  outdir: string;
+}
+
+/**
+ * The default stack as `npm run synth` builds it (the CDK CLI, esbuild bundles, cdk-nag,
+ * no AWS credentials), synthesized once per `vitest run` and shared by every test file.
+ */
+export function defaultAssembly(): DefaultAssembly {
+  return cachedOnce(synthCacheDir(), 'default-cli', (outdir) => ({ ...synthWithCli(outdir), outdir }));
+}
+
+/**
+ * The gate's construct tree, built in this process (for logical ids and construct
+ * references), with its template synthesized in process without bundling once per run per
+ * config and environment, and shared between test files. `npm run synth`'s template is not
+ * used here: the CDK CLI fills in a default region, and these tests check the
+ * environment-agnostic template. Use synthesizeGate for tests about synthesis itself
+ * (annotations, cdk-nag on the synthesized tree, a violation stopping synth).
+ */
+export function sharedGate(config: unknown = {}, options: { env?: Environment } = {}): SynthesizedGate {
+  const env = options.env ?? {};
+  const parsed = parseGateConfig(config);
+  const outdir = mkdtempSync(join(tmpdir(), 'plgate-infra-tree-'));
+  const gate = buildGateApp({ outdir, nag: false, env, config: parsed, context: NO_BUNDLING });
+  const key = `in-process-${createHash('sha256').update(JSON.stringify({ parsed, env })).digest('hex').slice(0, 16)}`;
+  const templatePath = cachedOnce(synthCacheDir(), key, (folder) => {
+    const shared = buildGateApp({
+      outdir: folder,
+      nag: false,
+      env,
+      config: parsed,
+      context: NO_BUNDLING,
+      builtinCloudFormationValidation: false,
+    });
+    return shared.app.synth().getStackArtifact(shared.stack.artifactId).templateFullPath;
+  });
+  const json: TemplateJson = JSON.parse(readFileSync(templatePath, 'utf8'));
+  return {
+    ...gate,
+    template: Template.fromJSON(json),
+    json,
+    templatePath,
+    outdir,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** The stack's register API, which every stack built with `registerApi` (the default) has. */
+export function registerApiOf(stack: GateApp['stack']): RegisterApi {
+  if (stack.register === undefined) throw new Error(`${stack.stackName} has no register API`);
+  return stack.register;
 }
 
 /** The CloudFormation logical id of a construct's resource (or of the construct itself). */

@@ -137,9 +137,14 @@ function unknownField(key: string): string {
 }
 
 function closestField(key: string): string | undefined {
+  return closestName(key, KNOWN_FIELDS);
+}
+
+/** The name a typo most likely meant: at most two edits away (or differing only in case). */
+export function closestName(key: string, names: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
-  for (const field of KNOWN_FIELDS) {
+  for (const field of names) {
     const distance = field.toLowerCase() === key.toLowerCase() ? 0 : editDistance(field, key);
     if (distance < bestDistance) {
       best = field;

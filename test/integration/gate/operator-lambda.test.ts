@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_FUNCTION_NAME } from '../../../functions/shared/config.ts';
+import { DEFAULT_STACK_NAME, operatorFunctionName } from '../../../functions/shared/config.ts';
 import { AwsCliError, runAws } from '../../support/aws-cli.ts';
 import {
   createEndpoint,
@@ -18,6 +18,9 @@ import {
   startLocalGate,
   stateOf,
 } from '../../support/local-gate.ts';
+
+/** What a stack of the default name calls its operator function, as the local cloud does. */
+const OPERATOR_FUNCTION_NAME = operatorFunctionName(DEFAULT_STACK_NAME);
 
 const SLOW = { timeout: 120_000 };
 const HELD = '444444444444';
