@@ -56,7 +56,6 @@ export function machine(): string {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same data. */
-export { seededRandom } from '../local/faults.ts';
 
 export const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');
 

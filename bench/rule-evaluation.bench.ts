@@ -8,7 +8,8 @@ import type { Connection } from '../functions/core/connection.ts';
 import { evaluate, evaluateScanningAll } from '../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
 import { ruleSetFromItems } from '../functions/core/rules/rule-items.ts';
-import { formatRate, machine, measure, quick, recordResults, seededRandom } from './harness.ts';
+import { seededRandom } from '../local/faults.ts';
+import { formatRate, machine, measure, quick, recordResults } from './harness.ts';
 
 const SERVICE_COUNT = 50;
 const REGIONS: [string, ...string[]] = [

@@ -8,6 +8,7 @@
 import { decideConnectionEvent } from '../functions/gate/decide-event.ts';
 import { RuleSetCache } from '../functions/gate/rules-cache.ts';
 import { sweep } from '../functions/gate/sweep.ts';
+import { seededRandom } from '../local/faults.ts';
 import {
   connection,
   FakeEndpointServices,
@@ -16,7 +17,7 @@ import {
   RecordingEvents,
   RecordingNotifier,
 } from '../test/support/gate-fakes.ts';
-import { formatRate, machine, median, quick, recordResults, seededRandom } from './harness.ts';
+import { formatRate, machine, median, quick, recordResults } from './harness.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const EC2_REQUESTS_PER_SECOND = 20; // the adapter's default client-side limit

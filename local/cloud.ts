@@ -29,8 +29,6 @@ import { StateFile } from './state-file.ts';
 
 const VPCE_SERVICE = 'vpce.amazonaws.com';
 
-export type { CapturedSnsMessage } from './sns/topics.ts';
-
 export interface LocalCloudOptions {
   /** Default 4566; 0 = any free port. */
   port?: number;

@@ -7,7 +7,8 @@ import { chatbotNotification } from '../functions/aws/notice-message.ts';
 import type { LedgerEntry, Notice } from '../functions/gate/ports.ts';
 import { colors } from '../terminal/colors.ts';
 import { OUTCOME_STYLE } from '../terminal/outcome-style.ts';
-import type { CapturedSnsMessage, LocalCloud } from './cloud.ts';
+import type { LocalCloud } from './cloud.ts';
+import type { CapturedSnsMessage } from './sns/topics.ts';
 
 /** Reads a captured decisions-topic message back into the notice it carries. */
 export function noticeOf(message: CapturedSnsMessage): Notice | undefined {

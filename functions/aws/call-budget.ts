@@ -7,7 +7,7 @@
  * one renewing write and the call after it; test/unit/aws/call-budget.test.ts holds the
  * lease to that.
  */
-import { CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ATTEMPTS } from './clients.ts';
+import { CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ATTEMPTS } from './client-config.ts';
 
 /** The most the SDK's standard and adaptive retries wait between attempts (MAXIMUM_RETRY_DELAY in @smithy/core/retry). */
 export const SDK_MAX_RETRY_DELAY_MS = 20_000;

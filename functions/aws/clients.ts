@@ -11,16 +11,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ClientOptions, clientConfig } from './client-config.ts';
 
-export {
-  type ClientOptions,
-  CONNECTION_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  MAX_ATTEMPTS,
-  RETRY_MODES,
-  type RetryMode,
-  type StaticCredentials,
-} from './client-config.ts';
-
 export interface AwsClients {
   ec2: EC2Client;
   dynamodb: DynamoDBDocumentClient;

@@ -1,5 +1,3 @@
-import type { OrganizationPath } from './evaluation-context.ts';
-
 export const EFFECTS = ['accept', 'reject', 'review'] as const;
 export type Effect = (typeof EFFECTS)[number];
 
@@ -22,5 +20,3 @@ export interface DecisionRecord {
   /** Set when an operator's approval or denial of this endpoint decided (or was overruled). */
   operator?: { verdict: 'approve' | 'deny'; actor: string; reason?: string; at: string; decided: boolean };
 }
-
-export type { OrganizationPath };

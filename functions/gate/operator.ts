@@ -68,7 +68,7 @@ export interface OperatorDeps extends DecideDeps {
 }
 
 /** A running decision holds an endpoint for milliseconds to seconds; a person waits that long. */
-export const DEFAULT_LEASE_WAIT_MS = 30_000;
+const DEFAULT_LEASE_WAIT_MS = 30_000;
 /** The first wait between tries, doubled each time up to the longest. */
 const LEASE_WAIT_FIRST_MS = 100;
 const LEASE_WAIT_LONGEST_MS = 2_000;

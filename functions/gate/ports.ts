@@ -3,7 +3,7 @@
  * AWS SDK; tests of the gate use plain in-memory fakes.
  */
 import type { Connection } from '../core/connection.ts';
-import type { DecisionRecord, Effect } from '../core/decision-record.ts';
+import type { Effect } from '../core/decision-record.ts';
 import type { OrganizationPath } from '../core/evaluation-context.ts';
 import type { ConnectionEventDetail, SweepRequestedDetail, Trigger } from '../shared/events.ts';
 
@@ -277,5 +277,3 @@ export interface OrganizationDirectory {
   /** The account's organization path; undefined when it cannot be determined (never throws). */
   pathOf(account: string): Promise<OrganizationPath | undefined>;
 }
-
-export type { DecisionRecord };

@@ -8,7 +8,8 @@ import { type DecideEventResult, decideConnectionEvents } from '../gate/decide-e
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { ConnectionEventSchema, InvalidEventError, parseEvent, SqsEventSchema } from './event-schemas.ts';
-import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracing } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
+import { runtime } from './runtime.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -9,7 +9,8 @@ import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
-import { countOutcomes, logger, metrics, runtime, tracing } from './runtime.ts';
+import { countOutcomes, logger, metrics, tracing } from './observability.ts';
+import { runtime } from './runtime.ts';
 
 /** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
 const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((arn) => arn !== '');

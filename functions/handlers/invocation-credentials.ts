@@ -7,6 +7,6 @@
  * and the local cloud authorises each call as that role.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { StaticCredentials } from '../aws/clients.ts';
+import type { StaticCredentials } from '../aws/client-config.ts';
 
 export const invocationCredentials = new AsyncLocalStorage<StaticCredentials>();

@@ -6,7 +6,8 @@ import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
 import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
 import * as z from '../shared/zod.ts';
 import { parseEvent } from './event-schemas.ts';
-import { logger, runtime, tracing } from './runtime.ts';
+import { logger, tracing } from './observability.ts';
+import { runtime } from './runtime.ts';
 
 /** What a Slack button (a Chatbot custom action running `lambda invoke`) sends. */
 export const OperatorRequestSchema = z.strictObject({

@@ -14,7 +14,8 @@ import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC, OUTCOME_METRIC } from '../shared/metrics.ts';
 import { containerRuntime } from './container.ts';
-import { gateRuntime, logger, metrics, tracing } from './runtime.ts';
+import { logger, metrics, tracing } from './observability.ts';
+import { gateRuntime } from './runtime.ts';
 
 const MAX_BODY = 16 * 1024;
 

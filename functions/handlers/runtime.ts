@@ -11,8 +11,6 @@ import type { GateConfig } from '../shared/config.ts';
 import { containerRuntime } from './container.ts';
 import { logger } from './observability.ts';
 
-export { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
-
 export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
   /** EC2 with whether a service is managed kept for the container (see ManagedServiceCache). */
   endpointServices: ManagedServiceCache;

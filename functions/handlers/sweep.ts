@@ -6,7 +6,8 @@ import type { Context } from 'aws-lambda';
 import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
-import { countOutcomes, countRulesUnreadable, logger, metrics, runtime, tracing } from './runtime.ts';
+import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
+import { runtime } from './runtime.ts';
 
 /** Schedule or `Sweep Requested` → reconcile every managed service with EC2. */
 async function sweep(event: unknown, context: Context) {

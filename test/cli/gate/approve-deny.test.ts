@@ -142,6 +142,25 @@ describe('approve', () => {
     expect(table.stdout).toContain(`approved by ${ACTOR}`);
   });
 
+  it('ten held requests approved one after another: ten exits 0, ten entries with actor and reason', async () => {
+    const held: string[] = [];
+    for (let i = 0; i < 10; i += 1) held.push(await createEndpoint(world, HELD, serviceId));
+    // As a person would: one after another, while the gate is still deciding the last requests.
+    for (const [i, endpoint] of held.entries()) {
+      const run = await plgateInProcess(['approve', endpoint, '--reason', `ticket ${i}`]);
+      expect([endpoint, run.code, run.stderr.replace(/^plgate: .*waiting.*\n/gm, '')]).toEqual([
+        endpoint,
+        0,
+        '',
+      ]);
+    }
+    await settle(world);
+    for (const [i, endpoint] of held.entries()) {
+      const accepted = (await outcomesOf(world, endpoint)).filter((e) => e.outcome === 'accepted');
+      expect(accepted.map((e) => [e.trigger, e.actor, e.reason])).toEqual([['manual', ACTOR, `ticket ${i}`]]);
+    }
+  });
+
   it('refuses against a matching reject rule, names it, and writes nothing', async () => {
     const blocked = await createEndpoint(world, BLOCKED, serviceId);
     await settle(world);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
 import { RuleSetCache, RulesUnreadableError } from '../../../functions/gate/rules-cache.ts';
-import { countRulesUnreadable, metrics } from '../../../functions/handlers/runtime.ts';
+import { countRulesUnreadable, metrics } from '../../../functions/handlers/observability.ts';
 import { METRIC } from '../../../functions/shared/metrics.ts';
 import {
   connection,
