@@ -110,7 +110,7 @@ export async function runLocal(options: LocalRunOptions, start: StartGate): Prom
 export function connectionHelp(cloud: LocalCloud): string[] {
   return [
     `local cloud listening on ${cloud.endpoint} (provider account ${cloud.account}, region ${cloud.region})`,
-    'serving: EC2 (PrivateLink), DynamoDB, SNS, EventBridge, STS GetCallerIdentity, Lambda Invoke and ListFunctions (the gate\'s operator function), the register HTTP route',
+    "serving: EC2 (PrivateLink), DynamoDB, SNS, EventBridge, STS GetCallerIdentity, Lambda Invoke and ListFunctions (the gate's operator function), the register HTTP route",
     'as the provider:',
     `  export AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} AWS_DEFAULT_REGION=${cloud.region}`,
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',

@@ -7,6 +7,7 @@
 import { DeleteVpcEndpointsCommand, RejectVpcEndpointConnectionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import { BLOCKED, HELD, PARTNER } from '../../support/accounts.ts';
 import { ec2For } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
@@ -21,9 +22,6 @@ import {
 import { plgate } from '../run-plgate.ts';
 import { plgateInProcess } from '../run-plgate-in-process.ts';
 
-const HELD = '444444444444';
-const BLOCKED = '666666666666';
-const PARTNER = '111111111111';
 /** Who the local cloud's STS says the provider's key is. */
 const ACTOR = 'arn:aws:iam::000000000000:root';
 /** The one test that starts the binary: a Node process on a shared machine. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../../functions/gate/ports.ts';
+import { BLOCKED, PARTNER, STRANGER } from '../../support/accounts.ts';
 import {
   createEndpoint,
   createService,
@@ -20,10 +21,6 @@ import {
 } from '../../support/local-gate.ts';
 import { ROOT } from '../run-plgate.ts';
 import { plgateInProcess } from '../run-plgate-in-process.ts';
-
-const PARTNER = '111111111111';
-const BLOCKED = '666666666666';
-const STRANGER = '333333333333';
 
 let world: LocalGateWorld;
 let serviceId: string;

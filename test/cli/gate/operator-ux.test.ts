@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTNER, STRANGER } from '../../support/accounts.ts';
 import { ec2For } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
@@ -22,8 +23,6 @@ import { startPlgateLocal } from '../../support/plgate-local-process.ts';
 import { plgate, ROOT } from '../run-plgate.ts';
 import { plgateInProcess } from '../run-plgate-in-process.ts';
 
-const PARTNER = '111111111111';
-const STRANGER = '333333333333';
 const scratch = mkdtempSync(join(tmpdir(), 'plgate-ux-'));
 let world: LocalGateWorld;
 

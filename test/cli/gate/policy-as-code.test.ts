@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELD, PARTNER } from '../../support/accounts.ts';
 import {
   createEndpoint,
   createService,
@@ -20,9 +21,7 @@ import {
 import { plgateInProcess as plgate } from '../run-plgate-in-process.ts';
 
 const SLOW = { timeout: 300_000 };
-const PARTNER = '111111111111';
 const NEWCOMER = '333333333333';
-const HELD = '444444444444';
 
 const MAIN = `# Our PrivateLink policy.
 defaults:

@@ -4,6 +4,7 @@
  * running that this test starts (found through AWS_ENDPOINT_URL, set by the in-process gate).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTNER, STRANGER } from '../../support/accounts.ts';
 import {
   createEndpoint,
   createService,
@@ -14,8 +15,6 @@ import {
 import { inviteAndRegister } from '../../support/registration.ts';
 import { plgateInProcess } from '../run-plgate-in-process.ts';
 
-const PARTNER = '111111111111';
-const STRANGER = '333333333333';
 const NARROW = { COLUMNS: '80' };
 const CLI_FIXTURE = 'test/events/ec2-describe-vpc-endpoint-connections.cli.json';
 

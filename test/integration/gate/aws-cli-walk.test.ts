@@ -4,13 +4,10 @@
  * rejected, held, expired and revoked as the rules in policies/ say.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCKED, PARTNER, SECOND_PARTNER, STRANGER } from '../../support/accounts.ts';
 import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
 import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-local-process.ts';
 
-const PARTNER = '111111111111'; // policies/partners.yaml
-const SECOND_PARTNER = '222222222222'; // policies/partners.yaml
-const BLOCKED = '666666666666'; // policies/block-list.yaml
-const STRANGER = '333333333333'; // in no rule: the defaults' review
 const NLB = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/walk/0123456789abcdef';
 
 const cli = awsCliVersion();

@@ -14,6 +14,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPE } from '../../../functions/shared/events.ts';
 import { MANAGED_TAG } from '../../../functions/shared/tables.ts';
+import { BLOCKED, PARTNER, STRANGER } from '../../support/accounts.ts';
 import { ec2For, snsFor } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
@@ -26,10 +27,6 @@ import {
   startLocalGate,
   stateOf,
 } from '../../support/local-gate.ts';
-
-const PARTNER = '111111111111';
-const BLOCKED = '666666666666';
-const STRANGER = '333333333333';
 
 let world: LocalGateWorld;
 let vpce: SNSClient;

@@ -6,6 +6,7 @@ import { AcceptVpcEndpointConnectionsCommand, CreateTagsCommand } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_TAG } from '../../../functions/shared/tables.ts';
 import { localGateRoles } from '../../../local/gate-resources.ts';
+import { PARTNER, STRANGER } from '../../support/accounts.ts';
 import {
   createEndpoint,
   createService,
@@ -16,9 +17,6 @@ import {
   startLocalGate,
   stateOf,
 } from '../../support/local-gate.ts';
-
-const PARTNER = '111111111111';
-const STRANGER = '333333333333';
 
 let world: LocalGateWorld;
 

@@ -8,6 +8,7 @@ import { createClients } from '../../../functions/aws/clients.ts';
 import { createGateAdapters, decideDepsOf } from '../../../functions/aws/gate-adapters.ts';
 import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
+import { BLOCKED, STRANGER } from '../../support/accounts.ts';
 import { MemoryRulesStore } from '../../support/gate-fakes.ts';
 import { PROVIDER_KEY } from '../../support/local-cloud.ts';
 import {
@@ -21,8 +22,6 @@ import {
   stateOf,
 } from '../../support/local-gate.ts';
 
-const BLOCKED = '666666666666';
-const STRANGER = '333333333333';
 const OPERATOR = `arn:aws:iam::000000000000:user/${PROVIDER_KEY}`;
 
 let world: LocalGateWorld;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STACK_NAME, operatorFunctionName } from '../../../functions/shared/config.ts';
+import { BLOCKED, HELD } from '../../support/accounts.ts';
 import { AwsCliError, runAws } from '../../support/aws-cli.ts';
 import {
   createEndpoint,
@@ -23,8 +24,6 @@ import {
 const OPERATOR_FUNCTION_NAME = operatorFunctionName(DEFAULT_STACK_NAME);
 
 const SLOW = { timeout: 120_000 };
-const HELD = '444444444444';
-const BLOCKED = '666666666666';
 const out = mkdtempSync(join(tmpdir(), 'plgate-invoke-'));
 
 let world: LocalGateWorld;

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CredentialError, identifyCaller } from '../../../local/identity.ts';
 import { QueryParams } from '../../../local/query-params.ts';
 import { escapeXml, items, xmlDocument } from '../../../local/xml.ts';
+import { PROVIDER } from '../../support/accounts.ts';
 
-const PROVIDER = '000000000000';
 const none = new URLSearchParams();
 
 describe('identifyCaller', () => {

@@ -111,7 +111,9 @@ describe('plgate local flags', () => {
     expect(result.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(result.stdout).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:');
     // Every API it answers is named, Lambda among them.
-    expect(result.stdout).toMatch(/serving: EC2 .*DynamoDB.*SNS.*EventBridge.*STS.*Lambda Invoke and ListFunctions/);
+    expect(result.stdout).toMatch(
+      /serving: EC2 .*DynamoDB.*SNS.*EventBridge.*STS.*Lambda Invoke and ListFunctions/,
+    );
     expect(result.stdout).toContain('stopped');
     expect(existsSync(data)).toBe(true);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decideConnectionEvent, decideConnectionEvents } from '../../../functions/gate/decide-event.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import type { ConnectionEventDetail } from '../../../functions/shared/events.ts';
+import { BLOCKED, PARTNER } from '../../support/accounts.ts';
 import {
   connection,
   FakeEndpointServices,
@@ -14,8 +15,6 @@ import {
 const A = 'vpce-svc-0aaaaaaaaaaaaaaa0';
 const B = 'vpce-svc-0bbbbbbbbbbbbbbb0';
 const UNMANAGED = 'vpce-svc-0ccccccccccccccc0';
-const PARTNER = '111111111111';
-const BLOCKED = '666666666666';
 
 function setup() {
   const ec2 = new FakeEndpointServices();

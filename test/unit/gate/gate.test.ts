@@ -3,6 +3,7 @@ import { decideConnectionEvent } from '../../../functions/gate/decide-event.ts';
 import { type DecideDeps, decideService } from '../../../functions/gate/decide-service.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import { sweep } from '../../../functions/gate/sweep.ts';
+import { BLOCKED, PARTNER } from '../../support/accounts.ts';
 import {
   connection,
   FakeEndpointServices,
@@ -13,8 +14,6 @@ import {
 } from '../../support/gate-fakes.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
-const PARTNER = '111111111111';
-const BLOCKED = '666666666666';
 const UNKNOWN = '333333333333';
 const NOW = new Date('2026-11-21T12:00:00Z');
 

@@ -10,6 +10,7 @@ import { DEFAULT_LEASE_MS } from '../../../functions/gate/lease-duration.ts';
 import { LeaseLostError } from '../../../functions/gate/ports.ts';
 import { RuleSetCache } from '../../../functions/gate/rules-cache.ts';
 import { sweep } from '../../../functions/gate/sweep.ts';
+import { BLOCKED, PARTNER } from '../../support/accounts.ts';
 import { CrashError, mortal, Process } from '../../support/crash.ts';
 import {
   connection,
@@ -21,8 +22,6 @@ import {
 } from '../../support/gate-fakes.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
-const PARTNER = '111111111111';
-const BLOCKED = '666666666666';
 const UNKNOWN = '333333333333';
 const NOW = new Date('2026-11-21T12:00:00Z');
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:ingest';
