@@ -124,6 +124,26 @@ describe('a decider that crashes after any step of an accept', () => {
     }
   }
 
+  it('a decide invocation that dies leaves its request to the next decider within two minutes', async () => {
+    // Prepare: decide as on Lambda, with its 60 s timeout; it dies after writing its intent.
+    const w = setup();
+    const partner = connection({ account: PARTNER });
+    w.ec2.add(partner);
+    const event = { serviceId: SERVICE, endpointId: partner.endpointId, trigger: 'notification' as const };
+    const onLambda = { ...w.dying('crashed', 'ledger.writeIntent'), remainingMs: () => 60_000 };
+    await expect(decideConnectionEvent(event, onLambda)).rejects.toThrow(CrashError);
+    // Act: 74 s later its lease still holds; 76 s later (the queue gives the message back at 91 s) it does not.
+    w.advance(74_000);
+    await decideConnectionEvent(event, w.deps('too-early'));
+    const early = w.ec2.state(partner.endpointId);
+    w.advance(2_000);
+    await decideConnectionEvent(event, w.deps('redelivered'));
+    // Assess
+    expect(early).toBe('pendingAcceptance');
+    expect(w.ec2.state(partner.endpointId)).toBe('available');
+    expect(w.ledger.outcomes()).toEqual([[partner.endpointId, 'accepted']]);
+  });
+
   it('a crash between the publish and its mark sends the notice again: at least once, never lost', async () => {
     const w = setup();
     const partner = connection({ account: PARTNER });
