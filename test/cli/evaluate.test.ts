@@ -3,21 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
-import { plgateInProcess } from './run-plgate-in-process.ts';
-
-/**
- * evaluate reads files and stdin and prints: run in this process (the binary's own exit
- * status and stdin are proven in approve-deny and the docs walks). `env` replaces the
- * environment for the command, as it would for a child process.
- */
-function plgate(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const env: Record<string, string | undefined> = {};
-  if (options.env) {
-    for (const name of Object.keys(process.env)) env[name] = options.env[name];
-    for (const [name, value] of Object.entries(options.env)) env[name] = value;
-  }
-  return plgateInProcess(args, env, options.input === undefined ? {} : { input: options.input });
-}
+import { plgateInProcessWith as plgate } from './run-plgate-in-process.ts';
 
 const CLI_FIXTURE = 'test/events/ec2-describe-vpc-endpoint-connections.cli.json';
 const SERVICE = 'vpce-svc-0123456789abcdef0';

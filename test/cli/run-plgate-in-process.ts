@@ -74,3 +74,20 @@ function setEnv(values: Readonly<Record<string, string | undefined>>): void {
     else process.env[name] = value;
   }
 }
+
+/**
+ * As `plgate(args, { env, input })` of run-plgate.ts, in this process: `env` stands for the
+ * whole environment of the command, so AWS settings it leaves out are unset for it.
+ */
+export function plgateInProcessWith(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<PlgateRun> {
+  const env: Record<string, string | undefined> = {};
+  if (options.env) {
+    for (const name of Object.keys(process.env))
+      if (name.startsWith('AWS_') || name === 'HOME') env[name] = undefined;
+    for (const [name, value] of Object.entries(options.env)) env[name] = value;
+  }
+  return plgateInProcess(args, env, options.input === undefined ? {} : { input: options.input });
+}

@@ -18,6 +18,7 @@ import {
   startLocalGate,
 } from '../../support/local-gate.ts';
 import { type PlgateRun, plgate as runPlgate } from '../run-plgate.ts';
+import { plgateInProcessWith } from '../run-plgate-in-process.ts';
 
 // The point here is the process and its environment: each test starts the binary several
 // times, which under a full suite on two shared cores can outlast the default 30 s.
@@ -28,23 +29,27 @@ const scratch = mkdtempSync(join(tmpdir(), 'plgate-clean-env-'));
 let world: LocalGateWorld;
 let serviceId: string;
 
-/** The binary with a clean environment: what a user's shell would have after `export AWS_ENDPOINT_URL=…`. */
-function plgate(args: readonly string[]): Promise<PlgateRun> {
+/** A clean environment: what a user's shell would have after `export AWS_ENDPOINT_URL=…`. */
+function cleanEnv(): NodeJS.ProcessEnv {
   const home = join(scratch, 'home');
   mkdirSync(join(home, '.aws'), { recursive: true });
   const empty = join(scratch, 'empty-aws-file');
   writeFileSync(empty, '');
-  return runPlgate(args, {
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      AWS_ENDPOINT_URL: world.cloud.endpoint,
-      AWS_CONFIG_FILE: empty,
-      AWS_SHARED_CREDENTIALS_FILE: empty,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-  });
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_ENDPOINT_URL: world.cloud.endpoint,
+    AWS_CONFIG_FILE: empty,
+    AWS_SHARED_CREDENTIALS_FILE: empty,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
 }
+
+/** The real binary in that environment: a process with nothing of this machine's AWS settings. */
+const plgateBinary = (args: readonly string[]): Promise<PlgateRun> => runPlgate(args, { env: cleanEnv() });
+/** The same program in this process, with the same environment, where the process is not the point. */
+const plgate = (args: readonly string[]): Promise<PlgateRun> =>
+  plgateInProcessWith(args, { env: cleanEnv() });
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
@@ -102,7 +107,7 @@ describe('with nothing but AWS_ENDPOINT_URL', () => {
     const stranger = await createEndpoint(world, '333333333333', serviceId);
     await settle(world);
 
-    const history = await plgate(['history', stranger, '--json']);
+    const history = await plgateBinary(['history', stranger, '--json']);
     expect(history.stderr).toBe('');
     expect(history.code).toBe(0);
     const entries = json<LedgerEntry[]>(history.stdout);

@@ -13,7 +13,7 @@ import { DynamoInvitations } from '../../../functions/aws/invitations.ts';
 import { codeHash, invitationCode } from '../../../functions/core/registration/invitation.ts';
 import { localGateRoles } from '../../../local/gate-resources.ts';
 import { PROVIDER_CREDENTIALS } from '../../../local/in-process-gate.ts';
-import { plgate } from '../../cli/run-plgate.ts';
+import { plgateInProcessWith as plgate } from '../../cli/run-plgate-in-process.ts';
 import { runAws } from '../../support/aws-cli.ts';
 import {
   createService,
