@@ -85,7 +85,8 @@ describe('decisions on connection notifications', () => {
     const stranger = await createEndpoint(world, STRANGER, serviceId);
     await settle(world);
     expect((await outcomesOf(world, stranger)).map((e) => e.outcome)).toEqual(['held']);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The TTL passes on the gate's clock, as between two scheduled sweeps, without waiting for it.
+    world.gate.advanceClock(1_100);
     await world.gate.sweepNow();
     await settle(world);
     expect(await stateOf(world, serviceId, stranger)).toBe('rejected');

@@ -3,9 +3,14 @@
  * `ModifyVpcEndpointConnectionNotification` on the local cloud, and the AWS CLI, an
  * independent client, reads the result back and calls the same action itself.
  */
+import {
+  CreateVpcEndpointConnectionNotificationCommand,
+  DescribeVpcEndpointConnectionNotificationsCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCliError, awsCliVersion, runAws } from '../../support/aws-cli.ts';
-import { PROVIDER_KEY } from '../../support/local-cloud.ts';
+import { PROVIDER_KEY, snsFor } from '../../support/local-cloud.ts';
 import {
   createService,
   ENFORCING_DEFAULTS,
@@ -48,7 +53,17 @@ describe.runIf(version !== undefined)('connection notification events on the loc
     await world?.stop();
   });
 
+  /** The service's notifications as the SDK reads them (the AWS CLI's own read is in the first test). */
   async function notificationsOf(serviceId: string): Promise<CliNotification[]> {
+    const out = await world.provider.send(
+      new DescribeVpcEndpointConnectionNotificationsCommand({
+        Filters: [{ Name: 'service-id', Values: [serviceId] }],
+      }),
+    );
+    return (out.ConnectionNotificationSet ?? []) as CliNotification[];
+  }
+
+  async function notificationsByCli(serviceId: string): Promise<CliNotification[]> {
     const out = (await runAws(cli(), [
       'ec2',
       'describe-vpc-endpoint-connection-notifications',
@@ -78,6 +93,18 @@ describe.runIf(version !== undefined)('connection notification events on the loc
       .map((detail) => detail.userIdentity?.arn ?? '');
   }
 
+  /** A notification of Connect only to the ingest topic, made with the SDK: the setup, not the point. */
+  async function notificationOn(serviceId: string): Promise<string> {
+    const created = await world.provider.send(
+      new CreateVpcEndpointConnectionNotificationCommand({
+        ServiceId: serviceId,
+        ConnectionNotificationArn: world.gate.config.ingestTopicArn,
+        ConnectionEvents: ['Connect'],
+      }),
+    );
+    return created.ConnectionNotification?.ConnectionNotificationId ?? '';
+  }
+
   async function cliError(args: string[]): Promise<AwsCliError> {
     try {
       await runAws(cli(), args);
@@ -93,7 +120,7 @@ describe.runIf(version !== undefined)('connection notification events on the loc
     const serviceId = await createService(world.provider);
     await settle(world);
     const ingestTopicArn = world.gate.config.ingestTopicArn;
-    const enrolled = await notificationsOf(serviceId);
+    const enrolled = await notificationsByCli(serviceId);
     expect(enrolled.map((n) => n.ConnectionNotificationArn)).toEqual([ingestTopicArn]);
     const id = enrolled[0]?.ConnectionNotificationId ?? '';
     // Someone narrows it by hand.
@@ -124,20 +151,12 @@ describe.runIf(version !== undefined)('connection notification events on the loc
 
   it('the AWS CLI modifies a notification: events, topic, or both; ReturnValue true', async () => {
     const serviceId = await createService(world.provider, { managed: false });
-    const topic = (await runAws(cli(), ['sns', 'create-topic', '--name', 'cli-modified'])) as {
-      TopicArn: string;
+    const sns = snsFor(world.cloud);
+    const topic = {
+      TopicArn: (await sns.send(new CreateTopicCommand({ Name: 'cli-modified' }))).TopicArn ?? '',
     };
-    const created = (await runAws(cli(), [
-      'ec2',
-      'create-vpc-endpoint-connection-notification',
-      '--service-id',
-      serviceId,
-      '--connection-notification-arn',
-      world.gate.config.ingestTopicArn,
-      '--connection-events',
-      'Connect',
-    ])) as { ConnectionNotification: CliNotification };
-    const id = created.ConnectionNotification.ConnectionNotificationId;
+    sns.destroy();
+    const id = await notificationOn(serviceId);
 
     const events = await runAws(cli(), [
       'ec2',
@@ -173,17 +192,7 @@ describe.runIf(version !== undefined)('connection notification events on the loc
 
   it('answers EC2 error codes: an unknown id, a bad event, a topic that is no SNS ARN', async () => {
     const serviceId = await createService(world.provider, { managed: false });
-    const created = (await runAws(cli(), [
-      'ec2',
-      'create-vpc-endpoint-connection-notification',
-      '--service-id',
-      serviceId,
-      '--connection-notification-arn',
-      world.gate.config.ingestTopicArn,
-      '--connection-events',
-      'Connect',
-    ])) as { ConnectionNotification: CliNotification };
-    const id = created.ConnectionNotification.ConnectionNotificationId;
+    const id = await notificationOn(serviceId);
 
     const unknown = await cliError([
       'ec2',
