@@ -62,8 +62,6 @@ export interface DecideDeps {
   holder: string;
   /** The region the gate and its services are in (AWS_REGION). */
   region?: string;
-  /** A fixed lease length; absent, leases are sized to the holder (lease-duration.ts). */
-  leaseMs?: number;
   /** The holder's time left (a Lambda invocation's): its leases end a margin after it. */
   remainingMs?: () => number;
   /** The person this run acts for (plgate approve / deny / sweep): written on every entry it makes. */

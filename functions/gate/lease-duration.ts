@@ -15,15 +15,12 @@ export const DEFAULT_LEASE_MS = 360_000;
 export const LEASE_MARGIN_MS = 15_000;
 
 export interface LeaseHolder {
-  /** A fixed lease length, when the caller sets one (tests, the local cloud's chaos runs). */
-  leaseMs?: number;
   /** The holder's time left, when it has a deadline (a Lambda invocation's remaining time). */
   remainingMs?: () => number;
 }
 
 /** The lease length for a write made now by this holder. */
 export function leaseMsFor(holder: LeaseHolder): number {
-  if (holder.leaseMs !== undefined) return holder.leaseMs;
   const remaining = holder.remainingMs?.();
   if (remaining === undefined || !Number.isFinite(remaining)) return DEFAULT_LEASE_MS;
   return Math.min(DEFAULT_LEASE_MS, Math.max(0, remaining) + LEASE_MARGIN_MS);
