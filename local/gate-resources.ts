@@ -57,9 +57,12 @@ export function localGateResources(account: string, region: string): GateResourc
 }
 
 /** Each function's role, from the same statements the stack grants, with an access key of its own. */
-export function localGateRoles(account: string, region: string): Record<GateFunctionName, LocalRole> {
+export function localGateRoles(
+  account: string,
+  region: string,
+): Record<GateFunctionName, LocalRole & { accessKeyId: string }> {
   const permissions = gatePermissions(localGateResources(account, region), { organizationsLookup: false });
-  const roles = GATE_FUNCTIONS.map((name): [GateFunctionName, LocalRole] => [
+  const roles = GATE_FUNCTIONS.map((name): [GateFunctionName, LocalRole & { accessKeyId: string }] => [
     name,
     {
       name: `plgate-local-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`,
@@ -68,7 +71,7 @@ export function localGateRoles(account: string, region: string): Record<GateFunc
       statements: permissions[name].map(policyStatementJson),
     },
   ]);
-  return Object.fromEntries(roles) as Record<GateFunctionName, LocalRole>;
+  return Object.fromEntries(roles) as Record<GateFunctionName, LocalRole & { accessKeyId: string }>;
 }
 
 /** The gate's topics as the stack makes them: encrypted with the topic key, with their policies. */

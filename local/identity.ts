@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Who is calling, read from the SigV4 credential scope
  * (`Credential=AKID/20260101/us-east-1/ec2/aws4_request`). Signatures are not
@@ -85,20 +86,33 @@ export function identifyCaller(
   return parseCredential(credential, providerAccount);
 }
 
-/** An IAM role of the local cloud: one per in-process function, with the statements the stack grants it. */
+/** An IAM role of the local cloud, as a template's `AWS::IAM::Role` (and its policies) defines it. */
 export interface LocalRole {
-  /** Role name, e.g. `plgate-local-decide`. */
+  /** Role name, e.g. `PrivateLinkGate-DecideRole935921C1-AB12CD34EF56`. */
   name: string;
   account: string;
-  /** The access key id the function signs with; the local cloud maps it to this role. */
-  accessKeyId: string;
-  /** The role's identity policy: IAM policy statements as JSON. */
+  /**
+   * A fixed access key id that signs as this role (tests and benches); functions get
+   * temporary keys from `issueSession` instead.
+   */
+  accessKeyId?: string;
+  /** The role's identity policies: IAM policy statements as JSON. */
   statements: Record<string, unknown>[];
+  /** The trust policy (AssumeRolePolicyDocument). */
+  trustPolicy?: Record<string, unknown>;
+}
+
+/** Temporary credentials of a role session, as STS AssumeRole (or Lambda) hands them out. */
+export interface RoleSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
 }
 
 /**
  * Who a call is from, as IAM sees it:
- * - `role`: an in-process function, by its own access key, authorised against its role's policy;
+ * - `role`: a role session (a function's, by the keys Lambda gave it), authorised against its role's policy;
  * - `root`: a 12-digit access key, that account's root, master of its own account only;
  * - `administrator`: any other key, the provider account's administrator (allowed everything
  *   in the provider account, as the AWS CLI user of a real account would be).
@@ -119,36 +133,67 @@ export class LocalRoleError extends Error {
   override name = 'LocalRoleError';
 }
 
-/** The function roles of the local cloud, by access key id. */
-export class LocalRoles {
-  private readonly byKey = new Map<string, LocalRole>();
+const SESSION_HOURS = 12;
 
-  /** Defines (or redefines) a role; its access key must not be an account id. */
+/** The roles of the local cloud, by ARN, and the access keys that sign as them. */
+export class LocalRoles {
+  private readonly byArn = new Map<string, LocalRole>();
+  /** access key id -> role ARN */
+  private readonly keys = new Map<string, string>();
+
+  /** Defines (or redefines) a role; a fixed access key must not be an account id. */
   define(role: LocalRole): void {
-    if (ACCOUNT_ID.test(role.accessKeyId)) {
+    if (role.accessKeyId !== undefined && ACCOUNT_ID.test(role.accessKeyId)) {
       throw new Error(
         `a role's access key id must not be 12 digits (that is an account): ${role.accessKeyId}`,
       );
     }
-    for (const [key, existing] of this.byKey) {
-      if (existing.name === role.name && key !== role.accessKeyId) this.byKey.delete(key);
-    }
-    this.byKey.set(role.accessKeyId, { ...role, statements: [...role.statements] });
+    const arn = roleArnOf(role);
+    this.byArn.set(arn, { ...role, statements: [...role.statements] });
+    if (role.accessKeyId !== undefined) this.keys.set(role.accessKeyId, arn);
+  }
+
+  /** Deletes a role; its sessions stop working. */
+  remove(arn: string): void {
+    this.byArn.delete(arn);
+    for (const [key, roleArn] of this.keys) if (roleArn === arn) this.keys.delete(key);
   }
 
   byName(name: string): LocalRole | undefined {
-    return [...this.byKey.values()].find((role) => role.name === name);
+    return [...this.byArn.values()].find((role) => role.name === name);
+  }
+
+  byRoleArn(arn: string): LocalRole | undefined {
+    return this.byArn.get(arn);
+  }
+
+  list(): LocalRole[] {
+    return [...this.byArn.values()];
   }
 
   /** Replaces a role's policy statements (a test removes one to see the call fail). */
   putPolicy(name: string, statements: Record<string, unknown>[]): void {
     const role = this.byName(name);
     if (role === undefined) throw new LocalRoleError(`no role named ${name}`);
-    this.byKey.set(role.accessKeyId, { ...role, statements: [...statements] });
+    this.byArn.set(roleArnOf(role), { ...role, statements: [...statements] });
+  }
+
+  /** Temporary keys that sign as the role (what Lambda gives a function, what AssumeRole returns). */
+  issueSession(roleArn: string, now = Date.now()): RoleSession {
+    if (!this.byArn.has(roleArn)) throw new LocalRoleError(`no role ${roleArn}`);
+    const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    this.keys.set(accessKeyId, roleArn);
+    return {
+      accessKeyId,
+      secretAccessKey: randomBytes(20).toString('base64'),
+      sessionToken: randomBytes(32).toString('base64'),
+      expiration: new Date(now + SESSION_HOURS * 3_600_000),
+    };
   }
 
   principalOf(caller: Caller): Principal {
-    const role = this.byKey.get(caller.accessKeyId);
+    const roleArn = this.keys.get(caller.accessKeyId);
+    const role = roleArn === undefined ? undefined : this.byArn.get(roleArn);
     if (role !== undefined && role.account === caller.account) {
       return {
         kind: 'role',
