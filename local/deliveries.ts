@@ -109,13 +109,19 @@ export class Deliveries {
   }
 }
 
-/** Timers of the emulated state machine (pending → available, deleting → deleted). */
+/**
+ * Timers of the emulated services (pending → available, visibility timeouts, schedules),
+ * on the cloud's clock: moving the clock ahead fires those that fall due.
+ */
 export class Timers {
-  private readonly handles = new Map<NodeJS.Timeout, () => void>();
+  private readonly handles = new Map<NodeJS.Timeout, { fire: () => void; dueAt: number }>();
   private readonly inFlight = new InFlight();
   private closed = false;
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly clock: { now(): number } = { now: () => Date.now() },
+  ) {}
 
   schedule(delayMs: number, label: string, run: () => void): void {
     if (this.closed) return;
@@ -131,12 +137,23 @@ export class Timers {
       }
     };
     const handle = setTimeout(fire, delayMs);
-    this.handles.set(handle, fire);
+    this.handles.set(handle, { fire, dueAt: this.clock.now() + delayMs });
   }
 
   /** Fires every pending timer now, as if its delay had passed (oldest first). */
   flush(): void {
-    for (const [handle, fire] of [...this.handles]) {
+    for (const [handle, { fire }] of [...this.handles]) {
+      clearTimeout(handle);
+      fire();
+    }
+  }
+
+  /** Fires the timers the clock has reached (after it moved ahead), soonest first. */
+  fireDue(): void {
+    const now = this.clock.now();
+    const due = [...this.handles].filter(([, timer]) => timer.dueAt <= now);
+    due.sort(([, a], [, b]) => a.dueAt - b.dueAt);
+    for (const [handle, { fire }] of due) {
       clearTimeout(handle);
       fire();
     }
