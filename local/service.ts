@@ -69,6 +69,14 @@ export interface ResourceProvider {
     request: ResourceRequest & { physicalId: string; previous: Record<string, unknown> },
   ): Promise<CreatedResource | 'replace'>;
   delete(request: ResourceRequest & { physicalId: string }): Promise<void>;
+  /**
+   * Brings a resource kept in `--data` back to life after a restart, where its service
+   * keeps part of it only in memory (a subscription's delivery, a schedule's timer, a
+   * function's runtime). Absent: the service's own snapshot restores all of it.
+   */
+  reattach?(
+    request: ResourceRequest & { physicalId: string; attributes: Record<string, unknown> },
+  ): Promise<void>;
 }
 
 /** One AWS service of the local cloud. */

@@ -12,6 +12,9 @@ import { DeadLetterQueue } from './dead-letter-queue.ts';
 /** The repository root: handlers, package-lock.json and node_modules live under it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The template metadata key naming a function's handler source, relative to the project root. */
+import { SOURCE_METADATA_KEY } from '../source-metadata.ts';
+
 /** Handler files under functions/handlers/, one per Lambda. */
 export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register' | 'operator';
 
@@ -120,6 +123,13 @@ export class GateFunction extends Construct {
         define: bundleDefines(props.environment),
       },
     });
+
+    // Where the bundle comes from: `plgate local` runs a template synthesized without
+    // bundling from this source file instead. AWS ignores the key.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      SOURCE_METADATA_KEY,
+      `functions/handlers/${props.handler}.ts`,
+    );
 
     if (props.asyncInvoke !== undefined) {
       this.function.configureAsyncInvoke({
