@@ -9,6 +9,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { plainLine } from '../functions/aws/untrusted-text.ts';
 import { CallCounts } from './call-counts.ts';
+import { MovableClock } from './clock.ts';
 import { type DataDirLock, lockDataDir } from './data-lock.ts';
 import { Deliveries, Timers } from './deliveries.ts';
 import { EmbeddedDynamoDb } from './dynamodb/api.ts';
@@ -23,6 +24,7 @@ import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
 import { LambdaFunctions } from './lambda/functions.ts';
 import { type BatchHandler, BatchQueue, type BatchQueueOptions } from './queues.ts';
+import { buildRegistry, type Registry } from './registry.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
 import { StateFile } from './state-file.ts';
@@ -143,6 +145,12 @@ export interface LocalCloud {
   };
   /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
   lambda: LambdaFunctions;
+  /** The services of the registry, the deployer among them (local/registry.ts). */
+  registry: Registry;
+  /** The cloud's clock; moving it ahead moves every function's clock and fires what falls due. */
+  clock: MovableClock;
+  /** The version of the `--data` state file this cloud started from (undefined: none). */
+  restoredFromVersion: number | undefined;
   ec2: {
     /**
      * Every interface endpoint's change of state, at the moment EC2 makes it (creation
@@ -255,7 +263,9 @@ async function startOn(
   }
   let endpoint = '';
   const deliveries = new Deliveries({ retries: 2, retryDelayMs: config.retryDelayMs, log });
-  const timers = new Timers(log);
+  const clock = new MovableClock();
+  const timers = new Timers(log, clock);
+  clock.onAdvance(() => timers.fireDue());
   const sns = new SnsTopics(deliveries, () => endpoint, log);
   const events = new EventBuses(deliveries, log, config.account);
   const roles = new LocalRoles();
@@ -333,30 +343,63 @@ async function startOn(
       );
     },
   });
-  const state =
-    config.dataDir === undefined
-      ? undefined
-      : new StateFile(
-          config.dataDir,
-          () => ({ ec2: ec2.snapshot(), sns: sns.snapshot(), events: events.snapshot() }),
-          {
-            debounceMs: config.saveDelayMs,
-            log,
-          },
-        );
-  const saved = state?.load();
-  if (saved !== undefined) {
-    ec2.restore(saved.ec2);
-    sns.restore(saved.sns);
-    events.restore(saved.events);
-  }
-  if (state !== undefined) changed = () => state.changed();
   const dynamodb = await EmbeddedDynamoDb.start({
     account: config.account,
     region: config.region,
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  const registry = buildRegistry({
+    account: config.account,
+    region: config.region,
+    roles,
+    dynamodb,
+    sns,
+    log,
+    functions: () => {
+      throw new Error('the local cloud has no Lambda service yet');
+    },
+    queues: () => {
+      throw new Error('the local cloud has no SQS service yet');
+    },
+  });
+  const state =
+    config.dataDir === undefined
+      ? undefined
+      : new StateFile(
+          config.dataDir,
+          () => ({
+            ec2: ec2.snapshot(),
+            sns: sns.snapshot(),
+            events: events.snapshot(),
+            services: Object.fromEntries(
+              registry.services.flatMap((service) =>
+                service.snapshot === undefined ? [] : [[service.name, service.snapshot()]],
+              ),
+            ),
+          }),
+          {
+            debounceMs: config.saveDelayMs,
+            log,
+          },
+        );
+  let saved: ReturnType<NonNullable<typeof state>['load']>;
+  try {
+    saved = state?.load();
+  } catch (error) {
+    await dynamodb.stop();
+    throw error;
+  }
+  if (saved !== undefined) {
+    ec2.restore(saved.ec2);
+    sns.restore(saved.sns);
+    events.restore(saved.events);
+    for (const service of registry.services) {
+      const section = saved.services[service.name];
+      if (section !== undefined) service.restore?.(section);
+    }
+  }
+  if (state !== undefined) changed = () => state.changed();
   const calls = new CallCounts();
   const routes = new HttpRoutes();
   const lambda = new LambdaFunctions(config.account, config.region);
@@ -374,6 +417,7 @@ async function startOn(
     dynamodb,
     log,
     ...(faults === undefined ? {} : { faults: edgeFaultLayer(faults, config.account) }),
+    registry: registry.services,
     admin: (name, query) => {
       switch (name) {
         case 'health':
@@ -496,6 +540,9 @@ async function startOn(
       },
     },
     lambda,
+    registry,
+    clock,
+    restoredFromVersion: saved?.readFromVersion,
     ec2: {
       onConnectionState: (listener) => {
         stateListeners.add(listener);

@@ -25,6 +25,7 @@ import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Pri
 import { requestId as newRequestId } from './ids.ts';
 import { LambdaFunctions } from './lambda/functions.ts';
 import { QueryParams } from './query-params.ts';
+import type { EdgeRequest, LocalService } from './service.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
 import type { SnsTopics } from './sns/topics.ts';
 import { signatureFault } from './sts/signature.ts';
@@ -56,6 +57,8 @@ export interface EdgeServices {
   secretOf: (accessKeyId: string) => string | undefined;
   /** Injected faults (`--faults`): answers a request itself when one strikes it. */
   faults?: EdgeFaultLayer;
+  /** The services of the registry (local/registry.ts), asked in order whether a request is theirs. */
+  registry?: readonly LocalService[];
 }
 
 class BodyTooLargeError extends Error {
@@ -457,6 +460,16 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
     services.calls?.record(req.headers, url, body);
     if (services.faults !== undefined && (await services.faults(req, res, url, requestId))) return;
+    const request = edgeRequest(req, url, body, requestId, services);
+    const service = services.registry?.find((candidate) => candidate.matches?.(request) === true);
+    if (service?.handle !== undefined) {
+      const response = await service.handle(request);
+      send(res, response.status, response.headers?.['content-type'] ?? 'application/json', response.body, {
+        'x-amzn-requestid': requestId,
+        ...(response.headers ?? {}),
+      });
+      return;
+    }
     if (services.routes.has(url.pathname)) {
       await handleRoute(req, res, url, body);
       return;
@@ -494,6 +507,34 @@ export function createEdgeServer(services: EdgeServices): Server {
       }
     });
   });
+}
+
+/** A request as the registry's services see it: who signed it, and who that is to IAM. */
+function edgeRequest(
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  requestId: string,
+  services: EdgeServices,
+): EdgeRequest {
+  let caller: Caller | undefined;
+  let credentialError: CredentialError | undefined;
+  try {
+    caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+  } catch (error) {
+    if (!(error instanceof CredentialError)) throw error;
+    credentialError = error;
+  }
+  return {
+    method: req.method ?? 'GET',
+    url,
+    headers: req.headers,
+    body,
+    requestId,
+    caller,
+    credentialError,
+    principal: caller === undefined ? undefined : services.roles.principalOf(caller),
+  };
 }
 
 /** The first of these requests IAM refuses, if any. */

@@ -16,13 +16,21 @@ const FORMAT = 'plgate-local-state';
  * buses are kept. A version-1 file (topic ARNs only) still loads: its topics get no settings,
  * as it had none to keep, and there were no subscriptions or buses in it.
  */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
+/**
+ * 3: the services of the registry keep their own sections (`services`, by service name:
+ * the deployed stacks, roles, queues, functions, rules). A version-2 file has none: its
+ * gate was wired by hand, with tables of fixed names (local/migrations/).
+ */
 export interface CloudState {
   ec2: Ec2Snapshot;
   sns: SnsSnapshot;
   /** Buses created besides each account's default, as `account/name`. */
   events: { buses: string[] };
+  services: Record<string, unknown>;
+  /** The version of the file it was read from (1, 2 or 3). */
+  readFromVersion?: number;
 }
 
 export class StateFileError extends Error {
@@ -46,8 +54,8 @@ function parseState(path: string, text: string): CloudState {
     throw fail('it is not JSON', error);
   }
   if (!isRecord(parsed) || parsed.format !== FORMAT) throw fail(`it is not a ${FORMAT} file`);
-  if (parsed.version !== 1 && parsed.version !== STATE_VERSION) {
-    throw fail(`version ${String(parsed.version)} is not 1 or ${STATE_VERSION}`);
+  if (parsed.version !== 1 && parsed.version !== 2 && parsed.version !== STATE_VERSION) {
+    throw fail(`version ${String(parsed.version)} is not 1, 2 or ${STATE_VERSION}`);
   }
   const { ec2, sns, events } = parsed;
   if (
@@ -67,6 +75,8 @@ function parseState(path: string, text: string): CloudState {
       ec2: ec2 as unknown as Ec2Snapshot,
       sns: { topics: sns.topics.map((arn) => ({ arn: String(arn) })), subscriptions: [] },
       events: { buses: [] },
+      services: {},
+      readFromVersion: 1,
     };
   }
   if (
@@ -87,11 +97,15 @@ function parseState(path: string, text: string): CloudState {
   ) {
     throw fail('its events section is incomplete');
   }
+  const services = parsed.version === STATE_VERSION ? parsed.services : {};
+  if (!isRecord(services)) throw fail('its services section is incomplete');
   // Written by this code from the models' own snapshots: the sections' members are trusted.
   return {
     ec2: ec2 as unknown as Ec2Snapshot,
     sns: sns as unknown as SnsSnapshot,
     events: { buses: events.buses as string[] },
+    services,
+    readFromVersion: parsed.version,
   };
 }
 
@@ -141,7 +155,8 @@ export class StateFile {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const text = `${JSON.stringify({ format: FORMAT, version: STATE_VERSION, ...this.snapshot() }, null, 1)}\n`;
+    const { readFromVersion: _read, ...state } = this.snapshot();
+    const text = `${JSON.stringify({ format: FORMAT, version: STATE_VERSION, ...state }, null, 1)}\n`;
     if (text === this.lastWritten) return;
     const temporary = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(temporary, 'w');
