@@ -26,7 +26,8 @@ import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 import { noticeOf } from '../local/decision-feed.ts';
 import { parseFaultSpec, seededRandom } from '../local/faults.ts';
-import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../local/in-process-gate.ts';
+import { type InProcessGate, startInProcessGate } from '../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
 
 export interface ChaosOptions {
   requests: number;

@@ -48,7 +48,8 @@ import type { GateFunctionName } from '../infra/permissions.ts';
 import type { CallCount } from '../local/call-counts.ts';
 import { startLocalCloud } from '../local/cloud.ts';
 import { localGateConfig, localGateRoles, provisionGateResources } from '../local/gate-resources.ts';
-import { PROVIDER_CREDENTIALS, scheduledEvent } from '../local/in-process-gate.ts';
+import { scheduledEvent } from '../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
 import { median, quick, recordResults } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

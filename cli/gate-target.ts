@@ -7,9 +7,9 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
 import { type AwsClients, createClients } from '../functions/aws/clients.ts';
-import { ENV, type GateConfig } from '../functions/shared/config.ts';
-import { localGateConfig } from '../local/gate-resources.ts';
-import { PROVIDER_CREDENTIALS } from '../local/in-process-gate.ts';
+import { DEFAULT_STACK_NAME, ENV, type GateConfig } from '../functions/shared/config.ts';
+import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
+
 import { UsageError } from './exit.ts';
 
 export interface TargetFlags {
@@ -79,14 +79,15 @@ export async function resolveTarget(
   );
 
   try {
-    const stackOutputs = flags.stack ? await readStackOutputs(flags.stack, region, env) : {};
-    const fallback = local
-      ? localGateConfig(env.PLGATE_LOCAL_ACCOUNT ?? '000000000000', region ?? 'us-east-1')
-      : undefined;
+    const given = (key: Named): string | undefined => flags[FLAG[key]] ?? env[ENV[key]];
+    // plgate local deploys the stack as CloudFormation would: its outputs name the resources.
+    const stackName =
+      flags.stack ?? (local && NAMED.some((key) => !given(key)) ? DEFAULT_STACK_NAME : undefined);
+    const stackOutputs = stackName ? await readStackOutputs(stackName, region, env, credentials) : {};
     const found = new Map<Named, string>();
     const missing: string[] = [];
     for (const key of NAMED) {
-      const value = flags[FLAG[key]] ?? env[ENV[key]] ?? stackOutputs[OUTPUTS[key]] ?? fallback?.[key];
+      const value = given(key) ?? stackOutputs[OUTPUTS[key]];
       if (value === undefined || value === '') missing.push(`--${kebab(FLAG[key])} (or ${ENV[key]})`);
       else found.set(key, value);
     }
@@ -122,6 +123,7 @@ async function readStackOutputs(
   stackName: string,
   region: string | undefined,
   env: NodeJS.ProcessEnv,
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined,
 ): Promise<Record<string, string>> {
   if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
     throw new UsageError(`--stack must be a CloudFormation stack name, got '${stackName}'`);
@@ -129,6 +131,7 @@ async function readStackOutputs(
   const cloudFormation = new CloudFormationClient({
     ...(region ? { region } : {}),
     ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+    ...(credentials ? { credentials } : {}),
   });
   try {
     const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));

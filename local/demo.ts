@@ -1,3 +1,4 @@
+import { PROVIDER_CREDENTIALS } from './provider-credentials.ts';
 /**
  * `plgate local --demo`: a provider, a managed service and a cast of consumers that walk
  * every path of the gate — accepted, rejected, held then expired, approved by hand,
@@ -24,7 +25,7 @@ import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { colors } from '../terminal/colors.ts';
 import type { LocalCloud } from './cloud.ts';
 import { noticeOf } from './decision-feed.ts';
-import { type InProcessGate, PROVIDER_CREDENTIALS } from './in-process-gate.ts';
+import type { InProcessGate } from './in-process-gate.ts';
 import type { LocalRunOptions } from './run.ts';
 
 const execFileAsync = promisify(execFile);

@@ -29,7 +29,7 @@ import { localGateConfig, localGateRoles, provisionGateResources } from './gate-
 import { roleArnOf } from './identity.ts';
 
 /** Credentials of the provider account in the local cloud (any non-12-digit key id). */
-export const PROVIDER_CREDENTIALS = { accessKeyId: 'provider', secretAccessKey: 'local' } as const;
+import { PROVIDER_CREDENTIALS } from './provider-credentials.ts';
 
 /** The event an EventBridge schedule invokes the sweep with. */
 export function scheduledEvent(account: string, region: string) {

@@ -11,6 +11,11 @@ export interface LocalRunOptions {
   /** The provider account. */
   account: string;
   region: string;
+  /**
+   * A synthesized cloud assembly to deploy, its functions run from the bundles in it;
+   * absent: the gate's app synthesized in process, its functions run from source.
+   */
+  assemblyDir?: string;
   /** Rule files to load into the rules table. */
   rulesDir?: string;
   sweepIntervalMs: number;

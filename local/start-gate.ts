@@ -1,3 +1,4 @@
+import { PROVIDER_CREDENTIALS } from './provider-credentials.ts';
 /**
  * What `plgate local` starts after the cloud: the in-process gate, the rule files loaded
  * into its table, a first sweep (which enrolls managed services), and the demo if asked.
@@ -12,7 +13,7 @@ import type { GateConfig } from '../functions/shared/config.ts';
 import type { LocalCloud } from './cloud.ts';
 import { showDecisions } from './decision-feed.ts';
 import { runDemo } from './demo.ts';
-import { PROVIDER_CREDENTIALS, startInProcessGate } from './in-process-gate.ts';
+import { startInProcessGate } from './in-process-gate.ts';
 import { LocalRunError, type StartGate } from './run.ts';
 
 export const startGate: StartGate = async (cloud, options) => {

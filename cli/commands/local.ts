@@ -1,5 +1,5 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { plainLine } from '../../functions/aws/untrusted-text.ts';
 import { DEFAULT_EDGE_PORT } from '../../local/edge-port.ts';
@@ -23,6 +23,7 @@ interface LocalFlags {
   faults?: string;
   faultsSeed?: string;
   faultsFor?: string;
+  stack?: string;
 }
 
 /** `--faults SPEC [--faults-seed N] [--faults-for DURATION]`; the other two need the first. */
@@ -83,6 +84,16 @@ function directory(flag: string, path: string, create: boolean): string {
   return absolute;
 }
 
+/** `--stack DIR`: a synthesized cloud assembly (a directory with a manifest.json). */
+function assemblyDirectory(path: string): string {
+  const dir = directory('--stack', path, false);
+  if (!existsSync(join(dir, 'manifest.json')))
+    throw new UsageError(
+      `--stack must be a synthesized cloud assembly (run npm run synth), but '${path}' has no manifest.json`,
+    );
+  return dir;
+}
+
 /** Checks every flag and turns them into run options; any bad flag is a UsageError (exit 2). */
 export function localRunOptions(flags: LocalFlags, print: (line: string) => void): LocalRunOptions {
   const port = parsePort(flags.port);
@@ -110,6 +121,7 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
     once: flags.once === true,
     ...(flags.rules === undefined ? {} : { rulesDir: directory('--rules', flags.rules, false) }),
     ...(flags.data === undefined ? {} : { dataDir: directory('--data', flags.data, true) }),
+    ...(flags.stack === undefined ? {} : { assemblyDir: assemblyDirectory(flags.stack) }),
     ...(faults === undefined ? {} : { faults }),
     // One line per message, whatever a caller put into it.
     log: (line) => process.stderr.write(`plgate local: ${plainLine(line)}\n`),
@@ -131,6 +143,10 @@ export function registerLocal(program: Command): void {
       '000000000000',
     )
     .option('--region <region>', 'the provider region', 'us-east-1')
+    .option(
+      '--stack <dir>',
+      'deploy this synthesized cloud assembly (npm run synth -> cdk.out) with its bundles; default: the app synthesized from source',
+    )
     .option('--rules <dir>', 'rule files (YAML) to load into the rules table')
     .option('--sweep-interval <duration>', 'time between sweeps, e.g. 30s or PT1M', '60s')
     .option('--accept-delay <duration>', 'how long an accepted connection stays pending', '1s')

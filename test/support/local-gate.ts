@@ -17,7 +17,8 @@ import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import { noticeOf } from '../../local/decision-feed.ts';
-import { type InProcessGate, PROVIDER_CREDENTIALS, startInProcessGate } from '../../local/in-process-gate.ts';
+import { type InProcessGate, startInProcessGate } from '../../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
 import { loadRules } from '../../local/start-gate.ts';
 import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';
 

@@ -8,7 +8,8 @@ import { signProof } from '../../cli/proof-of-account.ts';
 import { createClients } from '../../functions/aws/clients.ts';
 import { DynamoInvitations } from '../../functions/aws/invitations.ts';
 import { codeHash, invitationCode } from '../../functions/core/registration/invitation.ts';
-import { PROVIDER_CREDENTIALS } from '../../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
+
 import type { LocalGateWorld } from './local-gate.ts';
 
 export interface RegisterAnswer {

@@ -12,7 +12,8 @@ import { createClients } from '../../../functions/aws/clients.ts';
 import { DynamoInvitations } from '../../../functions/aws/invitations.ts';
 import { codeHash, invitationCode } from '../../../functions/core/registration/invitation.ts';
 import { localGateRoles } from '../../../local/gate-resources.ts';
-import { PROVIDER_CREDENTIALS } from '../../../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
+
 import { plgateInProcessWith as plgate } from '../../cli/run-plgate-in-process.ts';
 import { runAws } from '../../support/aws-cli.ts';
 import {
