@@ -6,7 +6,7 @@
  * service only by the queue's policy.
  */
 import { createHash } from 'node:crypto';
-import { AccessDeniedError, type Authorizer } from '../iam/authorizer.ts';
+import { AccessDeniedError, type AccessRequest, type Authorizer } from '../iam/authorizer.ts';
 import type { Principal } from '../identity.ts';
 import {
   type EdgeRequest,
@@ -35,6 +35,20 @@ export interface SqsServiceOptions {
   log: (line: string) => void;
   /** The longest a ReceiveMessage waits for a message (SQS allows 20 s). */
   maxWaitMs?: number;
+}
+
+/** What a Lambda event source mapping does with a queue (it polls with the function's role). */
+export interface QueueConsumer {
+  exists(queueArn: string): boolean;
+  /** Messages that can be received now. */
+  visibleCount(queueArn: string): number;
+  /** Receives as ReceiveMessage does: counts the receive, hides for the visibility timeout, redrives. */
+  receive(queueArn: string, max: number): ReceivedMessage[];
+  delete(queueArn: string, receiptHandle: string): void;
+  /** Calls `listener` whenever the queue may have a message to receive; returns what unsubscribes. */
+  onAvailable(queueArn: string, listener: () => void): () => void;
+  /** The IAM request for `action` on the queue, with its policy. */
+  access(queueArn: string, action: string): AccessRequest;
 }
 
 const TARGET = /^AmazonSQS\.([A-Za-z]+)$/;
@@ -68,6 +82,22 @@ export class SqsService implements LocalService, QueueWriter {
       queuePolicyProvider(this.queues),
     ];
   }
+
+  readonly consumer: QueueConsumer = {
+    exists: (arn) => this.queues.get(arn) !== undefined,
+    visibleCount: (arn) => this.queues.get(arn)?.counts().visible ?? 0,
+    receive: (arn, max) => {
+      const queue = this.queues.get(arn);
+      return queue === undefined ? [] : this.queues.receive(queue, max);
+    },
+    delete: (arn, handle) => this.queues.get(arn)?.delete(handle),
+    onAvailable: (arn, listener) => this.queues.onAvailable(arn, listener),
+    access: (arn, action) => {
+      const queue = this.queues.get(arn);
+      if (queue !== undefined) return queueAccess(queue, action);
+      return { action, resource: arn, resourceAccount: arn.split(':')[4] ?? '' };
+    },
+  };
 
   urlOf(queue: Queue): string {
     return `${this.options.endpoint()}/${queue.address.account}/${queue.name}`;
