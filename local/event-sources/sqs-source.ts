@@ -126,9 +126,20 @@ export class SqsEventSource {
     this.poll();
   }
 
-  /** One invocation; deletes what succeeded. Never throws: a failure is the queue's to retry. */
+  /** One invocation; deletes what succeeded, returns the rest to the queue. Never throws. */
   private async invoke(batch: ReceivedMessage[]): Promise<void> {
     const { config } = this;
+    const failed = await this.failedIn(batch);
+    for (const { message, receiptHandle } of batch) {
+      if (failed.has(message.messageId)) this.queues.returnAfterTimeout(config.eventSourceArn, receiptHandle);
+      else this.queues.delete(config.eventSourceArn, receiptHandle);
+    }
+  }
+
+  /** Invokes the function; the ids of the messages that failed (all of them when the function did). */
+  private async failedIn(batch: ReceivedMessage[]): Promise<Set<string>> {
+    const { config } = this;
+    const all = new Set(batch.map(({ message }) => message.messageId));
     const event: SQSEvent = {
       Records: batch.map((received) => sqsRecordOf(config.eventSourceArn, received)),
     };
@@ -139,25 +150,20 @@ export class SqsEventSource {
         this.ports.log(
           `${this.label}: the batch of ${batch.length} failed: ${result.errorType}: ${result.errorMessage}`,
         );
-        return;
+        return all;
       }
       payload = result.payload;
     } catch (error) {
       this.ports.log(`${this.label}: could not invoke: ${describe(error)}`);
-      return;
+      return all;
     }
-    const outcome = config.reportBatchItemFailures
-      ? batchOutcome(payload, new Set(batch.map(({ message }) => message.messageId)))
-      : ({ kind: 'success' } as const);
-    if (outcome.kind === 'failed') {
-      this.ports.log(
-        `${this.label}: the batch of ${batch.length} failed: its batchItemFailures name no message of it`,
-      );
-      return;
-    }
-    for (const { message, receiptHandle } of batch) {
-      if (outcome.kind === 'partial' && outcome.failed.has(message.messageId)) continue;
-      this.queues.delete(config.eventSourceArn, receiptHandle);
-    }
+    if (!config.reportBatchItemFailures) return new Set();
+    const outcome = batchOutcome(payload, all);
+    if (outcome.kind === 'success') return new Set();
+    if (outcome.kind === 'partial') return outcome.failed;
+    this.ports.log(
+      `${this.label}: the batch of ${batch.length} failed: its batchItemFailures name no message of it`,
+    );
+    return all;
   }
 }

@@ -205,6 +205,7 @@ export class Queue {
     max: number,
     visibilityTimeout: number,
     redrive: (message: StoredMessage, policy: RedrivePolicy) => boolean,
+    options: { deferReturn?: boolean } = {},
   ): ReceivedMessage[] {
     this.expire();
     const now = this.now();
@@ -226,7 +227,8 @@ export class Queue {
       message.receipt = randomUUID();
       message.visibleAt = now + visibilityTimeout * 1000;
       message.generation += 1;
-      this.becomeVisibleIn(message, visibilityTimeout * 1000, 'visibility timeout');
+      if (options.deferReturn !== true)
+        this.becomeVisibleIn(message, visibilityTimeout * 1000, 'visibility timeout');
       received.push({
         message: structuredClone(message),
         receiptHandle: encodeReceipt({
@@ -237,6 +239,18 @@ export class Queue {
       });
     }
     return received;
+  }
+
+  /**
+   * Arms the return of a message received with `deferReturn`: it comes back when its
+   * visibility timeout is up (at once, if it is up already).
+   */
+  returnAfterTimeout(handle: string): void {
+    const { parts, message } = this.resolve(handle);
+    if (message === undefined || message.receipt !== parts.receipt) return;
+    const left = message.visibleAt - this.now();
+    if (left <= 0) this.ports.onAvailable();
+    else this.becomeVisibleIn(message, left, 'visibility timeout');
   }
 
   /** Whether a message can be received now. */

@@ -145,22 +145,32 @@ export class SqsQueues {
   }
 
   /** Receives from a queue; messages past their receive count go to its dead-letter queue. */
-  receive(queue: Queue, max: number, visibilityTimeout?: number): ReceivedMessage[] {
+  receive(
+    queue: Queue,
+    max: number,
+    visibilityTimeout?: number,
+    options: { deferReturn?: boolean } = {},
+  ): ReceivedMessage[] {
     const timeout = visibilityTimeout ?? Number(queue.attributes.VisibilityTimeout);
-    return queue.receive(max, timeout, (message, policy) => {
-      const target = this.queues.get(policy.deadLetterTargetArn);
-      if (target === undefined) {
+    return queue.receive(
+      max,
+      timeout,
+      (message, policy) => {
+        const target = this.queues.get(policy.deadLetterTargetArn);
+        if (target === undefined) {
+          this.options.log(
+            `sqs ${queue.name}: message ${message.messageId} stays: dead-letter queue ${policy.deadLetterTargetArn} does not exist`,
+          );
+          return false;
+        }
+        target.acceptRedriven(message, queue.arn);
         this.options.log(
-          `sqs ${queue.name}: message ${message.messageId} stays: dead-letter queue ${policy.deadLetterTargetArn} does not exist`,
+          `sqs ${queue.name}: message ${message.messageId} moved to ${target.name} after ${message.receiveCount} receives`,
         );
-        return false;
-      }
-      target.acceptRedriven(message, queue.arn);
-      this.options.log(
-        `sqs ${queue.name}: message ${message.messageId} moved to ${target.name} after ${message.receiveCount} receives`,
-      );
-      return true;
-    });
+        return true;
+      },
+      options,
+    );
   }
 
   /** Calls `listener` whenever the queue may have a message to receive; returns what unsubscribes. */

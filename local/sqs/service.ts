@@ -42,9 +42,15 @@ export interface QueueConsumer {
   exists(queueArn: string): boolean;
   /** Messages that can be received now. */
   visibleCount(queueArn: string): number;
-  /** Receives as ReceiveMessage does: counts the receive, hides for the visibility timeout, redrives. */
+  /**
+   * Receives as ReceiveMessage does (counts the receive, hides for the visibility timeout,
+   * redrives), but a message's return is armed only by `returnAfterTimeout`: settling the
+   * cloud while the function still runs must not show its batch to another poller.
+   */
   receive(queueArn: string, max: number): ReceivedMessage[];
   delete(queueArn: string, receiptHandle: string): void;
+  /** A message the function failed: it comes back when its visibility timeout is up. */
+  returnAfterTimeout(queueArn: string, receiptHandle: string): void;
   /** Calls `listener` whenever the queue may have a message to receive; returns what unsubscribes. */
   onAvailable(queueArn: string, listener: () => void): () => void;
   /** The IAM request for `action` on the queue, with its policy. */
@@ -88,9 +94,10 @@ export class SqsService implements LocalService, QueueWriter {
     visibleCount: (arn) => this.queues.get(arn)?.counts().visible ?? 0,
     receive: (arn, max) => {
       const queue = this.queues.get(arn);
-      return queue === undefined ? [] : this.queues.receive(queue, max);
+      return queue === undefined ? [] : this.queues.receive(queue, max, undefined, { deferReturn: true });
     },
     delete: (arn, handle) => this.queues.get(arn)?.delete(handle),
+    returnAfterTimeout: (arn, handle) => this.queues.get(arn)?.returnAfterTimeout(handle),
     onAvailable: (arn, listener) => this.queues.onAvailable(arn, listener),
     access: (arn, action) => {
       const queue = this.queues.get(arn);
