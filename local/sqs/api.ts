@@ -138,7 +138,7 @@ function allAttributes(queue: Queue): Record<string, string> {
     ApproximateNumberOfMessagesNotVisible: String(counts.notVisible),
     ApproximateNumberOfMessagesDelayed: String(counts.delayed),
     CreatedTimestamp: String(queue.createdAt),
-    LastModifiedTimestamp: String(queue.snapshot().lastModifiedAt),
+    LastModifiedTimestamp: String(queue.lastModified),
   };
   return { ...queue.attributes, ...computed };
 }

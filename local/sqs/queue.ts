@@ -126,6 +126,11 @@ export class Queue {
     return this.address.name;
   }
 
+  /** Epoch seconds of the last change of its attributes. */
+  get lastModified(): number {
+    return this.lastModifiedAt;
+  }
+
   /** The attributes set on it, SQS's defaults filled in. */
   get attributes(): Record<string, string> {
     return { ...DEFAULT_ATTRIBUTES, ...this.settable };

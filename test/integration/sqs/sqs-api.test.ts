@@ -22,7 +22,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MovableClock } from '../../../local/clock.ts';
-import { Timers } from '../../../local/deliveries.ts';
+import { Deliveries, Timers } from '../../../local/deliveries.ts';
+import { TableStreams } from '../../../local/dynamodb/streams.ts';
+import { EventSourceMappings } from '../../../local/event-sources/mappings.ts';
 import { Authorizer } from '../../../local/iam/authorizer.ts';
 import { LocalRoles } from '../../../local/identity.ts';
 import { SqsService } from '../../../local/sqs/service.ts';
@@ -261,6 +263,77 @@ describe('SQS JSON API with @aws-sdk/client-sqs', () => {
     );
     await stranger.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'from the stranger' }));
     expect((await stranger.send(new ListQueuesCommand({}))).QueueUrls).toBeUndefined();
+  });
+});
+
+describe('a queue with an event source mapping, fed over the API', () => {
+  it('hands what the SDK sent to the function and dead-letters what it keeps failing', async () => {
+    const deliveries = new Deliveries({ retries: 0, retryDelayMs: 0, log: (line) => logs.push(line) });
+    const bodies: string[] = [];
+    const mappings = new EventSourceMappings({
+      invoker: {
+        invoke: async (_arn, event) => {
+          const records = (event as { Records: Array<{ body: string }> }).Records;
+          bodies.push(...records.map((record) => record.body));
+          return records.some((record) => record.body === 'poison')
+            ? { ok: false, errorType: 'Error', errorMessage: 'poison' }
+            : { ok: true, payload: null };
+        },
+        invokeAsync: async () => {
+          throw new Error('an SQS mapping invokes synchronously');
+        },
+      },
+      queues: sqs.consumer,
+      streams: new TableStreams(deliveries, ACCOUNT, REGION),
+      writer: sqs,
+      executionRole: () => ({
+        name: 'worker',
+        account: ACCOUNT,
+        statements: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }],
+      }),
+      authorizer: new Authorizer((line) => logs.push(line)),
+      deliveries,
+      timers,
+      clock,
+      log: (line) => logs.push(line),
+    });
+    const sdk = client();
+    await sdk.send(new CreateQueueCommand({ QueueName: 'mapped-dlq' }));
+    const { QueueUrl: url } = await sdk.send(
+      new CreateQueueCommand({
+        QueueName: 'mapped',
+        Attributes: {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:mapped-dlq`,
+            maxReceiveCount: 1,
+          }),
+        },
+      }),
+    );
+    const provider = mappings.resources[0];
+    await provider?.create({
+      logicalId: 'Mapping',
+      properties: { FunctionName: 'worker', EventSourceArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:mapped` },
+      stack: { name: 'Test', id: 'stack', account: ACCOUNT, region: REGION },
+      generatedName: () => 'Test-Mapping',
+    });
+    await sdk.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'fine' }));
+    await sdk.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'poison' }));
+    while (deliveries.busy || timers.busy) {
+      timers.flush();
+      await deliveries.idle();
+    }
+    expect(bodies).toEqual(['fine', 'poison']);
+    const dead = await sdk.send(
+      new ReceiveMessageCommand({ QueueUrl: `${edge.endpoint}/${ACCOUNT}/mapped-dlq` }),
+    );
+    expect(dead.Messages?.map((message) => message.Body)).toEqual(['poison']);
+    const left = await sdk.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
+    await mappings.stop();
   });
 });
 
