@@ -25,7 +25,7 @@ import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { colors } from '../terminal/colors.ts';
 import type { LocalCloud } from './cloud.ts';
 import { noticeOf } from './decision-feed.ts';
-import type { InProcessGate } from './in-process-gate.ts';
+import type { LocalGate } from './gate.ts';
 import type { LocalRunOptions } from './run.ts';
 
 const execFileAsync = promisify(execFile);
@@ -82,7 +82,7 @@ class DecisionWatch {
 
 export async function runDemo(
   cloud: LocalCloud,
-  gate: InProcessGate,
+  gate: Pick<LocalGate, 'config' | 'sweepNow'>,
   options: LocalRunOptions,
 ): Promise<void> {
   const print: Print = options.print;

@@ -1,6 +1,6 @@
 import { PROVIDER_CREDENTIALS } from './provider-credentials.ts';
 /**
- * What `plgate local` starts after the cloud: the in-process gate, the rule files loaded
+ * What `plgate local` starts after the cloud: the gate's stack deployed, the rule files loaded
  * into its table, a first sweep (which enrolls managed services), and the demo if asked.
  */
 
@@ -13,14 +13,29 @@ import type { GateConfig } from '../functions/shared/config.ts';
 import type { LocalCloud } from './cloud.ts';
 import { showDecisions } from './decision-feed.ts';
 import { runDemo } from './demo.ts';
+import { deployGate } from './gate.ts';
 import { startInProcessGate } from './in-process-gate.ts';
 import { LocalRunError, type StartGate } from './run.ts';
 
 export const startGate: StartGate = async (cloud, options) => {
-  const gate = await startInProcessGate(cloud, {
-    sweepIntervalMs: options.sweepIntervalMs,
-    log: options.log,
+  const gate = await deployGate(cloud, {
+    ...(options.assemblyDir === undefined ? {} : { assemblyDir: options.assemblyDir }),
+    log: options.print,
   });
+  for (const { stack, plan } of gate.deployed) {
+    options.print(
+      `deployed stack ${stack.name} (${stack.account}, ${stack.region}): ${plan.supported.length} resources${
+        options.assemblyDir === undefined ? ', functions from source' : `, functions from ${options.assemblyDir}`
+      }`,
+    );
+    if (plan.noEffect.length > 0) {
+      const byType = new Map<string, number>();
+      for (const { type } of plan.noEffect) byType.set(type, (byType.get(type) ?? 0) + 1);
+      options.print(
+        `  accepted without effect here: ${[...byType].map(([type, count]) => `${count} ${type}`).join(', ')}`,
+      );
+    }
+  }
   // From the start: the first sweep may decide requests that waited while it was stopped (--data).
   const stopShowing = showDecisions(cloud, gate.config.decisionsTopicArn, options.print);
   try {
@@ -35,7 +50,6 @@ export const startGate: StartGate = async (cloud, options) => {
     await gate.sweepNow();
   } catch (error) {
     stopShowing();
-    gate.stop();
     throw error;
   }
   // The demo starts on the next turn, once `plgate local` has said where it listens.
@@ -45,7 +59,6 @@ export const startGate: StartGate = async (cloud, options) => {
   return {
     stop: async () => {
       stopShowing();
-      gate.stop();
     },
     ...(done ? { done } : {}),
   };

@@ -42,9 +42,12 @@ export async function deployAssembly(
  * Synthesizes the gate's CDK app in this process without bundling (the functions run from
  * source), for the cloud's account and region, into a new temporary directory.
  */
-export async function synthesizeGate(account: string, region: string): Promise<string> {
+export async function synthesizeGate(
+  account: string,
+  region: string,
+  outdir = mkdtempSync(join(tmpdir(), 'plgate-assembly-')),
+): Promise<string> {
   const { buildGateApp } = await import('../../infra/gate-app.ts');
-  const outdir = mkdtempSync(join(tmpdir(), 'plgate-assembly-'));
   const { app } = buildGateApp({
     nag: false,
     env: { account, region },

@@ -170,6 +170,31 @@ export class Deployer {
     return stack;
   }
 
+  /**
+   * Brings the stacks restored from `--data` back to life: each resource whose service keeps
+   * part of it in memory only is reattached, in creation order.
+   */
+  async reattach(): Promise<void> {
+    for (const stack of this.options.stacks.snapshot()) {
+      const identity: StackIdentity = { name: stack.name, id: stack.id, account: stack.account, region: stack.region };
+      const order = creationOrder(
+        Object.fromEntries(
+          Object.entries(stack.template.Resources).filter(([logicalId]) => logicalId in stack.resources),
+        ),
+      );
+      for (const logicalId of order) {
+        const record = stack.resources[logicalId] as StackResourceRecord;
+        const provider = this.options.providers.get(record.type);
+        if (record.noEffect || provider?.reattach === undefined) continue;
+        await provider.reattach({
+          ...this.request(identity, logicalId, record.properties),
+          physicalId: record.physicalId,
+          attributes: record.attributes,
+        });
+      }
+    }
+  }
+
   /** Deletes a stack: every resource in reverse order, except what `DeletionPolicy: Retain` keeps. */
   async delete(account: string, region: string, nameOrId: string): Promise<StackRecord | undefined> {
     const stack = this.options.stacks.find(account, region, nameOrId);

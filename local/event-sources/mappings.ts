@@ -158,6 +158,11 @@ export class EventSourceMappings implements LocalService {
         this.running.get(request.physicalId)?.source.stop();
         this.running.delete(request.physicalId);
       },
+      // After a --data restart: the mapping is in the stack, its poller is not running yet.
+      reattach: async (request) => {
+        if (this.running.has(request.physicalId)) return;
+        this.start(request.physicalId, this.configOf(request));
+      },
     };
   }
 

@@ -17,9 +17,10 @@ import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import { noticeOf } from '../../local/decision-feed.ts';
-import { type InProcessGate, startInProcessGate } from '../../local/in-process-gate.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
+import { deployGate, type LocalGate } from '../../local/gate.ts';
 import { loadRules } from '../../local/start-gate.ts';
+import { gateAssemblyDir } from './gate-assembly.ts';
 import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';
 
 /** The defaults item most gate tests start from: hold for review 7 days, notify on revoke, enforce. */
@@ -32,9 +33,15 @@ export const ENFORCING_DEFAULTS = {
   mode: 'enforce',
 } as const;
 
+/** The gate as the tests drive it: the deployed stack's handle, and what the cloud does for tests. */
+export interface TestGate extends LocalGate {
+  /** Moves the cloud's clock (and every function's) ahead: time passing without the wait. */
+  advanceClock(ms: number): void;
+}
+
 export interface LocalGateWorld {
   cloud: LocalCloud & { logs: string[] };
-  gate: InProcessGate;
+  gate: TestGate;
   provider: EC2Client;
   rules: DynamoRulesStore;
   ledger: DynamoLedger;
@@ -42,18 +49,21 @@ export interface LocalGateWorld {
   stop(): Promise<void>;
 }
 
-/** One per test file: the handlers' runtime is a per-process singleton, as in a Lambda container. */
+/**
+ * A local cloud with the gate deployed on it from the run's synthesized assembly (its
+ * functions from source, each in its own worker), as `plgate local` runs it.
+ */
 export async function startLocalGate(
   rulesDir?: string,
   cloudOptions: LocalCloudOptions = {},
 ): Promise<LocalGateWorld> {
   const cloud = await startTestCloud(cloudOptions);
-  const gate = await startInProcessGate(cloud, {
-    sweepIntervalMs: 3_600_000,
-    // A short batching window, as the cloud's short state delays: tests with second-long TTLs.
-    decideBatch: { windowMs: 20, maxSize: 10_000 },
+  const deployed = await deployGate(cloud, {
+    assemblyDir: gateAssemblyDir(),
+    code: 'source',
     log: (line) => cloud.logs.push(line),
   });
+  const gate: TestGate = { ...deployed, advanceClock: (ms) => cloud.clock.advance(ms) };
   if (rulesDir) await loadRules(cloud, gate.config, rulesDir);
   const clients = createClients({
     endpoint: cloud.endpoint,
@@ -69,7 +79,6 @@ export async function startLocalGate(
     ledger,
     endpointStates: new DynamoEndpointStates(clients.dynamodb, gate.config.ledgerTable, { ledger }),
     stop: async () => {
-      gate.stop();
       await cloud.idle();
       for (const client of Object.values(clients)) client.destroy();
       await cloud.stop();
