@@ -127,8 +127,16 @@ export type QueueSender =
 
 /** The SQS service as the other services reach it. */
 export interface QueueWriter {
-  /** Sends a message; throws `QueueDeniedError` when the policies refuse, `QueueNotFoundError` when there is none. */
-  send(queueArn: string, body: string, sender: QueueSender): Promise<void>;
+  /**
+   * Sends a message, with string message attributes when given (EventBridge's dead-letter
+   * attributes); throws `QueueDeniedError` when the policies refuse, `QueueNotFoundError` when there is none.
+   */
+  send(
+    queueArn: string,
+    body: string,
+    sender: QueueSender,
+    attributes?: Record<string, string>,
+  ): Promise<void>;
 }
 
 export class InvokeDeniedError extends Error {

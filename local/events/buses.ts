@@ -28,6 +28,16 @@ export interface PutEventsResultEntry {
   ErrorMessage?: string;
 }
 
+/** Where an event was put: the bus's account, region and name. */
+export interface BusPlace {
+  account: string;
+  region: string;
+  name: string;
+}
+
+/** Called for every event a bus receives (the rules of the bus route it). */
+export type BusListener = (place: BusPlace, event: BusEvent) => void;
+
 interface Subscription {
   /** The account that owns the bus: buses, like their names, are per account. */
   account: string;
@@ -79,6 +89,7 @@ export const CAPTURED_EVENTS = 1000;
 
 export class EventBuses {
   private readonly subscriptions = new Set<Subscription>();
+  private readonly listeners = new Set<BusListener>();
   private readonly received = new RingBuffer<{ busName: string; event: BusEvent }>(CAPTURED_EVENTS);
   /** Buses other than each account's `default`, as `account/name`. */
   private readonly created = new Set<string>();
@@ -130,6 +141,14 @@ export class EventBuses {
     this.subscriptions.add(subscription);
     return () => {
       this.subscriptions.delete(subscription);
+    };
+  }
+
+  /** Calls `listener` with every event any bus receives; returns what stops it. */
+  listen(listener: BusListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
     };
   }
 
@@ -185,7 +204,7 @@ export class EventBuses {
       resources,
       detail,
     };
-    this.deliver(bus.name, event, bus.account);
+    this.deliver(bus.name, event, bus.account, region);
     return { EventId: event.id };
   }
 
@@ -193,8 +212,22 @@ export class EventBuses {
    * Records an event and hands it to the matching subscribers of its bus. AWS
    * services (CloudTrail) put their events this way, past PutEvents' checks.
    */
-  deliver(busName: string, event: BusEvent, busAccount: string = event.account): void {
+  deliver(
+    busName: string,
+    event: BusEvent,
+    busAccount: string = event.account,
+    busRegion: string = event.region,
+  ): void {
     this.received.push({ busName, event });
+    for (const listener of this.listeners) {
+      try {
+        listener({ account: busAccount, region: busRegion, name: busName }, event);
+      } catch (error) {
+        this.log(
+          `eventbridge routing on ${busName} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
     for (const subscription of this.subscriptions) {
       if (subscription.busName !== busName || subscription.account !== busAccount) continue;
       let matches: boolean;
