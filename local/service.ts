@@ -25,8 +25,10 @@ export interface EdgeRequest {
 
 export interface EdgeResponse {
   status: number;
-  headers?: Record<string, string>;
-  body: string;
+  /** A header given more than once (an HTTP API's `set-cookie`) is a list. */
+  headers?: Record<string, string | string[]>;
+  /** Bytes where the answer is binary (an HTTP API's base64-encoded function result). */
+  body: string | Buffer;
 }
 
 /** A resource the deployer asks a service to create, update or delete. */
