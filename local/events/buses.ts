@@ -69,9 +69,9 @@ export function busAddressOf(value: unknown, callerAccount: string): BusAddress 
 }
 
 /** EventBridge's event time format: ISO 8601 without milliseconds. */
-function eventTime(value: unknown): string | undefined {
+function eventTime(value: unknown, now: number): string | undefined {
   let date: Date;
-  if (value === undefined || value === null) date = new Date();
+  if (value === undefined || value === null) date = new Date(now);
   else if (typeof value === 'number') date = new Date(value * 1000);
   else if (typeof value === 'string') date = new Date(value);
   else return undefined;
@@ -99,6 +99,8 @@ export class EventBuses {
     private readonly log: (line: string) => void,
     /** Whose buses in-process subscribers listen on. */
     private readonly providerAccount = '000000000000',
+    /** The cloud's clock: an event put without a Time is stamped with it. */
+    private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
   /** Makes a bus exist (a stack creating it); the default bus always exists. */
@@ -191,7 +193,7 @@ export class EventBuses {
           ? Resources.map(String)
           : undefined;
     if (resources === undefined) return invalid('Resources', 'Resources must be a list of ARNs.');
-    const time = eventTime(entry.Time);
+    const time = eventTime(entry.Time, this.clock.now());
     if (time === undefined) return invalid('Time', `'${String(entry.Time)}' is not a timestamp.`);
     const event: BusEvent = {
       version: '0',

@@ -4,6 +4,7 @@
  * to the targets of the rules it matches, and the rules' schedules on the cloud's clock.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Deliveries, Timers } from '../deliveries.ts';
 import { AccessDeniedError, type Authorizer, type PolicyDocument } from '../iam/authorizer.ts';
 import { eventsAccessRequests } from '../iam/events-access.ts';
@@ -63,7 +64,8 @@ export class EventsService implements LocalService {
   readonly #stopListening: () => void;
 
   constructor(private readonly options: EventsServiceOptions) {
-    this.buses = options.buses ?? new EventBuses(options.deliveries, options.log, options.account);
+    this.buses =
+      options.buses ?? new EventBuses(options.deliveries, options.log, options.account, options.clock);
     this.#targets = new TargetDelivery({
       deliveries: options.deliveries,
       timers: options.timers,
@@ -231,23 +233,54 @@ function respond(request: EdgeRequest, response: JsonResponse): EdgeResponse {
   };
 }
 
-class InvalidEventsSnapshotError extends Error {
-  override name = 'InvalidEventsSnapshotError';
-}
+const Target = z.object({
+  Id: z.string(),
+  Arn: z.string(),
+  RoleArn: z.string().optional(),
+  Input: z.string().optional(),
+  InputPath: z.string().optional(),
+  InputTransformer: z
+    .object({ InputPathsMap: z.record(z.string(), z.string()).optional(), InputTemplate: z.string() })
+    .optional(),
+  RetryPolicy: z.object({
+    MaximumRetryAttempts: z.number().int(),
+    MaximumEventAgeInSeconds: z.number().int(),
+  }),
+  DeadLetterConfig: z.object({ Arn: z.string() }).optional(),
+});
+
+const Rule = z.object({
+  account: z.string().regex(/^[0-9]{12}$/),
+  region: z.string(),
+  busName: z.string(),
+  name: z.string(),
+  eventPattern: z.string().optional(),
+  scheduleExpression: z.string().optional(),
+  state: z.enum(['ENABLED', 'DISABLED']),
+  description: z.string().optional(),
+  roleArn: z.string().optional(),
+  targets: z.array(Target),
+  createdAt: z.number(),
+  stackName: z.string().optional(),
+});
+
+const Policy = z.looseObject({
+  Version: z.enum(['2012-10-17', '2008-10-17']),
+  Statement: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** What `--data` kept; an older snapshot has only `buses`. */
+const Snapshot = z.object({
+  buses: z.array(z.string()),
+  policies: z.array(z.tuple([z.string(), Policy])).optional(),
+  rules: z.array(Rule).optional(),
+});
 
 function parseSnapshot(value: unknown): EventsSnapshot {
-  if (typeof value !== 'object' || value === null)
-    throw new InvalidEventsSnapshotError(`events snapshot: ${JSON.stringify(value)} is not an object`);
-  const { buses, policies, rules } = value as Record<string, unknown>;
-  if (!Array.isArray(buses) || !buses.every((bus) => typeof bus === 'string'))
-    throw new InvalidEventsSnapshotError('events snapshot: buses is not a list of account/name');
-  if (policies !== undefined && !Array.isArray(policies))
-    throw new InvalidEventsSnapshotError('events snapshot: policies is not a list');
-  if (rules !== undefined && !Array.isArray(rules))
-    throw new InvalidEventsSnapshotError('events snapshot: rules is not a list');
-  return {
-    buses,
-    ...(policies === undefined ? {} : { policies: policies as Array<[string, PolicyDocument]> }),
-    ...(rules === undefined ? {} : { rules: rules as EventRule[] }),
-  };
+  const parsed = Snapshot.safeParse(value);
+  if (!parsed.success)
+    throw new Error(
+      `events snapshot is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data as EventsSnapshot;
 }

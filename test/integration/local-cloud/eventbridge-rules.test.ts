@@ -453,6 +453,53 @@ describe('EventBridge rules from a template', () => {
     ).toBe(true);
   });
 
+  it('lets another account put events on a bus whose policy admits it, and no other', async () => {
+    // Prepare
+    await provider('AWS::Events::EventBus').create(
+      resourceRequest(stack, 'HubBus', {
+        Name: 'hub',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: SPOKE },
+              Action: 'events:PutEvents',
+              Resource: `arn:aws:events:${REGION}:${PROVIDER}:event-bus/hub`,
+            },
+          ],
+        }),
+      }),
+    );
+    await provider('AWS::Events::Rule').create(
+      resourceRequest(stack, 'OnHub', {
+        Name: 'on-hub',
+        EventBusName: 'hub',
+        EventPattern: { source: ['spoke.app'] },
+        Targets: [{ Id: 'fn', Arn: FUNCTION }],
+      }),
+    );
+    const entry = (bus: string) => ({
+      EventBusName: `arn:aws:events:${REGION}:${PROVIDER}:event-bus/${bus}`,
+      Source: 'spoke.app',
+      DetailType: 'Hello',
+      Detail: '{}',
+    });
+    // Act
+    const admitted = await client(SPOKE).send(new PutEventsCommand({ Entries: [entry('hub')] }));
+    await idle();
+    // Assess
+    expect(admitted.FailedEntryCount).toBe(0);
+    expect(invoker.calls.map((c) => (c.event as { account: string }).account)).toEqual([SPOKE]);
+    await expect(
+      client(SPOKE).send(new PutEventsCommand({ Entries: [entry('default')] })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('refuses a snapshot it cannot read, naming the field', () => {
+    expect(() => service.restore({ buses: [], rules: [{ name: 'x' }] })).toThrow('rules.0.account');
+  });
+
   it('keeps buses, policies and rules in its snapshot, and arms schedules again on restore', async () => {
     // Prepare
     await gateBusAndRule();
