@@ -114,7 +114,10 @@ export class Deliveries {
  * on the cloud's clock: moving the clock ahead fires those that fall due.
  */
 export class Timers {
-  private readonly handles = new Map<NodeJS.Timeout, { fire: () => void; dueAt: number }>();
+  private readonly handles = new Map<
+    NodeJS.Timeout,
+    { fire: () => void; dueAt: number; recurring: boolean }
+  >();
   private readonly inFlight = new InFlight();
   private closed = false;
 
@@ -123,26 +126,43 @@ export class Timers {
     private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
-  schedule(delayMs: number, label: string, run: () => void): void {
-    if (this.closed) return;
-    this.inFlight.begin();
+  /**
+   * Runs `run` after `delayMs` (or when the clock moves past it); returns what cancels it.
+   * A `recurring` timer (a rule's schedule, which always has a next firing) is not work
+   * in flight: `idle()` does not wait for it and `flush()` leaves it, only time fires it.
+   */
+  schedule(
+    delayMs: number,
+    label: string,
+    run: () => void,
+    options: { recurring?: boolean } = {},
+  ): () => void {
+    if (this.closed) return () => {};
+    const recurring = options.recurring === true;
+    if (!recurring) this.inFlight.begin();
     const fire = () => {
-      this.handles.delete(handle);
+      if (!this.handles.delete(handle)) return;
       try {
         run();
       } catch (error) {
         this.log(`timer failed: ${label}: ${describe(error)}`);
       } finally {
-        this.inFlight.end();
+        if (!recurring) this.inFlight.end();
       }
     };
     const handle = setTimeout(fire, delayMs);
-    this.handles.set(handle, { fire, dueAt: this.clock.now() + delayMs });
+    this.handles.set(handle, { fire, dueAt: this.clock.now() + delayMs, recurring });
+    return () => {
+      if (!this.handles.delete(handle)) return;
+      clearTimeout(handle);
+      if (!recurring) this.inFlight.end();
+    };
   }
 
-  /** Fires every pending timer now, as if its delay had passed (oldest first). */
+  /** Fires every pending timer now, as if its delay had passed (oldest first); not recurring ones. */
   flush(): void {
-    for (const [handle, { fire }] of [...this.handles]) {
+    for (const [handle, { fire, recurring }] of [...this.handles]) {
+      if (recurring) continue;
       clearTimeout(handle);
       fire();
     }
@@ -169,9 +189,9 @@ export class Timers {
 
   close(): void {
     this.closed = true;
-    for (const handle of this.handles.keys()) {
+    for (const [handle, { recurring }] of this.handles) {
       clearTimeout(handle);
-      this.inFlight.end();
+      if (!recurring) this.inFlight.end();
     }
     this.handles.clear();
   }

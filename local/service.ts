@@ -25,8 +25,10 @@ export interface EdgeRequest {
 
 export interface EdgeResponse {
   status: number;
-  headers?: Record<string, string>;
-  body: string;
+  /** A header given more than once (an HTTP API's `set-cookie`) is a list. */
+  headers?: Record<string, string | string[]>;
+  /** Bytes where the answer is binary (an HTTP API's base64-encoded function result). */
+  body: string | Buffer;
 }
 
 /** A resource the deployer asks a service to create, update or delete. */
@@ -135,8 +137,16 @@ export type QueueSender =
 
 /** The SQS service as the other services reach it. */
 export interface QueueWriter {
-  /** Sends a message; throws `QueueDeniedError` when the policies refuse, `QueueNotFoundError` when there is none. */
-  send(queueArn: string, body: string, sender: QueueSender): Promise<void>;
+  /**
+   * Sends a message, with string message attributes when given (EventBridge's dead-letter
+   * attributes); throws `QueueDeniedError` when the policies refuse, `QueueNotFoundError` when there is none.
+   */
+  send(
+    queueArn: string,
+    body: string,
+    sender: QueueSender,
+    attributes?: Record<string, string>,
+  ): Promise<void>;
 }
 
 export class InvokeDeniedError extends Error {

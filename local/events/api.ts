@@ -1,10 +1,11 @@
 /**
  * The EventBridge JSON API (`AWSEvents.*`, awsJson1_1) of the local cloud: PutEvents,
- * Create/Delete/DescribeEventBus and ListEventBuses. Rules and targets are not an API here:
- * the gate's functions subscribe in-process, as the stack's rules route to them.
+ * Create/Delete/DescribeEventBus, ListEventBuses, and for the rules a stack made, ListRules,
+ * DescribeRule and ListTargetsByRule (rules come from templates: there is no PutRule here).
  */
 import type { Caller } from '../identity.ts';
 import { busAddressOf, type EventBuses, type PutEventsEntry, type PutEventsResultEntry } from './buses.ts';
+import { type EventRule, type EventRules, ruleArnOf } from './rules.ts';
 
 export interface JsonResponse {
   status: number;
@@ -47,7 +48,13 @@ export function handleEventsRequest(
   caller: Caller,
   operation: string,
   body: unknown,
+  rules?: EventRules,
 ): JsonResponse {
+  if (rules !== undefined) {
+    if (operation === 'ListRules') return listRules(rules, caller, body);
+    if (operation === 'DescribeRule') return describeRule(rules, caller, body);
+    if (operation === 'ListTargetsByRule') return listTargetsByRule(rules, caller, body);
+  }
   if (operation === 'ListEventBuses') return listEventBuses(buses, caller, body);
   if (operation === 'DescribeEventBus') return describeEventBus(buses, caller, body);
   if (operation === 'CreateEventBus') return createEventBus(buses, caller, body);
@@ -161,4 +168,108 @@ function deleteEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonR
   if (name === 'default') return jsonError(400, 'ValidationException', 'Cannot delete event bus default.');
   buses.deleteBus(caller.account, name);
   return { status: 200, body: {} };
+}
+
+/** The rule a DescribeRule / ListTargetsByRule names, or the error EventBridge answers. */
+function namedRule(rules: EventRules, caller: Caller, body: unknown): EventRule | JsonResponse {
+  const name = field(body, 'Name') ?? field(body, 'Rule');
+  if (typeof name !== 'string' || !/^[.\-_A-Za-z0-9]{1,64}$/.test(name)) {
+    return jsonError(
+      400,
+      'ValidationException',
+      `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
+    );
+  }
+  const bus = busAddressOf(field(body, 'EventBusName'), caller.account);
+  if (bus === undefined) {
+    return jsonError(
+      400,
+      'ValidationException',
+      `'${String(field(body, 'EventBusName'))}' is not a bus name or ARN`,
+    );
+  }
+  const rule = rules.get(bus.account, caller.region, bus.name, name);
+  if (rule === undefined) {
+    return jsonError(
+      400,
+      'ResourceNotFoundException',
+      `Rule ${name} does not exist on EventBus ${bus.name}.`,
+    );
+  }
+  return rule;
+}
+
+function ruleBody(rule: EventRule): Record<string, unknown> {
+  return {
+    Name: rule.name,
+    Arn: ruleArnOf(rule),
+    ...(rule.eventPattern === undefined ? {} : { EventPattern: rule.eventPattern }),
+    ...(rule.scheduleExpression === undefined ? {} : { ScheduleExpression: rule.scheduleExpression }),
+    State: rule.state,
+    ...(rule.description === undefined ? {} : { Description: rule.description }),
+    ...(rule.roleArn === undefined ? {} : { RoleArn: rule.roleArn }),
+    EventBusName: rule.busName,
+  };
+}
+
+const MAX_RULES_PAGE = 100;
+
+/** A page of `items` after `NextToken` (an offset), `Limit` long. */
+function page<T>(items: readonly T[], body: unknown): { items: T[]; next?: string } | JsonResponse {
+  const limit = field(body, 'Limit') ?? MAX_RULES_PAGE;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_RULES_PAGE) {
+    return jsonError(
+      400,
+      'ValidationException',
+      `Limit must be a whole number from 1 to ${MAX_RULES_PAGE}, got ${String(limit)}`,
+    );
+  }
+  const token = field(body, 'NextToken');
+  const start = token === undefined || token === null ? 0 : Number(token);
+  if (!Number.isInteger(start) || start < 0) {
+    return jsonError(400, 'ValidationException', `NextToken '${String(token)}' is not one this API gave`);
+  }
+  const end = start + limit;
+  return { items: items.slice(start, end), ...(end < items.length ? { next: String(end) } : {}) };
+}
+
+function listRules(rules: EventRules, caller: Caller, body: unknown): JsonResponse {
+  const prefix = field(body, 'NamePrefix');
+  if (prefix !== undefined && typeof prefix !== 'string') {
+    return jsonError(400, 'ValidationException', 'NamePrefix must be a string');
+  }
+  const bus = busAddressOf(field(body, 'EventBusName'), caller.account);
+  if (bus === undefined) {
+    return jsonError(
+      400,
+      'ValidationException',
+      `'${String(field(body, 'EventBusName'))}' is not a bus name or ARN`,
+    );
+  }
+  const found = page(rules.list(bus.account, caller.region, bus.name, prefix ?? ''), body);
+  if ('status' in found) return found;
+  return {
+    status: 200,
+    body: {
+      Rules: found.items.map(ruleBody),
+      ...(found.next === undefined ? {} : { NextToken: found.next }),
+    },
+  };
+}
+
+function describeRule(rules: EventRules, caller: Caller, body: unknown): JsonResponse {
+  const rule = namedRule(rules, caller, body);
+  if ('status' in rule) return rule;
+  return { status: 200, body: { ...ruleBody(rule), CreatedBy: rule.account } };
+}
+
+function listTargetsByRule(rules: EventRules, caller: Caller, body: unknown): JsonResponse {
+  const rule = namedRule(rules, caller, body);
+  if ('status' in rule) return rule;
+  const found = page(rule.targets, body);
+  if ('status' in found) return found;
+  return {
+    status: 200,
+    body: { Targets: found.items, ...(found.next === undefined ? {} : { NextToken: found.next }) },
+  };
 }

@@ -28,6 +28,16 @@ export interface PutEventsResultEntry {
   ErrorMessage?: string;
 }
 
+/** Where an event was put: the bus's account, region and name. */
+export interface BusPlace {
+  account: string;
+  region: string;
+  name: string;
+}
+
+/** Called for every event a bus receives (the rules of the bus route it). */
+export type BusListener = (place: BusPlace, event: BusEvent) => void;
+
 interface Subscription {
   /** The account that owns the bus: buses, like their names, are per account. */
   account: string;
@@ -59,9 +69,9 @@ export function busAddressOf(value: unknown, callerAccount: string): BusAddress 
 }
 
 /** EventBridge's event time format: ISO 8601 without milliseconds. */
-function eventTime(value: unknown): string | undefined {
+function eventTime(value: unknown, now: number): string | undefined {
   let date: Date;
-  if (value === undefined || value === null) date = new Date();
+  if (value === undefined || value === null) date = new Date(now);
   else if (typeof value === 'number') date = new Date(value * 1000);
   else if (typeof value === 'string') date = new Date(value);
   else return undefined;
@@ -79,6 +89,7 @@ export const CAPTURED_EVENTS = 1000;
 
 export class EventBuses {
   private readonly subscriptions = new Set<Subscription>();
+  private readonly listeners = new Set<BusListener>();
   private readonly received = new RingBuffer<{ busName: string; event: BusEvent }>(CAPTURED_EVENTS);
   /** Buses other than each account's `default`, as `account/name`. */
   private readonly created = new Set<string>();
@@ -88,6 +99,8 @@ export class EventBuses {
     private readonly log: (line: string) => void,
     /** Whose buses in-process subscribers listen on. */
     private readonly providerAccount = '000000000000',
+    /** The cloud's clock: an event put without a Time is stamped with it. */
+    private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {}
 
   /** Makes a bus exist (a stack creating it); the default bus always exists. */
@@ -133,6 +146,14 @@ export class EventBuses {
     };
   }
 
+  /** Calls `listener` with every event any bus receives; returns what stops it. */
+  listen(listener: BusListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
   /** The most recent events put, oldest first; only those of `busName` when given. */
   events(busName?: string): BusEvent[] {
     return this.received
@@ -172,7 +193,7 @@ export class EventBuses {
           ? Resources.map(String)
           : undefined;
     if (resources === undefined) return invalid('Resources', 'Resources must be a list of ARNs.');
-    const time = eventTime(entry.Time);
+    const time = eventTime(entry.Time, this.clock.now());
     if (time === undefined) return invalid('Time', `'${String(entry.Time)}' is not a timestamp.`);
     const event: BusEvent = {
       version: '0',
@@ -185,7 +206,7 @@ export class EventBuses {
       resources,
       detail,
     };
-    this.deliver(bus.name, event, bus.account);
+    this.deliver(bus.name, event, bus.account, region);
     return { EventId: event.id };
   }
 
@@ -193,8 +214,22 @@ export class EventBuses {
    * Records an event and hands it to the matching subscribers of its bus. AWS
    * services (CloudTrail) put their events this way, past PutEvents' checks.
    */
-  deliver(busName: string, event: BusEvent, busAccount: string = event.account): void {
+  deliver(
+    busName: string,
+    event: BusEvent,
+    busAccount: string = event.account,
+    busRegion: string = event.region,
+  ): void {
     this.received.push({ busName, event });
+    for (const listener of this.listeners) {
+      try {
+        listener({ account: busAccount, region: busRegion, name: busName }, event);
+      } catch (error) {
+        this.log(
+          `eventbridge routing on ${busName} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
     for (const subscription of this.subscriptions) {
       if (subscription.busName !== busName || subscription.account !== busAccount) continue;
       let matches: boolean;

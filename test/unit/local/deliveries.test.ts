@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GateCallInFlightError } from '../../../functions/gate/manual-action.ts';
-import { Deliveries } from '../../../local/deliveries.ts';
+import { MovableClock } from '../../../local/clock.ts';
+import { Deliveries, Timers } from '../../../local/deliveries.ts';
 
 function deliveriesLogging(): { deliveries: Deliveries; lines: string[] } {
   const lines: string[] = [];
@@ -41,5 +42,41 @@ describe('a delivery retried', () => {
     expect(lines).toEqual([
       'delivery failed after 3 attempts: ingest: GateCallInFlightError: not yet recorded',
     ]);
+  });
+});
+
+describe('timers', () => {
+  it('a recurring timer is not work in flight: idle does not wait, flush leaves it, the clock fires it', async () => {
+    // Prepare
+    const clock = new MovableClock();
+    const timers = new Timers(() => {}, clock);
+    const fired: string[] = [];
+    timers.schedule(60_000, 'schedule', () => fired.push('schedule'), { recurring: true });
+    timers.schedule(60_000, 'visibility', () => fired.push('visibility'));
+    // Act / Assess
+    expect(timers.busy).toBe(true);
+    timers.flush();
+    expect(fired).toEqual(['visibility']);
+    expect(timers.busy).toBe(false);
+    await timers.idle();
+    clock.advance(60_000);
+    timers.fireDue();
+    expect(fired).toEqual(['visibility', 'schedule']);
+    timers.close();
+  });
+
+  it('a cancelled timer never fires and is no longer in flight', async () => {
+    const clock = new MovableClock();
+    const timers = new Timers(() => {}, clock);
+    let fired = false;
+    const cancel = timers.schedule(1000, 'retry', () => {
+      fired = true;
+    });
+    cancel();
+    clock.advance(1000);
+    timers.fireDue();
+    await timers.idle();
+    expect([fired, timers.busy]).toEqual([false, false]);
+    timers.close();
   });
 });
