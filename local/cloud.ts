@@ -19,11 +19,8 @@ import { DEFAULT_EDGE_PORT } from './edge-port.ts';
 import { EventBuses } from './events/buses.ts';
 import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
 import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
-import { HttpRoutes, type RouteHandler } from './http-routes.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
-import { LambdaFunctions } from './lambda/functions.ts';
-import { type BatchHandler, BatchQueue, type BatchQueueOptions } from './queues.ts';
 import { buildRegistry, type Registry } from './registry.ts';
 import { createEdgeServer } from './server.ts';
 import { type CapturedSnsMessage, parseTopicArn, SnsTopics, type TopicSettings } from './sns/topics.ts';
@@ -62,6 +59,12 @@ export interface LocalCloudOptions {
   secrets?: Record<string, string>;
   /** Faults to inject into the gate's own calls and deliveries (`--faults`). */
   faults?: FaultOptions;
+  /** Where each function's own output lines go; default: the log, prefixed with the function's name. */
+  functionLog?: (functionName: string, line: string) => void;
+  /** Local-only variables laid over every function's template environment (e.g. POWERTOOLS_LOG_LEVEL). */
+  functionEnvironment?: Record<string, string>;
+  /** Local-only: every schedule of a deployed stack fires at this interval instead of its own. */
+  scheduleIntervalMs?: number;
 }
 
 export interface LocalCloud {
@@ -123,28 +126,15 @@ export interface LocalCloud {
    * `tableName`, the handler gets a `DynamoDBStreamEvent` with one record per
    * changed item (NEW_AND_OLD_IMAGES).
    */
-  /**
-   * SQS queues with a Lambda event source mapping: messages sent to one reach `handler` in
-   * batches (the window, the batch size, batch item failures, a dead-letter list).
-   */
-  queues: {
-    create(name: string, options: BatchQueueOptions, handler: BatchHandler): BatchQueue;
-  };
   dynamodb: {
     onTableChange(tableName: string, handler: (event: DynamoDBStreamEvent) => Promise<unknown>): () => void;
     /** The stream ARN the records carry as `eventSourceARN`. */
     streamArn(tableName: string): string;
   };
-  /** POST routes on the edge port standing in for API Gateway + Lambda (the register URL). */
-  http: {
-    route(path: string, handler: RouteHandler): () => void;
-  };
   /** Access keys whose signatures STS verifies: from then on, STS refuses a request signed with another secret. */
   credentials: {
     setSecret(accessKeyId: string, secret: string): void;
   };
-  /** Functions the edge port invokes for Lambda `Invoke` (and lists for `ListFunctions`). */
-  lambda: LambdaFunctions;
   /** The services of the registry, the deployer among them (local/registry.ts). */
   registry: Registry;
   /** The cloud's clock; moving it ahead moves every function's clock and fires what falls due. */
@@ -189,6 +179,7 @@ function validated(options: LocalCloudOptions) {
   const region = options.region ?? 'us-east-1';
   if (!REGION.test(region))
     throw new LocalCloudOptionsError(`region must look like us-east-1, got '${region}'`);
+  const log = options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`));
   const delay = (name: string, value: number | undefined, fallback: number): number => {
     const ms = value ?? fallback;
     if (!Number.isFinite(ms) || ms < 0) {
@@ -206,7 +197,10 @@ function validated(options: LocalCloudOptions) {
     retryDelayMs: delay('retryDelayMs', options.retryDelayMs, 200),
     saveDelayMs: delay('saveDelayMs', options.saveDelayMs, 200),
     faults: validatedFaults(options.faults),
-    log: options.log ?? ((line: string) => process.stderr.write(`plgate local: ${plainLine(line)}\n`)),
+    log,
+    functionLog: options.functionLog ?? ((name: string, line: string) => log(`${name}: ${line}`)),
+    functionEnvironment: options.functionEnvironment,
+    scheduleIntervalMs: options.scheduleIntervalMs,
     dataDir: options.dataDir,
     secrets: new Map(Object.entries(options.secrets ?? {})),
   };
@@ -352,16 +346,20 @@ async function startOn(
   const registry = buildRegistry({
     account: config.account,
     region: config.region,
+    endpoint: () => endpoint,
     roles,
+    authorizer,
+    deliveries,
+    timers,
+    clock,
     dynamodb,
     sns,
+    buses: events,
     log,
-    functions: () => {
-      throw new Error('the local cloud has no Lambda service yet');
-    },
-    queues: () => {
-      throw new Error('the local cloud has no SQS service yet');
-    },
+    functionLog: config.functionLog,
+    ...(faults === undefined ? {} : { faults }),
+    ...(config.functionEnvironment === undefined ? {} : { functionEnvironment: config.functionEnvironment }),
+    ...(config.scheduleIntervalMs === undefined ? {} : { scheduleIntervalOverrideMs: config.scheduleIntervalMs }),
   });
   const state =
     config.dataDir === undefined
@@ -399,18 +397,16 @@ async function startOn(
       if (section !== undefined) service.restore?.(section);
     }
   }
+  // Resources restored from --data whose services keep part of them in memory only.
+  if (saved !== undefined) await registry.cloudformation.deployer.reattach();
   if (state !== undefined) changed = () => state.changed();
   const calls = new CallCounts();
-  const routes = new HttpRoutes();
-  const lambda = new LambdaFunctions(config.account, config.region);
   const server = createEdgeServer({
-    routes,
     secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
     calls,
     roles,
     authorizer,
-    lambda,
     ec2,
     sns,
     events,
@@ -460,6 +456,7 @@ async function startOn(
       // Invocations in flight finish first, with the edge port still answering them: a
       // decision cut off mid-way would leave its lease in the saved state (--data).
       await deliveries.close();
+      for (const service of registry.services) await service.stop?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       server.closeAllConnections();
@@ -513,24 +510,10 @@ async function startOn(
       events: (busName) => events.events(busName),
       createBus: (name) => events.createBus(config.account, name),
     },
-    queues: {
-      create: (name, options, handler) =>
-        new BatchQueue(
-          `arn:aws:sqs:${config.region}:${config.account}:${name}`,
-          options,
-          handler,
-          deliveries,
-          timers,
-          log,
-        ),
-    },
     iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {
       onTableChange: (tableName, handler) => dynamodb.streams.subscribe(tableName, handler),
       streamArn: (tableName) => dynamodb.streams.streamArn(tableName),
-    },
-    http: {
-      route: (path, handler) => routes.add(path, handler),
     },
     credentials: {
       setSecret: (accessKeyId, secret) => {
@@ -539,7 +522,6 @@ async function startOn(
         config.secrets.set(accessKeyId, secret);
       },
     },
-    lambda,
     registry,
     clock,
     restoredFromVersion: saved?.readFromVersion,

@@ -2,33 +2,62 @@
  * The registry: every service of the local cloud that keeps the LocalService contract
  * (local/service.ts), and every CloudFormation resource type they create. The edge server
  * asks them in order whether a request is theirs; the deployer finds each type's provider
- * here; `--data` keeps each one's snapshot under its name.
+ * here; `--data` keeps each one's snapshot under its name. Adding a service or a resource
+ * type means adding it here, and nowhere else.
  */
+import { ApiGatewayService } from './apigateway/service.ts';
+import type { MovableClock } from './clock.ts';
 import { CloudFormationService } from './cloudformation/service.ts';
+import type { Deliveries, Timers } from './deliveries.ts';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
 import { tableResource } from './dynamodb/table-resource.ts';
+import { EventSourceMappings } from './event-sources/mappings.ts';
+import type { EventBuses } from './events/buses.ts';
+import { EventsService } from './events/service.ts';
+import type { Faults } from './faults.ts';
+import type { Authorizer } from './iam/authorizer.ts';
 import { IamResources } from './iam/resources.ts';
 import type { LocalRoles } from './identity.ts';
-import type { FunctionInvoker, LocalService, QueueWriter, ResourceProvider } from './service.ts';
+import { LambdaService } from './lambda/service.ts';
+import type { LocalService, ResourceProvider } from './service.ts';
 import { SnsResources } from './sns/resources.ts';
 import type { SnsTopics } from './sns/topics.ts';
+import { SqsService } from './sqs/service.ts';
 
 export interface RegistryDeps {
   account: string;
   region: string;
+  endpoint: () => string;
   roles: LocalRoles;
+  authorizer: Authorizer;
+  deliveries: Deliveries;
+  timers: Timers;
+  clock: MovableClock;
   dynamodb: EmbeddedDynamoDb;
   sns: SnsTopics;
+  buses: EventBuses;
   log: (line: string) => void;
-  functions: () => FunctionInvoker;
-  queues: () => QueueWriter;
+  /** Where a function's own output goes (`plgate local` prints it under the function's name). */
+  functionLog: (functionName: string, line: string) => void;
+  faults?: Faults;
+  /** Local-only variables laid over every function's environment (POWERTOOLS_LOG_LEVEL). */
+  functionEnvironment?: Record<string, string>;
+  /** Local-only: every schedule fires at this interval instead of its own (`--sweep-interval`). */
+  scheduleIntervalOverrideMs?: number;
 }
 
 export interface Registry {
+  /** In the order the edge server asks them. */
   services: LocalService[];
   providers: Map<string, ResourceProvider>;
   cloudformation: CloudFormationService;
   iam: IamResources;
+  lambda: LambdaService;
+  sqs: SqsService;
+  events: EventsService;
+  apigateway: ApiGatewayService;
+  mappings: EventSourceMappings;
+  dynamodb: EmbeddedDynamoDb;
 }
 
 export class RegistryError extends Error {
@@ -36,17 +65,66 @@ export class RegistryError extends Error {
 }
 
 export function buildRegistry(deps: RegistryDeps): Registry {
+  const { account, region, log, clock, timers, deliveries, authorizer, roles } = deps;
   const providers = new Map<string, ResourceProvider>();
-  const cloudformation = new CloudFormationService(() => providers, deps.log);
-  const iam = new IamResources(deps.roles);
-  const sns = new SnsResources(deps.sns, { functions: deps.functions, queues: deps.queues, log: deps.log });
-  const table = tableResource(
-    deps.dynamodb,
-    (name) => `arn:aws:dynamodb:${deps.region}:${deps.account}:table/${name}`,
-  );
-  // Services that answer on the edge port, and the sections of --data they keep.
+  const cloudformation = new CloudFormationService(() => providers, log);
+  const iam = new IamResources(roles);
+  const sqs = new SqsService({ endpoint: deps.endpoint, authorizer, timers, clock, log });
+  const lambda: LambdaService = new LambdaService({
+    account,
+    region,
+    endpoint: deps.endpoint,
+    roles,
+    queues: () => sqs,
+    deliveries,
+    timers,
+    clock,
+    authorizer,
+    log,
+    functionLog: deps.functionLog,
+    ...(deps.faults === undefined ? {} : { faults: deps.faults }),
+    ...(deps.functionEnvironment === undefined ? {} : { environmentOverrides: deps.functionEnvironment }),
+  });
+  const mappings = new EventSourceMappings({
+    invoker: lambda,
+    queues: sqs.consumer,
+    streams: deps.dynamodb.streams,
+    writer: sqs,
+    executionRole: (functionArn) => {
+      const definition = lambda.functions().find((fn) => fn.arn === functionArn);
+      return definition === undefined ? undefined : roles.byRoleArn(definition.role);
+    },
+    authorizer,
+    deliveries,
+    timers,
+    clock,
+    log,
+  });
+  const events = new EventsService({
+    account,
+    region,
+    deliveries,
+    timers,
+    clock,
+    log,
+    authorizer,
+    functions: () => lambda,
+    queues: () => sqs,
+    buses: deps.buses,
+    ...(deps.scheduleIntervalOverrideMs === undefined
+      ? {}
+      : { scheduleIntervalOverrideMs: deps.scheduleIntervalOverrideMs }),
+  });
+  const apigateway = new ApiGatewayService({ clock, log, functions: () => lambda });
+  const sns = new SnsResources(deps.sns, { functions: () => lambda, queues: () => sqs, log });
+  const table = tableResource(deps.dynamodb, (name) => `arn:aws:dynamodb:${region}:${account}:table/${name}`);
   const services: LocalService[] = [
     cloudformation,
+    lambda,
+    apigateway,
+    sqs,
+    events,
+    mappings,
     { name: 'iam', resources: iam.resources, snapshot: () => iam.snapshot(), restore: (s) => iam.restore(s) },
     { name: 'sns-resources', resources: sns.resources },
     { name: 'dynamodb-resources', resources: [table] },
@@ -58,5 +136,5 @@ export function buildRegistry(deps: RegistryDeps): Registry {
       providers.set(provider.type, provider);
     }
   }
-  return { services, providers, cloudformation, iam };
+  return { services, providers, cloudformation, iam, lambda, sqs, events, apigateway, mappings, dynamodb: deps.dynamodb };
 }

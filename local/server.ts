@@ -15,7 +15,6 @@ import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from '
 import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
 import type { EventBuses } from './events/buses.ts';
 import type { EdgeFaultLayer } from './fault-layer.ts';
-import type { HttpRoutes } from './http-routes.ts';
 import { AccessDeniedError, type AccessRequest, type Authorizer } from './iam/authorizer.ts';
 import { dynamoDbAccess } from './iam/dynamodb-access.ts';
 import { ec2AccessRequests } from './iam/ec2-access.ts';
@@ -23,7 +22,6 @@ import { eventsAccessRequests } from './iam/events-access.ts';
 import { snsAccessRequests, snsKeyRequests } from './iam/sns-access.ts';
 import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Principal } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
-import { LambdaFunctions } from './lambda/functions.ts';
 import { QueryParams } from './query-params.ts';
 import type { EdgeRequest, LocalService } from './service.ts';
 import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
@@ -44,15 +42,11 @@ export interface EdgeServices {
   roles: LocalRoles;
   /** Judges every call against the caller's policy and the resource's. */
   authorizer: Authorizer;
-  /** The gate's functions, for Lambda `Invoke` and `ListFunctions`. */
-  lambda: LambdaFunctions;
   /** Read-only admin endpoints (`/_plgate/<name>`), answering JSON; undefined for an unknown name. */
   admin: (name: string, query: URLSearchParams) => unknown;
   /** Counts every API call by caller, service and action (admin `/_plgate/calls`). */
   calls?: CallCounts;
   log: (line: string) => void;
-  /** POST routes standing in for API Gateway (the register URL). */
-  routes: HttpRoutes;
   /** The secret of an access key, for the keys whose STS signatures are verified. */
   secretOf: (accessKeyId: string) => string | undefined;
   /** Injected faults (`--faults`): answers a request itself when one strikes it. */
@@ -83,11 +77,17 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, headers = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: Record<string, string | string[]> = {},
+): void {
   if (res.headersSent) return;
   res.writeHead(status, {
     'content-type': contentType,
-    'content-length': Buffer.byteLength(body, 'utf8'),
+    'content-length': Buffer.byteLength(body),
     ...headers,
   });
   res.end(body);
@@ -360,42 +360,6 @@ export function createEdgeServer(services: EdgeServices): Server {
     }
   };
 
-  const handleLambda = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    body: string,
-    requestId: string,
-  ): Promise<void> => {
-    let caller: Caller;
-    try {
-      caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
-    } catch (error) {
-      if (!(error instanceof CredentialError)) throw error;
-      sendJson(
-        res,
-        jsonError(403, 'MissingAuthenticationTokenException', error.message),
-        requestId,
-        'application/json',
-      );
-      return;
-    }
-    const response = await services.lambda.handle(
-      req.method ?? 'GET',
-      url.pathname,
-      req.headers,
-      body,
-      caller.account,
-    );
-    const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...(response.headers ?? {}) };
-    if (response.errorType !== undefined) headers['x-amzn-errortype'] = response.errorType;
-    if (response.status === 202 || response.status === 204) {
-      send(res, response.status, 'application/json', '', headers);
-      return;
-    }
-    send(res, response.status, 'application/json', JSON.stringify(response.body), headers);
-  };
-
   const handleAdmin = (res: ServerResponse, req: IncomingMessage, url: URL): void => {
     const name = url.pathname.slice('/_plgate/'.length);
     if (req.method !== 'GET') {
@@ -408,38 +372,6 @@ export function createEdgeServer(services: EdgeServices): Server {
       return;
     }
     send(res, 200, 'application/json', `${JSON.stringify(result, null, 2)}\n`);
-  };
-
-  const handleRoute = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    body: string,
-  ): Promise<void> => {
-    if (req.method !== 'POST') {
-      send(res, 405, 'application/json', JSON.stringify({ message: `${url.pathname} takes POST` }));
-      return;
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-    }
-    const result = await services.routes.invoke(url.pathname, {
-      method: 'POST',
-      headers,
-      rawQueryString: url.search.slice(1),
-      body,
-      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-    });
-    const responseHeaders: Record<string, string> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) responseHeaders[name] = String(value);
-    send(
-      res,
-      result.statusCode ?? 200,
-      responseHeaders['content-type'] ?? 'application/json',
-      result.body ?? '',
-      responseHeaders,
-    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -464,18 +396,10 @@ export function createEdgeServer(services: EdgeServices): Server {
     const service = services.registry?.find((candidate) => candidate.matches?.(request) === true);
     if (service?.handle !== undefined) {
       const response = await service.handle(request);
-      send(res, response.status, response.headers?.['content-type'] ?? 'application/json', response.body, {
+      send(res, response.status, String(response.headers?.['content-type'] ?? 'application/json'), response.body, {
         'x-amzn-requestid': requestId,
         ...(response.headers ?? {}),
       });
-      return;
-    }
-    if (services.routes.has(url.pathname)) {
-      await handleRoute(req, res, url, body);
-      return;
-    }
-    if (LambdaFunctions.handles(url.pathname)) {
-      await handleLambda(req, res, url, body, requestId);
       return;
     }
     if (typeof target === 'string' && target !== '') {

@@ -1,12 +1,11 @@
 /**
  * What a handler builds once and reuses: its SDK clients (traced when SDK tracing is on)
- * and the adapters over them. Built on the first invocation (so `plgate local` can set the
- * environment before), then kept: in Lambda one per container, in `plgate local` one per
- * function (by its role's access key, the invocation's credentials).
+ * and the adapters over them. Built on the first invocation, then kept for the container's
+ * life. Credentials come from the SDK's default chain: the execution role's, which Lambda
+ * (and the local cloud's Lambda runtime) puts in the environment.
  */
 import type { ClientOptions } from '../aws/client-config.ts';
 import { type GateConfig, readConfig } from '../shared/config.ts';
-import { invocationCredentials } from './invocation-credentials.ts';
 import { traced } from './observability.ts';
 
 export interface ContainerRuntimeOptions<Clients extends object, Runtime> {
@@ -22,18 +21,13 @@ export interface ContainerRuntimeOptions<Clients extends object, Runtime> {
 export function containerRuntime<Clients extends object, Runtime>(
   options: ContainerRuntimeOptions<Clients, Runtime>,
 ): () => Runtime {
-  const built = new Map<string, Runtime>();
+  let runtime: Runtime | undefined;
   return () => {
-    const credentials = invocationCredentials.getStore();
-    const container = credentials?.accessKeyId ?? '';
-    let runtime = built.get(container);
     if (runtime === undefined) {
       const config = readConfig();
-      // In Lambda: the SDK's default chain. In `plgate local`: the invocation's role credentials.
-      const clients = options.clients(credentials === undefined ? {} : { credentials });
+      const clients = options.clients({});
       for (const client of Object.values(clients)) traced(client);
       runtime = options.build(clients, config);
-      built.set(container, runtime);
     }
     return runtime;
   };

@@ -225,6 +225,11 @@ export class SqsService implements LocalService, QueueWriter {
     });
   }
 
+  /** The bodies of every message a queue holds, visible or not, without receiving them (tests, demos). */
+  peek(queueArn: string): string[] {
+    return (this.queues.get(queueArn)?.snapshot().messages ?? []).map((message) => message.body);
+  }
+
   snapshot(): unknown {
     return this.queues.snapshot();
   }

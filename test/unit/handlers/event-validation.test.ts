@@ -9,7 +9,7 @@ import {
   StreamEventSchema,
   SweepEventSchema,
 } from '../../../functions/handlers/event-schemas.ts';
-import { lambdaContext } from '../../../local/in-process-gate.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const context = lambdaContext('test', 60_000);
