@@ -39,5 +39,10 @@ export function lambdaEnvironment(input: EnvironmentInput): Record<string, strin
     AWS_ACCESS_KEY_ID: session.accessKeyId,
     AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
     AWS_SESSION_TOKEN: session.sessionToken,
+    // Lambda runs the function on its runtime's Node.js; the SDK's notice that this machine's
+    // older Node.js will lose support is about the host, not the function.
+    ...(hostNodeMajor() < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {}),
   };
 }
+
+const hostNodeMajor = (): number => Number(process.versions.node.split('.')[0]);
