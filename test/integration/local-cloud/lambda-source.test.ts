@@ -3,11 +3,12 @@
  * without `--stack`: bundled (or taken from the bundle cache) and started cold in a worker
  * with the environment the stack gives it. Prints how long the cold starts took.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceBundle } from '../../../local/lambda/source-bundle.ts';
 import { ACCOUNT, REGION, startTestLambda, type TestLambda } from '../../support/lambda-service.ts';
 
 const DECIDE_SOURCE = fileURLToPath(new URL('../../../functions/handlers/decide.ts', import.meta.url));
@@ -88,5 +89,28 @@ describe('the decide handler run from source', () => {
     console.info(
       `decide cold start from source: ${first.ms} ms with the bundle built, ${warm.ms} ms from the bundle cache`,
     );
+  });
+});
+
+describe('the bundle cache', () => {
+  it('reuses a bundle while its sources are unchanged, and rebuilds it when one changes', async () => {
+    const sources = mkdtempSync(join(tmpdir(), 'plgate-source-'));
+    const cache = mkdtempSync(join(tmpdir(), 'plgate-bundles-'));
+    const entry = join(sources, 'handler.ts');
+    writeFileSync(
+      entry,
+      "import { greeting } from './greeting.ts';\nexport const handler = async () => greeting;\n",
+    );
+    writeFileSync(join(sources, 'greeting.ts'), "export const greeting: string = 'hello';\n");
+
+    const first = await sourceBundle(entry, 'index', {}, cache);
+    const again = await sourceBundle(entry, 'index', {}, cache);
+    writeFileSync(join(sources, 'greeting.ts'), "export const greeting: string = 'hello again';\n");
+    const changed = await sourceBundle(entry, 'index', {}, cache);
+
+    expect(first.built).toBe(true);
+    expect(again).toEqual({ directory: first.directory, built: false });
+    expect(changed.built).toBe(true);
+    expect(readFileSync(join(changed.directory, 'index.mjs'), 'utf8')).toContain('hello again');
   });
 });
