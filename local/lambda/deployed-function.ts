@@ -68,6 +68,7 @@ export class DeployedFunction {
       log: (line) => deps.functionLog(this.#definition.name, line),
       idleMs: deps.idleMs,
     });
+    this.#prepareCode();
   }
 
   get definition(): FunctionDefinition {
@@ -85,6 +86,7 @@ export class DeployedFunction {
     this.#revision = randomUUID();
     this.#pool.renew();
     this.#pool.setLimit(this.#limit());
+    this.#prepareCode();
   }
 
   /** Runs one invocation; function errors, timeouts and crashes are outcomes, not rejections. */
@@ -141,6 +143,16 @@ export class DeployedFunction {
 
   stop(): Promise<void> {
     return this.#pool.stop();
+  }
+
+  /**
+   * Code is made ready when the function is created, as Lambda unpacks it at CreateFunction;
+   * environments still start on the first invocation. A failure is reported by that invocation.
+   */
+  #prepareCode(): void {
+    const code = this.#locateCode(this.#definition);
+    code.catch(() => undefined);
+    this.#taskRoot = code;
   }
 
   #limit(): number {

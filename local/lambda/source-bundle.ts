@@ -50,7 +50,7 @@ export interface SourceBundle {
  * The bundle of `entry` as `<moduleName>.mjs` in a directory of its own, built or reused.
  * `environment` is the function's, for the defines the stack builds it with.
  */
-export async function sourceBundle(
+export function sourceBundle(
   entry: string,
   moduleName: string,
   environment: Record<string, string>,
@@ -61,6 +61,26 @@ export async function sourceBundle(
     .update(JSON.stringify({ entry, moduleName, define, esbuildVersion, OPTIONS_VERSION }))
     .digest('hex')
     .slice(0, 32);
+  // Functions of several stacks (a hub and its spokes) share one build or check of the same bundle.
+  const shared = `${cacheRoot}\0${key}`;
+  const running = inProgress.get(shared);
+  if (running !== undefined) return running.then((bundle) => ({ ...bundle, built: false }));
+  const started = bundleOnce(entry, moduleName, define, cacheRoot, key).finally(() =>
+    inProgress.delete(shared),
+  );
+  inProgress.set(shared, started);
+  return started;
+}
+
+const inProgress = new Map<string, Promise<SourceBundle>>();
+
+async function bundleOnce(
+  entry: string,
+  moduleName: string,
+  define: Record<string, string>,
+  cacheRoot: string,
+  key: string,
+): Promise<SourceBundle> {
   const pointer = join(cacheRoot, `${key}.json`);
   const cached = await readEntry(pointer);
   if (cached !== undefined && (await unchanged(cached))) return { directory: cached.directory, built: false };
