@@ -3,7 +3,7 @@
  * what new environments run, a delete removes it, a snapshot brings it back in a new
  * cloud, and `--faults lambda.crash` kills invocations as a dying sandbox would.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Faults } from '../../../local/faults.ts';
 import { FunctionNotFoundError, type InvokeResult, type ResourceRequest } from '../../../local/service.ts';
 import { fixture, STACK, startTestLambda, type TestLambda } from '../../support/lambda-service.ts';
@@ -114,5 +114,45 @@ describe('a function deployed, updated, deleted and restored', () => {
       [1, 2, 3, 4].map(() => crashing.service.invoke(String(created.attributes.Arn), {}, INTERNAL)),
     );
     for (const result of results) expect(result).toMatchObject({ ok: false, errorType: 'Runtime.ExitError' });
+  });
+
+  it("starts a new environment with new credentials before the role's session expires", async () => {
+    const created = await lambda.create('AWS::Lambda::Function', 'LongLived', properties('ledger'));
+    const arn = String(created.attributes.Arn);
+    const first = await lambda.service.invoke(arn, {}, INTERNAL);
+    lambda.clock.advance(12 * 3_600_000);
+    const later = await lambda.service.invoke(arn, {}, INTERNAL);
+    expect(envOf(later).AWS_ACCESS_KEY_ID).not.toBe(envOf(first).AWS_ACCESS_KEY_ID);
+    expect((later.ok && (later.payload as { environmentId: string }).environmentId) || '').not.toBe(
+      (first.ok && (first.payload as { environmentId: string }).environmentId) || '',
+    );
+  });
+
+  it('records an async event that grew older than its maximum age, without running it again', async () => {
+    const queue = `arn:aws:sqs:${STACK.region}:${STACK.account}:aged`;
+    const slow = await startTestLambda({ asyncRetryDelayMs: 120_000 });
+    others.push(slow);
+    const created = await slow.create('AWS::Lambda::Function', 'Aging', {
+      ...properties('ledger'),
+      Role: slow.role('ProbeRole'),
+    });
+    const arn = String(created.attributes.Arn);
+    await slow.create('AWS::Lambda::EventInvokeConfig', 'AgingAsync', {
+      FunctionName: arn,
+      Qualifier: '$LATEST',
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: { OnFailure: { Destination: queue } },
+    });
+    await slow.service.invokeAsync(arn, { fail: 'not yet' }, INTERNAL);
+    // The first attempt failed and its retry waits on the cloud's timer...
+    await vi.waitFor(() => expect(slow.logs.some((line) => line.includes('retry 1 of 2'))).toBe(true));
+    // ...and the clock moves past it, and past the event's maximum age.
+    slow.clock.advance(121_000);
+    slow.timers.fireDue();
+    await slow.deliveries.idle();
+
+    expect(slow.sent.map((sent) => JSON.parse(sent.body).requestContext)).toMatchObject([
+      { condition: 'EventAgeExceeded', approximateInvokeCount: 1 },
+    ]);
   });
 });
