@@ -281,7 +281,7 @@ function configurationOf(fn: DeployedFunction): Record<string, unknown> {
     LastModified: definition.lastModified.replace(/Z$/, '+0000'),
     Version: '$LATEST',
     Environment: { Variables: definition.environment },
-    TracingConfig: { Mode: 'PassThrough' },
+    TracingConfig: { Mode: definition.tracingMode },
     RevisionId: fn.revision,
     State: 'Active',
     LastUpdateStatus: 'Successful',

@@ -26,6 +26,8 @@ export interface FunctionDefinition {
   reservedConcurrency: number | undefined;
   description: string;
   architectures: string[];
+  /** `TracingConfig.Mode`: shown by `GetFunction`; the local cloud records no traces. */
+  tracingMode: 'Active' | 'PassThrough';
   /** ISO time of the last create or update, as `LastModified` shows it. */
   lastModified: string;
 }
@@ -161,6 +163,13 @@ export function functionDefinitionOf(
   )
     fail(logicalId, 'Architectures', architectures, 'one of [x86_64] or [arm64]');
   const reserved = properties.ReservedConcurrentExecutions;
+  const tracing = properties.TracingConfig;
+  const tracingMode = isRecord(tracing) ? (tracing.Mode ?? 'PassThrough') : 'PassThrough';
+  if (
+    tracing !== undefined &&
+    (!isRecord(tracing) || (tracingMode !== 'Active' && tracingMode !== 'PassThrough'))
+  )
+    fail(logicalId, 'TracingConfig', tracing, '{ Mode: Active | PassThrough }');
   return {
     name,
     arn: functionArnOf(context.region, context.account, name),
@@ -185,6 +194,7 @@ export function functionDefinitionOf(
         : wholeNumber(logicalId, 'ReservedConcurrentExecutions', reserved, 0, 1000),
     description,
     architectures: architectures.map(String),
+    tracingMode: tracingMode === 'Active' ? 'Active' : 'PassThrough',
     lastModified: context.now.toISOString(),
   };
 }

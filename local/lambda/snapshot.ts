@@ -38,6 +38,7 @@ const definition = z.object({
   reservedConcurrency: z.number().int().min(0).optional(),
   description: z.string(),
   architectures: z.array(z.string()),
+  tracingMode: z.enum(['Active', 'PassThrough']),
   lastModified: z.string(),
 });
 

@@ -54,6 +54,7 @@ describe('a function definition', () => {
       reservedConcurrency: undefined,
       description: '',
       architectures: ['x86_64'],
+      tracingMode: 'PassThrough',
       lastModified: '2026-12-07T09:00:00.000Z',
     });
   });
@@ -69,6 +70,7 @@ describe('a function definition', () => {
         ReservedConcurrentExecutions: 1,
         Environment: { Variables: { RULES_TABLE: 'rules', RETRIES: 3 } },
         Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
       },
       context,
     );
@@ -80,6 +82,7 @@ describe('a function definition', () => {
       reservedConcurrency: 1,
       environment: { RULES_TABLE: 'rules', RETRIES: '3' },
       architectures: ['arm64'],
+      tracingMode: 'Active',
     });
   });
 
