@@ -67,7 +67,8 @@ export async function handleLambdaRequest(
   request: EdgeRequest,
 ): Promise<EdgeResponse> {
   try {
-    return await route(backend, request);
+    const response = await route(backend, request);
+    return { ...response, headers: { 'x-amzn-requestid': request.requestId, ...response.headers } };
   } catch (error) {
     if (error instanceof LambdaApiError) return errorResponse(error, request.requestId);
     if (error instanceof AccessDeniedError)
