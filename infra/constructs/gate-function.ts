@@ -6,8 +6,10 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SDK_TRACING_ENV } from '../../functions/shared/config.ts';
+import { bundleDefines, ESM_REQUIRE_BANNER } from './bundle-options.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
+
+export { bundleDefines, ESM_REQUIRE_BANNER };
 
 /** The repository root: handlers, package-lock.json and node_modules live under it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,27 +20,11 @@ import { SOURCE_METADATA_KEY } from '../source-metadata.ts';
 /** Handler files under functions/handlers/, one per Lambda. */
 export type HandlerName = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register' | 'operator';
 
-/**
- * esbuild emits ESM; CommonJS dependencies bundled into it still call `require`, which
- * ESM lacks. The alias keeps the banner clear of any `createRequire` import in our code.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __gateCreateRequire } from 'node:module'; const require = __gateCreateRequire(import.meta.url);";
-
 export interface AsyncInvokeSettings {
   /** Lambda's own retries of an asynchronous invoke (0-2). */
   retryAttempts: number;
   /** How long Lambda keeps an event it could not process before it goes to the DLQ. */
   maxEventAge: Duration;
-}
-
-/** The constants a handler's bundle is built with, from the environment the stack gives it. */
-export function bundleDefines(environment: Record<string, string>): Record<string, string> {
-  return {
-    'process.env.PLGATE_BUNDLED_SDK_TRACING': JSON.stringify(
-      environment[SDK_TRACING_ENV] === 'true' ? 'true' : 'false',
-    ),
-  };
 }
 
 export interface GateFunctionProps {
