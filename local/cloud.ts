@@ -198,12 +198,28 @@ function validated(options: LocalCloudOptions) {
     saveDelayMs: delay('saveDelayMs', options.saveDelayMs, 200),
     faults: validatedFaults(options.faults),
     log,
-    functionLog: options.functionLog ?? ((name: string, line: string) => log(`${name}: ${line}`)),
+    functionLog:
+      options.functionLog ??
+      ((name: string, line: string) => {
+        // Embedded-metric lines are CloudWatch's to read, not a person's: not printed here.
+        if (!isEmbeddedMetric(line)) log(`${name}: ${line}`);
+      }),
     functionEnvironment: options.functionEnvironment,
     scheduleIntervalMs: options.scheduleIntervalMs,
     dataDir: options.dataDir,
     secrets: new Map(Object.entries(options.secrets ?? {})),
   };
+}
+
+/** A CloudWatch embedded-metric-format line (Powertools Metrics writes them to stdout). */
+export function isEmbeddedMetric(line: string): boolean {
+  if (!line.startsWith('{"_aws":')) return false;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return typeof parsed === 'object' && parsed !== null && '_aws' in parsed;
+  } catch {
+    return false;
+  }
 }
 
 function validatedFaults(options: FaultOptions | undefined): FaultOptions | undefined {
@@ -359,7 +375,9 @@ async function startOn(
     functionLog: config.functionLog,
     ...(faults === undefined ? {} : { faults }),
     ...(config.functionEnvironment === undefined ? {} : { functionEnvironment: config.functionEnvironment }),
-    ...(config.scheduleIntervalMs === undefined ? {} : { scheduleIntervalOverrideMs: config.scheduleIntervalMs }),
+    ...(config.scheduleIntervalMs === undefined
+      ? {}
+      : { scheduleIntervalOverrideMs: config.scheduleIntervalMs }),
   });
   const state =
     config.dataDir === undefined
@@ -412,8 +430,17 @@ async function startOn(
     events,
     dynamodb,
     log,
-    ...(faults === undefined ? {} : { faults: edgeFaultLayer(faults, config.account) }),
+    ...(faults === undefined
+      ? {}
+      : {
+          faults: edgeFaultLayer(
+            faults,
+            config.account,
+            (caller) => roles.principalOf(caller).kind === 'role',
+          ),
+        }),
     registry: registry.services,
+    now: () => clock.now(),
     admin: (name, query) => {
       switch (name) {
         case 'health':
@@ -452,10 +479,11 @@ async function startOn(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      timers.close();
       // Invocations in flight finish first, with the edge port still answering them: a
       // decision cut off mid-way would leave its lease in the saved state (--data).
+      registry.lambda.quiesce();
       await deliveries.close();
+      timers.close();
       for (const service of registry.services) await service.stop?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

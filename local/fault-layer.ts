@@ -12,14 +12,6 @@ import type { FaultName, Faults } from './faults.ts';
 import { type Caller, CredentialError, identifyCaller } from './identity.ts';
 import { SnsError, snsErrorDocument } from './sns/query.ts';
 
-/** Each in-process function's own role key (local/gate-resources.ts) starts so. */
-export const GATE_ROLE_KEY_PREFIX = 'ASIAPLGATE';
-
-/** Whether a call is the gate's own: every function signs with its role's key. */
-export function isGateCall(caller: Pick<Caller, 'accessKeyId'>): boolean {
-  return caller.accessKeyId.startsWith(GATE_ROLE_KEY_PREFIX);
-}
-
 /** Answers the request itself (true) when a fault strikes it; false lets it through. */
 export type EdgeFaultLayer = (
   req: IncomingMessage,
@@ -30,7 +22,15 @@ export type EdgeFaultLayer = (
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function edgeFaultLayer(faults: Faults, providerAccount: string): EdgeFaultLayer {
+/**
+ * Faults strike the gate's own calls only: `isGateCall` tells them (a call signed with a
+ * role session, as every function's is).
+ */
+export function edgeFaultLayer(
+  faults: Faults,
+  providerAccount: string,
+  isGateCall: (caller: Caller) => boolean,
+): EdgeFaultLayer {
   return async (req, res, url, requestId) => {
     if (!faults.active) return false;
     let caller: Caller;

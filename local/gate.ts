@@ -58,7 +58,10 @@ export interface DeployGateOptions {
 export async function deployGate(cloud: LocalCloud, options: DeployGateOptions = {}): Promise<LocalGate> {
   const code = options.code ?? (options.assemblyDir === undefined ? 'source' : 'bundles');
   const assemblyDir = options.assemblyDir ?? (await synthesizeGate(cloud.account, cloud.region));
-  const deployed = await deployAssembly(cloud, readAssembly(assemblyDir), { code, projectRoot: PROJECT_ROOT });
+  const deployed = await deployAssembly(cloud, readAssembly(assemblyDir), {
+    code,
+    projectRoot: PROJECT_ROOT,
+  });
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const gate = deployed.find((d) => d.stack.name === stackName)?.stack;
   if (gate === undefined)
@@ -97,21 +100,25 @@ function functionsByHandler(stack: StackRecord): Record<GateHandler, string> {
   const names: Partial<Record<GateHandler, string>> = {};
   for (const resource of resourcesOf(stack, 'AWS::Lambda::Function')) {
     const source = stack.template.Resources[resource.logicalId]?.Metadata?.[SOURCE_METADATA_KEY];
-    const handler = typeof source === 'string' ? /functions\/handlers\/([a-z-]+)\.ts$/.exec(source)?.[1] : undefined;
+    const handler =
+      typeof source === 'string' ? /functions\/handlers\/([a-z-]+)\.ts$/.exec(source)?.[1] : undefined;
     if (handler !== undefined) names[handler as GateHandler] = resource.physicalId;
   }
   const missing = (['ingest', 'decide', 'sweep', 'rule-change', 'register', 'operator'] as const).filter(
     (handler) => names[handler] === undefined,
   );
   if (missing.length > 0)
-    throw new GateDeployError(`${stack.name} has no function for ${missing.join(', ')} (by their ${SOURCE_METADATA_KEY} metadata)`);
+    throw new GateDeployError(
+      `${stack.name} has no function for ${missing.join(', ')} (by their ${SOURCE_METADATA_KEY} metadata)`,
+    );
   return names as Record<GateHandler, string>;
 }
 
 /** The gate's names as its functions see them: the decide function's environment. */
 function configOf(stack: StackRecord, decideName: string): GateConfig {
   const decide = resourcesOf(stack, 'AWS::Lambda::Function').find((r) => r.physicalId === decideName);
-  const variables = (decide?.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
+  const variables = (decide?.properties.Environment as { Variables?: Record<string, string> } | undefined)
+    ?.Variables;
   return readConfig(variables ?? {});
 }
 
@@ -123,7 +130,8 @@ async function sweepNow(cloud: LocalCloud, stack: StackRecord, sweepName: string
       typeof rule.properties.ScheduleExpression === 'string' &&
       ((rule.properties.Targets as { Arn?: string }[] | undefined) ?? []).some((t) => t.Arn === sweepArn),
   );
-  if (schedule === undefined) throw new GateDeployError(`${stack.name} has no schedule rule that targets ${sweepName}`);
+  if (schedule === undefined)
+    throw new GateDeployError(`${stack.name} has no schedule rule that targets ${sweepName}`);
   const ruleArn = String(schedule.attributes.Arn);
   const event = {
     version: '0',
@@ -151,7 +159,9 @@ function decideDeadLetters(cloud: LocalCloud, stack: StackRecord, decideName: st
   const mapping = resourcesOf(stack, 'AWS::Lambda::EventSourceMapping').find(
     (m) => m.properties.FunctionName === decideName,
   );
-  const queue = resourcesOf(stack, 'AWS::SQS::Queue').find((q) => q.attributes.Arn === mapping?.properties.EventSourceArn);
+  const queue = resourcesOf(stack, 'AWS::SQS::Queue').find(
+    (q) => q.attributes.Arn === mapping?.properties.EventSourceArn,
+  );
   const deadLetterArn = (queue?.properties.RedrivePolicy as { deadLetterTargetArn?: string } | undefined)
     ?.deadLetterTargetArn;
   if (deadLetterArn === undefined) return [];

@@ -136,5 +136,16 @@ export function buildRegistry(deps: RegistryDeps): Registry {
       providers.set(provider.type, provider);
     }
   }
-  return { services, providers, cloudformation, iam, lambda, sqs, events, apigateway, mappings, dynamodb: deps.dynamodb };
+  return {
+    services,
+    providers,
+    cloudformation,
+    iam,
+    lambda,
+    sqs,
+    events,
+    apigateway,
+    mappings,
+    dynamodb: deps.dynamodb,
+  };
 }

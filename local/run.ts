@@ -70,6 +70,10 @@ export async function runLocal(options: LocalRunOptions, start: StartGate): Prom
       acceptDelayMs: options.acceptDelayMs,
       deleteDelayMs: options.deleteDelayMs,
       log: options.log,
+      // The template's schedules fire at --sweep-interval; functions log warnings and errors
+      // only unless POWERTOOLS_LOG_LEVEL says otherwise (local-only settings, listed at start).
+      scheduleIntervalMs: options.sweepIntervalMs,
+      functionEnvironment: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       ...(options.faults === undefined ? {} : { faults: options.faults }),
     });

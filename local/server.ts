@@ -51,6 +51,8 @@ export interface EdgeServices {
   secretOf: (accessKeyId: string) => string | undefined;
   /** Injected faults (`--faults`): answers a request itself when one strikes it. */
   faults?: EdgeFaultLayer;
+  /** The cloud's clock (signatures are judged against it: functions sign with its time). */
+  now: () => number;
   /** The services of the registry (local/registry.ts), asked in order whether a request is theirs. */
   registry?: readonly LocalService[];
 }
@@ -281,7 +283,7 @@ export function createEdgeServer(services: EdgeServices): Server {
       const fault = signatureFault(
         { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body },
         services.secretOf,
-        new Date(),
+        new Date(services.now()),
       );
       if (fault !== undefined) {
         const xml = xmlDocument('ErrorResponse', 'https://sts.amazonaws.com/doc/2011-06-15/', {
@@ -396,10 +398,16 @@ export function createEdgeServer(services: EdgeServices): Server {
     const service = services.registry?.find((candidate) => candidate.matches?.(request) === true);
     if (service?.handle !== undefined) {
       const response = await service.handle(request);
-      send(res, response.status, String(response.headers?.['content-type'] ?? 'application/json'), response.body, {
-        'x-amzn-requestid': requestId,
-        ...(response.headers ?? {}),
-      });
+      send(
+        res,
+        response.status,
+        String(response.headers?.['content-type'] ?? 'application/json'),
+        response.body,
+        {
+          'x-amzn-requestid': requestId,
+          ...(response.headers ?? {}),
+        },
+      );
       return;
     }
     if (typeof target === 'string' && target !== '') {

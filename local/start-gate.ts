@@ -14,7 +14,6 @@ import type { LocalCloud } from './cloud.ts';
 import { showDecisions } from './decision-feed.ts';
 import { runDemo } from './demo.ts';
 import { deployGate } from './gate.ts';
-import { startInProcessGate } from './in-process-gate.ts';
 import { LocalRunError, type StartGate } from './run.ts';
 
 export const startGate: StartGate = async (cloud, options) => {
@@ -25,7 +24,9 @@ export const startGate: StartGate = async (cloud, options) => {
   for (const { stack, plan } of gate.deployed) {
     options.print(
       `deployed stack ${stack.name} (${stack.account}, ${stack.region}): ${plan.supported.length} resources${
-        options.assemblyDir === undefined ? ', functions from source' : `, functions from ${options.assemblyDir}`
+        options.assemblyDir === undefined
+          ? ', functions from source'
+          : `, functions from ${options.assemblyDir}`
       }`,
     );
     if (plan.noEffect.length > 0) {

@@ -176,7 +176,12 @@ export class Deployer {
    */
   async reattach(): Promise<void> {
     for (const stack of this.options.stacks.snapshot()) {
-      const identity: StackIdentity = { name: stack.name, id: stack.id, account: stack.account, region: stack.region };
+      const identity: StackIdentity = {
+        name: stack.name,
+        id: stack.id,
+        account: stack.account,
+        region: stack.region,
+      };
       const order = creationOrder(
         Object.fromEntries(
           Object.entries(stack.template.Resources).filter(([logicalId]) => logicalId in stack.resources),

@@ -154,6 +154,11 @@ export class LambdaService implements LocalService, FunctionInvoker {
     for (const config of state.invokeConfigs) this.#invokeConfigs.set(config.id, config);
   }
 
+  /** Takes no more asynchronous invocations and wakes those waiting to retry (the cloud is stopping). */
+  quiesce(): void {
+    this.#async.stop();
+  }
+
   async stop(): Promise<void> {
     this.#unsubscribeClock();
     this.#async.stop();

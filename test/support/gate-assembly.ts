@@ -13,7 +13,9 @@ const SYNTHESIZE = fileURLToPath(new URL('../../local/cloudformation/synthesize-
 /** The directory of the synthesized assembly (account 000000000000, us-east-1). */
 export function gateAssemblyDir(): string {
   return cachedOnce(inject('synthCacheDir'), 'gate-assembly-source', (folder) => {
-    execFileSync(process.execPath, ['--import', 'tsx', SYNTHESIZE, folder], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, ['--import', 'tsx', SYNTHESIZE, folder], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     return folder;
   });
 }
