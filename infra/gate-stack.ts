@@ -3,6 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { GateStackConfig } from './config.ts';
+import type { GateFleetHub } from './constructs/fleet-hub.ts';
 import type { GateFunction } from './constructs/gate-function.ts';
 import type { GateNotifications } from './constructs/notifications.ts';
 import type { RegisterApi } from './constructs/register-api.ts';
@@ -35,6 +36,8 @@ export class GateStack extends Stack {
   /** The public register URL and its function; absent with `registerApi: false`. */
   readonly register: RegisterApi | undefined;
   readonly operator: GateFunction;
+  /** With `fleet` configured: the hub's fleet resources. */
+  readonly fleet: GateFleetHub | undefined;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -57,6 +60,7 @@ export class GateStack extends Stack {
       ruleChange: this.ruleChange,
       register: this.register,
       operator: this.operator,
+      fleet: this.fleet,
     } = this.gate);
   }
 

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,7 +12,8 @@ import {
   SDK_TRACING_ENV,
 } from '../functions/shared/config.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
-import type { GateStackConfig } from './config.ts';
+import { GateConfigError, type GateStackConfig } from './config.ts';
+import { GateFleetHub } from './constructs/fleet-hub.ts';
 import { GateFunction } from './constructs/gate-function.ts';
 import { GateNotifications } from './constructs/notifications.ts';
 import { GateOperations } from './constructs/operations.ts';
@@ -63,6 +64,8 @@ export class PrivateLinkGate extends Construct {
   /** The public register URL and its function; absent with `registerApi: false`. */
   readonly register: RegisterApi | undefined;
   readonly operator: GateFunction;
+  /** With `fleet` configured: what makes this gate a fleet's hub. */
+  readonly fleet: GateFleetHub | undefined;
 
   constructor(scope: Construct, id: string, props: PrivateLinkGateProps) {
     super(scope, id);
@@ -212,6 +215,30 @@ export class PrivateLinkGate extends Construct {
     });
     this.decideQueue = triggers.decideQueue.queue;
     this.acknowledgeWildcards();
+
+    if (config.fleet !== undefined) {
+      if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
+        const shown = (value: string) => (Token.isUnresolved(value) ? 'unknown' : value);
+        throw new GateConfigError(
+          `config.fleet: the hub stack's account and region must be known at synth (members' spokes name its queue, bus and roles): give the stack an env, or run cdk with credentials so it sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION; got account ${shown(stack.account)}, region ${shown(stack.region)}`,
+        );
+      }
+      this.fleet = new GateFleetHub(this, 'Fleet', {
+        fleet: config.fleet,
+        stackName: stack.stackName,
+        bus: this.bus,
+        acting: {
+          ingest: this.ingest,
+          decide: this.decide,
+          sweep: this.sweep,
+          operator: this.operator,
+          ...(this.register ? { register: this.register.function } : {}),
+        },
+        opsTopic: this.notifications.opsTopic,
+      });
+    } else {
+      this.fleet = undefined;
+    }
 
     new CfnOutput(this, STACK_OUTPUTS.rulesTableName, { value: rules.tableName });
     new CfnOutput(this, STACK_OUTPUTS.ledgerTableName, { value: ledger.tableName });

@@ -1,0 +1,188 @@
+/**
+ * What crosses accounts in a fleet, as policy statements (no CDK, like permissions.ts): the
+ * spoke role's permissions and trust, the hub's ingest-queue and bus policies, and the hub
+ * functions' right to assume spoke roles. The stacks are built from these, and the local
+ * cloud can judge the same statements.
+ */
+import {
+  spokeForwarderRoleName,
+  spokeRoleArn,
+  spokeTopicArn,
+  spokeTopicName,
+} from '../functions/shared/fleet.ts';
+import {
+  CONNECTION_ACTIONS,
+  type Conditions,
+  ENROLLMENT_ACTIONS,
+  endpointServicesArn,
+  type GateStatement,
+  MANAGED_SERVICE_CONDITION,
+} from './permissions.ts';
+
+/** One member account and region that a listed spoke stack (not the StackSet) runs in. */
+export interface MemberRegion {
+  account: string;
+  region: string;
+}
+
+/** A fleet's members as the hub's policies name them. */
+export interface FleetMembers {
+  partition: string;
+  /** `fleet.spokeRoleName`: the prefix of every spoke resource's name. */
+  spokeRoleName: string;
+  /** Listed members, one entry per account and region. */
+  listed: readonly MemberRegion[];
+  /** With organizational units: the organization and the units whose accounts are members. */
+  organization?: { id: string; units: readonly string[] };
+}
+
+/** A statement of a resource policy: who may call (accounts, a service, or anyone the conditions admit). */
+export interface PrincipalStatement extends GateStatement {
+  principal: { service: string } | { accounts: readonly string[] } | '*';
+}
+
+/** What the spoke role may do in its member's account and region, and nothing else. */
+export const SPOKE_ROLE_DESCRIBE_ACTIONS = [
+  'ec2:DescribeVpcEndpointConnections',
+  'ec2:DescribeVpcEndpointServiceConfigurations',
+  'ec2:DescribeVpcEndpointServicePermissions',
+  'ec2:DescribeVpcEndpointConnectionNotifications',
+];
+export const SPOKE_ROLE_MANAGED_ACTIONS = [
+  ...CONNECTION_ACTIONS,
+  'ec2:ModifyVpcEndpointServicePermissions',
+  ...ENROLLMENT_ACTIONS,
+];
+
+/**
+ * The spoke role's statements. EC2's Describe actions support no resource-level permissions
+ * and no `aws:ResourceTag` condition, so they take `*` (they read, in this account and region
+ * only); every action that changes something is held to services tagged
+ * `privatelink-gate:managed=true` in this account and region.
+ */
+export function spokeRoleStatements(r: {
+  partition: string;
+  account: string;
+  region: string;
+}): GateStatement[] {
+  return [
+    { sid: 'DescribeEndpointServices', actions: SPOKE_ROLE_DESCRIBE_ACTIONS, resources: ['*'] },
+    {
+      sid: 'ManageTaggedEndpointServices',
+      actions: SPOKE_ROLE_MANAGED_ACTIONS,
+      resources: [endpointServicesArn(r)],
+      conditions: MANAGED_SERVICE_CONDITION,
+    },
+  ];
+}
+
+/**
+ * The spoke role's trust: the hub account, and within it exactly the hub's acting functions'
+ * roles (by `aws:PrincipalArn`, which outlives a role being replaced, where a role ARN as the
+ * principal would turn into a dangling unique id), presenting the external id.
+ */
+export function spokeTrustConditions(actingRoleArns: readonly string[], externalId: string): Conditions {
+  return {
+    ArnEquals: { 'aws:PrincipalArn': [...actingRoleArns] },
+    StringEquals: { 'sts:ExternalId': externalId },
+  };
+}
+
+/** The spoke topics of the listed members. */
+export const listedSpokeTopicArns = (fleet: FleetMembers): string[] =>
+  fleet.listed.map(({ account, region }) =>
+    spokeTopicArn(fleet.partition, account, region, fleet.spokeRoleName),
+  );
+
+/**
+ * The hub's ingest queue admits SNS deliveries from members' spoke topics only: listed
+ * members' by their exact ARNs; an organization's by the spoke topic's name in any of its
+ * accounts and regions (`aws:SourceOrgID`, which SNS sets for a topic in an organization).
+ */
+export function fleetIngestQueuePolicy(fleet: FleetMembers, queueArn: string): PrincipalStatement[] {
+  const statements: PrincipalStatement[] = [];
+  const sns = { service: 'sns.amazonaws.com' };
+  if (fleet.listed.length > 0) {
+    statements.push({
+      sid: 'ListedMemberSpokeTopics',
+      principal: sns,
+      actions: ['sqs:SendMessage'],
+      resources: [queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': listedSpokeTopicArns(fleet) } },
+    });
+  }
+  if (fleet.organization) {
+    statements.push({
+      sid: 'OrganizationSpokeTopics',
+      principal: sns,
+      actions: ['sqs:SendMessage'],
+      resources: [queueArn],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${fleet.partition}:sns:*:*:${spokeTopicName(fleet.spokeRoleName)}` },
+        StringEquals: { 'aws:SourceOrgID': fleet.organization.id },
+      },
+    });
+  }
+  return statements;
+}
+
+/**
+ * The hub's bus admits `PutEvents` from members' forwarding roles only: listed members' by
+ * account and role ARN; the units' by organization path and role name.
+ */
+export function fleetBusPolicy(fleet: FleetMembers, busArn: string): PrincipalStatement[] {
+  const statements: PrincipalStatement[] = [];
+  if (fleet.listed.length > 0) {
+    const forwarders = fleet.listed.map(
+      ({ account, region }) =>
+        `arn:${fleet.partition}:iam::${account}:role/${spokeForwarderRoleName(fleet.spokeRoleName, region)}`,
+    );
+    statements.push({
+      sid: 'ListedMemberForwarders',
+      principal: { accounts: [...new Set(fleet.listed.map((member) => member.account))].sort() },
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      conditions: { ArnEquals: { 'aws:PrincipalArn': forwarders } },
+    });
+  }
+  if (fleet.organization) {
+    const { id, units } = fleet.organization;
+    statements.push({
+      sid: 'OrganizationForwarders',
+      principal: '*',
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      conditions: {
+        StringEquals: { 'aws:PrincipalOrgID': id },
+        'ForAnyValue:StringLike': { 'aws:PrincipalOrgPaths': units.map((unit) => `${id}/*/${unit}/*`) },
+        ArnLike: {
+          'aws:PrincipalArn': `arn:${fleet.partition}:iam::*:role/${spokeForwarderRoleName(fleet.spokeRoleName, '*')}`,
+        },
+      },
+    });
+  }
+  return statements;
+}
+
+/** The hub's acting functions may assume members' spoke roles, and no other role. */
+export function assumeSpokeRoleStatements(fleet: FleetMembers): GateStatement[] {
+  const statements: GateStatement[] = [];
+  if (fleet.listed.length > 0) {
+    statements.push({
+      sid: 'AssumeListedSpokeRoles',
+      actions: ['sts:AssumeRole'],
+      resources: fleet.listed.map(({ account, region }) =>
+        spokeRoleArn(fleet.partition, account, region, fleet.spokeRoleName),
+      ),
+    });
+  }
+  if (fleet.organization) {
+    statements.push({
+      sid: 'AssumeOrganizationSpokeRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${fleet.partition}:iam::*:role/${fleet.spokeRoleName}-*`],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': fleet.organization.id } },
+    });
+  }
+  return statements;
+}
