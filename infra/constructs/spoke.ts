@@ -53,6 +53,9 @@ export class PrivateLinkGateSpoke extends Construct {
     const { hub } = props;
     const here = { partition: stack.partition, account: stack.account, region: stack.region };
 
+    // No customer managed key: vpce.amazonaws.com can publish to an encrypted topic only with
+    // one, a key per member account and region, for notifications that carry only ids the
+    // member's EC2 API shows anyway; the hub's queue they go to is encrypted.
     this.ingestTopic = new sns.Topic(this, 'IngestTopic', {
       topicName: spokeTopicName(prefix),
       displayName: 'privatelink-gate connection notifications (to the hub)',
@@ -69,11 +72,6 @@ export class PrivateLinkGateSpoke extends Construct {
         }),
       );
     }
-    Validations.of(this.ingestTopic).acknowledge({
-      id: 'AwsSolutions-SNS2',
-      reason:
-        "vpce.amazonaws.com can publish to an encrypted topic only with a customer managed key, one per member account and region; the notifications carry only ids the member's EC2 API shows anyway, and the hub's queue they go to is encrypted.",
-    });
     // Created by the topic's owner, so SNS sends the hub's queue a SubscriptionConfirmation,
     // which the hub's ingest confirms for its members' topics (docs/fleet.md). Not raw: the
     // envelope's TopicArn tells the hub which member and region a notification comes from.
