@@ -5,6 +5,7 @@
  * cloud can judge the same statements.
  */
 import {
+  OPT_IN_REGIONS,
   spokeForwarderRoleName,
   spokeRoleArn,
   spokeTopicArn,
@@ -33,12 +34,22 @@ export interface FleetMembers {
   /** Listed members, one entry per account and region. */
   listed: readonly MemberRegion[];
   /** With organizational units: the organization and the units whose accounts are members. */
-  organization?: { id: string; units: readonly string[] };
+  organization?: { id: string; units: readonly string[]; regions: readonly string[] };
 }
 
-/** A statement of a resource policy: who may call (accounts, a service, or anyone the conditions admit). */
+/**
+ * SNS's principals for delivering from the members' regions: `sns.amazonaws.com`, and the
+ * regional principal of each opt-in region, which SNS uses across regions from there.
+ */
+export function snsPrincipals(fleet: FleetMembers): string[] {
+  const regions = [...fleet.listed.map((member) => member.region), ...(fleet.organization?.regions ?? [])];
+  const optIn = [...new Set(regions.filter((region) => OPT_IN_REGIONS.has(region)))].sort();
+  return ['sns.amazonaws.com', ...optIn.map((region) => `sns.${region}.amazonaws.com`)];
+}
+
+/** A statement of a resource policy: who may call (accounts, services, or anyone the conditions admit). */
 export interface PrincipalStatement extends GateStatement {
-  principal: { service: string } | { accounts: readonly string[] } | '*';
+  principal: { services: readonly string[] } | { accounts: readonly string[] } | '*';
 }
 
 /** What the spoke role may do in its member's account and region, and nothing else. */
@@ -101,7 +112,7 @@ export const listedSpokeTopicArns = (fleet: FleetMembers): string[] =>
  */
 export function fleetIngestQueuePolicy(fleet: FleetMembers, queueArn: string): PrincipalStatement[] {
   const statements: PrincipalStatement[] = [];
-  const sns = { service: 'sns.amazonaws.com' };
+  const sns = { services: snsPrincipals(fleet) };
   if (fleet.listed.length > 0) {
     statements.push({
       sid: 'ListedMemberSpokeTopics',

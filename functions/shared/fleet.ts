@@ -52,3 +52,28 @@ export const hubIngestQueueName = (stackName: string): string => `${stackName.sl
 /** The external id a hub's functions present and its spoke roles require, unless the config gives one. */
 export const defaultExternalId = (hubAccount: string, stackName: string): string =>
   `privatelink-gate:${hubAccount}:${stackName}`;
+
+/**
+ * Regions an account must opt in to. SNS in one delivers to SQS in another region only
+ * through the regional principal `sns.<region>.amazonaws.com`, and never from one opt-in
+ * region to another.
+ */
+export const OPT_IN_REGIONS: ReadonlySet<string> = new Set([
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-west-1',
+  'eu-central-2',
+  'eu-south-1',
+  'eu-south-2',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+]);

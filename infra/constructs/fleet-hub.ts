@@ -17,9 +17,10 @@ import {
   defaultExternalId,
   hubIngestQueueName,
   hubRoleName,
+  OPT_IN_REGIONS,
 } from '../../functions/shared/fleet.ts';
 import { METRIC } from '../../functions/shared/metrics.ts';
-import type { FleetConfig } from '../config.ts';
+import { type FleetConfig, GateConfigError } from '../config.ts';
 import {
   assumeSpokeRoleStatements,
   type FleetMembers,
@@ -72,9 +73,26 @@ export class GateFleetHub extends Construct {
       spokeRoleName: fleet.spokeRoleName,
       listed: fleet.members.flatMap(({ account, regions }) => regions.map((region) => ({ account, region }))),
       ...(fleet.organizationalUnits.length > 0 && fleet.organizationId !== undefined
-        ? { organization: { id: fleet.organizationId, units: fleet.organizationalUnits } }
+        ? {
+            organization: {
+              id: fleet.organizationId,
+              units: fleet.organizationalUnits,
+              regions: fleet.regions ?? [],
+            },
+          }
         : {}),
     };
+
+    if (OPT_IN_REGIONS.has(stack.region)) {
+      const optIn = [
+        ...this.members.listed.map((member) => member.region),
+        ...(this.members.organization?.regions ?? []),
+      ].filter((region) => OPT_IN_REGIONS.has(region));
+      if (optIn.length > 0)
+        throw new GateConfigError(
+          `config.fleet: SNS cannot deliver from one opt-in region to another, and the hub is in ${stack.region}: move the hub, or leave out member region(s) ${[...new Set(optIn)].join(', ')}`,
+        );
+    }
 
     // Spoke roles trust these roles by ARN, from other accounts: the names must be known at synth.
     this.#actingRoleArns = [];
@@ -225,8 +243,8 @@ function resourceStatement(statement: PrincipalStatement): iam.PolicyStatement {
   const principals =
     principal === '*'
       ? [new iam.AnyPrincipal()]
-      : 'service' in principal
-        ? [new iam.ServicePrincipal(principal.service)]
+      : 'services' in principal
+        ? principal.services.map((service) => new iam.ServicePrincipal(service))
         : principal.accounts.map((account) => new iam.AccountPrincipal(account));
   return new iam.PolicyStatement({
     sid: statement.sid,

@@ -420,6 +420,26 @@ describe('the hub', () => {
   });
 });
 
+describe('opt-in regions', () => {
+  it('refuses a hub in an opt-in region with members in another opt-in region, naming them', () => {
+    expect(() =>
+      buildGateApp({
+        outdir: join(outdir, 'opt-in'),
+        nag: false,
+        env: { account: HUB.account, region: 'af-south-1' },
+        config: parseGateConfig({
+          stackName: 'GateHub',
+          registerApi: false,
+          fleet: { members: [{ account: '111111111111', regions: ['us-east-1', 'me-south-1'] }] },
+        }),
+        context: NO_BUNDLING,
+      }),
+    ).toThrow(
+      'SNS cannot deliver from one opt-in region to another, and the hub is in af-south-1: move the hub, or leave out member region(s) me-south-1',
+    );
+  });
+});
+
 describe('constructs for your own app', () => {
   it('exports the hub and the spoke', () => {
     const app = new App({ context: NO_BUNDLING });
