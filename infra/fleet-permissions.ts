@@ -107,8 +107,11 @@ export const listedSpokeTopicArns = (fleet: FleetMembers): string[] =>
 
 /**
  * The hub's ingest queue admits SNS deliveries from members' spoke topics only: listed
- * members' by their exact ARNs; an organization's by the spoke topic's name in any of its
- * accounts and regions (`aws:SourceOrgID`, which SNS sets for a topic in an organization).
+ * members' by their exact ARNs (`aws:SourceArn`, which SNS's documentation uses for SQS
+ * deliveries); an organization's by the spoke topic's name in any of its accounts and regions,
+ * and `aws:SourceOrgID` (IAM's global key for a service principal acting on behalf of a
+ * resource in an organization). Not `aws:SourceOrgPaths`: the units are enforced by where the
+ * StackSet deploys and by the hub, which acts only in members.
  */
 export function fleetIngestQueuePolicy(fleet: FleetMembers, queueArn: string): PrincipalStatement[] {
   const statements: PrincipalStatement[] = [];
