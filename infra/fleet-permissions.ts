@@ -7,34 +7,38 @@
 import {
   OPT_IN_REGIONS,
   spokeForwarderRoleName,
-  spokeRoleArn,
   spokeTopicArn,
   spokeTopicName,
 } from '../functions/shared/fleet.ts';
+import type { FleetConfig } from './config.ts';
 import {
   CONNECTION_ACTIONS,
   type Conditions,
   ENROLLMENT_ACTIONS,
   endpointServicesArn,
+  type FleetMembers,
   type GateStatement,
   MANAGED_SERVICE_CONDITION,
 } from './permissions.ts';
 
-/** One member account and region that a listed spoke stack (not the StackSet) runs in. */
-export interface MemberRegion {
-  account: string;
-  region: string;
-}
+export { assumeSpokeRoleStatements, type FleetMembers, type MemberRegion } from './permissions.ts';
 
-/** A fleet's members as the hub's policies name them. */
-export interface FleetMembers {
-  partition: string;
-  /** `fleet.spokeRoleName`: the prefix of every spoke resource's name. */
-  spokeRoleName: string;
-  /** Listed members, one entry per account and region. */
-  listed: readonly MemberRegion[];
-  /** With organizational units: the organization and the units whose accounts are members. */
-  organization?: { id: string; units: readonly string[]; regions: readonly string[] };
+/** The members a fleet's config names, as the hub's policies name them. */
+export function fleetMembersOf(fleet: FleetConfig, partition: string): FleetMembers {
+  return {
+    partition,
+    spokeRoleName: fleet.spokeRoleName,
+    listed: fleet.members.flatMap(({ account, regions }) => regions.map((region) => ({ account, region }))),
+    ...(fleet.organizationalUnits.length > 0 && fleet.organizationId !== undefined
+      ? {
+          organization: {
+            id: fleet.organizationId,
+            units: fleet.organizationalUnits,
+            regions: fleet.regions ?? [],
+          },
+        }
+      : {}),
+  };
 }
 
 /**
@@ -173,29 +177,6 @@ export function fleetBusPolicy(fleet: FleetMembers, busArn: string): PrincipalSt
           'aws:PrincipalArn': `arn:${fleet.partition}:iam::*:role/${spokeForwarderRoleName(fleet.spokeRoleName, '*')}`,
         },
       },
-    });
-  }
-  return statements;
-}
-
-/** The hub's acting functions may assume members' spoke roles, and no other role. */
-export function assumeSpokeRoleStatements(fleet: FleetMembers): GateStatement[] {
-  const statements: GateStatement[] = [];
-  if (fleet.listed.length > 0) {
-    statements.push({
-      sid: 'AssumeListedSpokeRoles',
-      actions: ['sts:AssumeRole'],
-      resources: fleet.listed.map(({ account, region }) =>
-        spokeRoleArn(fleet.partition, account, region, fleet.spokeRoleName),
-      ),
-    });
-  }
-  if (fleet.organization) {
-    statements.push({
-      sid: 'AssumeOrganizationSpokeRoles',
-      actions: ['sts:AssumeRole'],
-      resources: [`arn:${fleet.partition}:iam::*:role/${fleet.spokeRoleName}-*`],
-      conditions: { StringEquals: { 'aws:ResourceOrgID': fleet.organization.id } },
     });
   }
   return statements;

@@ -21,6 +21,7 @@ import { OperatorButtons } from './constructs/operator-buttons.ts';
 import { RegisterApi } from './constructs/register-api.ts';
 import { GateTables } from './constructs/tables.ts';
 import { GateTriggers } from './constructs/triggers.ts';
+import { fleetMembersOf } from './fleet-permissions.ts';
 import {
   endpointServicesArn,
   GATE_FUNCTIONS,
@@ -166,8 +167,10 @@ export class PrivateLinkGate extends Construct {
       operator: this.operator,
       ...(this.register ? { register: this.register.function } : {}),
     };
+    const fleetMembers = config.fleet && fleetMembersOf(config.fleet, stack.partition);
     const permissions = gatePermissions(this.gateResources(), {
       organizationsLookup: config.organizationsLookup,
+      ...(fleetMembers ? { fleet: fleetMembers } : {}),
     });
     for (const name of GATE_FUNCTIONS) {
       const fn = functions[name];
@@ -225,6 +228,7 @@ export class PrivateLinkGate extends Construct {
       }
       this.fleet = new GateFleetHub(this, 'Fleet', {
         fleet: config.fleet,
+        members: fleetMembersOf(config.fleet, stack.partition),
         stackName: stack.stackName,
         bus: this.bus,
         acting: {

@@ -22,13 +22,11 @@ import {
 import { METRIC } from '../../functions/shared/metrics.ts';
 import { type FleetConfig, GateConfigError } from '../config.ts';
 import {
-  assumeSpokeRoleStatements,
   type FleetMembers,
   fleetBusPolicy,
   fleetIngestQueuePolicy,
   type PrincipalStatement,
 } from '../fleet-permissions.ts';
-import type { GateStatement } from '../permissions.ts';
 import { spokeTemplate } from '../spoke-stack.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { GateFunction } from './gate-function.ts';
@@ -38,6 +36,8 @@ import { EVENT_TARGET_RETRY } from './triggers.ts';
 
 export interface GateFleetHubProps {
   fleet: FleetConfig;
+  /** The members as the policies name them (fleetMembersOf); the acting functions' roles already may assume their spoke roles (permissions.ts). */
+  members: FleetMembers;
   stackName: string;
   bus: events.EventBus;
   /** The functions that act in members (ingest among them, which also takes the fleet's deliveries). */
@@ -68,20 +68,7 @@ export class GateFleetHub extends Construct {
     const { fleet, stackName } = props;
     this.#stackName = stackName;
     this.externalId = fleet.externalId ?? defaultExternalId(stack.account, stackName);
-    this.members = {
-      partition: stack.partition,
-      spokeRoleName: fleet.spokeRoleName,
-      listed: fleet.members.flatMap(({ account, regions }) => regions.map((region) => ({ account, region }))),
-      ...(fleet.organizationalUnits.length > 0 && fleet.organizationId !== undefined
-        ? {
-            organization: {
-              id: fleet.organizationId,
-              units: fleet.organizationalUnits,
-              regions: fleet.regions ?? [],
-            },
-          }
-        : {}),
-    };
+    this.members = props.members;
 
     if (OPT_IN_REGIONS.has(stack.region)) {
       const optIn = [
@@ -111,7 +98,6 @@ export class GateFleetHub extends Construct {
         fn.function.addEnvironment(ENV.fleetOrganizationalUnits, fleet.organizationalUnits.join(','));
         fn.function.addEnvironment(ENV.fleetRegions, (fleet.regions ?? []).join(','));
       }
-      for (const statement of assumeSpokeRoleStatements(this.members)) fn.allow(roleStatement(statement));
       if (this.members.organization) {
         fn.acknowledgeWildcards({
           [`Resource::${flattenCfnReference(stack.resolve(`arn:${stack.partition}:iam::*:role/${fleet.spokeRoleName}-*`))}`]:
@@ -227,15 +213,6 @@ export class GateFleetHub extends Construct {
     stackSet.node.addDependency(this.ingestQueue);
     return stackSet;
   }
-}
-
-function roleStatement(statement: GateStatement): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: statement.sid,
-    actions: [...statement.actions],
-    resources: [...statement.resources],
-    ...(statement.conditions === undefined ? {} : { conditions: statement.conditions }),
-  });
 }
 
 function resourceStatement(statement: PrincipalStatement): iam.PolicyStatement {

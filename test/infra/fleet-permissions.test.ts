@@ -9,6 +9,7 @@ import {
   spokeRoleStatements,
   spokeTrustConditions,
 } from '../../infra/fleet-permissions.ts';
+import { gatePermissions } from '../../infra/permissions.ts';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:999999999999:GateHub-fleet-ingest';
 const listed: FleetMembers = {
@@ -74,5 +75,30 @@ describe('fleet statements', () => {
       ArnEquals: { 'aws:PrincipalArn': ['arn:aws:iam::999999999999:role/GateHub-decide'] },
       StringEquals: { 'sts:ExternalId': 'x-1' },
     });
+  });
+
+  it('let exactly the acting functions assume spoke roles, in the one list the stack and the local cloud share', () => {
+    const resources = {
+      partition: 'aws',
+      account: '999999999999',
+      region: 'us-east-1',
+      rulesTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/rules',
+      ledgerTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/ledger',
+      decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
+      ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
+      gateBusArn: 'arn:aws:events:us-east-1:999999999999:event-bus/gate',
+      topicKeyArn: 'arn:aws:kms:us-east-1:999999999999:key/k',
+    };
+    const assumes = (statements: { actions: readonly string[] }[]) =>
+      statements.some((statement) => statement.actions.includes('sts:AssumeRole'));
+    const fleet = gatePermissions(resources, { organizationsLookup: false, fleet: listed });
+    expect(
+      Object.entries(fleet)
+        .filter(([, statements]) => assumes(statements))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['decide', 'ingest', 'operator', 'register', 'sweep']);
+    const alone = gatePermissions(resources, { organizationsLookup: false });
+    expect(Object.values(alone).some(assumes)).toBe(false);
   });
 });
