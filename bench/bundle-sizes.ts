@@ -82,7 +82,14 @@ export function measureBundles(assemblyDir: string): BundleSize[] {
       }
       const assetDir = join(assemblyDir, `asset.${key.slice(0, -'.zip'.length)}`);
       const cdkPath = resource.Metadata?.['aws:cdk:path'];
-      const name = typeof cdkPath === 'string' ? (cdkPath.split('/')[1] ?? logicalId) : logicalId;
+      // The function's construct under the stack, past PrivateLinkGate's `Default` id: `<stack>/Default/Decide/…`.
+      const name =
+        typeof cdkPath === 'string'
+          ? (cdkPath
+              .split('/')
+              .slice(1)
+              .find((part) => part !== 'Default') ?? logicalId)
+          : logicalId;
       const bundle = readFileSync(join(assetDir, 'index.mjs'));
       const mapPath = join(assetDir, 'index.mjs.map');
       const map = existsSync(mapPath) ? readFileSync(mapPath) : Buffer.alloc(0);

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { closestName } from '../functions/core/rules/problems.ts';
+import { MESSAGES, PATTERNS } from '../functions/core/rules/schema.ts';
 import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
+import { DEFAULT_SPOKE_ROLE_NAME } from '../functions/shared/fleet.ts';
 
 /**
  * The deployment's settings: CDK context key `privatelinkGate` (an object in cdk.json,
@@ -26,6 +28,87 @@ const wholeNumber = (min: number, max: number, what: string) =>
     .int({ error: `must be a whole number (${what})` })
     .min(min, { error: `must be at least ${min} (${what})` })
     .max(max, { error: `must be at most ${max} (${what})` });
+
+const region = z.string({ error: MESSAGES.region }).regex(PATTERNS.region, { error: MESSAGES.region });
+const regions = z
+  .array(region, { error: 'must be a list of regions' })
+  .min(1, { error: 'must list at least one region' })
+  .refine((list) => new Set(list).size === list.length, { error: 'must not list a region twice' });
+
+/** One account of a fleet and the regions it runs endpoint services in: a spoke stack each. */
+const fleetMemberSchema = z.strictObject({
+  account: z
+    .string({ error: MESSAGES.account })
+    .regex(PATTERNS.account, { error: `${MESSAGES.account} (quote it in JSON)` }),
+  regions,
+});
+
+/**
+ * Many provider accounts and regions decided by this stack (the hub): listed members get a
+ * spoke stack each in this app, organizational units a service-managed StackSet. docs/fleet.md.
+ */
+const fleetSchema = z
+  .strictObject({
+    members: z.array(fleetMemberSchema, { error: 'must be a list of {account, regions}' }).default([]),
+    organizationalUnits: z
+      .array(
+        z
+          .string({ error: MESSAGES.organizationalUnit })
+          .regex(PATTERNS.organizationalUnit, { error: MESSAGES.organizationalUnit }),
+        { error: 'must be a list of organizational unit ids' },
+      )
+      .default([]),
+    /** The regions the StackSet deploys spokes to in every account of the organizational units. */
+    regions: regions.optional(),
+    /** The organization the units belong to: the hub admits their spokes by `aws:SourceOrgID`. */
+    organizationId: z
+      .string({ error: MESSAGES.organization })
+      .regex(PATTERNS.organization, { error: MESSAGES.organization })
+      .optional(),
+    spokeRoleName: z
+      .string({ error: 'must be a string' })
+      .regex(/^[A-Za-z0-9+=,.@_-]{1,40}$/, {
+        error:
+          "must be 1 to 40 characters of letters, digits and +=,.@_- (the region is appended to it, within IAM's 64)",
+      })
+      .default(DEFAULT_SPOKE_ROLE_NAME),
+    /** What the hub's functions present to `sts:AssumeRole`; default `privatelink-gate:<hub account>:<stackName>`. */
+    externalId: z
+      .string({ error: 'must be a string' })
+      .regex(/^[A-Za-z0-9+=,.@:/_-]{2,1224}$/, {
+        error: 'must be 2 to 1224 characters of letters, digits and +=,.@:/_- (what sts:ExternalId accepts)',
+      })
+      .optional(),
+  })
+  .superRefine((fleet, ctx) => {
+    if (fleet.members.length === 0 && fleet.organizationalUnits.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must list members or organizationalUnits, or be left out' });
+    }
+    const seen = new Set<string>();
+    fleet.members.forEach((member, index) => {
+      if (seen.has(member.account))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', index, 'account'],
+          message: 'is listed twice (give one entry all its regions)',
+        });
+      seen.add(member.account);
+    });
+    if (fleet.organizationalUnits.length === 0) return;
+    if (fleet.regions === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions'],
+        message: 'is required with organizationalUnits: the regions the StackSet deploys spokes to',
+      });
+    if (fleet.organizationId === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationId'],
+        message:
+          "is required with organizationalUnits: the hub's queue admits the units' spokes by aws:SourceOrgID",
+      });
+  });
 
 const gateConfigSchema = z.strictObject({
   stackName: z
@@ -65,7 +148,10 @@ const gateConfigSchema = z.strictObject({
   alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
   decideReservedConcurrency: wholeNumber(1, 1000, 'concurrent decide invocations').optional(),
   registerApi: z.boolean({ error: 'must be true or false' }).default(true),
+  fleet: fleetSchema.optional(),
 });
+
+export type FleetConfig = z.output<typeof fleetSchema>;
 
 export type GateStackConfig = z.output<typeof gateConfigSchema>;
 
@@ -139,10 +225,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The fields the schema knows at a path (the top level, or the slack object). */
+/** The fields the schema knows at a path (the top level, the slack object, the fleet and its members). */
 function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
-  const [first] = path;
+  const [first, second] = path;
   if (path.length === 1 && first === 'slack') return gateConfigSchema.shape.slack.unwrap().shape;
+  if (path.length === 1 && first === 'fleet') return fleetSchema.shape;
+  if (path.length === 3 && first === 'fleet' && second === 'members') return fleetMemberSchema.shape;
   return path.length === 0 ? gateConfigSchema.shape : {};
 }
 

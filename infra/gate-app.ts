@@ -3,11 +3,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, type GateStackConfig, loadGateConfig } from './config.ts';
 import { PROJECT_ROOT } from './constructs/gate-function.ts';
 import { GateStack } from './gate-stack.ts';
+import { SpokeStack } from './spoke-stack.ts';
 
 export interface GateApp {
   app: App;
   stack: GateStack;
   config: GateStackConfig;
+  /** With a fleet: one spoke stack per listed member account and region, deployed after the hub. */
+  spokes: SpokeStack[];
 }
 
 export interface GateAppOptions extends AppProps {
@@ -19,9 +22,28 @@ export interface GateAppOptions extends AppProps {
   env?: Environment;
 }
 
+/** `<stackName>-spoke-<account>-<region>` for each listed member region, each in its own account and region. */
+function listedSpokes(app: App, hub: GateStack, config: GateStackConfig): SpokeStack[] {
+  const fleet = hub.fleet;
+  if (config.fleet === undefined || fleet === undefined) return [];
+  const spokeRoleName = config.fleet.spokeRoleName;
+  return config.fleet.members.flatMap(({ account, regions }) =>
+    regions.map((region) => {
+      const spoke = new SpokeStack(app, `${config.stackName}-spoke-${account}-${region}`, {
+        env: { account, region },
+        hub: fleet.spokeHub(),
+        spokeRoleName,
+      });
+      // The spoke subscribes to the hub's queue and targets its bus: the hub goes first.
+      spoke.addStackDependency(hub);
+      return spoke;
+    }),
+  );
+}
+
 /**
- * The CDK app: config (context `privatelinkGate` over infra/config.json), one GateStack,
- * cdk-nag AwsSolutionsChecks. No lookups and no credentials needed: without
+ * The CDK app: config (context `privatelinkGate` over infra/config.json), one GateStack
+ * (with a fleet: the hub, and a spoke stack per listed member region), cdk-nag AwsSolutionsChecks. No lookups and no credentials needed: without
  * CDK_DEFAULT_ACCOUNT/REGION the stack is environment-agnostic.
  */
 export function buildGateApp(options: GateAppOptions = {}): GateApp {
@@ -37,6 +59,7 @@ export function buildGateApp(options: GateAppOptions = {}): GateApp {
     config,
     env: env ?? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  const spokes = listedSpokes(app, stack, config);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, stack, config };
+  return { app, stack, config, spokes };
 }

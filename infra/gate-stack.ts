@@ -1,52 +1,29 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import {
-  ENV,
-  OPERATOR_ACTOR_ENV,
-  operatorFunctionName,
-  SDK_TRACING_ENV,
-} from '../functions/shared/config.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/shared/metrics.ts';
 import type { GateStackConfig } from './config.ts';
-import { GateFunction } from './constructs/gate-function.ts';
-import { GateNotifications } from './constructs/notifications.ts';
-import { GateOperations } from './constructs/operations.ts';
-import { OperatorButtons } from './constructs/operator-buttons.ts';
-import { RegisterApi } from './constructs/register-api.ts';
-import { GateTables } from './constructs/tables.ts';
-import { GateTriggers } from './constructs/triggers.ts';
-import {
-  endpointServicesArn,
-  GATE_FUNCTIONS,
-  type GateFunctionName,
-  type GateResources,
-  type GateStatement,
-  gatePermissions,
-  indexesOf,
-} from './permissions.ts';
+import type { GateFleetHub } from './constructs/fleet-hub.ts';
+import type { GateFunction } from './constructs/gate-function.ts';
+import type { GateNotifications } from './constructs/notifications.ts';
+import type { RegisterApi } from './constructs/register-api.ts';
+import type { GateTables } from './constructs/tables.ts';
+import { PrivateLinkGate } from './gate.ts';
+import type { GateResources } from './permissions.ts';
 
-/** Output keys the CLI reads with `plgate … --stack NAME`: keep them exactly. */
-export const STACK_OUTPUTS = {
-  rulesTableName: 'RulesTableName',
-  ledgerTableName: 'LedgerTableName',
-  decisionsTopicArn: 'DecisionsTopicArn',
-  ingestTopicArn: 'IngestTopicArn',
-  gateBusName: 'GateBusName',
-  /** Read by `plgate invite --stack` (cli/register-url.ts). */
-  registerUrl: 'RegisterUrl',
-} as const;
+export { STACK_OUTPUTS } from './gate.ts';
 
 export interface GateStackProps extends StackProps {
   config: GateStackConfig;
 }
 
-/** What a provider deploys, once per account and region: privatelink-gate. */
+/**
+ * What a provider deploys, once per account and region: privatelink-gate. The gate is
+ * PrivateLinkGate under the id `Default`, which CDK leaves out of logical ids, so the
+ * template is the one this stack had before the construct existed.
+ */
 export class GateStack extends Stack {
+  readonly gate: PrivateLinkGate;
   readonly tables: GateTables;
   readonly notifications: GateNotifications;
   readonly bus: events.EventBus;
@@ -59,223 +36,36 @@ export class GateStack extends Stack {
   /** The public register URL and its function; absent with `registerApi: false`. */
   readonly register: RegisterApi | undefined;
   readonly operator: GateFunction;
+  /** With `fleet` configured: the hub's fleet resources. */
+  readonly fleet: GateFleetHub | undefined;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
       description: 'privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests',
       ...props,
     });
-    const { config } = props;
-    /** Named, for people and the Slack buttons to invoke; from the stack name, so stacks side by side differ. */
-    const operatorName = operatorFunctionName(this.stackName);
     // cfn-lint's schema does not know Tags on AWS::CloudWatch::Dashboard yet (E3002); the dashboard goes untagged.
     Tags.of(this).add('project', 'privatelink-gate', {
       excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
     });
-
-    this.tables = new GateTables(this, 'Tables');
-    this.notifications = new GateNotifications(this, 'Notifications', { config });
-    this.bus = new events.EventBus(this, 'GateBus', { description: 'privatelink-gate connection events' });
-    const { rules, ledger } = this.tables;
-    const { decisionsTopic, ingestTopic } = this.notifications;
-
-    const environment: Record<string, string> = {
-      [ENV.rulesTable]: rules.tableName,
-      [ENV.ledgerTable]: ledger.tableName,
-      [ENV.decisionsTopicArn]: decisionsTopic.topicArn,
-      [ENV.ingestTopicArn]: ingestTopic.topicArn,
-      [ENV.gateBusName]: this.bus.eventBusName,
-      [ENV.organizationsLookup]: String(config.organizationsLookup),
-      [ENV.ledgerRetentionDays]: String(config.ledgerRetentionDays),
-      POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      [SDK_TRACING_ENV]: String(config.sdkTracing),
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    const shared = { environment, logRetention: config.logRetentionDays as logs.RetentionDays };
-    const asyncRetry = { retryAttempts: 2, maxEventAge: Duration.hours(1) };
-
-    this.ingest = new GateFunction(this, 'Ingest', {
-      ...shared,
-      handler: 'ingest',
-      description: 'privatelink-gate: connection notifications and CloudTrail calls -> Connection Event',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      asyncInvoke: asyncRetry,
-    });
-    this.decide = new GateFunction(this, 'Decide', {
-      ...shared,
-      handler: 'decide',
-      description:
-        'privatelink-gate: re-read connections, evaluate rules, accept/reject/hold, record, notify',
-      memorySize: 512,
-      timeout: Duration.seconds(60),
-      // Invoked by its queue's event source mapping only (see DecideQueue), never asynchronously.
-      queueFed: true,
-      reservedConcurrentExecutions: config.decideReservedConcurrency,
-    });
-    this.sweep = new GateFunction(this, 'Sweep', {
-      ...shared,
-      handler: 'sweep',
-      description:
-        'privatelink-gate: enroll managed services, decide what no event decided, expire, detect drift',
-      memorySize: 1024,
-      // The sweep continues itself with a Sweep Requested event when it nears the end.
-      timeout: Duration.minutes(15),
-      // A failed sweep is retried once; the next scheduled sweep covers the rest.
-      asyncInvoke: { retryAttempts: 1, maxEventAge: Duration.hours(1) },
-    });
-    this.ruleChange = new GateFunction(this, 'RuleChange', {
-      ...shared,
-      handler: 'rule-change',
-      description: 'privatelink-gate: rules-table stream -> validate, bump version, request a sweep',
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-    });
-
-    this.operator = new GateFunction(this, 'Operator', {
-      ...shared,
-      handler: 'operator',
-      functionName: operatorName,
-      description: 'privatelink-gate: approve, deny or explain one endpoint (the Slack buttons)',
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-    });
-
-    // Ingest records a human's accept or reject from CloudTrail; the gate's own are not manual.
-    this.ingest.function.addEnvironment(
-      ENV.gateRoleArns,
-      [this.decide.role.roleArn, this.sweep.role.roleArn].join(','),
-    );
-
-    this.register = config.registerApi
-      ? new RegisterApi(this, 'Register', {
-          environment,
-          logRetention: config.logRetentionDays as logs.RetentionDays,
-          throttle: { rateLimit: 5, burstLimit: 10 },
-        })
-      : undefined;
-
-    // Every grant for what the handlers call comes from the one list in permissions.ts.
-    const functions: Partial<Record<GateFunctionName, GateFunction>> = {
-      ingest: this.ingest,
-      decide: this.decide,
-      sweep: this.sweep,
-      ruleChange: this.ruleChange,
-      operator: this.operator,
-      ...(this.register ? { register: this.register.function } : {}),
-    };
-    const permissions = gatePermissions(this.gateResources(), {
-      organizationsLookup: config.organizationsLookup,
-    });
-    for (const name of GATE_FUNCTIONS) {
-      const fn = functions[name];
-      if (fn === undefined) continue;
-      for (const statement of permissions[name]) fn.allow(policyStatement(statement));
-    }
-    const channel = this.notifications.slackChannel;
-    if (channel) {
-      // Who acts, for the ledger: the channel (its role's ARN here would make a dependency cycle).
-      if (config.slack)
-        this.operator.function.addEnvironment(
-          OPERATOR_ACTOR_ENV,
-          `chatbot:slack/${config.slack.workspaceId}/${config.slack.channelId}`,
-        );
-      new OperatorButtons(this, 'OperatorButtons', {
-        stackName: config.stackName,
-        operator: this.operator.function,
-        functionName: operatorName,
-        channel,
-      });
-    }
-
-    const triggers = new GateTriggers(this, 'Triggers', {
+    this.gate = new PrivateLinkGate(this, 'Default', { config: props.config });
+    ({
+      tables: this.tables,
+      notifications: this.notifications,
       bus: this.bus,
-      sweepRate: Duration.minutes(config.sweepRate),
-      ingestTopic,
-      rulesTable: rules,
       ingest: this.ingest,
       decide: this.decide,
+      decideQueue: this.decideQueue,
       sweep: this.sweep,
       ruleChange: this.ruleChange,
-    });
-    new GateOperations(this, 'Operations', {
-      dashboardName: `${config.stackName}-gate`,
-      opsTopic: this.notifications.opsTopic,
-      functions: {
-        Ingest: this.ingest,
-        Decide: this.decide,
-        Sweep: this.sweep,
-        RuleChange: this.ruleChange,
-        ...(this.register ? { Register: this.register.function } : {}),
-        Operator: this.operator,
-      },
-      decideQueue: triggers.decideQueue.queue,
-    });
-    this.decideQueue = triggers.decideQueue.queue;
-    this.acknowledgeWildcards();
-
-    new CfnOutput(this, STACK_OUTPUTS.rulesTableName, { value: rules.tableName });
-    new CfnOutput(this, STACK_OUTPUTS.ledgerTableName, { value: ledger.tableName });
-    new CfnOutput(this, STACK_OUTPUTS.decisionsTopicArn, { value: decisionsTopic.topicArn });
-    new CfnOutput(this, STACK_OUTPUTS.ingestTopicArn, { value: ingestTopic.topicArn });
-    new CfnOutput(this, STACK_OUTPUTS.gateBusName, { value: this.bus.eventBusName });
-    if (this.register) new CfnOutput(this, STACK_OUTPUTS.registerUrl, { value: this.register.url });
-    new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
+      register: this.register,
+      operator: this.operator,
+      fleet: this.fleet,
+    } = this.gate);
   }
 
   /** The names and ARNs the permission statements are written in terms of. */
   gateResources(): GateResources {
-    return {
-      partition: this.partition,
-      account: this.account,
-      region: this.region,
-      rulesTableArn: this.tables.rules.tableArn,
-      ledgerTableArn: this.tables.ledger.tableArn,
-      decisionsTopicArn: this.notifications.decisionsTopic.topicArn,
-      ingestTopicArn: this.notifications.ingestTopic.topicArn,
-      gateBusArn: this.bus.eventBusArn,
-      topicKeyArn: this.notifications.key.keyArn,
-    };
+    return this.gate.gateResources();
   }
-
-  /**
-   * cdk-nag IAM5 findings that are the narrowest AWS allows, each with its reason. A
-   * finding names the resource as cdk-nag flattens it, which depends on whether account
-   * and region are known at synth, so the names are computed, not written out.
-   */
-  private acknowledgeWildcards(): void {
-    const finding = (resource: string) => `Resource::${flattenCfnReference(this.resolve(resource))}`;
-    const kmsDataKeys = {
-      'Action::kms:GenerateDataKey*':
-        'Publishing to a KMS-encrypted topic needs a data key; CDK grants the GenerateDataKey* family on the one topic key only.',
-    };
-    const ledger = {
-      [finding(indexesOf(this.tables.ledger.tableArn))]:
-        "History queries use the ledger indexes byService and byAccount; the grant covers this table's indexes only.",
-    };
-    const endpointServices = {
-      [finding(endpointServicesArn(this.gateResources()))]:
-        'Limited to endpoint services tagged privatelink-gate:managed=true by an aws:ResourceTag condition; the set of managed services changes at run time.',
-    };
-    this.decide.acknowledgeWildcards({
-      ...kmsDataKeys,
-      ...ledger,
-      ...endpointServices,
-    });
-    this.sweep.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
-    this.operator.acknowledgeWildcards({ ...kmsDataKeys, ...ledger, ...endpointServices });
-    this.ingest.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
-    this.ruleChange.acknowledgeWildcards(kmsDataKeys);
-    this.register?.function.acknowledgeWildcards({ ...kmsDataKeys, ...endpointServices });
-  }
-}
-
-function policyStatement(statement: GateStatement): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: statement.sid,
-    actions: [...statement.actions],
-    resources: [...statement.resources],
-    ...(statement.conditions === undefined ? {} : { conditions: statement.conditions }),
-  });
 }

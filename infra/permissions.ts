@@ -11,6 +11,7 @@
  * No CDK here: resources are functions of the stack's names and ARNs, which are tokens
  * in the stack and plain ARNs in the local cloud.
  */
+import { ACTING_FUNCTIONS, spokeRoleArn } from '../functions/shared/fleet.ts';
 import { INVITATION_KIND, MANAGED_TAG, VERSION_ITEM } from '../functions/shared/tables.ts';
 
 /** The gate's functions, one entry each in {@link FUNCTION_PERMISSIONS}. */
@@ -34,6 +35,25 @@ export interface GateResources {
 export interface PermissionOptions {
   /** Decide and sweep read the consumer account's organization (config `organizationsLookup`). */
   organizationsLookup: boolean;
+  /** A fleet's hub: the functions that act in members may assume their spoke roles (fleet-permissions.ts). */
+  fleet?: FleetMembers;
+}
+
+/** One member account and region that a listed spoke stack (not the StackSet) runs in. */
+export interface MemberRegion {
+  account: string;
+  region: string;
+}
+
+/** A fleet's members as the hub's policies name them. */
+export interface FleetMembers {
+  partition: string;
+  /** `fleet.spokeRoleName`: the prefix of every spoke resource's name. */
+  spokeRoleName: string;
+  /** Listed members, one entry per account and region. */
+  listed: readonly MemberRegion[];
+  /** With organizational units: the organization and the units whose accounts are members. */
+  organization?: { id: string; units: readonly string[]; regions: readonly string[] };
 }
 
 export type Conditions = Record<string, Record<string, string | string[]>>;
@@ -240,7 +260,14 @@ export function gatePermissions(
   resources: GateResources,
   options: PermissionOptions,
 ): Record<GateFunctionName, GateStatement[]> {
-  const entries = GATE_FUNCTIONS.map((name) => [name, FUNCTION_PERMISSIONS[name](resources, options)]);
+  const acting: readonly string[] = ACTING_FUNCTIONS;
+  const entries = GATE_FUNCTIONS.map((name) => [
+    name,
+    [
+      ...FUNCTION_PERMISSIONS[name](resources, options),
+      ...(options.fleet && acting.includes(name) ? assumeSpokeRoleStatements(options.fleet) : []),
+    ],
+  ]);
   return Object.fromEntries(entries) as Record<GateFunctionName, GateStatement[]>;
 }
 
@@ -275,4 +302,27 @@ export function policyStatementJson(statement: GateStatement | ResourceStatement
     Resource: [...statement.resources],
     ...(statement.conditions === undefined ? {} : { Condition: statement.conditions }),
   };
+}
+
+/** The hub's acting functions may assume members' spoke roles, and no other role. */
+export function assumeSpokeRoleStatements(fleet: FleetMembers): GateStatement[] {
+  const statements: GateStatement[] = [];
+  if (fleet.listed.length > 0) {
+    statements.push({
+      sid: 'AssumeListedSpokeRoles',
+      actions: ['sts:AssumeRole'],
+      resources: fleet.listed.map(({ account, region }) =>
+        spokeRoleArn(fleet.partition, account, region, fleet.spokeRoleName),
+      ),
+    });
+  }
+  if (fleet.organization) {
+    statements.push({
+      sid: 'AssumeOrganizationSpokeRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${fleet.partition}:iam::*:role/${fleet.spokeRoleName}-*`],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': fleet.organization.id } },
+    });
+  }
+  return statements;
 }

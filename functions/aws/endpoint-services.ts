@@ -19,7 +19,7 @@ import {
   type UnsuccessfulItem,
   type VpcEndpointConnection,
 } from '@aws-sdk/client-ec2';
-import { type Connection, parseConnection } from '../core/connection.ts';
+import { type Connection, inPlace, parseConnection, type ServicePlace } from '../core/connection.ts';
 import type {
   ActionFailure,
   ActionResult,
@@ -81,6 +81,11 @@ export interface Ec2EndpointServicesOptions {
   retry?: Partial<RetryPolicy>;
   /** Share one limiter between adapters that use the same account and region. */
   limiter?: RateLimiter;
+  /**
+   * The provider account and region this client's calls reach (a fleet member's, or the
+   * gate's own): stamped on every connection read as its service's account and region.
+   */
+  place?: ServicePlace;
 }
 
 type Action = 'accept' | 'reject';
@@ -91,6 +96,7 @@ export class Ec2EndpointServices implements EndpointServices {
   readonly #batchSize: number;
   readonly #logger: AdapterLogger;
   readonly #retry: RetryPolicy;
+  readonly #place: ServicePlace | undefined;
 
   constructor(ec2: EC2Client, options: Ec2EndpointServicesOptions = {}) {
     const rate = options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
@@ -106,6 +112,7 @@ export class Ec2EndpointServices implements EndpointServices {
     this.#batchSize = batchSize;
     this.#logger = options.logger ?? quietLogger;
     this.#retry = retryPolicy(options.retry);
+    this.#place = options.place;
   }
 
   async describeConnections(serviceId: string, filter: ConnectionFilter = {}): Promise<Connection[]> {
@@ -302,7 +309,8 @@ export class Ec2EndpointServices implements EndpointServices {
 
   #parse(raw: VpcEndpointConnection): Connection | undefined {
     try {
-      return parseConnection(raw);
+      const connection = parseConnection(raw);
+      return this.#place === undefined ? connection : inPlace(connection, this.#place);
     } catch (error) {
       this.#logger.warn('connection dropped: unparseable', {
         serviceId: raw.ServiceId,

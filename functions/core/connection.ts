@@ -35,6 +35,24 @@ export interface Connection {
   tags: Record<string, string>;
   connectionId?: string;
   loadBalancerArns: string[];
+  /**
+   * Where the endpoint service lives: the provider account and region whose EC2 the
+   * connection was read from (a fleet member's, or the gate's own). EC2's connection does not
+   * say; the adapter that read it stamps it (`inPlace`). Undefined when not known.
+   */
+  serviceAccount?: string;
+  serviceRegion?: string;
+}
+
+/** The provider account and region a connection was read in. */
+export interface ServicePlace {
+  account: string;
+  region: string;
+}
+
+/** The connection, known to live in the given provider account and region. */
+export function inPlace(connection: Connection, place: ServicePlace): Connection {
+  return { ...connection, serviceAccount: place.account, serviceRegion: place.region };
 }
 
 /** An EC2 connection the gate cannot read; names the field and the value it got. */

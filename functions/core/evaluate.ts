@@ -51,7 +51,8 @@ function decide(
   lists: readonly (readonly CompiledRule[])[],
 ): DecisionRecord {
   const nowMs = context.now.getTime();
-  const region = connection.region ?? context.serviceRegion;
+  const place = servicePlace(connection, context);
+  const region = connection.region ?? place.region;
   const matched: Record<Effect, CompiledRule[]> = { reject: [], review: [], accept: [] };
   const undetermined: Finding[] = [];
   const limited: Finding[] = [];
@@ -66,7 +67,7 @@ function decide(
         continue;
       }
       if (nowMs < rule.validFrom || nowMs >= rule.validUntil) continue;
-      const verdict = judge(rule, connection, context, region);
+      const verdict = judge(rule, connection, context, region, place);
       if (verdict === NO_MATCH) continue;
       if (verdict !== MATCH) {
         undetermined.push({ rule, text: verdict });
@@ -153,7 +154,7 @@ function decide(
       record.matched.push(rule.id);
       details.push({
         rule,
-        text: `rule "${rule.id}" (${rule.effect}) matched: ${matchText(rule, connection, context, region)}`,
+        text: `rule "${rule.id}" (${rule.effect}) matched: ${matchText(rule, connection, context, region, place)}`,
       });
     }
   }
@@ -199,11 +200,23 @@ export function holdText(held: InvalidRule): string {
   return `held: ${what} is invalid (${firstProblem(held.problems)}), so ${heldByInvalid(held)}`;
 }
 
+/** Where the connection's service lives: what the connection carries, else the context's (the gate's own). */
+export function servicePlace(
+  connection: Connection,
+  context: EvaluationContext,
+): { account: string | undefined; region: string | undefined } {
+  return {
+    account: connection.serviceAccount ?? context.serviceAccount,
+    region: connection.serviceRegion ?? context.serviceRegion,
+  };
+}
+
 function judge(
   rule: CompiledRule,
   connection: Connection,
   context: EvaluationContext,
   region: string | undefined,
+  place: { account: string | undefined; region: string | undefined },
 ): Verdict {
   if (rule.accounts !== undefined && !rule.accounts.has(connection.account)) return NO_MATCH;
   if (rule.endpoints !== undefined && !rule.endpoints.has(connection.endpointId)) return NO_MATCH;
@@ -221,8 +234,16 @@ function judge(
   }
   if (rule.crossRegion !== undefined) {
     // Without the service's region, neither "same" nor "other" can be told.
-    if (context.serviceRegion === undefined) unknown = join(unknown, "the service's region is unknown");
-    else if ((region !== context.serviceRegion) !== rule.crossRegion) return NO_MATCH;
+    if (place.region === undefined) unknown = join(unknown, "the service's region is unknown");
+    else if ((region !== place.region) !== rule.crossRegion) return NO_MATCH;
+  }
+  if (rule.serviceAccounts !== undefined) {
+    if (place.account === undefined) unknown = join(unknown, "the service's account is unknown");
+    else if (!rule.serviceAccounts.has(place.account)) return NO_MATCH;
+  }
+  if (rule.serviceRegions !== undefined) {
+    if (place.region === undefined) unknown = join(unknown, "the service's region is unknown");
+    else if (!rule.serviceRegions.has(place.region)) return NO_MATCH;
   }
   if (rule.ipAddressTypes !== undefined) {
     if (connection.ipAddressType === undefined) unknown = join(unknown, 'the IP address type is unknown');
@@ -267,6 +288,7 @@ function matchText(
   connection: Connection,
   context: EvaluationContext,
   region: string | undefined,
+  place: { account: string | undefined; region: string | undefined },
 ): string {
   const parts: string[] = [];
   if (rule.accounts) parts.push(`account ${connection.account}`);
@@ -281,10 +303,12 @@ function matchText(
   if (rule.crossRegion !== undefined) {
     parts.push(
       rule.crossRegion
-        ? `cross-region (${region ?? '?'}, service in ${context.serviceRegion ?? '?'})`
-        : `same region as the service (${context.serviceRegion ?? '?'})`,
+        ? `cross-region (${region ?? '?'}, service in ${place.region ?? '?'})`
+        : `same region as the service (${place.region ?? '?'})`,
     );
   }
+  if (rule.serviceAccounts) parts.push(`service account ${place.account ?? '?'}`);
+  if (rule.serviceRegions) parts.push(`service region ${place.region ?? '?'}`);
   if (rule.ipAddressTypes) parts.push(`IP address type ${connection.ipAddressType ?? '?'}`);
   for (const [key, value] of rule.tags ?? [])
     parts.push(value === '*' ? `tag ${key} present` : `tag ${key}=${value}`);

@@ -20,9 +20,12 @@ export interface EvaluationContext {
    */
   liveEndpoints?: number;
   /**
-   * The endpoint service's own region (where the gate runs). EC2 omits VpcEndpointRegion
+   * The endpoint service's own region (where the gate runs), when the connection does not
+   * carry it (`Connection.serviceRegion`, which a fleet's connections do). EC2 omits VpcEndpointRegion
    * on same-region connections in some responses; then the consumer is in this region.
    * When both are unknown, a `regions` condition is undetermined.
    */
   serviceRegion?: string;
+  /** The endpoint service's account (the gate's own, for a stack of one), when the connection does not carry it. */
+  serviceAccount?: string;
 }

@@ -7,7 +7,7 @@
  */
 import type { Connection } from './connection.ts';
 import type { DecisionRecord, Effect } from './decision-record.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, servicePlace } from './evaluate.ts';
 import type { EvaluationContext } from './evaluation-context.ts';
 import type { InvalidRule } from './rules/invalid-items.ts';
 import { ruleSetFromItems } from './rules/rule-items.ts';
@@ -208,6 +208,7 @@ function conditionDetail(
   context: EvaluationContext,
 ): string {
   const match = rule.match ?? {};
+  const place = servicePlace(connection, context);
   const listed = (what: string, value: string | undefined, values: readonly string[] | undefined) =>
     holds === true
       ? `${what} ${value ?? '?'} is listed`
@@ -218,10 +219,14 @@ function conditionDetail(
     case 'endpoints':
       return listed('endpoint', connection.endpointId, match.endpoints);
     case 'regions':
-      return listed('region', connection.region ?? context.serviceRegion, match.regions);
+      return listed('region', connection.region ?? place.region, match.regions);
+    case 'serviceAccounts':
+      return listed('service account', place.account, match.serviceAccounts);
+    case 'serviceRegions':
+      return listed('service region', place.region, match.serviceRegions);
     case 'crossRegion': {
-      const region = connection.region ?? context.serviceRegion ?? '?';
-      const service = context.serviceRegion ?? '?';
+      const region = connection.region ?? place.region ?? '?';
+      const service = place.region ?? '?';
       const where =
         region === service
           ? `endpoint in ${region}, the service's region`

@@ -31,6 +31,15 @@ export const ENV = {
    * Set by `plgate local` to its own edge; never set in the stack.
    */
   registerStsOrigins: 'REGISTER_STS_ORIGINS',
+  /** Fleets only (hub functions that act in members): what they present as sts:ExternalId. */
+  fleetExternalId: 'FLEET_EXTERNAL_ID',
+  /** Fleets only: the spoke names' prefix (functions/shared/fleet.ts). */
+  fleetSpokeRoleName: 'FLEET_SPOKE_ROLE_NAME',
+  /** Fleets only: listed members, `ACCOUNT:REGION` comma-separated. */
+  fleetMembers: 'FLEET_MEMBERS',
+  /** Fleets only: the organizational units whose accounts are members, comma-separated, and their regions. */
+  fleetOrganizationalUnits: 'FLEET_ORGANIZATIONAL_UNITS',
+  fleetRegions: 'FLEET_REGIONS',
 } as const;
 
 /**

@@ -37,4 +37,6 @@ export const METRIC = {
   ruleItemChanges: 'RuleItemChanges',
   /** Registrations refused (bad code, bad or refused proof): once without dimensions, once by `reason`. */
   registrationRefusals: 'RegistrationRefusals',
+  /** Fleets: members (account and region) the hub cannot reach, counted by each sweep (a gauge: use Maximum; alarmed). */
+  unhealthyMembers: 'UnhealthyMembers',
 } as const;

@@ -158,6 +158,95 @@ describe('parseGateConfig', () => {
   });
 });
 
+describe('parseGateConfig: fleet', () => {
+  it('keeps a fleet of listed members and organizational units, with the defaults filled in', () => {
+    const fleet = {
+      members: [{ account: '111111111111', regions: ['us-east-1', 'eu-west-1'] }],
+      organizationalUnits: ['ou-ab12-cd34ef56'],
+      regions: ['us-east-1'],
+      organizationId: 'o-abcdef1234',
+    };
+    expect(parseGateConfig({ fleet }).fleet).toEqual({ ...fleet, spokeRoleName: 'plgate-spoke' });
+    expect(parseGateConfig({}).fleet).toBeUndefined();
+  });
+
+  it.each([
+    [{ fleet: {} }, 'privatelinkGate.fleet: must list members or organizationalUnits', 'got {}'],
+    [
+      { fleet: { members: [{ account: '1111', regions: ['us-east-1'] }] } },
+      'privatelinkGate.fleet.members.0.account: must be a 12-digit account id',
+      'got "1111"',
+    ],
+    [
+      { fleet: { members: [{ account: '111111111111', regions: ['us-east-1', 'us-east-1'] }] } },
+      'privatelinkGate.fleet.members.0.regions: must not list a region twice',
+      'got ["us-east-1","us-east-1"]',
+    ],
+    [
+      { fleet: { members: [{ account: '111111111111', regions: ['mars-1'] }] } },
+      'privatelinkGate.fleet.members.0.regions.0: must be an AWS region',
+      'got "mars-1"',
+    ],
+    [
+      {
+        fleet: {
+          members: [
+            { account: '111111111111', regions: ['us-east-1'] },
+            { account: '111111111111', regions: ['eu-west-1'] },
+          ],
+        },
+      },
+      'privatelinkGate.fleet.members.1.account: is listed twice',
+      'got "111111111111"',
+    ],
+    [
+      { fleet: { organizationalUnits: ['ou-ab12-cd34ef56'], organizationId: 'o-abcdef1234' } },
+      'privatelinkGate.fleet.regions: is required with organizationalUnits',
+      'got nothing',
+    ],
+    [
+      { fleet: { organizationalUnits: ['ou-ab12-cd34ef56'], regions: ['us-east-1'] } },
+      'privatelinkGate.fleet.organizationId: is required with organizationalUnits',
+      'got nothing',
+    ],
+    [
+      { fleet: { organizationalUnits: ['ou-1'] } },
+      'privatelinkGate.fleet.organizationalUnits.0: must be an organizational unit id',
+      'got "ou-1"',
+    ],
+    [
+      {
+        fleet: {
+          members: [{ account: '111111111111', regions: ['us-east-1'] }],
+          spokeRoleName: 'a'.repeat(41),
+        },
+      },
+      'privatelinkGate.fleet.spokeRoleName: must be 1 to 40 characters',
+      `got "${'a'.repeat(41)}"`,
+    ],
+    [
+      { fleet: { members: [{ account: '111111111111', regions: ['us-east-1'] }], externalId: 'x' } },
+      'privatelinkGate.fleet.externalId: must be 2 to 1224 characters',
+      'got "x"',
+    ],
+  ])('rejects %j naming the field and the value', (input, field, value) => {
+    const error = errorOf(() => parseGateConfig(input));
+    expect(error.message).toContain(field);
+    expect(error.message).toContain(value);
+  });
+
+  it('says which fleet field a typo most likely meant', () => {
+    expect(errorOf(() => parseGateConfig({ fleet: { memebrs: [] } })).message).toContain(
+      'privatelinkGate.fleet: unknown field(s) "memebrs" (did you mean "members"?)',
+    );
+    expect(
+      errorOf(() =>
+        parseGateConfig({ fleet: { members: [{ acount: '111111111111', regions: ['us-east-1'] }] } }),
+      ).message,
+    ).toContain('privatelinkGate.fleet.members.0: unknown field(s) "acount" (did you mean "account"?)');
+  });
+});
+
 describe('loadGateConfig', () => {
   it('uses the defaults when there is neither a file nor context', () => {
     expect(loadGateConfig({ filePath: join(dir, 'missing.json') }).stackName).toBe('PrivateLinkGate');

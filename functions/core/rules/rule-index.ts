@@ -24,6 +24,9 @@ export interface CompiledRule {
   readonly regions?: ReadonlySet<string>;
   /** true: the endpoint's region must differ from the service's; false: must be the same. */
   readonly crossRegion?: boolean;
+  /** Where the service lives (fleets): the provider account and region. */
+  readonly serviceAccounts?: ReadonlySet<string>;
+  readonly serviceRegions?: ReadonlySet<string>;
   readonly ipAddressTypes?: ReadonlySet<string>;
   readonly tags?: readonly (readonly [string, string])[];
   readonly maxEndpointsPerAccount?: number;
@@ -85,6 +88,8 @@ function compileRule(rule: Rule): CompiledRule {
     organizationalUnits: set(match.organizationalUnits),
     regions: set(match.regions),
     crossRegion: match.crossRegion,
+    serviceAccounts: set(match.serviceAccounts),
+    serviceRegions: set(match.serviceRegions),
     ipAddressTypes: set(match.ipAddressTypes),
     tags: match.tags === undefined ? undefined : Object.entries(match.tags),
     maxEndpointsPerAccount: rule.limits?.maxEndpointsPerAccount,

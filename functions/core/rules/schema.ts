@@ -129,6 +129,14 @@ export const MatchSchema = z
           "true: the consumer endpoint's region differs from the service's; false: same region only. An endpoint EC2 shows no region for is in the service's region.",
       }),
     ),
+    serviceAccounts: list(
+      AccountIdSchema,
+      'The provider account that owns the endpoint service (fleets: which member). Quote them in YAML.',
+    ),
+    serviceRegions: list(
+      RegionSchema,
+      'The region the endpoint service lives in (fleets: which member region).',
+    ),
     ipAddressTypes: list(z.enum(IP_ADDRESS_TYPES), 'The endpoint IP address type.'),
     tags: z
       .optional(

@@ -73,6 +73,18 @@ describe('describeConnections', () => {
     expect(calls[2]?.NextToken).toBe('t2');
   });
 
+  it('stamps the account and region it reads in on every connection (a fleet member, or the gate itself)', async () => {
+    ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({ VpcEndpointConnections: [raw(1), raw(2)] });
+    const place = { account: '444455556666', region: 'eu-west-1' };
+    const connections = await adapter({ place }).describeConnections(SERVICE);
+    expect(connections.map((c) => [c.serviceAccount, c.serviceRegion])).toEqual([
+      ['444455556666', 'eu-west-1'],
+      ['444455556666', 'eu-west-1'],
+    ]);
+    const unplaced = await adapter().describeConnections(SERVICE);
+    expect(unplaced[0]?.serviceAccount).toBeUndefined();
+  });
+
   it('parses states in either casing and drops (never returns) connections it cannot parse', async () => {
     ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({
       VpcEndpointConnections: [
