@@ -12,7 +12,8 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SESSION_COOKIE = 'plgate-console';
+/** Cookies are kept per host, not per port: each console's cookie names its port, so two consoles do not sign each other out. */
+export const sessionCookie = (port: number): string => `plgate-console-${port}`;
 export const CSRF_HEADER = 'x-plgate-csrf';
 
 export interface ConsoleSecrets {
@@ -54,11 +55,11 @@ export function judgeAccess(request: AccessRequest, secrets: ConsoleSecrets, por
     if (!same(offered, secrets.session)) return refuse(403, 'that token is not this console’s');
     return {
       kind: 'sign-in',
-      setCookie: `${SESSION_COOKIE}=${secrets.session}; HttpOnly; SameSite=Strict; Path=/`,
+      setCookie: `${sessionCookie(port)}=${secrets.session}; HttpOnly; SameSite=Strict; Path=/`,
       location: '/',
     };
   }
-  const cookie = cookieValue(header(request, 'cookie'), SESSION_COOKIE);
+  const cookie = cookieValue(header(request, 'cookie'), sessionCookie(port));
   if (cookie === undefined || !same(cookie, secrets.session)) {
     return refuse(401, 'open the URL `plgate console` printed (it carries this run’s token)');
   }
