@@ -32,6 +32,8 @@ export interface RequestRow {
   decision: DecisionRecord['decision'];
   rule: string | null;
   default: boolean;
+  /** An operator's approval or denial that decides it: `approve` / `deny`. */
+  operator: 'approve' | 'deny' | null;
   reasons: string[];
   nearMisses: NearMiss[];
   /** When the gate rejects it as expired, if it is held for review in an enforcing service. */
@@ -108,6 +110,7 @@ export class GateView {
         decision: record.decision,
         rule: record.rule,
         default: record.default,
+        operator: record.operator?.decided ? record.operator.verdict : null,
         reasons: record.reasons,
         nearMisses: nearMisses.slice(0, NEAR_MISSES_SHOWN),
         expiresAt: waits

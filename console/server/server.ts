@@ -134,6 +134,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       const input = decideInput(body);
       const result = await decideAsOperator(target, input, {
         actor,
+        onWait: (message) => log(`console: ${message}`),
         ...(options.region ? { region: options.region } : {}),
       });
       // What was written shows on every open page at once, not at the next poll.

@@ -26,7 +26,9 @@ export function tagsText(tags) {
 }
 
 export function ruleText(row) {
-  return row.rule ?? (row.default ? '(default)' : '—');
+  if (row.rule) return row.rule;
+  if (row.operator) return row.operator === 'approve' ? '(approved)' : '(denied)';
+  return row.default ? '(default)' : '—';
 }
 
 export function nearMissText(miss) {

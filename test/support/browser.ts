@@ -31,5 +31,14 @@ export async function launchChromium(): Promise<Browser> {
       `the browser tests need Debian's chromium package${process.env.CI === 'true' ? ' (CI=true)' : ''}: run ${ENSURE} as root, or apt-get install chromium`,
     );
   }
-  return chromium.launch({ executablePath: path, args: ['--no-sandbox'] });
+  return chromium.launch({
+    executablePath: path,
+    // Root in a container needs no sandbox; pages in background tabs must not be slowed (a test opens two).
+    args: [
+      '--no-sandbox',
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
 }
