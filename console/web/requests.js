@@ -19,6 +19,8 @@ const STATES = [
   'partial',
 ];
 const DECISIONS = ['accept', 'reject', 'review'];
+/** Rows drawn at once: the page stays quick with hundreds waiting; the filters see them all. */
+const ROWS_AT_ONCE = 100;
 
 export async function requestsPage(main, { session, params }) {
   const filters = {
@@ -29,9 +31,15 @@ export async function requestsPage(main, { session, params }) {
     decision: params.get('decision') ?? '',
   };
   let rows = [];
+  let drawn = ROWS_AT_ONCE;
   const result = h('div', { id: 'action-result', role: 'status', 'aria-live': 'polite' });
   const count = h('p', { class: 'count', id: 'request-count' });
   const body = h('tbody');
+  const more = h('button', { type: 'button', id: 'requests-more', hidden: true }, 'More');
+  more.addEventListener('click', () => {
+    drawn += ROWS_AT_ONCE;
+    render();
+  });
   const controls = h('form', { class: 'filters', 'aria-label': 'Filter requests', role: 'search' });
   controls.addEventListener('submit', (event) => event.preventDefault());
 
@@ -45,6 +53,7 @@ export async function requestsPage(main, { session, params }) {
         on: {
           change: () => {
             filters[name] = element.value;
+            drawn = ROWS_AT_ONCE;
             render();
           },
         },
@@ -65,6 +74,7 @@ export async function requestsPage(main, { session, params }) {
       on: {
         input: () => {
           filters.account = account.value.trim();
+          drawn = ROWS_AT_ONCE;
           render();
         },
       },
@@ -94,11 +104,14 @@ export async function requestsPage(main, { session, params }) {
     const list = shown();
     replace(count, `${list.length} of ${rows.length} connections`);
     const now = Date.now();
+    const left = list.length - drawn;
+    more.hidden = left <= 0;
+    replace(more, `Show ${Math.min(left, ROWS_AT_ONCE)} more (${left} not shown)`);
     replace(
       body,
       list.length === 0
         ? h('tr', {}, h('td', { colspan: session.readOnly ? 8 : 9, class: 'empty' }, 'Nothing here.'))
-        : list.map((r) => row(r, now)),
+        : list.slice(0, drawn).map((r) => row(r, now)),
     );
   }
 
@@ -223,6 +236,7 @@ export async function requestsPage(main, { session, params }) {
       ),
       body,
     ),
+    more,
   );
   await load();
   // A decision anywhere may change what waits: read again, at most once at a time.
