@@ -6,7 +6,12 @@
  * the operator's read access to the ledger. A window of overlap catches an entry written
  * a moment after a later one; the keys already sent are not sent again.
  */
-import type { LedgerPages, LedgerRow } from './ledger-pages.ts';
+import type { LedgerRow } from './ledger-pages.ts';
+
+/** Where the watch reads: entries from a time on, oldest first (LedgerPages.since). */
+export interface LedgerSince {
+  since(since: string): Promise<LedgerRow[]>;
+}
 
 export type LedgerListener = (entries: LedgerRow[]) => void;
 
@@ -29,7 +34,7 @@ export class LedgerWatch {
   readonly #overlapMs: number;
 
   constructor(
-    private readonly pages: LedgerPages,
+    private readonly pages: LedgerSince,
     private readonly options: LedgerWatchOptions = {},
   ) {
     this.#pollMs = options.pollMs ?? 1_000;
@@ -80,6 +85,7 @@ export class LedgerWatch {
   }
 
   async #pollOnce(): Promise<void> {
+    if (this.#listeners.size === 0) return;
     this.#seeding ??= this.#seed();
     await this.#seeding;
     const from = this.#from;
