@@ -36,10 +36,20 @@ export async function requestsPage(main, { session, params }) {
   const count = h('p', { class: 'count', id: 'request-count' });
   const body = h('tbody');
   const more = h('button', { type: 'button', id: 'requests-more', hidden: true }, 'More');
+  let list = [];
+  // More adds rows under those drawn; only a change of filter or data draws them all again.
   more.addEventListener('click', () => {
+    const now = Date.now();
+    body.append(...list.slice(drawn, drawn + ROWS_AT_ONCE).map((r) => row(r, now)));
     drawn += ROWS_AT_ONCE;
-    render();
+    showMore();
   });
+
+  function showMore() {
+    const left = list.length - drawn;
+    more.hidden = left <= 0;
+    replace(more, `Show ${Math.min(left, ROWS_AT_ONCE)} more (${left} not shown)`);
+  }
   const controls = h('form', { class: 'filters', 'aria-label': 'Filter requests', role: 'search' });
   controls.addEventListener('submit', (event) => event.preventDefault());
 
@@ -101,12 +111,10 @@ export async function requestsPage(main, { session, params }) {
   }
 
   function render() {
-    const list = shown();
+    list = shown();
     replace(count, `${list.length} of ${rows.length} connections`);
     const now = Date.now();
-    const left = list.length - drawn;
-    more.hidden = left <= 0;
-    replace(more, `Show ${Math.min(left, ROWS_AT_ONCE)} more (${left} not shown)`);
+    showMore();
     replace(
       body,
       list.length === 0
