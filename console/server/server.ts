@@ -14,10 +14,8 @@ import { type ConsoleSecrets, judgeAccess, newSecrets, SECURITY_HEADERS } from '
 import {
   ConsoleInputError,
   decideInput,
-  endpointParam,
   ledgerFilter,
   MAX_PAGE,
-  serviceParam,
   whatIfInput,
   wholeNumber,
 } from './api-input.ts';
@@ -102,13 +100,6 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       ledgerTable: target.config.ledgerTable,
     }),
     'GET /api/requests': async () => ({ at: new Date().toISOString(), requests: await view.requests() }),
-    'GET /api/explain': async (url) => {
-      const endpointId = endpointParam(url.searchParams);
-      if (!endpointId) throw new ConsoleInputError('endpoint', 'an endpoint id (vpce-…)', null);
-      const explained = await view.explain(endpointId, serviceParam(url.searchParams));
-      if (!explained) throw new NotFoundError(`${endpointId} is not a connection of any managed service`);
-      return explained;
-    },
     'GET /api/services': async () => ({
       services: await view.services(),
       fleet: view.hasFleet ? await view.fleet() : null,
@@ -202,9 +193,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           ? 400
           : error instanceof ReadOnlyError
             ? 403
-            : error instanceof NotFoundError
-              ? 404
-              : undefined;
+            : undefined;
       if (status === undefined) throw error;
       sendJson(response, status, { error: messageOf(error) });
     }
@@ -256,9 +245,6 @@ class ReadOnlyError extends Error {
   constructor() {
     super('this console is read-only (--read-only): it takes no action');
   }
-}
-class NotFoundError extends Error {
-  override name = 'NotFoundError';
 }
 class BodyError extends Error {
   override name = 'BodyError';

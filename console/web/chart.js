@@ -45,7 +45,7 @@ export function decisionChart(counts) {
     h(
       'figcaption',
       {},
-      `${all} decisions in the last ${hours} h${counts.truncated ? ' (the first 100,000 counted)' : ''}: `,
+      `${all} decisions in the last ${hours <= 24 ? `${hours} h` : `${Math.round(hours / 24)} days`}${counts.truncated ? ' (the first 100,000 counted)' : ''}: `,
       used.map((o) =>
         h(
           'span',

@@ -6,7 +6,14 @@ import { h, replace } from './dom.js';
 import { OUTCOMES, shortTime, TRIGGERS } from './format.js';
 
 const PAGE = 50;
-const FIELDS = ['endpoint', 'service', 'account', 'outcome', 'trigger'];
+/** An endpoint's history is short: all of it on one page. */
+const ENDPOINT_PAGE = 500;
+const FIELDS = ['endpoint', 'service', 'account', 'outcome', 'trigger', 'hours'];
+const SPANS = [
+  ['24', 'last 24 hours'],
+  ['168', 'last 7 days'],
+  ['720', 'last 30 days'],
+];
 
 export async function ledgerPage(main, { params }) {
   const filters = Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? '']));
@@ -43,6 +50,17 @@ export async function ledgerPage(main, { params }) {
     field('account', 'Account', text('account', '123456789012')),
     field('outcome', 'Outcome', choice('outcome', OUTCOMES)),
     field('trigger', 'Trigger', choice('trigger', TRIGGERS)),
+    field(
+      'hours',
+      'Chart',
+      h(
+        'select',
+        { id: 'ledger-hours', name: 'hours' },
+        SPANS.map(([value, label]) =>
+          h('option', { value, selected: (filters.hours || '24') === value }, label),
+        ),
+      ),
+    ),
     h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Show')),
   );
   form.addEventListener('submit', (event) => {
@@ -113,7 +131,7 @@ export async function ledgerPage(main, { params }) {
       account: filters.account,
       outcome: filters.outcome,
       trigger: filters.trigger,
-      limit: String(PAGE),
+      limit: String(filters.endpoint ? ENDPOINT_PAGE : PAGE),
       after: next ?? '',
     };
     const answer = await get('/api/ledger', query);
@@ -165,7 +183,7 @@ export async function ledgerPage(main, { params }) {
       account: filters.account,
       outcome: filters.outcome,
       trigger: filters.trigger,
-      hours: '24',
+      hours: filters.hours || '24',
     };
     const [counts] = await Promise.all([get('/api/ledger/chart', chartQuery), page()]);
     replace(chart, decisionChart(counts));
