@@ -61,7 +61,6 @@ export const startGate: StartGate = async (cloud, options) => {
     log: options.log,
   }).catch((error: unknown) => {
     stopShowing();
-    gate.stop();
     throw error;
   });
   options.print(`console (requests, ledger, rules; approve and deny): ${operatorConsole.url}`);

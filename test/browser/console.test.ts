@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalConsole } from '../../console/server/local.ts';
 import { type RunningConsole, startConsole } from '../../console/server/server.ts';
 import { createClients } from '../../functions/aws/clients.ts';
-import { PROVIDER_CREDENTIALS } from '../../local/in-process-gate.ts';
+import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
 import { BLOCKED, HELD, STRANGER } from '../support/accounts.ts';
 import { launchChromium } from '../support/browser.ts';
 import { ec2For } from '../support/local-cloud.ts';
@@ -219,7 +219,7 @@ describe('Requests', () => {
     expect(await ledger.locator(`#ledger tr[data-outcome="accepted"]`).count()).toBe(0);
 
     await act('Approve', ids.approve, REASON);
-    await page.locator('#action-result.done').waitFor(WAIT);
+    await page.locator('#action-result.done', { hasText: ids.approve }).waitFor(WAIT);
     expect(await page.locator('#action-result').innerText()).toContain(`approved by ${ACTOR}`);
     expect(['pending', 'available']).toContain(await stateOf(world, serviceId, ids.approve));
 
@@ -239,7 +239,7 @@ describe('Requests', () => {
 
   it('denies a request by clicking', async () => {
     await act('Deny', ids.deny, 'not a customer');
-    await page.locator('#action-result.done').waitFor(WAIT);
+    await page.locator('#action-result.done', { hasText: ids.deny }).waitFor(WAIT);
     expect(await stateOf(world, serviceId, ids.deny)).toBe('rejected');
     expect((await outcomesOf(world, ids.deny)).at(-1)).toMatchObject({
       outcome: 'rejected',
@@ -250,7 +250,7 @@ describe('Requests', () => {
 
   it('shows a refusal with its reason, as plgate approve refuses it', async () => {
     await act('Approve', ids.trial, 'try it');
-    await page.locator('#action-result.refused').waitFor(WAIT);
+    await page.locator('#action-result.refused', { hasText: trialService }).waitFor(WAIT);
     expect(await page.locator('#action-result').innerText()).toBe(
       `Refused: service ${trialService} is in dry-run mode: the gate takes no action on its connections, so approve wrote nothing`,
     );
