@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { RuleFilesNotFoundError } from '../functions/core/rules/load-rule-files.ts';
 import { registerApprove } from './commands/approve.ts';
 import { registerConnections } from './commands/connections.ts';
+import { registerConsole } from './commands/console.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerHistory } from './commands/history.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerHistory(program);
   registerSweep(program);
+  registerConsole(program);
   registerInvite(program);
   registerRegister(program);
   return program;

@@ -4,6 +4,7 @@ import { PROVIDER_CREDENTIALS } from './provider-credentials.ts';
  * into its table, a first sweep (which enrolls managed services), and the demo if asked.
  */
 
+import { startLocalConsole } from '../console/server/local.ts';
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { loadRuleFiles, problemLines } from '../functions/core/rules/load-rule-files.ts';
@@ -53,12 +54,28 @@ export const startGate: StartGate = async (cloud, options) => {
     stopShowing();
     throw error;
   }
+  const operatorConsole = await startLocalConsole({
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    config: gate.config,
+    log: options.log,
+  }).catch((error: unknown) => {
+    stopShowing();
+    throw error;
+  });
+  options.print(`console (requests, ledger, rules; approve and deny): ${operatorConsole.url}`);
   // The demo starts on the next turn, once `plgate local` has said where it listens.
   const done = options.demo
-    ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => runDemo(cloud, gate, options))
+    ? new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => runDemo(cloud, gate, options))
+        .then(() => {
+          if (!options.once)
+            options.print(`Approve or deny what waits in the console: ${operatorConsole.url}`);
+        })
     : undefined;
   return {
     stop: async () => {
+      await operatorConsole.stop();
       stopShowing();
     },
     ...(done ? { done } : {}),

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { callerArn } from '../../functions/aws/caller-identity.ts';
-import { createGateAdapters, decideDepsOf } from '../../functions/aws/gate-adapters.ts';
-import { decideByOperator, type OperatorResult } from '../../functions/gate/operator.ts';
+import type { OperatorResult } from '../../functions/gate/operator.ts';
 import { outcomeText } from '../../terminal/outcome-style.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { EXIT } from '../exit.ts';
-import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { decideAsOperator } from '../operator-action.ts';
 import { printJson, printLine } from '../output.ts';
 
 interface ApproveFlags extends TargetFlags {
@@ -38,7 +36,16 @@ export function registerApprove(program: Command): void {
       const endpointId = endpointIdArgument(endpoint);
       const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
       const result = await withTarget(flags, (target) =>
-        decideFromTerminal(target, action, endpointId, serviceId, flags.reason),
+        decideAsOperator(
+          target,
+          {
+            action,
+            endpointId,
+            ...(serviceId ? { serviceId } : {}),
+            ...(flags.reason ? { reason: flags.reason } : {}),
+          },
+          { onWait: (message) => process.stderr.write(`plgate: ${message}\n`) },
+        ),
       );
       if (flags.json) printJson(result);
       else printResult(result);
@@ -48,37 +55,6 @@ export function registerApprove(program: Command): void {
       process.exitCode = EXIT.failure;
     });
   }
-}
-
-async function decideFromTerminal(
-  target: GateTarget,
-  action: 'approve' | 'deny',
-  endpointId: string,
-  serviceId: string | undefined,
-  reason: string | undefined,
-): Promise<OperatorResult> {
-  const adapters = createGateAdapters(target.config, target.clients);
-  const actor = await callerArn({
-    region: target.clients.ec2.config.region,
-    credentials: target.clients.ec2.config.credentials,
-    local: target.local,
-  });
-  const region = process.env.AWS_REGION;
-  return decideByOperator(
-    {
-      action,
-      endpointId,
-      actor,
-      ...(serviceId ? { serviceId } : {}),
-      ...(reason ? { reason } : {}),
-    },
-    {
-      ...decideDepsOf(adapters, `plgate-cli-${randomUUID()}`, region ? { region } : {}),
-      rules: adapters.rules,
-      rulesWriter: adapters.rulesStore,
-      onWait: (message) => process.stderr.write(`plgate: ${message}\n`),
-    },
-  );
 }
 
 function printResult(result: OperatorResult): void {

@@ -9,9 +9,12 @@ export async function callerArn(options: {
   region: string | (() => Promise<string>) | undefined;
   credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
   local: boolean;
+  /** Where STS answers, when not where the SDK's defaults say (the local cloud's edge port). */
+  endpoint?: string;
 }): Promise<string> {
   const sts = new STSClient({
     ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     credentials: options.credentials,
     // One quick try: an actor is worth a line in the ledger, not a stalled command.
     maxAttempts: 1,

@@ -1,0 +1,50 @@
+/** The console over `plgate local`'s own gate: its tables, the provider's credentials, the cloud's edge port. */
+import { callerArn } from '../../functions/aws/caller-identity.ts';
+import { createClients } from '../../functions/aws/clients.ts';
+import type { GateConfig } from '../../functions/shared/config.ts';
+import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
+import { type RunningConsole, startConsole } from './server.ts';
+
+export async function startLocalConsole(options: {
+  /** The local cloud's edge URL. */
+  endpoint: string;
+  region: string;
+  config: GateConfig;
+  port?: number;
+  log?: (line: string) => void;
+}): Promise<RunningConsole> {
+  const clients = createClients({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: PROVIDER_CREDENTIALS,
+  });
+  const close = () => {
+    for (const client of Object.values(clients)) client.destroy();
+  };
+  try {
+    // The local cloud's STS names the provider's key (this process's SDK defaults may point elsewhere).
+    const actor = await callerArn({
+      region: options.region,
+      credentials: async () => PROVIDER_CREDENTIALS,
+      local: true,
+      endpoint: options.endpoint,
+    });
+    const running = await startConsole({
+      target: { config: options.config, clients, local: true, close },
+      region: options.region,
+      actor,
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return {
+      ...running,
+      stop: async () => {
+        await running.stop();
+        close();
+      },
+    };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
