@@ -371,6 +371,8 @@ async function startOn(
     dynamodb,
     sns,
     buses: events,
+    ec2,
+    secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     log,
     functionLog: config.functionLog,
     ...(faults === undefined ? {} : { faults }),
@@ -420,15 +422,9 @@ async function startOn(
   if (state !== undefined) changed = () => state.changed();
   const calls = new CallCounts();
   const server = createEdgeServer({
-    secretOf: (accessKeyId) => config.secrets.get(accessKeyId),
     providerAccount: config.account,
     calls,
     roles,
-    authorizer,
-    ec2,
-    sns,
-    events,
-    dynamodb,
     log,
     ...(faults === undefined
       ? {}
@@ -440,7 +436,6 @@ async function startOn(
           ),
         }),
     registry: registry.services,
-    now: () => clock.now(),
     admin: (name, query) => {
       switch (name) {
         case 'health':

@@ -10,7 +10,9 @@ import type { MovableClock } from './clock.ts';
 import { CloudFormationService } from './cloudformation/service.ts';
 import type { Deliveries, Timers } from './deliveries.ts';
 import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
-import { tableResource } from './dynamodb/table-resource.ts';
+import { DynamoDbService } from './dynamodb/service.ts';
+import type { Ec2Model } from './ec2/model.ts';
+import { Ec2Service } from './ec2/service.ts';
 import { EventSourceMappings } from './event-sources/mappings.ts';
 import type { EventBuses } from './events/buses.ts';
 import { EventsService } from './events/service.ts';
@@ -21,8 +23,10 @@ import type { LocalRoles } from './identity.ts';
 import { LambdaService } from './lambda/service.ts';
 import type { LocalService, ResourceProvider } from './service.ts';
 import { SnsResources } from './sns/resources.ts';
+import { SnsService } from './sns/service.ts';
 import type { SnsTopics } from './sns/topics.ts';
 import { SqsService } from './sqs/service.ts';
+import { StsService } from './sts/service.ts';
 
 export interface RegistryDeps {
   account: string;
@@ -36,6 +40,9 @@ export interface RegistryDeps {
   dynamodb: EmbeddedDynamoDb;
   sns: SnsTopics;
   buses: EventBuses;
+  ec2: Ec2Model;
+  /** The secret of an access key, for the keys whose STS signatures are verified. */
+  secretOf: (accessKeyId: string) => string | undefined;
   log: (line: string) => void;
   /** Where a function's own output goes (`plgate local` prints it under the function's name). */
   functionLog: (functionName: string, line: string) => void;
@@ -116,18 +123,21 @@ export function buildRegistry(deps: RegistryDeps): Registry {
       : { scheduleIntervalOverrideMs: deps.scheduleIntervalOverrideMs }),
   });
   const apigateway = new ApiGatewayService({ clock, log, functions: () => lambda });
-  const sns = new SnsResources(deps.sns, { functions: () => lambda, queues: () => sqs, log });
-  const table = tableResource(deps.dynamodb, (name) => `arn:aws:dynamodb:${region}:${account}:table/${name}`);
+  const snsResources = new SnsResources(deps.sns, { functions: () => lambda, queues: () => sqs, log });
+  // Asked in this order: by path, then by X-Amz-Target, then the Query APIs by scope,
+  // Version or Action, EC2 last (it takes what names no service).
   const services: LocalService[] = [
-    cloudformation,
     lambda,
     apigateway,
     sqs,
     events,
+    new DynamoDbService(deps.dynamodb, { account, region, authorizer }),
+    cloudformation,
+    new SnsService(deps.sns, authorizer, snsResources.resources),
+    new StsService({ secretOf: deps.secretOf, now: () => clock.now() }),
+    new Ec2Service(deps.ec2, { authorizer, buses: deps.buses }),
     mappings,
     { name: 'iam', resources: iam.resources, snapshot: () => iam.snapshot(), restore: (s) => iam.restore(s) },
-    { name: 'sns-resources', resources: sns.resources },
-    { name: 'dynamodb-resources', resources: [table] },
   ];
   for (const service of services) {
     for (const provider of service.resources ?? []) {

@@ -12,6 +12,8 @@ import type { Caller, CredentialError, Principal } from './identity.ts';
 export interface EdgeRequest {
   method: string;
   url: URL;
+  /** The request line's target as sent (path and query), for signature checks. */
+  rawUrl: string;
   headers: IncomingHttpHeaders;
   body: string;
   requestId: string;
