@@ -8,27 +8,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CallCounts } from './call-counts.ts';
-import type { EmbeddedDynamoDb } from './dynamodb/api.ts';
-import { cloudTrailEvent, isRecordedAction, responseElementsOf } from './ec2/cloudtrail.ts';
 import { Ec2Error } from './ec2/errors.ts';
-import type { Ec2Model } from './ec2/model.ts';
-import { EC2_ACTIONS, EC2_API_VERSION, ec2ErrorResponse, handleEc2Query } from './ec2/query.ts';
-import { handleEventsRequest, type JsonResponse, jsonError } from './events/api.ts';
-import type { EventBuses } from './events/buses.ts';
+import { ec2ErrorResponse } from './ec2/query.ts';
+import { type JsonResponse, jsonError } from './events/api.ts';
 import type { EdgeFaultLayer } from './fault-layer.ts';
-import { AccessDeniedError, type AccessRequest, type Authorizer } from './iam/authorizer.ts';
-import { dynamoDbAccess } from './iam/dynamodb-access.ts';
-import { ec2AccessRequests } from './iam/ec2-access.ts';
-import { eventsAccessRequests } from './iam/events-access.ts';
-import { snsAccessRequests, snsKeyRequests } from './iam/sns-access.ts';
-import { type Caller, CredentialError, identifyCaller, type LocalRoles, type Principal } from './identity.ts';
+import { type Caller, CredentialError, identifyCaller, type LocalRoles } from './identity.ts';
 import { requestId as newRequestId } from './ids.ts';
-import { QueryParams } from './query-params.ts';
 import type { EdgeRequest, LocalService } from './service.ts';
-import { handleSnsQuery, SNS_ACTIONS, SNS_API_VERSION, SnsError, snsErrorDocument } from './sns/query.ts';
-import type { SnsTopics } from './sns/topics.ts';
-import { signatureFault } from './sts/signature.ts';
-import { xmlDocument } from './xml.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const XML = 'text/xml;charset=UTF-8';
