@@ -3,7 +3,16 @@
  * tables, topics, roles and no-effect types deployed, read back through CloudFormation's
  * API with the AWS CLI, updated in place (items kept), and deleted (what Retain keeps stays).
  */
-import { DescribeTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
 import { parseTemplate } from '../../../local/cloudformation/template.ts';
@@ -224,5 +233,61 @@ describe.skipIf(cli === undefined)('a stack deployed on the local cloud', () => 
     await expect(aws('cloudformation', 'describe-stacks', '--stack-name', 'Gate')).rejects.toThrow(
       /Stack with id Gate does not exist/,
     );
+  });
+});
+
+describe('a stack redeployed on a restarted --data cloud', () => {
+  it('is updated in place: the table keeps its items, what changed changes, what Retain keeps survives', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'plgate-redeploy-'));
+    try {
+      let cloud = await startTestCloud({ dataDir, saveDelayMs: 0 });
+      const first = await cloud.registry.cloudformation.deployer.deploy({
+        stackName: 'Gate',
+        account: cloud.account,
+        region: cloud.region,
+        template: template(false),
+      });
+      const ledger = String(first.resources.Ledger?.physicalId);
+      const scratch = String(first.resources.Scratch?.physicalId);
+      const client = () =>
+        new DynamoDBClient({
+          endpoint: cloud.endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: PROVIDER_KEY, secretAccessKey: 'x' },
+        });
+      let dynamodb = client();
+      await dynamodb.send(
+        new PutItemCommand({ TableName: ledger, Item: { pk: { S: 'kept' }, sk: { S: '1' } } }),
+      );
+      dynamodb.destroy();
+      await cloud.stop();
+
+      cloud = await startTestCloud({ dataDir, saveDelayMs: 0 });
+      expect(cloud.registry.cloudformation.stacks.find(cloud.account, cloud.region, 'Gate')?.status).toBe(
+        'CREATE_COMPLETE',
+      );
+      const second = await cloud.registry.cloudformation.deployer.deploy({
+        stackName: 'Gate',
+        account: cloud.account,
+        region: cloud.region,
+        template: template(true),
+        parameters: { Stage: 'prod' },
+      });
+      expect(second.status).toBe('UPDATE_COMPLETE');
+      expect(second.resources.Ledger?.physicalId).toBe(ledger);
+      expect(second.resources.ProdOnly?.type).toBe('AWS::CloudWatch::Alarm');
+      dynamodb = client();
+      expect((await dynamodb.send(new ScanCommand({ TableName: ledger }))).Items).toEqual([
+        { pk: { S: 'kept' }, sk: { S: '1' } },
+      ]);
+      await cloud.registry.cloudformation.deployer.delete(cloud.account, cloud.region, 'Gate');
+      const { TableNames = [] } = await dynamodb.send(new ListTablesCommand({}));
+      expect(TableNames).toContain(ledger);
+      expect(TableNames).not.toContain(scratch);
+      dynamodb.destroy();
+      await cloud.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
