@@ -214,9 +214,7 @@ export async function runDemo(
       step('One more consumer asks, and waits for you');
       const waiting = await endpoint(DEMO_CAST.lastInLine, service, 'an account no rule knows');
       await watch.until('last in line', waiting, 'held');
-      print(
-        `  approve or deny it in the console (below), or: npx plgate approve ${waiting} --reason "…"`,
-      );
+      print(`  approve or deny it in the console (below), or: npx plgate approve ${waiting} --reason "…"`);
     }
     if (options.once) {
       // The cloud stops with the demo: commands against it now would find nothing listening.

@@ -12,7 +12,7 @@ import { DEFAULT_STACK_NAME, readConfig } from '../functions/shared/config.ts';
 import { SOURCE_METADATA_KEY } from '../infra/source-metadata.ts';
 import type { LocalCloud } from './cloud.ts';
 import { type CodeSource, readAssembly } from './cloudformation/assembly.ts';
-import { type DeployedStack, deployAssembly, synthesizeGate } from './cloudformation/deploy-assembly.ts';
+import { cachedGateAssembly, type DeployedStack, deployAssembly } from './cloudformation/deploy-assembly.ts';
 import type { StackRecord, StackResourceRecord } from './cloudformation/stacks.ts';
 import { migrateHandWiredTables } from './migrations/hand-wired-tables.ts';
 
@@ -57,7 +57,8 @@ export interface DeployGateOptions {
 /** Deploys the gate's assembly onto the cloud and returns a handle on the gate stack. */
 export async function deployGate(cloud: LocalCloud, options: DeployGateOptions = {}): Promise<LocalGate> {
   const code = options.code ?? (options.assemblyDir === undefined ? 'source' : 'bundles');
-  const assemblyDir = options.assemblyDir ?? (await synthesizeGate(cloud.account, cloud.region));
+  const assemblyDir =
+    options.assemblyDir ?? (await cachedGateAssembly(cloud.account, cloud.region, PROJECT_ROOT));
   const deployed = await deployAssembly(cloud, readAssembly(assemblyDir), {
     code,
     projectRoot: PROJECT_ROOT,

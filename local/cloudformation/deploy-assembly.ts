@@ -3,7 +3,17 @@
  * account and region its manifest names (the cloud's own where it names none), with each
  * function's code found as `code` says and API URLs in outputs rewritten to the cloud's.
  */
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalCloud } from '../cloud.ts';
@@ -36,6 +46,43 @@ export async function deployAssembly(
     deployed.push({ stack: record, plan });
   }
   return deployed;
+}
+
+/**
+ * The gate's app synthesized without bundling for the account and region, reused while
+ * nothing it is built from changed: the sources under infra/ and functions/, the settings
+ * (infra/config.json, cdk.json) and the locked dependencies. A synthesis takes seconds
+ * (the CDK's import most of them); a start with nothing changed takes none of them.
+ */
+export async function cachedGateAssembly(
+  account: string,
+  region: string,
+  projectRoot: string,
+): Promise<string> {
+  const hash = createHash('sha256').update(`${account}/${region}\n`);
+  const files = ['infra', 'functions']
+    .flatMap((dir) =>
+      readdirSync(join(projectRoot, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)),
+    )
+    .filter((file) => file.endsWith('.ts') || file.endsWith('.json'))
+    .sort();
+  for (const file of [...files, 'package-lock.json', 'cdk.json']) {
+    const path = join(projectRoot, file);
+    if (!existsSync(path) || statSync(path).isDirectory()) continue;
+    hash.update(`${file}\n`).update(readFileSync(path));
+  }
+  const dir = join(tmpdir(), 'plgate-local-assemblies', hash.digest('hex').slice(0, 24));
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  const building = mkdtempSync(join(tmpdir(), 'plgate-assembly-'));
+  await synthesizeGate(account, region, building);
+  mkdirSync(join(tmpdir(), 'plgate-local-assemblies'), { recursive: true });
+  try {
+    renameSync(building, dir);
+  } catch {
+    // Another process finished the same synthesis first: theirs is as good.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return dir;
 }
 
 /**

@@ -108,6 +108,7 @@ export async function startTestLambda(options: Partial<LambdaServiceOptions> = {
       const request: EdgeRequest = {
         method: req.method ?? 'GET',
         url,
+        rawUrl: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         requestId: randomUUID(),

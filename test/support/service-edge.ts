@@ -34,6 +34,7 @@ export async function serveLocalService(
       const request: EdgeRequest = {
         method: req.method ?? 'GET',
         url,
+        rawUrl: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         requestId: randomUUID(),
