@@ -6,15 +6,14 @@
  * own CloudFormation providers, as the deployer creates them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MovableClock } from '../../local/clock.ts';
 import { Deliveries, Timers } from '../../local/deliveries.ts';
 import { Authorizer } from '../../local/iam/authorizer.ts';
-import { type Caller, CredentialError, identifyCaller, LocalRoles, roleArnOf } from '../../local/identity.ts';
+import { LocalRoles, roleArnOf } from '../../local/identity.ts';
 import { LambdaService, type LambdaServiceOptions } from '../../local/lambda/service.ts';
-import type { CreatedResource, EdgeRequest, QueueSender, ResourceRequest } from '../../local/service.ts';
+import type { CreatedResource, QueueSender, ResourceRequest } from '../../local/service.ts';
+import { startServiceServer } from './service-server.ts';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
@@ -92,48 +91,8 @@ export async function startTestLambda(options: Partial<LambdaServiceOptions> = {
     ...options,
   });
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', endpoint);
-      let caller: Caller | undefined;
-      let credentialError: CredentialError | undefined;
-      try {
-        caller = identifyCaller(req.headers.authorization, url.searchParams, ACCOUNT);
-      } catch (error) {
-        if (!(error instanceof CredentialError)) throw error;
-        credentialError = error;
-      }
-      const request: EdgeRequest = {
-        method: req.method ?? 'GET',
-        url,
-        rawUrl: req.url ?? '/',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        requestId: randomUUID(),
-        caller,
-        credentialError,
-        principal: caller === undefined ? undefined : roles.principalOf(caller),
-      };
-      if (!service.matches(request)) {
-        res.writeHead(404).end();
-        return;
-      }
-      service.handle(request).then(
-        (response) => {
-          res.writeHead(response.status, response.headers ?? {});
-          res.end(response.body);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ message: String(error) }));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startServiceServer(service, ACCOUNT, roles);
+  endpoint = server.endpoint;
 
   return {
     service,
@@ -188,7 +147,7 @@ export async function startTestLambda(options: Partial<LambdaServiceOptions> = {
       await service.stop();
       timers.close();
       await deliveries.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }
