@@ -182,5 +182,5 @@ describe.runIf(cli)('plgate local --stack with the bundled assembly, through the
     expect(history.code, history.stderr).toBe(0);
     const entries = JSON.parse(history.stdout) as { outcome: string; reason?: string }[];
     expect(entries.map((entry) => entry.outcome)).toEqual(['accepted', 'held']);
-  }, 120_000);
+  }, 180_000);
 });

@@ -180,6 +180,7 @@ async function withWorld<T>(
   }
 }
 
+// A world takes seconds alone; the suite runs on two busy cores.
 describe('the template is what runs', () => {
   it('a decide queue with no event source mapping leaves a request waiting; the template decides it', async () => {
     const noMapping = variant((template) => {
@@ -217,7 +218,7 @@ describe('the template is what runs', () => {
     expect(waiting.ledger).toEqual([]);
     // The request is in the decide queue, where nothing reads it.
     expect(waiting.queued.some((body) => body.includes(waiting.endpointId))).toBe(true);
-  });
+  }, 90_000);
 
   it('a decide role without ec2:AcceptVpcEndpointConnections accepts nothing and the denial is logged', async () => {
     const noAccept = variant((template) => {
@@ -242,7 +243,7 @@ describe('the template is what runs', () => {
       },
       { drain: false },
     );
-  });
+  }, 60_000);
 
   it('a changed environment variable changes the table a function writes', async () => {
     const elsewhere = variant((template) => {
@@ -286,7 +287,7 @@ describe('the template is what runs', () => {
         for (const client of Object.values(clients)) client.destroy();
       }
     });
-  });
+  }, 60_000);
 
   it('a bundle edited to print a marker prints it', async () => {
     const dir = copyAssembly(defaultAssembly().outdir, { recursive: true });
@@ -342,7 +343,7 @@ describe('the template is what runs', () => {
       );
       expect(world.cloud.registry.sqs.peek(String(deadLetters?.attributes.Arn)).join()).toContain(endpointId);
     });
-  });
+  }, 60_000);
 
   it('an unsupported resource type refuses to start, naming the logical id and the type', async () => {
     const withInstance = variant((template) => {
@@ -355,5 +356,5 @@ describe('the template is what runs', () => {
     expect(code, output).toBe(1);
     expect(output).toMatch(/BastionHost/);
     expect(output).toMatch(/AWS::EC2::Instance/);
-  });
+  }, 60_000);
 });
