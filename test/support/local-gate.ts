@@ -16,6 +16,7 @@ import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
+import type { CodeSource } from '../../local/cloudformation/assembly.ts';
 import { noticeOf } from '../../local/decision-feed.ts';
 import { deployGate, type LocalGate } from '../../local/gate.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
@@ -51,16 +52,18 @@ export interface LocalGateWorld {
 
 /**
  * A local cloud with the gate deployed on it from the run's synthesized assembly (its
- * functions from source, each in its own worker), as `plgate local` runs it.
+ * functions from source, each in its own worker), as `plgate local` runs it; or from
+ * another assembly (a variant of the template, the bundled one) where `stackOptions` says.
  */
 export async function startLocalGate(
   rulesDir?: string,
   cloudOptions: LocalCloudOptions = {},
+  stackOptions: { assemblyDir?: string; code?: CodeSource } = {},
 ): Promise<LocalGateWorld> {
   const cloud = await startTestCloud(cloudOptions);
   const deployed = await deployGate(cloud, {
-    assemblyDir: gateAssemblyDir(),
-    code: 'source',
+    assemblyDir: stackOptions.assemblyDir ?? gateAssemblyDir(),
+    code: stackOptions.code ?? 'source',
     log: (line) => cloud.logs.push(line),
   });
   const gate: TestGate = { ...deployed, advanceClock: (ms) => cloud.clock.advance(ms) };
