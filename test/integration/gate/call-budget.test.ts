@@ -9,6 +9,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../../functions/shared/events.ts';
 import type { CallCount } from '../../../local/call-counts.ts';
+import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
 import { eventsFor, PROVIDER_KEY } from '../../support/local-cloud.ts';
 import {
   createEndpoint,
@@ -42,6 +43,9 @@ afterAll(async () => {
   await world?.stop();
 });
 
+/** The test's own callers: the provider's clients (EC2, SNS, events) and the world's stores. */
+const TEST_CALLERS = new Set<string>([PROVIDER_KEY, PROVIDER_CREDENTIALS.accessKeyId]);
+
 /** The gate's calls since the last read, per service and in total. */
 async function gateCalls(): Promise<{ total: Record<string, number>; byAction: Record<string, number> }> {
   const response = await fetch(`${world.cloud.endpoint}/_plgate/calls?reset=true`);
@@ -49,7 +53,7 @@ async function gateCalls(): Promise<{ total: Record<string, number>; byAction: R
   const total: Record<string, number> = { ec2: 0, dynamodb: 0, sns: 0, events: 0 };
   const byAction: Record<string, number> = {};
   for (const call of calls) {
-    if (call.caller === PROVIDER_KEY || /^[0-9]{12}$/.test(call.caller)) continue;
+    if (TEST_CALLERS.has(call.caller) || /^[0-9]{12}$/.test(call.caller)) continue;
     total[call.service] = (total[call.service] ?? 0) + call.count;
     byAction[`${call.service}:${call.action}`] = call.count;
   }
