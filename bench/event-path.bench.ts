@@ -2,22 +2,28 @@
  * The event path on the local cloud, counted at the edge port: the gate's calls for one
  * accepted request (`perRequest`) and a burst of requests from many accounts to a few
  * services (`burst`: latency from CreateVpcEndpoint to the final state, gate EC2 calls).
- * Each scenario runs in its own Node process (the gate's runtime is a per-process
- * singleton, as in a Lambda container), once with the decide queue as the stack wires it
- * and once with one event per invocation (the baseline: no batching window).
+ * The gate is the synthesized stack deployed on the local cloud, its functions in workers
+ * from source. Each scenario runs in its own Node process (a fresh cloud, cold functions),
+ * once with the decide queue as the template wires it (batch size and 1 s batching window)
+ * and once with one event per invocation (the baseline: the mapping's batch size 1, no
+ * window). The assembly is synthesized once, here, and handed to each scenario.
  * Run: npm run bench -- event-path   (add --quick for a smaller burst)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median, quick, recordResults } from './harness.ts';
-import { type GateCalls, startBenchWorld, watchFinalStates } from './local-world.ts';
+import {
+  benchAssembly,
+  type Delivery,
+  type GateCalls,
+  startBenchWorld,
+  watchFinalStates,
+} from './local-world.ts';
 
 const ACCEPTED_ACCOUNTS = 160;
 const ACCOUNTS = 200;
 const SERVICES = 5;
 const CREATE_CONCURRENCY = 32;
-
-type Delivery = 'queue' | 'one-by-one';
 
 const account = (i: number) => String(100000000000 + i * 7919);
 
@@ -32,10 +38,6 @@ function ruleItems(accounts: number, accepted: number): Record<string, unknown>[
   ];
 }
 
-function gateOptions(delivery: Delivery) {
-  return delivery === 'one-by-one' ? { decideBatch: { windowMs: 0, maxSize: 1 } } : {};
-}
-
 async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!done()) {
@@ -48,7 +50,7 @@ async function waitFor(done: () => boolean, timeoutMs: number, what: string): Pr
 async function perRequest(
   delivery: Delivery,
 ): Promise<GateCalls & { samples: GateCalls[]; latencyMs: number }> {
-  const world = await startBenchWorld(gateOptions(delivery));
+  const world = await startBenchWorld({ delivery });
   try {
     const serviceId = await world.createService();
     await world.writeRules(ruleItems(10, 10));
@@ -103,7 +105,7 @@ interface BurstResult {
 }
 
 async function burst(delivery: Delivery, requests: number): Promise<BurstResult> {
-  const world = await startBenchWorld(gateOptions(delivery));
+  const world = await startBenchWorld({ delivery });
   try {
     const services: string[] = [];
     for (let i = 0; i < SERVICES; i++) services.push(await world.createService());
@@ -196,6 +198,7 @@ async function main(): Promise<void> {
   // --quick: smaller bursts, and no one-by-one run for a single request (it makes the same
   // calls as the queue for one request; the baseline that matters is the burst's).
   const size = quick ? 100 : 1_000;
+  benchAssembly();
   const baselineSize = quick ? 30 : 300;
   type One = GateCalls & { latencyMs: number };
   const one = inFreshProcess<One>('per-request', 'queue');

@@ -1,9 +1,15 @@
 /**
- * The gate on the local cloud, as `plgate local` runs it, with what a bench needs:
- * managed services, consumers, rules written straight into the table, the gate's calls
- * read from the edge port's counts (`/_plgate/calls`), and a watcher that sees when each
- * connection reaches its final state.
+ * The gate on the local cloud, as `plgate local` runs it (the synthesized stack deployed,
+ * each function in its own workers from source), with what a bench needs: managed
+ * services, consumers, rules written straight into the table, the gate's calls read from
+ * the edge port's counts (`/_plgate/calls`), and a watcher that sees when each connection
+ * reaches its final state.
  */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
@@ -12,14 +18,71 @@ import {
 } from '@aws-sdk/client-ec2';
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
+import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import type { CallCount } from '../local/call-counts.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
-import {
-  type InProcessGate,
-  type InProcessGateOptions,
-  startInProcessGate,
-} from '../local/in-process-gate.ts';
+import { deployGate, type LocalGate } from '../local/gate.ts';
+
+/**
+ * How the decide queue feeds decide: as the stack wires it (`queue`: the template's batch
+ * size and batching window), or one event per invocation (the baseline: the same template
+ * with the mapping's batch size 1 and no window).
+ */
+export type Delivery = 'queue' | 'one-by-one';
+
+/** Where a bench process finds the assembly its parent synthesized (synthesized once per run). */
+export const ASSEMBLY_ENV = 'PLGATE_BENCH_ASSEMBLY';
+
+const SYNTHESIZE = fileURLToPath(new URL('../local/cloudformation/synthesize-main.ts', import.meta.url));
+
+/**
+ * The gate's app synthesized without bundling (as `plgate local` does), in a child
+ * process so that the CDK's heap and JIT do not colour the bench's figures; reused from
+ * `PLGATE_BENCH_ASSEMBLY` when a parent already made it.
+ */
+export function benchAssembly(): string {
+  const given = process.env[ASSEMBLY_ENV];
+  if (given !== undefined && given !== '') return given;
+  const outdir = mkdtempSync(join(tmpdir(), 'plgate-bench-assembly-'));
+  execFileSync(process.execPath, ['--import', 'tsx', SYNTHESIZE, outdir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  process.env[ASSEMBLY_ENV] = outdir;
+  return outdir;
+}
+
+/** A copy of the assembly whose decide queue mapping hands decide one event per invocation. */
+function oneByOneAssembly(assemblyDir: string): string {
+  const copy = mkdtempSync(join(tmpdir(), 'plgate-bench-one-by-one-'));
+  cpSync(assemblyDir, copy, { recursive: true });
+  const file = join(copy, `${DEFAULT_STACK_NAME}.template.json`);
+  const template = JSON.parse(readFileSync(file, 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  };
+  const sqsMappings = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      r.Properties?.MaximumBatchingWindowInSeconds !== undefined,
+  );
+  if (sqsMappings.length !== 1)
+    throw new Error(
+      `expected one batched event source mapping (the decide queue's), found ${sqsMappings.length}`,
+    );
+  for (const mapping of sqsMappings) {
+    const properties = mapping.Properties ?? {};
+    properties.BatchSize = 1;
+    delete properties.MaximumBatchingWindowInSeconds;
+  }
+  writeFileSync(file, JSON.stringify(template));
+  return copy;
+}
+
+export interface BenchWorldOptions {
+  delivery?: Delivery;
+  /** How long EC2 takes from accept to available. Default 20 ms. */
+  acceptDelayMs?: number;
+}
 
 /** The access key the bench itself signs with as the provider: its calls are not the gate's. */
 export const BENCH_KEY = 'bench';
@@ -37,7 +100,7 @@ export interface GateCalls {
 
 export interface BenchWorld {
   cloud: LocalCloud;
-  gate: InProcessGate;
+  gate: LocalGate;
   provider: EC2Client;
   createService(): Promise<string>;
   writeRules(items: Record<string, unknown>[]): Promise<void>;
@@ -48,20 +111,23 @@ export interface BenchWorld {
   stop(): Promise<void>;
 }
 
-export async function startBenchWorld(
-  gateOptions: Partial<InProcessGateOptions> = {},
-  acceptDelayMs = 20,
-): Promise<BenchWorld> {
+export async function startBenchWorld(options: BenchWorldOptions = {}): Promise<BenchWorld> {
+  const assembly = benchAssembly();
   const cloud = await startLocalCloud({
     port: 0,
-    acceptDelayMs,
+    acceptDelayMs: options.acceptDelayMs ?? 20,
     deleteDelayMs: 20,
     retryDelayMs: 50,
+    // The sweep's schedule, once an hour: the benches run the sweep when they mean to.
+    scheduleIntervalMs: 3_600_000,
     log: (line) => {
       if (process.env.PLGATE_BENCH_LOG) process.stderr.write(`${line}\n`);
     },
   });
-  const gate = await startInProcessGate(cloud, { sweepIntervalMs: 3_600_000, ...gateOptions });
+  const gate = await deployGate(cloud, {
+    assemblyDir: options.delivery === 'one-by-one' ? oneByOneAssembly(assembly) : assembly,
+    code: 'source',
+  });
   const credentials = { accessKeyId: BENCH_KEY, secretAccessKey: 'local' };
   const provider = new EC2Client({ endpoint: cloud.endpoint, region: cloud.region, credentials });
   const clients = createClients({ endpoint: cloud.endpoint, region: cloud.region, credentials });
@@ -140,7 +206,6 @@ export async function startBenchWorld(
       };
     },
     stop: async () => {
-      gate.stop();
       await cloud.idle();
       provider.destroy();
       for (const client of consumers.values()) client.destroy();

@@ -85,6 +85,13 @@ export interface LocalCloud {
    */
   settle(): Promise<void>;
   /**
+   * Waits until idle as time would pass: whenever nothing runs and only timers are left (a
+   * visibility timeout, a redrive, a delayed state change), the clock moves ahead to the next
+   * one instead of the wait. For runs that must see what a minute of AWS time does without
+   * waiting the minute (the chaos run's redeliveries after crashed invocations).
+   */
+  elapse(): Promise<void>;
+  /**
    * In-process SNS: handlers subscribed to a topic ARN get the Lambda-shaped
    * `SNSEvent` for every Publish to that topic (over the API, or a connection
    * notification). Subscribing creates the topic.
@@ -510,6 +517,16 @@ async function startOn(
       while (deliveries.busy || timers.busy) {
         timers.flush();
         await deliveries.idle();
+      }
+    },
+    elapse: async () => {
+      while (deliveries.busy || timers.busy) {
+        await deliveries.idle();
+        if (deliveries.busy) continue;
+        const next = timers.nextDueAt();
+        if (next === undefined) await timers.idle();
+        else if (next > clock.now()) clock.advance(next - clock.now());
+        else timers.fireDue();
       }
     },
     sns: {

@@ -183,6 +183,14 @@ export class Timers {
     return this.inFlight.busy;
   }
 
+  /** When the soonest timer that is work in flight (not a schedule) falls due on the clock. */
+  nextDueAt(): number | undefined {
+    let soonest: number | undefined;
+    for (const { dueAt, recurring } of this.handles.values())
+      if (!recurring && (soonest === undefined || dueAt < soonest)) soonest = dueAt;
+    return soonest;
+  }
+
   idle(): Promise<void> {
     return this.inFlight.drained();
   }

@@ -152,7 +152,7 @@ export function createEdgeServer(services: EdgeServices): Server {
     send(res, response.status, XML, response.body, { 'x-amzn-requestid': requestId });
   };
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       services.log(
         `internal error on ${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -174,6 +174,12 @@ export function createEdgeServer(services: EdgeServices): Server {
       }
     });
   });
+  // Node closes a kept-alive connection after 5 s idle; a client that sends on it at that
+  // moment sees `socket hang up` (ECONNRESET), which AWS's endpoints, keeping connections
+  // open far longer, do not give it. Under load (many function workers, each with its own
+  // clients) that race struck the bench's and the tests' calls.
+  server.keepAliveTimeout = 65_000;
+  return server;
 }
 
 /** A request as the registry's services see it: who signed it, and who that is to IAM. */

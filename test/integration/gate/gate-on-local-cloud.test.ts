@@ -80,13 +80,15 @@ describe('decisions on connection notifications', () => {
 
   it('expires a held request once its review TTL has passed', async () => {
     const serviceId = await enrolledService();
-    await world.rules.putItems([{ kind: 'service', id: serviceId, pendingTtl: 'PT1S' }]);
+    // A TTL longer than the decide queue's batching window (1 s), so the request is decided
+    // (held) before it expires.
+    await world.rules.putItems([{ kind: 'service', id: serviceId, pendingTtl: 'PT1M' }]);
     await settle(world);
     const stranger = await createEndpoint(world, STRANGER, serviceId);
     await settle(world);
     expect((await outcomesOf(world, stranger)).map((e) => e.outcome)).toEqual(['held']);
     // The TTL passes on the gate's clock, as between two scheduled sweeps, without waiting for it.
-    world.gate.advanceClock(1_100);
+    world.gate.advanceClock(61_000);
     await world.gate.sweepNow();
     await settle(world);
     expect(await stateOf(world, serviceId, stranger)).toBe('rejected');
