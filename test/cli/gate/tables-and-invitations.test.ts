@@ -46,7 +46,8 @@ beforeAll(async () => {
   }
   const revoked = await plgateInProcess(['invites', 'revoke', invitations[1] ?? '', '--json']);
   expect([revoked.code, json(revoked.stdout)]).toEqual([0, { id: invitations[1], revoked: true }]);
-});
+  // Deploying the stack and starting its functions' workers takes most of it on a busy machine.
+}, 120_000);
 
 afterAll(async () => {
   await world?.stop();
