@@ -51,7 +51,12 @@ export async function judge(
   adapters: GateAdapters,
   connections: readonly Connection[],
   ruleSet: RuleSet,
-  options: { now?: Date; allOfTheirServices?: readonly Connection[] } = {},
+  options: {
+    now?: Date;
+    allOfTheirServices?: readonly Connection[];
+    /** The gate's region (GateTarget.region): the services' region, as the gate judges them. */
+    region?: string | undefined;
+  } = {},
 ): Promise<{ connection: Connection; context: EvaluationContext; record: DecisionRecord }[]> {
   const now = options.now ?? new Date();
   const accepted = new Map<string, Map<string, number>>();
@@ -62,7 +67,7 @@ export async function judge(
       (await adapters.endpointServices.describeConnections(serviceId));
     accepted.set(serviceId, countAcceptedByAccount(all));
   }
-  const region = process.env.AWS_REGION;
+  const region = options.region;
   const judged = [];
   for (const connection of connections) {
     const live = connection.state === 'pending' || connection.state === 'available' ? 1 : 0;

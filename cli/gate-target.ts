@@ -1,8 +1,8 @@
 /**
  * Which gate a command talks to: the names of its tables, topics and bus, and SDK clients
  * for them. In order: flags, the environment (the variables the Lambdas read), the outputs
- * of a deployed stack (`--stack NAME`), and, when AWS_ENDPOINT_URL points at `plgate
- * local`, the local cloud's own names.
+ * of a deployed stack (`--stack NAME`; when AWS_ENDPOINT_URL points at `plgate local`, the
+ * stack it deployed, PrivateLinkGate, unless another is named).
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
@@ -26,6 +26,11 @@ export interface GateTarget {
   clients: AwsClients;
   /** True when talking to `plgate local` (AWS_ENDPOINT_URL is set). */
   local: boolean;
+  /**
+   * The gate's region, as its functions see it (AWS_REGION there): where its services live,
+   * as the gate judges them. With plgate local it defaults to the local cloud's region.
+   */
+  region?: string | undefined;
   close(): void;
 }
 
@@ -64,15 +69,29 @@ const FLAG: Record<Named, keyof TargetFlags> = {
   gateBusName: 'bus',
 };
 
+/** Where a command's calls go: plgate local (AWS_ENDPOINT_URL) needs no region or credentials. */
+export interface CallSettings {
+  local: boolean;
+  region: string | undefined;
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+export function callSettings(env: NodeJS.ProcessEnv = process.env): CallSettings {
+  const endpoint = env.AWS_ENDPOINT_URL;
+  const local = endpoint !== undefined && endpoint !== '';
+  return {
+    local,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined),
+    // plgate local needs no credentials: any non-account key id is its provider.
+    credentials: local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? PROVIDER_CREDENTIALS : undefined,
+  };
+}
+
 export async function resolveTarget(
   flags: TargetFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<GateTarget> {
-  const endpoint = env.AWS_ENDPOINT_URL;
-  const local = endpoint !== undefined && endpoint !== '';
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
-  // plgate local needs no credentials: any non-account key id is its provider.
-  const credentials = local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? PROVIDER_CREDENTIALS : undefined;
+  const { local, region, credentials } = callSettings(env);
   const clients = createClients(
     { ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) },
     env,
@@ -83,7 +102,7 @@ export async function resolveTarget(
     // plgate local deploys the stack as CloudFormation would: its outputs name the resources.
     const stackName =
       flags.stack ?? (local && NAMED.some((key) => !given(key)) ? DEFAULT_STACK_NAME : undefined);
-    const stackOutputs = stackName ? await readStackOutputs(stackName, region, env, credentials) : {};
+    const stackOutputs = stackName ? await readStackOutputs(stackName, env) : {};
     const found = new Map<Named, string>();
     const missing: string[] = [];
     for (const key of NAMED) {
@@ -109,6 +128,7 @@ export async function resolveTarget(
       },
       clients,
       local,
+      region,
       close: () => {
         for (const client of Object.values(clients)) client.destroy();
       },
@@ -119,12 +139,12 @@ export async function resolveTarget(
   }
 }
 
-async function readStackOutputs(
+/** A stack's outputs by key, read with DescribeStacks where the command's calls go. */
+export async function readStackOutputs(
   stackName: string,
-  region: string | undefined,
-  env: NodeJS.ProcessEnv,
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, string>> {
+  const { region, credentials } = callSettings(env);
   if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
     throw new UsageError(`--stack must be a CloudFormation stack name, got '${stackName}'`);
   }

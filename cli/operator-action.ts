@@ -31,7 +31,7 @@ export async function decideAsOperator(
 ): Promise<OperatorResult> {
   const adapters = createGateAdapters(target.config, target.clients);
   const actor = options.actor ?? (await actorOf(target));
-  const region = options.region ?? process.env.AWS_REGION;
+  const region = options.region ?? target.region;
   return decideByOperator(
     {
       action: request.action,

@@ -52,7 +52,10 @@ export function registerConnections(program: Command): void {
       const shown = connections.filter((c) =>
         state ? c.state === state : flags.all === true || c.state !== GONE,
       );
-      const judged = await judge(adapters, shown, ruleSet, { allOfTheirServices: connections });
+      const judged = await judge(adapters, shown, ruleSet, {
+        allOfTheirServices: connections,
+        region: target.region,
+      });
       return judged.map((row) => ({ ...row, mode: settingsFor(ruleSet, row.connection.serviceId).mode }));
     });
     if (flags.json) {

@@ -28,7 +28,7 @@ export function registerConsole(program: Command): void {
     const target = await resolveTarget(flags);
     // Loaded here: every other command starts faster without the console's server.
     const { startConsole } = await import('../../console/server/server.ts');
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const region = target.region;
     let running: Awaited<ReturnType<typeof startConsole>>;
     try {
       running = await startConsole({

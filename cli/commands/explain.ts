@@ -34,7 +34,7 @@ export function registerExplain(program: Command): void {
       const adapters = createGateAdapters(target.config, target.clients);
       const found = await findConnection(adapters, endpointId, serviceId);
       const { ruleSet } = await adapters.rules.current();
-      const [judged] = await judge(adapters, [found], ruleSet);
+      const [judged] = await judge(adapters, [found], ruleSet, { region: target.region });
       if (!judged) throw new Error(`${endpointId} could not be judged`);
       return { connection: found, explanation: explainConnection(found, judged.context, ruleSet) };
     });

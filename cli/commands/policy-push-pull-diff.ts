@@ -213,7 +213,7 @@ async function addConsequences(
       ),
     );
   }
-  const judged = await judge(adapters, connections, before);
+  const judged = await judge(adapters, connections, before, { region: target.region });
   for (const change of writes) {
     change.consequences = countConsequences(judged, before, ruleSetWith(table, [change]));
   }

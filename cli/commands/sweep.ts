@@ -34,7 +34,7 @@ export function registerSweep(program: Command): void {
       progress('sweeping…');
       return sweep(serviceIds ? { serviceIds } : {}, {
         ...decideDepsOf(adapters, `plgate-cli-${randomUUID()}`, {
-          ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
+          ...(target.region ? { region: target.region } : {}),
         }),
         rules: adapters.rules,
         rulesWriter: adapters.rulesStore,

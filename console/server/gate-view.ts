@@ -90,7 +90,11 @@ export class GateView {
     const connections = await this.connectionsOf(await this.serviceIds());
     const shown = connections.filter((c) => c.state !== 'deleted');
     const now = this.now();
-    const judged = await judge(this.adapters, shown, ruleSet, { now, allOfTheirServices: connections });
+    const judged = await judge(this.adapters, shown, ruleSet, {
+      now,
+      allOfTheirServices: connections,
+      region: this.options.region,
+    });
     return judged.map(({ connection, context, record }) => {
       const settings = settingsFor(ruleSet, connection.serviceId);
       const { nearMisses } = explainConnection(connection, context, ruleSet);
@@ -210,7 +214,10 @@ export class GateView {
   }
 
   private async explainOne(connection: Connection, ruleSet: RuleSet) {
-    const [judged] = await judge(this.adapters, [connection], ruleSet, { now: this.now() });
+    const [judged] = await judge(this.adapters, [connection], ruleSet, {
+      now: this.now(),
+      region: this.options.region,
+    });
     if (!judged) throw new Error(`${connection.endpointId} could not be judged`);
     return explained(connection, explainConnection(connection, judged.context, ruleSet), ruleSet);
   }

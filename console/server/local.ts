@@ -30,7 +30,7 @@ export async function startLocalConsole(options: {
       endpoint: options.endpoint,
     });
     const running = await startConsole({
-      target: { config: options.config, clients, local: true, close },
+      target: { config: options.config, clients, local: true, region: options.region, close },
       region: options.region,
       actor,
       ...(options.port === undefined ? {} : { port: options.port }),

@@ -5,7 +5,7 @@
  * why in the ledger, their exit codes, and the sweep removing them once the endpoint is gone.
  */
 import { DeleteVpcEndpointsCommand, RejectVpcEndpointConnectionsCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LedgerEntry } from '../../../functions/gate/ports.ts';
 import { BLOCKED, HELD, PARTNER } from '../../support/accounts.ts';
 import { ec2For } from '../../support/local-cloud.ts';
@@ -39,6 +39,8 @@ const itemsNow = async () =>
 
 beforeAll(async () => {
   world = await startLocalGate();
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
   await world.rules.putItems([
     { kind: 'defaults', id: 'defaults', defaultEffect: 'review', onRevoke: 'notify' },
     { kind: 'rule', id: 'hold-444', effect: 'review', match: { accounts: [HELD] } },
@@ -63,8 +65,13 @@ describe('approve', () => {
     expect([approved.code, approved.stderr]).toEqual([0, '']);
     expect(approved.stdout).toMatch(new RegExp(`${held}: accepted — approved by ${ACTOR}`));
     await settle(world);
-    // The CloudTrail record of the gate's own accept waits for it to be recorded: no failure line.
-    expect(world.cloud.logs.filter((line) => /failed/.test(line))).toEqual([]);
+    // The CloudTrail record of the gate's own accept waits for it to be recorded: Lambda may
+    // retry ingest while it is in flight (its error crosses the runtime as a type name only),
+    // but nothing else fails and no event is given up.
+    const expectedWait = /failed \(GateCallInFlightError\), retry \d of \d$/;
+    expect(
+      world.cloud.logs.filter((line) => /failed|discarded/.test(line) && !expectedWait.test(line)),
+    ).toEqual([]);
     expect(await stateOf(world, serviceId, held)).toMatch(/^(pending|available)$/);
     await settle(world);
 

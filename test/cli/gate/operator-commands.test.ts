@@ -1,13 +1,13 @@
 /**
  * The operator's commands, run through the CLI's main() in this process, against a local
  * cloud with the gate running that this test starts. The CLI finds it through
- * AWS_ENDPOINT_URL alone (set by the in-process gate for this process). The binary's own
+ * AWS_ENDPOINT_URL alone (set for this process below), through the outputs of the stack it deployed. The binary's own
  * process (exit status, start-up) is covered in approve-deny.test.ts and the docs walks.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LedgerEntry } from '../../../functions/gate/ports.ts';
 import { BLOCKED, PARTNER, STRANGER } from '../../support/accounts.ts';
 import {
@@ -28,6 +28,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'plgate-ops-'));
 
 beforeAll(async () => {
   world = await startLocalGate();
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PARTNER, STRANGER } from '../../support/accounts.ts';
 import { ec2For } from '../../support/local-cloud.ts';
 import {
@@ -28,6 +28,8 @@ let world: LocalGateWorld;
 
 beforeAll(async () => {
   world = await startLocalGate('policies');
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
 });
 
 afterAll(async () => {
@@ -222,7 +224,8 @@ describe('connections', () => {
 
 describe('plgate local', () => {
   it('prints each decision as it happens, and warns of an open accept rule', {
-    timeout: 120_000,
+    // plgate local synthesizes and deploys the stack before it listens (see startPlgateLocal).
+    timeout: 180_000,
   }, async () => {
     const local = await startPlgateLocal([
       '--rules',

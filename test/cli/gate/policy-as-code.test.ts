@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HELD, PARTNER } from '../../support/accounts.ts';
 import {
   createEndpoint,
@@ -49,6 +49,8 @@ const tableKeys = async () =>
 
 beforeAll(async () => {
   world = await startLocalGate();
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
   writeFileSync(join(dir, 'main.yaml'), MAIN);
   const pushed = await plgate(['policy', 'push', dir]);
   if (pushed.code !== 0) throw new Error(`first push failed: ${pushed.stderr}`);

@@ -7,7 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CAST, runDemo } from '../../../local/demo.ts';
 import { type LocalGateWorld, settle, startLocalGate } from '../../support/local-gate.ts';
 import { plgateInProcess } from '../run-plgate-in-process.ts';
@@ -29,6 +29,8 @@ const tableKeys = async () =>
 
 beforeAll(async () => {
   world = await startLocalGate('policies');
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
   await runDemo(world.cloud, world.gate, {
     port: 0,
     host: '127.0.0.1',

@@ -1,9 +1,9 @@
 /**
  * What people read at an 80-column terminal, and the invitation commands' flags, exit codes
  * and durations: the CLI through main() in this process against a local cloud with the gate
- * running that this test starts (found through AWS_ENDPOINT_URL, set by the in-process gate).
+ * running that this test starts (found through AWS_ENDPOINT_URL and the deployed stack’s outputs).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PARTNER, STRANGER } from '../../support/accounts.ts';
 import {
   createEndpoint,
@@ -28,6 +28,8 @@ const json = <T>(text: string): T => JSON.parse(text) as T;
 
 beforeAll(async () => {
   world = await startLocalGate('policies');
+  // As a user would after `export AWS_ENDPOINT_URL=…`: the CLI finds the gate by its stack.
+  vi.stubEnv('AWS_ENDPOINT_URL', world.cloud.endpoint);
   service = await createService(world.provider);
   unmanaged = await createService(world.provider, { managed: false });
   await settle(world);
@@ -44,7 +46,8 @@ beforeAll(async () => {
   }
   const revoked = await plgateInProcess(['invites', 'revoke', invitations[1] ?? '', '--json']);
   expect([revoked.code, json(revoked.stdout)]).toEqual([0, { id: invitations[1], revoked: true }]);
-});
+  // Deploying the stack and starting its functions' workers takes most of it on a busy machine.
+}, 120_000);
 
 afterAll(async () => {
   await world?.stop();
@@ -110,6 +113,8 @@ describe('invite', () => {
         '--json',
       ]);
       expect([expires, run.code, run.stderr]).toEqual([expires, 0, '']);
+      // The register URL is the deployed stack's output, as --stack reads it on AWS.
+      expect(json<{ registerUrl: string }>(run.stdout).registerUrl).toBe(world.gate.registerUrl);
       const expiresAt = Date.parse(json<{ expiresAt: string }>(run.stdout).expiresAt);
       const ms = expires === '90m' ? 5_400_000 : 86_400_000;
       expect(expiresAt - before).toBeGreaterThanOrEqual(ms - 1000);

@@ -10,18 +10,26 @@ describe('which gate a command talks to', () => {
     );
   });
 
-  it('plgate local: the local names, the provider credentials; flags over the environment over those', async () => {
+  it('plgate local: the provider credentials and region; flags over the environment, no stack read when both name everything', async () => {
     const target = await resolveTarget(
       { rulesTable: 'from-flag' },
-      { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', LEDGER_TABLE: 'from-env' },
+      {
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+        RULES_TABLE: 'from-env',
+        LEDGER_TABLE: 'ledger-from-env',
+        DECISIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:decisions',
+        INGEST_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        GATE_BUS_NAME: 'bus',
+      },
     );
     try {
       expect(target.local).toBe(true);
+      expect(target.region).toBe('us-east-1');
       expect(target.config).toMatchObject({
         rulesTable: 'from-flag',
-        ledgerTable: 'from-env',
-        decisionsTopicArn: 'arn:aws:sns:us-east-1:000000000000:plgate-decisions',
-        gateBusName: 'plgate',
+        ledgerTable: 'ledger-from-env',
+        decisionsTopicArn: 'arn:aws:sns:us-east-1:000000000000:decisions',
+        gateBusName: 'bus',
       });
       const credentials = await target.clients.ec2.config.credentials();
       expect(credentials.accessKeyId).toBe('provider');

@@ -32,7 +32,8 @@ beforeAll(async () => {
     '100ms',
   ]);
   endpoint = local.endpoint;
-});
+  // plgate local synthesizes and deploys the stack before it listens (see startPlgateLocal).
+}, 150_000);
 
 afterAll(async () => {
   await local?.stop();
@@ -80,6 +81,14 @@ async function until(serviceId: string, endpointId: string, state: string): Prom
   throw new Error(`${endpointId} stayed ${last}, expected ${state}\n${local?.output().slice(-2000)}`);
 }
 
+/** The deployed gate's names, as a user finds them: its stack's outputs. */
+async function stackOutputs(): Promise<Record<string, string>> {
+  const out = (await provider(['cloudformation', 'describe-stacks', '--stack-name', 'PrivateLinkGate'])) as {
+    Stacks: { Outputs?: { OutputKey: string; OutputValue: string }[] }[];
+  };
+  return Object.fromEntries((out.Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+}
+
 async function createEndpoint(account: string, serviceId: string): Promise<string> {
   const out = (await consumer(account, [
     'ec2',
@@ -98,6 +107,9 @@ async function createEndpoint(account: string, serviceId: string): Promise<strin
 
 describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
   it('sees requests accepted, rejected, held, expired and revoked as the rules say', async () => {
+    const { RulesTableName: rulesTable, LedgerTableName: ledgerTable } = await stackOutputs();
+    if (!rulesTable || !ledgerTable)
+      throw new Error('the PrivateLinkGate stack names no rules or ledger table');
     // The provider creates a managed service and lets everyone ask.
     const created = (await provider([
       'ec2',
@@ -122,7 +134,7 @@ describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
       'dynamodb',
       'put-item',
       '--table-name',
-      'plgate-rules',
+      rulesTable,
       '--item',
       JSON.stringify({
         kind: { S: 'service' },
@@ -164,7 +176,7 @@ describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
       'dynamodb',
       'put-item',
       '--table-name',
-      'plgate-rules',
+      rulesTable,
       '--item',
       JSON.stringify({
         kind: { S: 'rule' },
@@ -180,7 +192,7 @@ describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {
       'dynamodb',
       'query',
       '--table-name',
-      'plgate-ledger',
+      ledgerTable,
       '--key-condition-expression',
       'endpointId = :e AND begins_with(sk, :p)',
       '--expression-attribute-values',

@@ -20,7 +20,7 @@ import {
   stateOf,
 } from '../../support/local-gate.ts';
 
-/** What a stack of the default name calls its operator function, as the local cloud does. */
+/** What a stack of the default name calls its operator function (the template names it). */
 const OPERATOR_FUNCTION_NAME = operatorFunctionName(DEFAULT_STACK_NAME);
 
 const SLOW = { timeout: 120_000 };
@@ -65,6 +65,7 @@ describe('the operator function over lambda invoke', () => {
       'list-functions',
     ])) as { Functions: { FunctionName: string; FunctionArn: string }[] };
     expect(listed.Functions.map((f) => f.FunctionName)).toContain(OPERATOR_FUNCTION_NAME);
+    expect(world.gate.functionNames.operator).toBe(OPERATOR_FUNCTION_NAME);
   });
 
   it('explain, then approve a held request: accepted, recorded with the reason', SLOW, async () => {
@@ -84,8 +85,11 @@ describe('the operator function over lambda invoke', () => {
     await settle(world);
     const [last] = (await outcomesOf(world, held)).reverse();
     expect(last).toMatchObject({ outcome: 'accepted', trigger: 'manual', reason: 'ok in Slack' });
-    // In AWS the stack sets the actor to the chat channel's role; locally the function names itself.
-    expect(last?.actor).toMatch(/^arn:aws:lambda:.*:function:plgate-(local-)?operator$/);
+    // In AWS the stack sets the actor to the chat channel's role; without a channel the
+    // function names itself.
+    expect(last?.actor).toBe(
+      `arn:aws:lambda:${world.cloud.region}:${world.cloud.account}:function:${OPERATOR_FUNCTION_NAME}`,
+    );
   });
 
   it('approve refuses against a reject rule; deny rejects', SLOW, async () => {
