@@ -10,6 +10,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { inServicePlace } from '../../../cli/commands/connections.ts';
 import { fleetStatus } from '../../../cli/commands/fleet.ts';
 import { entryInServicePlace } from '../../../cli/commands/history.ts';
 import {
@@ -40,7 +41,7 @@ import {
   readSpokeDelivery,
   spokeMemberOf,
 } from '../../../functions/gate/spoke-delivery.ts';
-import { readFleetSettings } from '../../../functions/shared/config.ts';
+import { ConfigError, readFleetSettings } from '../../../functions/shared/config.ts';
 import type { ConnectionEventDetail } from '../../../functions/shared/events.ts';
 
 const A = { account: '111111111111', region: 'us-east-1' };
@@ -432,5 +433,39 @@ describe('plgate fleet: fleetStatus', () => {
       expect.objectContaining({ ...B, roleAssumable: true, acceptAllowed: false, healthy: false }),
       expect.objectContaining({ ...C, roleAssumable: false, healthy: false }),
     ]);
+  });
+});
+
+describe('fleet settings and filters', () => {
+  it('reads the members the stack sets, refuses a malformed one, and is undefined with no FLEET_* (a stack of one)', () => {
+    expect(
+      readFleetSettings({
+        FLEET_EXTERNAL_ID: 'privatelink-gate:000000000000:PrivateLinkGate',
+        FLEET_SPOKE_ROLE_NAME: 'plgate-spoke',
+        FLEET_MEMBERS: `${A.account}:${A.region},${B.account}:${B.region}`,
+      }),
+    ).toEqual({
+      members: [A, B],
+      externalId: 'privatelink-gate:000000000000:PrivateLinkGate',
+      spokeRoleName: 'plgate-spoke',
+      organizationalUnits: [],
+      regions: [],
+    });
+    expect(() =>
+      readFleetSettings({
+        FLEET_EXTERNAL_ID: 'x',
+        FLEET_SPOKE_ROLE_NAME: 'p',
+        FLEET_MEMBERS: '1111:us-east-1',
+      }),
+    ).toThrow(ConfigError);
+    expect(readFleetSettings({ FLEET_MEMBERS: `${A.account}:${A.region}` })).toBeUndefined();
+  });
+
+  it("plgate connections --service-account/--service-region keep one member's services; an unplaced connection is in the CLI's region", () => {
+    const placed = { serviceAccount: B.account, serviceRegion: B.region };
+    expect(inServicePlace(placed, { serviceAccount: B.account }, 'us-east-1')).toBe(true);
+    expect(inServicePlace(placed, { serviceRegion: A.region }, 'us-east-1')).toBe(false);
+    expect(inServicePlace({}, { serviceRegion: 'us-east-1' }, 'us-east-1')).toBe(true);
+    expect(inServicePlace({}, { serviceAccount: A.account }, 'us-east-1')).toBe(false);
   });
 });
