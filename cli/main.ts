@@ -6,6 +6,7 @@ import { registerConnections } from './commands/connections.ts';
 import { registerConsole } from './commands/console.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerFleet } from './commands/fleet.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInvite } from './commands/invite.ts';
 import { registerLocal } from './commands/local.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerHistory(program);
   registerSweep(program);
+  registerFleet(program);
   registerConsole(program);
   registerInvite(program);
   registerRegister(program);

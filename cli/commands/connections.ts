@@ -13,10 +13,27 @@ interface ConnectionsFlags extends TargetFlags {
   state?: string;
   all?: boolean;
   json?: boolean;
+  serviceAccount?: string;
+  serviceRegion?: string;
 }
 
 /** Gone for good: kept by EC2 for a while, of no interest unless asked for. */
 const GONE = 'deleted';
+
+/**
+ * Whether a connection's service is in the member account and region asked for. A connection
+ * read without a place (a stack of one) lives where the CLI reads EC2: its region is the
+ * client's, its account is not known here and never matches a --service-account.
+ */
+export function inServicePlace(
+  connection: { serviceAccount?: string; serviceRegion?: string },
+  flags: Pick<ConnectionsFlags, 'serviceAccount' | 'serviceRegion'>,
+  clientRegion: string,
+): boolean {
+  if (flags.serviceAccount !== undefined && connection.serviceAccount !== flags.serviceAccount) return false;
+  if (flags.serviceRegion === undefined) return true;
+  return (connection.serviceRegion ?? clientRegion) === flags.serviceRegion;
+}
 
 export function registerConnections(program: Command): void {
   withTargetOptions(
@@ -28,6 +45,11 @@ export function registerConnections(program: Command): void {
       .option('--service <id>', 'only this service')
       .option('--state <state>', 'only connections in this state (e.g. pendingAcceptance, available)')
       .option('--all', 'include deleted endpoints')
+      .option(
+        '--service-account <id>',
+        "fleets: only services in this member account (the service's, not the consumer's)",
+      )
+      .option('--service-region <region>', 'fleets: only services in this region')
       .option('--json', 'print connections and decisions as JSON'),
   ).action(async (flags: ConnectionsFlags) => {
     const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
@@ -49,8 +71,11 @@ export function registerConnections(program: Command): void {
           connections.push(connection);
         }
       }
-      const shown = connections.filter((c) =>
-        state ? c.state === state : flags.all === true || c.state !== GONE,
+      const clientRegion = await target.clients.ec2.config.region();
+      const shown = connections.filter(
+        (c) =>
+          (state ? c.state === state : flags.all === true || c.state !== GONE) &&
+          inServicePlace(c, flags, clientRegion),
       );
       const judged = await judge(adapters, shown, ruleSet, {
         allOfTheirServices: connections,

@@ -16,6 +16,21 @@ interface HistoryFlags extends TargetFlags {
   since?: string;
   limit?: string;
   json?: boolean;
+  serviceAccount?: string;
+  serviceRegion?: string;
+}
+
+/**
+ * Fleets: whether an entry's service is in the member account and region asked for. Entries
+ * of a stack of one (and of releases before fleets) carry neither and match neither filter.
+ */
+export function entryInServicePlace(
+  entry: { serviceAccount?: string; serviceRegion?: string },
+  filter: { serviceAccount?: string; serviceRegion?: string },
+): boolean {
+  if (filter.serviceAccount !== undefined && entry.serviceAccount !== filter.serviceAccount) return false;
+  if (filter.serviceRegion !== undefined && entry.serviceRegion !== filter.serviceRegion) return false;
+  return true;
 }
 
 export function registerHistory(program: Command): void {
@@ -28,6 +43,11 @@ export function registerHistory(program: Command): void {
       .option('--account <id>', 'every endpoint of a consumer account')
       .option('--since <duration>', 'only entries this recent (e.g. 30m, 7d, PT30M, P7D)')
       .option('--limit <n>', 'at most this many entries', '100')
+      .option(
+        '--service-account <id>',
+        "fleets: only entries of services in this member account (the service's)",
+      )
+      .option('--service-region <region>', 'fleets: only entries of services in this region')
       .option('--json', 'print the entries as JSON'),
   ).action(async (endpoint: string | undefined, flags: HistoryFlags) => {
     const selectors = [endpoint, flags.service, flags.account].filter((s) => s !== undefined);
@@ -43,9 +63,11 @@ export function registerHistory(program: Command): void {
         ? { serviceId: serviceIdOption(flags.service), ...scope }
         : { account: accountOption(flags.account ?? ''), ...scope };
 
-    const entries = await withTarget(flags, (target) =>
-      createGateAdapters(target.config, target.clients).ledger.history(query),
-    );
+    const entries = (
+      await withTarget(flags, (target) =>
+        createGateAdapters(target.config, target.clients).ledger.history(query),
+      )
+    ).filter((entry) => entryInServicePlace(entry, flags));
     if (flags.json) {
       printJson(entries);
       return;

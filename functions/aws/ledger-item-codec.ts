@@ -108,6 +108,9 @@ export function toLedgerEntry(item: Record<string, unknown>): LedgerEntry {
   if (item.carriedBy !== undefined)
     entry.carriedBy = field('carriedBy', oneOf(TRIGGERS), `one of ${TRIGGERS.join(', ')}`);
   if (item.requestId !== undefined) entry.requestId = field('requestId', isString, 'a string');
+  // Fleets' entries say where the service lives; a stack of one's (and every older release's) do not.
+  if (item.serviceAccount !== undefined) entry.serviceAccount = field('serviceAccount', isString, 'a string');
+  if (item.serviceRegion !== undefined) entry.serviceRegion = field('serviceRegion', isString, 'a string');
   return entry;
 }
 

@@ -5,7 +5,7 @@
  * Chatbot JSON in a terminal that Slack would show.
  */
 import { decidedBy, decidedByPerson } from '../gate/ledger-entry.ts';
-import type { LedgerEntry, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
+import type { LedgerEntry, MemberHealthNotice, Notice, Outcome, RuleProblemEntry } from '../gate/ports.ts';
 import { chatCode, chatText, plainLine } from './untrusted-text.ts';
 
 export interface ChatbotNotification {
@@ -86,7 +86,60 @@ export function headline(entry: LedgerEntry): string {
   }
 }
 
+/** Where the service lives, when the entry says (a fleet's); empty in a stack of one. */
+function servicePlace(entry: LedgerEntry): string {
+  if (entry.serviceAccount === undefined && entry.serviceRegion === undefined) return '';
+  return `${entry.serviceAccount ?? '?'} ${entry.serviceRegion ?? '?'}`;
+}
+
+function memberHealthText(notice: MemberHealthNotice): string {
+  return notice.healthy
+    ? `Fleet member ${notice.account} ${notice.region} is reachable again; its waiting requests are decided`
+    : `Fleet member ${notice.account} ${notice.region} cannot be reached; its requests wait${notice.reason ? `: ${notice.reason}` : ''}`;
+}
+
+function memberHealthNotification(notice: MemberHealthNotice): ChatbotNotification {
+  const member = `${notice.account}/${notice.region}`;
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: `${NAME}:member:${member}:${notice.healthy ? 'healthy' : 'unhealthy'}:${notice.at}`,
+    content: {
+      textType: 'client-markdown',
+      title: clip(
+        `${notice.healthy ? ':white_check_mark: Member reachable' : ':rotating_light: Member unreachable'}: ${chatText(member)}`,
+        CHATBOT_LIMITS.title,
+      ),
+      description: clip(
+        [
+          `*Account* \`${chatCode(notice.account)}\` · *Region* \`${chatCode(notice.region)}\``,
+          chatText(memberHealthText(notice)),
+        ].join('\n'),
+        CHATBOT_LIMITS.description,
+      ),
+      nextSteps: notice.healthy
+        ? ['Status: `plgate fleet`']
+        : ["Check the member's spoke stack, its role's trust and external id: `plgate fleet`"],
+      keywords: ['fleet', notice.healthy ? 'healthy' : 'unhealthy', chatText(notice.account)],
+    },
+    metadata: {
+      threadId: `member/${member}`,
+      summary: clip(chatText(memberHealthText(notice)), CHATBOT_LIMITS.summary),
+      eventType: notice.healthy ? 'MemberHealthy' : 'MemberUnhealthy',
+      relatedResources: [member],
+      additionalContext: {
+        serviceAccount: notice.account,
+        serviceRegion: notice.region,
+        healthy: String(notice.healthy),
+        at: notice.at,
+        ...(notice.reason === undefined ? {} : { reason: notice.reason }),
+      },
+    },
+  };
+}
+
 export function chatbotNotification(notice: Notice): ChatbotNotification {
+  if (notice.kind === 'member-health') return memberHealthNotification(notice);
   if (notice.kind === 'invalid-rule') {
     const item = `${notice.item.kind}/${notice.item.id}`;
     const problems = notice.problems.map(
@@ -151,7 +204,7 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
     metadata: {
       threadId: entry.endpointId,
       summary: clip(
-        `${headline(entry)} ${chatText(entry.endpointId)} (account ${chatText(entry.account)}) on ${chatText(entry.serviceId)}: ${chatText(decidedBy(entry))}`,
+        `${headline(entry)} ${chatText(entry.endpointId)} (account ${chatText(entry.account)}) on ${chatText(entry.serviceId)}${servicePlace(entry) ? ` in ${chatText(servicePlace(entry))}` : ''}: ${chatText(decidedBy(entry))}`,
         CHATBOT_LIMITS.summary,
       ),
       eventType: `Connection${entry.outcome.charAt(0).toUpperCase()}${entry.outcome.slice(1)}`,
@@ -173,6 +226,8 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
         ...(entry.error === undefined ? {} : { error: entry.error.code }),
         decidedBy: decidedBy(entry),
         ...(entry.actor === undefined ? {} : { actor: entry.actor }),
+        ...(entry.serviceAccount === undefined ? {} : { serviceAccount: entry.serviceAccount }),
+        ...(entry.serviceRegion === undefined ? {} : { serviceRegion: entry.serviceRegion }),
       },
     },
   };
@@ -180,6 +235,14 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
 
 export function formatNoticeMessage(notice: Notice): NoticeMessage {
   const record = JSON.stringify(notice.kind === 'decision' ? notice.entry : notice);
+  if (notice.kind === 'member-health') {
+    return {
+      default: JSON.stringify(chatbotNotification(notice)),
+      email: `${NAME}: ${memberHealthText(notice)}.\n\nStatus of every member: plgate fleet`,
+      sqs: record,
+      lambda: record,
+    };
+  }
   return {
     default: JSON.stringify(chatbotNotification(notice)),
     email: emailText(notice),
@@ -191,15 +254,23 @@ export function formatNoticeMessage(notice: Notice): NoticeMessage {
 /** The e-mail subject: ASCII, one line, under 100 characters. */
 export function noticeSubject(notice: Notice): string {
   const text =
-    notice.kind === 'invalid-rule'
-      ? `[${NAME}] Invalid rule item: ${notice.item.kind}/${notice.item.id}`
-      : `[${NAME}] ${notice.entry.dryRun ? '[dry-run] ' : ''}${headline(notice.entry)} ${notice.entry.endpointId} on ${notice.entry.serviceId}`;
+    notice.kind === 'member-health'
+      ? `[${NAME}] Member ${notice.account} ${notice.region} ${notice.healthy ? 'reachable again' : 'unreachable'}`
+      : notice.kind === 'invalid-rule'
+        ? `[${NAME}] Invalid rule item: ${notice.item.kind}/${notice.item.id}`
+        : `[${NAME}] ${notice.entry.dryRun ? '[dry-run] ' : ''}${headline(notice.entry)} ${notice.entry.endpointId} on ${notice.entry.serviceId}`;
   return clipAscii(text.replace(/[^\x20-\x7e]/g, '?'), SUBJECT_MAX);
 }
 
 /** SNS message attributes for subscription filter policies; absent values are left out. */
 export function noticeAttributes(notice: Notice): Record<string, string> {
   if (notice.kind === 'invalid-rule') return { outcome: 'invalid-rule' };
+  if (notice.kind === 'member-health')
+    return {
+      outcome: notice.healthy ? 'member-healthy' : 'member-unhealthy',
+      serviceAccount: notice.account,
+      serviceRegion: notice.region,
+    };
   const { entry } = notice;
   const attributes: Record<string, string> = {
     decision: entry.decision,
@@ -207,6 +278,8 @@ export function noticeAttributes(notice: Notice): Record<string, string> {
     serviceId: entry.serviceId,
     account: entry.account,
     dryRun: String(entry.dryRun),
+    serviceAccount: entry.serviceAccount ?? '',
+    serviceRegion: entry.serviceRegion ?? '',
   };
   return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== ''));
 }
@@ -218,6 +291,11 @@ function markdownDescription(entry: LedgerEntry): string {
       ? `*Service* \`${chatCode(entry.serviceId)}\` for account \`${chatCode(entry.account)}\``
       : `*Endpoint* \`${chatCode(entry.endpointId)}\` from account \`${chatCode(entry.account)}\``,
     ...(entry.outcome === 'registered' ? [] : [`*Service* \`${chatCode(entry.serviceId)}\``]),
+    ...(servicePlace(entry)
+      ? [
+          `*Service account* \`${chatCode(entry.serviceAccount ?? '?')}\` · *Service region* \`${chatCode(entry.serviceRegion ?? '?')}\``,
+        ]
+      : []),
     `*Decision* ${entry.decision}, ${chatText(decidedBy(entry))}`,
   ];
   if (entry.reasons.length > 0) lines.push('*Why*', ...entry.reasons.map((r) => `• ${chatText(r)}`));
@@ -256,7 +334,7 @@ function nextSteps(entry: LedgerEntry, id: string): string[] {
   return steps;
 }
 
-function emailText(notice: Notice): string {
+function emailText(notice: Exclude<Notice, MemberHealthNotice>): string {
   if (notice.kind === 'invalid-rule') {
     return [
       `${NAME}: a rule item failed validation.`,
@@ -278,6 +356,7 @@ function emailText(notice: Notice): string {
     ...(entry.outcome === 'registered' ? [] : [row('Endpoint', entry.endpointId)]),
     row('Account', entry.account),
     row('Service', entry.serviceId),
+    ...(servicePlace(entry) ? [row('Service in', servicePlace(entry))] : []),
     row('Decision', entry.decision),
     row('Decided by', decidedBy(entry)),
     row('Matched rules', entry.matched.length > 0 ? entry.matched.join(', ') : 'none'),

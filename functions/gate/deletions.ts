@@ -54,7 +54,14 @@ export async function recordGone(
       onceFlag: DELETED_FLAG,
       entry: ledgerEntry({
         at: deps.now().toISOString(),
-        connection: { endpointId, serviceId, account: last.account, state: 'deleted' },
+        connection: {
+          endpointId,
+          serviceId,
+          account: last.account,
+          state: 'deleted',
+          ...(last.serviceAccount === undefined ? {} : { serviceAccount: last.serviceAccount }),
+          ...(last.serviceRegion === undefined ? {} : { serviceRegion: last.serviceRegion }),
+        },
         trigger: input.trigger,
         decision: last.decision,
         reasons: ['the consumer deleted its endpoint: EC2 no longer shows it'],

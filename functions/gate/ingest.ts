@@ -3,6 +3,7 @@
  * provider's CloudTrail calls are cloudtrail.ts's). A notification's body is undocumented,
  * so it is read only for ids, leniently, and only a managed service's ids cause work.
  */
+import type { ServicePlace } from '../core/connection.ts';
 import { gateNow } from '../shared/clock.ts';
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { idsIn } from './named-ids.ts';
@@ -19,6 +20,8 @@ export interface NotificationDeps extends IngestDeps {
   /** The gate's records, to recognise the notices its own actions cause; without it every notice is forwarded. */
   endpointStates?: Pick<EndpointStates, 'states'>;
   now?: () => Date;
+  /** Fleets: the member account and region the notifications came from (their spoke topic's), carried on every event. */
+  place?: ServicePlace;
 }
 
 export interface IngestResult {
@@ -89,11 +92,12 @@ export async function ingestNotifications(
       deps.log?.('notification names no managed service', { serviceIds, endpointIds });
       continue;
     }
+    const place = deps.place ? { serviceAccount: deps.place.account, serviceRegion: deps.place.region } : {};
     for (const serviceId of managed) {
       if (endpointIds.length === 0)
-        result.forwarded.push({ serviceId, trigger: 'notification', raw: message.raw });
+        result.forwarded.push({ serviceId, trigger: 'notification', raw: message.raw, ...place });
       for (const endpointId of endpointIds) {
-        result.forwarded.push({ serviceId, endpointId, trigger: 'notification', raw: message.raw });
+        result.forwarded.push({ serviceId, endpointId, trigger: 'notification', raw: message.raw, ...place });
       }
     }
   }

@@ -22,7 +22,14 @@ export interface Person {
 export interface EntryFacts {
   at: string;
   /** The connection as the entry was made on it. */
-  connection: { endpointId: string; serviceId: string; account: string; state: string };
+  connection: {
+    endpointId: string;
+    serviceId: string;
+    account: string;
+    state: string;
+    serviceAccount?: string;
+    serviceRegion?: string;
+  };
   trigger: Trigger;
   decision: Effect;
   outcome: Outcome;
@@ -60,6 +67,8 @@ export function ledgerEntry(facts: EntryFacts): LedgerEntry {
     ...(person?.decidedAt === undefined ? {} : { decidedAt: person.decidedAt }),
     ...(person?.carriedBy === undefined ? {} : { carriedBy: person.carriedBy }),
     ...(facts.requestId === undefined ? {} : { requestId: facts.requestId }),
+    ...(connection.serviceAccount === undefined ? {} : { serviceAccount: connection.serviceAccount }),
+    ...(connection.serviceRegion === undefined ? {} : { serviceRegion: connection.serviceRegion }),
   };
 }
 

@@ -53,6 +53,9 @@ export interface LedgerEntry {
   carriedBy?: Trigger;
   /** The EC2 request id of the action, so CloudTrail's record of it is recognised as the gate's own. */
   requestId?: string;
+  /** Fleets: the account and region the service lives in (absent in entries of a stack of one). */
+  serviceAccount?: string;
+  serviceRegion?: string;
 }
 
 /**
@@ -261,7 +264,21 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
-export type Notice = { kind: 'decision'; entry: LedgerEntry } | ({ kind: 'invalid-rule' } & RuleProblemEntry);
+/** A fleet member the hub could not reach, or reached again: its requests wait while it is unhealthy. */
+export interface MemberHealthNotice {
+  kind: 'member-health';
+  account: string;
+  region: string;
+  healthy: boolean;
+  /** Why it cannot be reached (the error code and message), when unhealthy. */
+  reason?: string;
+  at: string;
+}
+
+export type Notice =
+  | { kind: 'decision'; entry: LedgerEntry }
+  | ({ kind: 'invalid-rule' } & RuleProblemEntry)
+  | MemberHealthNotice;
 
 export interface Notifier {
   publish(notice: Notice): Promise<void>;

@@ -44,6 +44,14 @@ async function decide(event: unknown, context: Context): Promise<SQSBatchRespons
   const messages = new Map(Records.map((record) => [record.messageId, messageOf(record.body)]));
   const details = [...messages.values()].flatMap((m) => ('detail' in m ? [m.detail] : []));
   const gate = runtime();
+  // A member's event says where its service lives: the hub routes to it without a listing.
+  for (const detail of details) {
+    if (gate.fleet && detail.serviceAccount && detail.serviceRegion)
+      gate.fleet.services.locate(detail.serviceId, {
+        account: detail.serviceAccount,
+        region: detail.serviceRegion,
+      });
+  }
   const results = decideConnectionEvents(details, {
     ...gate.decideDeps(context.awsRequestId),
     remainingMs: () => context.getRemainingTimeInMillis(),

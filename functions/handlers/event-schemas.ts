@@ -26,6 +26,8 @@ export const ConnectionEventSchema = z.object({
     endpointId: z.optional(endpointId),
     trigger: z.enum(TRIGGERS),
     raw: z.optional(z.unknown()),
+    serviceAccount: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+    serviceRegion: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/))),
   }),
 });
 

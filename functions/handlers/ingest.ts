@@ -3,14 +3,24 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { SpokeSubscriptions } from '../aws/spoke-subscriptions.ts';
 import { ingestCloudTrail } from '../gate/cloudtrail.ts';
 import { ingestNotifications } from '../gate/ingest.ts';
+import { ingestSpokeDeliveries } from '../gate/spoke-delivery.ts';
 import { gateNow } from '../shared/clock.ts';
 import { ENV } from '../shared/config.ts';
 import { METRIC } from '../shared/metrics.ts';
-import { CloudTrailEventSchema, parseEvent, SnsEventSchema } from './event-schemas.ts';
+import {
+  CloudTrailEventSchema,
+  InvalidEventError,
+  parseEvent,
+  SnsEventSchema,
+  SqsEventSchema,
+} from './event-schemas.ts';
 import { countOutcomes, logger, metrics, tracing } from './observability.ts';
 import { runtime } from './runtime.ts';
+
+let subscriptions: SpokeSubscriptions | undefined;
 
 /** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
 const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((arn) => arn !== '');
@@ -22,6 +32,29 @@ const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((ar
 async function ingest(event: unknown, context: Context) {
   const gate = runtime();
   const log = (message: string, data: Record<string, unknown>) => logger.info(message, data);
+  if (isSqsEvent(event)) {
+    if (!gate.fleet) throw new InvalidEventError('an SQS event reached ingest, but no fleet is configured');
+    const { Records } = parseEvent(SqsEventSchema, event, 'SQS event');
+    metrics.addMetric(METRIC.notifications, MetricUnit.Count, Records.length);
+    subscriptions ??= new SpokeSubscriptions();
+    const spokes = subscriptions;
+    const result = await ingestSpokeDeliveries(
+      Records.map((r) => r.body),
+      {
+        endpointServices: gate.endpointServices,
+        events: gate.events,
+        endpointStates: gate.endpointStates,
+        fleet: gate.fleet.settings,
+        router: gate.fleet.services,
+        memberStates: gate.fleet.memberStates,
+        now: gateNow,
+        log,
+      },
+      (topicArn, region, token) => spokes.confirm(topicArn, region, token),
+    );
+    if (result.dropped > 0) metrics.addMetric(METRIC.droppedNotifications, MetricUnit.Count, result.dropped);
+    return result;
+  }
   if (event !== null && typeof event === 'object' && 'Records' in event) {
     const { Records } = parseEvent(SnsEventSchema, event, 'SNS event');
     metrics.addMetric(METRIC.notifications, MetricUnit.Count, Records.length);
@@ -61,6 +94,14 @@ async function ingest(event: unknown, context: Context) {
   if (result.kind === 'manual') countOutcomes(result.entries);
   logger.info('cloudtrail event ingested', { eventName: detail.eventName, kind: result.kind });
   return result;
+}
+
+function isSqsEvent(event: unknown): boolean {
+  if (event === null || typeof event !== 'object') return false;
+  const records: unknown = Reflect.get(event, 'Records');
+  if (!Array.isArray(records) || records.length === 0) return false;
+  const first: unknown = records[0];
+  return first !== null && typeof first === 'object' && Reflect.get(first, 'eventSource') === 'aws:sqs';
 }
 
 export const handler = middy(ingest).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));

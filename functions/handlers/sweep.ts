@@ -3,11 +3,63 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { probeAccept } from '../aws/member-probe.ts';
+import { type MemberLook, reportMemberHealth } from '../gate/member-health.ts';
 import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
+import { gateNow } from '../shared/clock.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
 import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
-import { runtime } from './runtime.ts';
+import { type FleetRuntime, type Runtime, runtime } from './runtime.ts';
+
+/**
+ * Each member as the sweep's listing found it, and for one that listed its services whether
+ * it may accept (a DryRun probe): a role that lost accept is unhealthy before a request waits on it.
+ */
+async function memberLooks(fleet: FleetRuntime): Promise<MemberLook[]> {
+  const looks: MemberLook[] = [];
+  for (const listing of fleet.services.listings()) {
+    const place = { account: listing.account, region: listing.region };
+    if (!listing.ok) {
+      if (listing.unreachable) looks.push({ ...place, healthy: false, reason: listing.reason });
+      continue;
+    }
+    const [probeService] = listing.services;
+    if (probeService === undefined) {
+      looks.push({ ...place, healthy: true });
+      continue;
+    }
+    const probe = await probeAccept(fleet.ec2.clientFor(place.account, place.region), probeService);
+    if (probe.allowed === true) looks.push({ ...place, healthy: true });
+    else if (probe.allowed === false)
+      looks.push({ ...place, healthy: false, reason: `accept not allowed: ${probe.reason}` });
+  }
+  return looks;
+}
+
+/** Records each member's health (a notice per change), its last sweep, and the UnhealthyMembers gauge. */
+async function reportFleet(gate: Runtime, fleet: FleetRuntime): Promise<number> {
+  const looks = await memberLooks(fleet);
+  const unhealthy = await reportMemberHealth(looks, {
+    recordHealth: (place, healthy, now, reason) =>
+      fleet.memberStates.recordHealth(place, healthy, now, reason),
+    notifier: gate.notifier,
+    now: gateNow,
+  });
+  for (const look of looks) {
+    if (look.healthy) await fleet.memberStates.touch(look, 'lastSweepAt', gateNow());
+  }
+  metrics.addMetric(METRIC.unhealthyMembers, MetricUnit.Count, unhealthy.length);
+  if (unhealthy.length > 0)
+    logger.warn('fleet members unreachable: their requests wait', {
+      members: unhealthy.map((m) => ({
+        account: m.account,
+        region: m.region,
+        reason: m.healthy ? '' : m.reason,
+      })),
+    });
+  return unhealthy.length;
+}
 
 /** Schedule or `Sweep Requested` → reconcile every managed service with EC2. */
 async function sweep(event: unknown, context: Context) {
@@ -28,6 +80,7 @@ async function sweep(event: unknown, context: Context) {
     countRulesUnreadable(error);
     throw error;
   }
+  if (gate.fleet) await reportFleet(gate, gate.fleet);
   const entries = report.services.flatMap((s) => s.entries);
   countOutcomes(entries);
   const waiting = report.services.reduce((sum, s) => sum + s.waiting, 0);

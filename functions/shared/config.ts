@@ -102,3 +102,41 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GateConfig {
     ledgerRetentionDays: days,
   };
 }
+
+/** A hub's fleet, as the stack tells its acting functions (infra/constructs/fleet-hub.ts). */
+export interface FleetSettings {
+  /** Listed members, one per account and region. */
+  members: { account: string; region: string }[];
+  externalId: string;
+  spokeRoleName: string;
+  /** Organizational units whose accounts are members, in `regions`. */
+  organizationalUnits: string[];
+  regions: string[];
+}
+
+const MEMBER = /^(\d{12}):([a-z]{2}(?:-[a-z]+)+-\d)$/;
+
+/** The fleet this function is a hub of, or undefined for a stack of one (no FLEET_* set). */
+export function readFleetSettings(env: NodeJS.ProcessEnv = process.env): FleetSettings | undefined {
+  const externalId = env[ENV.fleetExternalId];
+  const spokeRoleName = env[ENV.fleetSpokeRoleName];
+  if (!externalId || !spokeRoleName) return undefined;
+  const list = (key: string): string[] =>
+    (env[key] ?? '')
+      .split(',')
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
+  const members = list(ENV.fleetMembers).map((member) => {
+    const match = MEMBER.exec(member);
+    if (!match?.[1] || !match[2])
+      throw new ConfigError(`${ENV.fleetMembers}: "${member}" is not ACCOUNT:REGION`);
+    return { account: match[1], region: match[2] };
+  });
+  return {
+    members,
+    externalId,
+    spokeRoleName,
+    organizationalUnits: list(ENV.fleetOrganizationalUnits),
+    regions: list(ENV.fleetRegions),
+  };
+}

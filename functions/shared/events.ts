@@ -16,6 +16,9 @@ export interface ConnectionEventDetail {
   trigger: Trigger;
   /** The raw notification or CloudTrail event, for the record only. */
   raw?: unknown;
+  /** Fleets: the member account and region the service lives in (the spoke topic's). */
+  serviceAccount?: string;
+  serviceRegion?: string;
 }
 
 /** Detail of `Sweep Requested`: a continuation of a sweep that ran out of time, or a sweep of chosen services. */

@@ -1,0 +1,125 @@
+/**
+ * What the hub knows of each fleet member region, one item per member in the ledger table
+ * (partition `member#ACCOUNT:REGION`, never an endpoint id): whether it could be reached at
+ * the last look, why not, and when it last sent an event and was last swept. `plgate fleet`
+ * reads it; the health flip is what makes exactly one notice per change.
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ServicePlace } from '../core/connection.ts';
+import { LEDGER_STATE_SK, LEDGER_TABLE_KEY } from '../shared/tables.ts';
+import { chunk } from './batch-retry.ts';
+
+export const MEMBER_PARTITION_PREFIX = 'member#';
+
+export interface MemberState {
+  account: string;
+  region: string;
+  healthy?: boolean;
+  reason?: string;
+  /** ISO time the health last changed. */
+  since?: string;
+  lastEventAt?: string;
+  lastSweepAt?: string;
+}
+
+const keyOf = ({ account, region }: ServicePlace): Record<string, string> => ({
+  [LEDGER_TABLE_KEY.partitionKey]: `${MEMBER_PARTITION_PREFIX}${account}:${region}`,
+  [LEDGER_TABLE_KEY.sortKey]: LEDGER_STATE_SK,
+});
+
+export class DynamoMemberStates {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    this.#doc = doc;
+    this.#table = table;
+  }
+
+  /**
+   * Records the member's health; true when it changed (the first look counts as a change only
+   * when unhealthy). DynamoDB applies updates one at a time, so of many containers that see
+   * the same change exactly one gets `true` and sends the notice.
+   */
+  async recordHealth(place: ServicePlace, healthy: boolean, now: Date, reason?: string): Promise<boolean> {
+    const at = now.toISOString();
+    const out = await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: keyOf(place),
+        UpdateExpression: `SET healthy = :healthy, memberAccount = :account, memberRegion = :region, since = if_not_exists(since, :at)${reason === undefined ? ' REMOVE reason' : ', reason = :reason'}`,
+
+        ExpressionAttributeValues: {
+          ':healthy': healthy,
+          ':account': place.account,
+          ':region': place.region,
+          ':at': at,
+          ...(reason === undefined ? {} : { ':reason': reason }),
+        },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    const before: unknown = out.Attributes?.healthy;
+    const changed = healthy ? before === false : before !== false;
+    if (changed) await this.#touch(place, 'since', at);
+    return changed;
+  }
+
+  /** Notes when the member last sent an event or was last swept. */
+  touch(place: ServicePlace, field: 'lastEventAt' | 'lastSweepAt', now: Date): Promise<void> {
+    return this.#touch(place, field, now.toISOString());
+  }
+
+  async #touch(place: ServicePlace, field: string, at: string): Promise<void> {
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: keyOf(place),
+        UpdateExpression: 'SET #field = :at, memberAccount = :account, memberRegion = :region',
+        ExpressionAttributeNames: { '#field': field },
+        ExpressionAttributeValues: { ':at': at, ':account': place.account, ':region': place.region },
+      }),
+    );
+  }
+
+  /** The states of these members; a member never recorded is absent. */
+  async states(places: ServicePlace[]): Promise<MemberState[]> {
+    const found: MemberState[] = [];
+    for (const batch of chunk(places, 100)) {
+      let keys: Record<string, unknown>[] = batch.map(keyOf);
+      while (keys.length > 0) {
+        const out = await this.#doc.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys } } }),
+        );
+        for (const item of out.Responses?.[this.#table] ?? []) {
+          const state = toMemberState(item);
+          if (state) found.push(state);
+        }
+        keys = (out.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+}
+
+function toMemberState(item: Record<string, unknown>): MemberState | undefined {
+  const {
+    memberAccount: account,
+    memberRegion: region,
+    healthy,
+    reason,
+    since,
+    lastEventAt,
+    lastSweepAt,
+  } = item;
+  if (typeof account !== 'string' || typeof region !== 'string') return undefined;
+  return {
+    account,
+    region,
+    ...(typeof healthy === 'boolean' ? { healthy } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(typeof since === 'string' ? { since } : {}),
+    ...(typeof lastEventAt === 'string' ? { lastEventAt } : {}),
+    ...(typeof lastSweepAt === 'string' ? { lastSweepAt } : {}),
+  };
+}
