@@ -30,9 +30,11 @@ function spawnPlgate(args: readonly string[]): { child: ChildProcess; output: st
 export function startPlgateLocal(args: readonly string[]): Promise<PlgateLocalProcess> {
   const { child, output } = spawnPlgate(args);
   return new Promise((resolve, reject) => {
+    // It listens only once the gate is deployed, after synthesizing the app in process: 2-4 s
+    // alone, 20-40 s on two cores shared with the rest of the suite (measured here).
     const timer = setTimeout(
       () => reject(new Error(`plgate local did not start:\n${output.join('')}`)),
-      30_000,
+      120_000,
     );
     const exited = (code: number | null) =>
       reject(new Error(`plgate local exited with ${code}:\n${output.join('')}`));
