@@ -1,9 +1,9 @@
 /**
  * The register URL a provider hands out with a code: `--api`, else the `RegisterUrl`
- * output of the stack (`--stack`), else, with plgate local, its edge port.
+ * output of the stack (`--stack`; with plgate local, the default stack deployed on it).
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { REGISTER_PATH } from '../functions/shared/config.ts';
+import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
 import { UsageError } from './exit.ts';
 
 /** CloudFormation output key of the register URL (infra/gate-stack.ts). */
@@ -14,23 +14,24 @@ export async function registerUrlOf(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
   if (flags.api) return checkedUrl('--api', flags.api);
-  if (flags.stack) {
+  // plgate local deploys the stack and serves its HTTP API under its own endpoint.
+  const stack = flags.stack || (env.AWS_ENDPOINT_URL ? DEFAULT_STACK_NAME : undefined);
+  if (stack) {
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     const cloudFormation = new CloudFormationClient({ ...(region ? { region } : {}) });
     try {
       const { Stacks = [] } = await cloudFormation.send(
-        new DescribeStacksCommand({ StackName: flags.stack }),
+        new DescribeStacksCommand({ StackName: stack }),
       );
       const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === REGISTER_URL_OUTPUT)?.OutputValue;
       if (url) return checkedUrl(`stack output ${REGISTER_URL_OUTPUT}`, url);
       throw new UsageError(
-        `stack ${flags.stack} has no ${REGISTER_URL_OUTPUT} output: it was deployed without the register API (registerApi: false) or before it existed; deploy the current stack with it, or give --api URL`,
+        `stack ${stack} has no ${REGISTER_URL_OUTPUT} output: it was deployed without the register API (registerApi: false) or before it existed; deploy the current stack with it, or give --api URL`,
       );
     } finally {
       cloudFormation.destroy();
     }
   }
-  if (env.AWS_ENDPOINT_URL) return `${env.AWS_ENDPOINT_URL.replace(/\/$/, '')}${REGISTER_PATH}`;
   throw new UsageError('cannot tell the register URL: give --api URL or --stack NAME');
 }
 
