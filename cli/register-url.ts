@@ -20,9 +20,7 @@ export async function registerUrlOf(
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     const cloudFormation = new CloudFormationClient({ ...(region ? { region } : {}) });
     try {
-      const { Stacks = [] } = await cloudFormation.send(
-        new DescribeStacksCommand({ StackName: stack }),
-      );
+      const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
       const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === REGISTER_URL_OUTPUT)?.OutputValue;
       if (url) return checkedUrl(`stack output ${REGISTER_URL_OUTPUT}`, url);
       throw new UsageError(

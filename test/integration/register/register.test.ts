@@ -378,12 +378,13 @@ describe('the register function runs under its own role, as on AWS', () => {
     expect(denials('ec2:ModifyVpcEndpointServicePermissions')[0]).toContain(
       `vpc-endpoint-service/${serviceId} because no identity-based policy allows the ec2:ModifyVpcEndpointServicePermissions action`,
     );
-    // The function failed as its Lambda would, with EC2's words naming its role.
+    // The function failed as its Lambda would (the API answered its error), with EC2's words naming its role.
     expect(
       world.cloud.logs.some(
         (line) =>
-          line.startsWith('register failed: You are not authorized to perform this operation.') &&
-          line.includes(`User: arn:aws:sts::${world.cloud.account}:assumed-role/${role().name}/`),
+          line.includes(
+            'POST /register: function error UnauthorizedOperation: You are not authorized to perform this operation.',
+          ) && line.includes(`User: arn:aws:sts::${world.cloud.account}:assumed-role/${role().name}/`),
       ),
     ).toBe(true);
     expect(await allowedPrincipals()).not.toContain('arn:aws:iam::181818181818:root');
