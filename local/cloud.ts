@@ -8,6 +8,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { DynamoDBStreamEvent, EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { plainLine } from '../functions/aws/untrusted-text.ts';
+import { ENV } from '../functions/shared/config.ts';
 import { CallCounts } from './call-counts.ts';
 import { MovableClock } from './clock.ts';
 import { type DataDirLock, lockDataDir } from './data-lock.ts';
@@ -366,6 +367,9 @@ async function startOn(
     deliveries,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
   });
+  // Local-only settings laid over every function's template environment, read at each cold
+  // start; the register function's STS origin is added once the edge port listens.
+  const functionEnvironment: Record<string, string> = { ...config.functionEnvironment };
   const registry = buildRegistry({
     account: config.account,
     region: config.region,
@@ -383,7 +387,7 @@ async function startOn(
     log,
     functionLog: config.functionLog,
     ...(faults === undefined ? {} : { faults }),
-    ...(config.functionEnvironment === undefined ? {} : { functionEnvironment: config.functionEnvironment }),
+    functionEnvironment,
     ...(config.scheduleIntervalMs === undefined
       ? {}
       : { scheduleIntervalOverrideMs: config.scheduleIntervalMs }),
@@ -477,6 +481,8 @@ async function startOn(
   }
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   endpoint = `http://${urlHost}:${port}`;
+  // Proofs of account go to this cloud's own STS; only the register function's configuration allows it.
+  functionEnvironment[ENV.registerStsOrigins] ??= endpoint;
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

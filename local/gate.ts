@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { GateConfig } from '../functions/shared/config.ts';
-import { DEFAULT_STACK_NAME, ENV, readConfig } from '../functions/shared/config.ts';
+import { DEFAULT_STACK_NAME, readConfig } from '../functions/shared/config.ts';
 import { SOURCE_METADATA_KEY } from '../infra/source-metadata.ts';
 import type { LocalCloud } from './cloud.ts';
 import { type CodeSource, readAssembly } from './cloudformation/assembly.ts';
@@ -59,9 +59,6 @@ export async function deployGate(cloud: LocalCloud, options: DeployGateOptions =
   const code = options.code ?? (options.assemblyDir === undefined ? 'source' : 'bundles');
   const assemblyDir =
     options.assemblyDir ?? (await cachedGateAssembly(cloud.account, cloud.region, PROJECT_ROOT));
-  // Consumers prove their account to the local cloud's own STS (not sts.amazonaws.com): the
-  // register function accepts proofs sent there only when told so, as the stack never does.
-  cloud.registry.lambda.layEnvironment({ [ENV.registerStsOrigins]: cloud.endpoint });
   const deployed = await deployAssembly(cloud, readAssembly(assemblyDir), {
     code,
     projectRoot: PROJECT_ROOT,

@@ -123,14 +123,6 @@ export class LambdaService implements LocalService, FunctionInvoker {
     return handleLambdaRequest(this.#backend, request);
   }
 
-  /**
-   * Lays local-only variables over every function's template environment, for environments
-   * started from now on (what the local cloud must tell a function that AWS need not).
-   */
-  layEnvironment(variables: Record<string, string>): void {
-    this.#runtime.environmentOverrides = { ...this.#runtime.environmentOverrides, ...variables };
-  }
-
   async invoke(functionArn: string, event: unknown, source: InvokeSource): Promise<InvokeResult> {
     const fn = this.#permitted(functionArn, source);
     return resultOf(await fn.run(event, newRequestId()));

@@ -1,6 +1,7 @@
 /**
  * The synthesized roles, judged by an IAM simulator: for each function, every call its
- * handlers made in a run of the gate on the local cloud is allowed by that function's role
+ * handlers made in a run of the deployed gate on the local cloud (its event source mappings
+ * among them) is allowed by that function's role
  * policy in the CloudFormation template, and calls beyond its job are denied.
  */
 
@@ -13,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STACK_NAME, operatorFunctionName } from '../../functions/shared/config.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import { GATE_FUNCTIONS, type GateFunctionName, type GateResources } from '../../infra/permissions.ts';
-import { localGateResources, localGateRoles } from '../../local/gate-resources.ts';
 import type { AccessRequest, AllowedCall } from '../../local/iam/authorizer.ts';
 import { runAws } from '../support/aws-cli.ts';
+import { gateRole } from '../support/gate-role.ts';
 import {
   createEndpoint,
   createService,
@@ -59,6 +60,12 @@ function resolver(gate: SynthesizedGate, r: GateResources): (value: unknown) => 
     [logicalIdOf(stack.bus)]: r.gateBusArn,
     [logicalIdOf(stack.notifications.key)]: r.topicKeyArn,
   };
+  // Any other resource of the template (the decide queue its mapping reads): as the deployed stack made it.
+  for (const resource of Object.values(world.gate.stack.resources)) {
+    refs[resource.logicalId] ??= resource.physicalId;
+    const arn = resource.attributes.Arn;
+    if (typeof arn === 'string') arns[resource.logicalId] ??= arn;
+  }
   const resolve = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(resolve);
     if (typeof value !== 'object' || value === null) return value;
@@ -66,8 +73,11 @@ function resolver(gate: SynthesizedGate, r: GateResources): (value: unknown) => 
       return refs[value.Ref] ?? `arn:aws:unresolved:::${value.Ref}`;
     if ('Fn::GetAtt' in value && Array.isArray(value['Fn::GetAtt'])) {
       const [id, attribute] = value['Fn::GetAtt'];
-      return attribute === 'Arn' && typeof id === 'string' && arns[id] !== undefined
-        ? arns[id]
+      if (attribute === 'Arn' && typeof id === 'string' && arns[id] !== undefined) return arns[id];
+      const deployed =
+        typeof id === 'string' ? world.gate.stack.resources[id]?.attributes[String(attribute)] : undefined;
+      return typeof deployed === 'string'
+        ? deployed
         : `arn:aws:unresolved:::${value['Fn::GetAtt'].join('.')}`;
     }
     if ('Fn::Join' in value && Array.isArray(value['Fn::Join'])) {
@@ -102,7 +112,23 @@ async function allowedByTemplate(fn: GateFunctionName, request: AccessRequest): 
 
 beforeAll(async () => {
   synthesized = sharedGate({});
-  resources = localGateResources(ACCOUNT, REGION);
+  // The gate deployed from the same app: the template's references resolve to what it made.
+  world = await startLocalGate();
+  const { config } = world.gate;
+  const keyStatement = gateRole(world, 'rule-change').role.statements.find(
+    (s) => s.Sid === 'EncryptDecisions',
+  );
+  resources = {
+    partition: 'aws',
+    region: REGION,
+    account: ACCOUNT,
+    rulesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${config.rulesTable}`,
+    ledgerTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${config.ledgerTable}`,
+    decisionsTopicArn: config.decisionsTopicArn,
+    ingestTopicArn: config.ingestTopicArn,
+    gateBusArn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${config.gateBusName}`,
+    topicKeyArn: String(keyStatement?.Resource),
+  };
   const resolve = resolver(synthesized, resources);
   const functions = {
     ingest: synthesized.stack.ingest,
@@ -121,7 +147,6 @@ beforeAll(async () => {
   }
 
   // A run of the gate: enroll, accept, reject, hold, a rule edit, a human's accept, a registration.
-  world = await startLocalGate();
   await world.rules.putItems([
     ENFORCING_DEFAULTS,
     { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: ['111111111111'] } },
@@ -171,7 +196,14 @@ afterAll(async () => {
   synthesized?.dispose();
 });
 
-const roleNames = () => localGateRoles(ACCOUNT, REGION);
+const roleNames = (): Record<GateFunctionName, { name: string }> => ({
+  ingest: gateRole(world, 'ingest').role,
+  decide: gateRole(world, 'decide').role,
+  sweep: gateRole(world, 'sweep').role,
+  ruleChange: gateRole(world, 'rule-change').role,
+  operator: gateRole(world, 'operator').role,
+  register: gateRole(world, 'register').role,
+});
 
 describe('the synthesized roles allow what the handlers call', () => {
   it.each(GATE_FUNCTIONS)(

@@ -15,17 +15,22 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
-import { GATE_ROLE_KEY_PREFIX } from '../../../local/fault-layer.ts';
 import type { FaultRates } from '../../../local/faults.ts';
+import { roleArnOf } from '../../../local/identity.ts';
 import { awsError, ec2For, NLB_ARN, startTestCloud } from '../../support/local-cloud.ts';
+import { type LocalGateWorld, startLocalGate } from '../../support/local-gate.ts';
 
 let cloud: (LocalCloud & { logs: string[] }) | undefined;
 const clients: { destroy(): void }[] = [];
+
+let world: LocalGateWorld | undefined;
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.destroy();
   await cloud?.stop();
   cloud = undefined;
+  await world?.stop();
+  world = undefined;
 });
 
 async function faultyCloud(rates: FaultRates) {
@@ -33,16 +38,25 @@ async function faultyCloud(rates: FaultRates) {
   return cloud;
 }
 
-/** A client signing as the in-process gate does, without retries so the first answer shows. */
+/**
+ * A client signing as a function does, with a session of its execution role (a role that
+ * may do anything here), without retries so the first answer shows.
+ */
 function asGate<T extends { destroy(): void }>(
   Client: new (config: object) => T,
   c: LocalCloud,
   maxAttempts = 1,
 ): T {
+  const role = {
+    name: 'DecideRole',
+    account: c.account,
+    statements: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  };
+  if (c.iam.roles.byName(role.name) === undefined) c.iam.roles.define(role);
   const client = new Client({
     endpoint: c.endpoint,
     region: c.region,
-    credentials: { accessKeyId: `${GATE_ROLE_KEY_PREFIX}DECIDE`, secretAccessKey: 'local' },
+    credentials: c.iam.roles.issueSession(roleArnOf(role)),
     maxAttempts,
   });
   clients.push(client);
@@ -206,27 +220,24 @@ describe('connection notification faults', () => {
 });
 
 describe('Lambda crashes', () => {
-  it('lambda.crash=1: an in-process invocation dies, is retried, then given up (dead-lettered)', async () => {
-    const c = await faultyCloud({ 'lambda.crash': 1 });
-    const { startInProcessGate } = await import('../../../local/in-process-gate.ts');
-    const gate = await startInProcessGate(c, { sweepIntervalMs: 3_600_000 });
-    try {
-      await notifyingService(c, 0);
-      const vpce = new SNSClient({
-        endpoint: c.endpoint,
-        region: c.region,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'x' },
-        maxAttempts: 1,
-      });
-      clients.push(vpce);
-      await vpce.send(new PublishCommand({ TopicArn: gate.config.ingestTopicArn, Message: '{}' }));
-      await c.settle();
-      expect(c.logs.some((line) => /delivery failed after 3 attempts.*LambdaCrashError/.test(line))).toBe(
-        true,
-      );
-      expect(c.faults?.injected['lambda.crash']).toBeGreaterThanOrEqual(3);
-    } finally {
-      gate.stop();
-    }
-  });
+  it("lambda.crash=1: the deployed ingest function's invocation dies, is retried, then given up", async () => {
+    world = await startLocalGate(undefined, { faults: { rates: { 'lambda.crash': 1 }, seed: 1 } });
+    const c = world.cloud;
+    const vpce = new SNSClient({
+      endpoint: c.endpoint,
+      region: c.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    clients.push(vpce);
+    await vpce.send(new PublishCommand({ TopicArn: world.gate.config.ingestTopicArn, Message: '{}' }));
+    await c.settle();
+    const ingest = world.gate.functionNames.ingest;
+    // SNS invokes asynchronously: the first attempt and Lambda's two retries all die.
+    expect(c.logs.filter((line) => line.startsWith(`${ingest}: LambdaCrashError:`))).toHaveLength(3);
+    expect(
+      c.logs.some((line) => line.includes(`of ${ingest} failed (Runtime.ExitError), retry 2 of 2`)),
+    ).toBe(true);
+    expect(c.faults?.injected['lambda.crash']).toBeGreaterThanOrEqual(3);
+  }, 120_000);
 });

@@ -16,8 +16,8 @@ import {
 import { DeleteTopicCommand, ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localGateResources, localGateRoles } from '../../../local/gate-resources.ts';
 import { AwsCliError, awsCliVersion, runAws } from '../../support/aws-cli.ts';
+import { type GateRole, gateRole } from '../../support/gate-role.ts';
 import {
   awsError,
   dynamoFor,
@@ -30,27 +30,37 @@ import {
 import { createService, type LocalGateWorld, settle, startLocalGate } from '../../support/local-gate.ts';
 
 let world: LocalGateWorld;
-let roles: ReturnType<typeof localGateRoles>;
-let gate: ReturnType<typeof localGateResources>;
+let roles: { decide: GateRole; sweep: GateRole; ruleChange: GateRole };
+let gate: { rulesTableArn: string; gateBusArn: string };
 
 beforeAll(async () => {
   world = await startLocalGate();
-  roles = localGateRoles(world.cloud.account, world.cloud.region);
-  gate = localGateResources(world.cloud.account, world.cloud.region);
+  roles = {
+    decide: gateRole(world, 'decide'),
+    sweep: gateRole(world, 'sweep'),
+    ruleChange: gateRole(world, 'rule-change'),
+  };
+  const { account, region } = world.cloud;
+  gate = {
+    rulesTableArn: `arn:aws:dynamodb:${region}:${account}:table/${world.gate.config.rulesTable}`,
+    gateBusArn: `arn:aws:events:${region}:${account}:event-bus/${world.gate.config.gateBusName}`,
+  };
 });
 afterAll(async () => {
   await world?.stop();
 });
 
-const sessionOf = (name: keyof typeof roles) =>
-  `arn:aws:sts::${PROVIDER_ACCOUNT}:assumed-role/${roles[name].name}/${roles[name].name}`;
+const sessionOf = (name: keyof typeof roles) => {
+  const { name: role } = roles[name].role;
+  return `arn:aws:sts::${PROVIDER_ACCOUNT}:assumed-role/${role}/${role}`;
+};
 
 describe("a function's key is its role", () => {
   it('answers GetCallerIdentity with the role session', async () => {
     const sts = new STSClient({
       endpoint: world.cloud.endpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId: roles.decide.accessKeyId, secretAccessKey: 'x' },
+      credentials: roles.decide.session,
     });
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     sts.destroy();
@@ -59,7 +69,7 @@ describe("a function's key is its role", () => {
 
   it("refuses EC2 calls beyond decide's job with UnauthorizedOperation (403) naming principal, action and resource", async () => {
     const serviceId = await createService(world.provider, { managed: false });
-    const decide = ec2For(world.cloud, roles.decide.accessKeyId);
+    const decide = ec2For(world.cloud, roles.decide.session.accessKeyId);
     const serviceArn = `arn:aws:ec2:us-east-1:${PROVIDER_ACCOUNT}:vpc-endpoint-service/${serviceId}`;
     const permissions = await awsError(
       decide.send(
@@ -87,7 +97,7 @@ describe("a function's key is its role", () => {
 
   it('refuses DynamoDB, SNS and EventBridge calls beyond the role with each protocol’s error', async () => {
     const rulesWrite = await awsError(
-      dynamoFor(world.cloud, roles.decide.accessKeyId).send(
+      dynamoFor(world.cloud, roles.decide.session.accessKeyId).send(
         new PutItemCommand({
           TableName: world.gate.config.rulesTable,
           Item: { kind: { S: 'rule' }, id: { S: 'x' } },
@@ -101,7 +111,7 @@ describe("a function's key is its role", () => {
     );
 
     const ingestPublish = await awsError(
-      snsFor(world.cloud, roles.decide.accessKeyId).send(
+      snsFor(world.cloud, roles.decide.session.accessKeyId).send(
         new PublishCommand({
           TopicArn: world.gate.config.ingestTopicArn,
           Message: 'vpce-svc-0123456789abcdef0',
@@ -113,7 +123,7 @@ describe("a function's key is its role", () => {
     expect(ingestPublish.message).toContain(`sns:Publish on resource: ${world.gate.config.ingestTopicArn}`);
 
     const defaultBus = await awsError(
-      eventsFor(world.cloud, roles.sweep.accessKeyId).send(
+      eventsFor(world.cloud, roles.sweep.session.accessKeyId).send(
         new PutEventsCommand({ Entries: [{ Source: 'app', DetailType: 'x', Detail: '{}' }] }),
       ),
     );
@@ -124,22 +134,25 @@ describe("a function's key is its role", () => {
   });
 
   it('asks for the topic key when publishing to the encrypted decisions topic: KMSAccessDenied without it', async () => {
-    const withoutKey = roles.ruleChange.statements.filter(
-      (statement) => statement.Sid !== 'EncryptDecisions',
+    const keyStatement = roles.ruleChange.role.statements.find(
+      (statement) => statement.Sid === 'EncryptDecisions',
     );
-    world.cloud.iam.roles.putPolicy(roles.ruleChange.name, withoutKey);
+    expect(keyStatement?.Resource).toMatch(/^arn:aws:kms:us-east-1:000000000000:key\//);
+    const restore = roles.ruleChange.change((statements) =>
+      statements.filter((statement) => statement !== keyStatement),
+    );
     try {
       const denied = await awsError(
-        snsFor(world.cloud, roles.ruleChange.accessKeyId).send(
+        snsFor(world.cloud, roles.ruleChange.session.accessKeyId).send(
           new PublishCommand({ TopicArn: world.gate.config.decisionsTopicArn, Message: 'hello' }),
         ),
       );
       expect(denied.name).toBe('KMSAccessDeniedException');
-      expect(denied.message).toContain(`kms:GenerateDataKey on resource: ${gate.topicKeyArn}`);
+      expect(denied.message).toContain(`kms:GenerateDataKey on resource: ${String(keyStatement?.Resource)}`);
     } finally {
-      world.cloud.iam.roles.putPolicy(roles.ruleChange.name, roles.ruleChange.statements);
+      restore();
     }
-    const sent = await snsFor(world.cloud, roles.ruleChange.accessKeyId).send(
+    const sent = await snsFor(world.cloud, roles.ruleChange.session.accessKeyId).send(
       new PublishCommand({ TopicArn: world.gate.config.decisionsTopicArn, Message: 'hello' }),
     );
     expect(sent.MessageId).toBeDefined();

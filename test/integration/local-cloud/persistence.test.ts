@@ -365,10 +365,14 @@ describe('--data keeps the local cloud across a restart', () => {
   }, 180_000);
 
   it('refuses a state file of an unknown version, naming the versions it reads', async () => {
-    writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ format: 'plgate-local-state', version: 3 }));
+    const unknown = STATE_VERSION + 1;
+    writeFileSync(
+      join(dataDir, STATE_FILE),
+      JSON.stringify({ format: 'plgate-local-state', version: unknown }),
+    );
     const error = await startTestCloud({ dataDir }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StateFileError);
-    expect(String(error)).toContain(`version 3 is not 1 or ${STATE_VERSION}`);
+    expect(String(error)).toContain(`version ${unknown} is not 1, 2 or ${STATE_VERSION}`);
   });
 
   it('refuses a state file it cannot read, naming it, rather than starting empty', async () => {

@@ -11,11 +11,11 @@ import { signProof } from '../../../cli/proof-of-account.ts';
 import { createClients } from '../../../functions/aws/clients.ts';
 import { DynamoInvitations } from '../../../functions/aws/invitations.ts';
 import { codeHash, invitationCode } from '../../../functions/core/registration/invitation.ts';
-import { localGateRoles } from '../../../local/gate-resources.ts';
 import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
 
 import { plgateInProcessWith as plgate } from '../../cli/run-plgate-in-process.ts';
 import { runAws } from '../../support/aws-cli.ts';
+import { gateRole } from '../../support/gate-role.ts';
 import {
   createService,
   type LocalGateWorld,
@@ -45,7 +45,7 @@ const consumerEnv = (account: string, secret = 'consumer-secret'): NodeJS.Proces
   AWS_ACCESS_KEY_ID: account,
   AWS_SECRET_ACCESS_KEY: secret,
 });
-const registerUrl = () => `${world.cloud.endpoint}/register`;
+const registerUrl = () => world.gate.registerUrl;
 
 async function invite(
   args: string[] = [],
@@ -329,15 +329,15 @@ describe('refusals', () => {
 });
 
 describe('the register function runs under its own role, as on AWS', () => {
-  const role = () => localGateRoles(world.cloud.account, world.cloud.region).register;
+  const role = () => gateRole(world, 'register').role;
   type Statements = Record<string, unknown>[];
 
   async function withPolicy(change: (statements: Statements) => Statements, test: () => Promise<void>) {
-    world.cloud.iam.roles.putPolicy(role().name, change(role().statements));
+    const restore = gateRole(world, 'register').change(change);
     try {
       await test();
     } finally {
-      world.cloud.iam.roles.putPolicy(role().name, role().statements);
+      restore();
     }
   }
 
@@ -378,12 +378,13 @@ describe('the register function runs under its own role, as on AWS', () => {
     expect(denials('ec2:ModifyVpcEndpointServicePermissions')[0]).toContain(
       `vpc-endpoint-service/${serviceId} because no identity-based policy allows the ec2:ModifyVpcEndpointServicePermissions action`,
     );
-    // The function failed as its Lambda would, with EC2's words naming its role.
+    // The function failed as its Lambda would (the API answered its error), with EC2's words naming its role.
     expect(
       world.cloud.logs.some(
         (line) =>
-          line.startsWith('register failed: You are not authorized to perform this operation.') &&
-          line.includes(`User: arn:aws:sts::${world.cloud.account}:assumed-role/${role().name}/`),
+          line.includes(
+            'POST /register: function error UnauthorizedOperation: You are not authorized to perform this operation.',
+          ) && line.includes(`User: arn:aws:sts::${world.cloud.account}:assumed-role/${role().name}/`),
       ),
     ).toBe(true);
     expect(await allowedPrincipals()).not.toContain('arn:aws:iam::181818181818:root');
