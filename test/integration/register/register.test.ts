@@ -64,6 +64,10 @@ const register = (code: string, account: string, secret?: string) =>
 async function postRegistration(
   body: unknown,
 ): Promise<{ status: number; body: { message?: string; reason?: string } }> {
+  // A second passes between redemptions: the stage's throttle (burst 10, 5 a second, as the
+  // stack sets it) refills, as it would between consumers. The throttle itself is tested in
+  // test/integration/local-cloud/http-api.test.ts.
+  world.cloud.clock.advance(1000);
   const response = await fetch(registerUrl(), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

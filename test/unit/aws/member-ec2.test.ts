@@ -5,7 +5,7 @@
 import { DescribeVpcEndpointConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemberCredentials } from '../../../functions/aws/member-credentials.ts';
 import { MemberEc2 } from '../../../functions/aws/member-ec2.ts';
 import { MemberPacing } from '../../../functions/aws/member-pacing.ts';
@@ -13,6 +13,8 @@ import { MemberPacing } from '../../../functions/aws/member-pacing.ts';
 const sts = new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const stsMock = mockClient(sts);
 const ec2Mock = mockClient(EC2Client);
+// EC2Client's prototype is mocked: restored, so the unit tests sharing this worker get the real one.
+afterAll(() => ec2Mock.restore());
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 
 const credentials = () =>

@@ -9,7 +9,7 @@ import { AcceptVpcEndpointConnectionsCommand, EC2Client } from '@aws-sdk/client-
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { inServicePlace } from '../../../cli/commands/connections.ts';
 import { fleetStatus } from '../../../cli/commands/fleet.ts';
 import { entryInServicePlace } from '../../../cli/commands/history.ts';
@@ -377,6 +377,8 @@ describe('plgate fleet: fleetStatus', () => {
     stsMock.reset();
     ec2Mock.reset();
   });
+  // EC2Client's prototype is mocked: restored, so the unit tests sharing this worker get the real one.
+  afterAll(() => ec2Mock.restore());
 
   it('one row per member: role assumable, DryRun accept allowed, services and waiting requests; unhealthy where any fails', async () => {
     stsMock.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
