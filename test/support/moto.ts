@@ -36,10 +36,24 @@ export function motoAvailable(): boolean {
   return available;
 }
 
+/**
+ * moto_server's own app, served one request at a time. `moto_server` serves each request on
+ * a thread of its own, and moto's DynamoDB keeps no lock, so two conditional writes that
+ * race can both pass their condition: DynamoDB's conditional write is atomic, and the
+ * adapters' tests of racing deciders rely on it (they failed now and then on a loaded
+ * machine). One request at a time gives moto that atomicity.
+ */
+const SINGLE_THREADED_MOTO = [
+  'import sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
+  'run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)',
+].join('\n');
+
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn('python3', ['-c', SINGLE_THREADED_MOTO, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
