@@ -36,6 +36,8 @@ export const DEMO_CAST = {
   stranger: '333333333333',
   newcomer: '888888888888',
   blocked: '666666666666',
+  /** Left waiting at the end of a demo that keeps running: for the person to approve or deny. */
+  lastInLine: '343434343434',
 } as const;
 
 /** How long the demo's unknown consumer may wait in review before it expires. */
@@ -208,6 +210,12 @@ export async function runDemo(
 
     step('Every path walked. What the ledger holds:');
     for (const line of ledgerSummary(watch.entries)) print(line);
+    if (!options.once) {
+      step('One more consumer asks, and waits for you');
+      const waiting = await endpoint(DEMO_CAST.lastInLine, service, 'an account no rule knows');
+      await watch.until('last in line', waiting, 'held');
+      print(`  approve or deny it in the console (below), or: npx plgate approve ${waiting} --reason "…"`);
+    }
     if (options.once) {
       // The cloud stops with the demo: commands against it now would find nothing listening.
       print(
