@@ -124,9 +124,18 @@ export function tableResource(dynamodb: EmbeddedDynamoDb, arnOf: (name: string) 
       return attributes(physicalId, properties);
     },
     delete: async (request) => {
-      await call('DeleteTable', { TableName: request.physicalId }).catch((error: unknown) => {
-        if (!(error instanceof TableResourceError && /not found/i.test(error.message))) throw error;
-      });
+      const gone = (error: unknown): undefined => {
+        if (error instanceof TableResourceError && /not found/i.test(error.message)) return undefined;
+        throw error;
+      };
+      await call('DeleteTable', { TableName: request.physicalId }).catch(gone);
+      // As CloudFormation does, the delete is complete when the table is gone (DELETING passes).
+      for (let attempt = 0; attempt < 200; attempt += 1) {
+        const described = await call('DescribeTable', { TableName: request.physicalId }).catch(gone);
+        if (described === undefined) return;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new TableResourceError(`DeleteTable ${request.physicalId}: the table is still there after 5 s`);
     },
   };
 }
