@@ -74,7 +74,7 @@ export class RegistryError extends Error {
 export function buildRegistry(deps: RegistryDeps): Registry {
   const { account, region, log, clock, timers, deliveries, authorizer, roles } = deps;
   const providers = new Map<string, ResourceProvider>();
-  const cloudformation = new CloudFormationService(() => providers, log);
+  const cloudformation = new CloudFormationService(() => providers);
   const iam = new IamResources(roles);
   const sqs = new SqsService({ endpoint: deps.endpoint, authorizer, timers, clock, log });
   const lambda: LambdaService = new LambdaService({

@@ -24,7 +24,6 @@ export class DeployError extends Error {
 export interface DeployerOptions {
   providers: ReadonlyMap<string, ResourceProvider>;
   stacks: Stacks;
-  log: (line: string) => void;
   /** SSM parameters the template's `AWS::SSM::Parameter::Value<…>` parameters read (CDK's bootstrap version). */
   ssmParameters?: Record<string, string>;
 }
@@ -143,7 +142,7 @@ export class Deployer {
       // As CloudFormation rolls back: what this deploy created goes; what was there stays.
       for (const [logicalId, record] of Object.entries(made).reverse()) {
         if (previous[logicalId]?.physicalId === record.physicalId) continue;
-        await this.remove(identity, record, request.template.Resources[logicalId]).catch(() => undefined);
+        await this.remove(identity, record).catch(() => undefined);
       }
       stack.status = existing === undefined ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       stack.statusReason = error instanceof Error ? error.message : String(error);
@@ -155,7 +154,7 @@ export class Deployer {
     // Resources the new template dropped, then the old halves of replacements.
     const dropped = Object.values(previous).filter((record) => !(record.logicalId in made));
     for (const record of [...dropped.reverse(), ...replaced]) {
-      await this.remove(identity, record, stack.template.Resources[record.logicalId]);
+      await this.remove(identity, record);
     }
     stack.resources = made;
     stack.template = request.template;
@@ -219,7 +218,7 @@ export class Deployer {
           record.status = 'DELETE_SKIPPED';
           continue;
         }
-        await this.remove(identity, record, resource);
+        await this.remove(identity, record);
       }
     } catch (error) {
       stack.status = 'DELETE_FAILED';
@@ -264,18 +263,14 @@ export class Deployer {
         : 'replace';
       if (updated !== 'replace') return record(updated, false);
       // Replaced: the old one goes first, so that a fixed name is free for the new one.
-      if (resource.UpdateReplacePolicy !== 'Retain') await this.remove(stack, before, resource);
+      if (resource.UpdateReplacePolicy !== 'Retain') await this.remove(stack, before);
       return record(await provider.create(request), false);
     }
     if (before !== undefined) replaced.push(before);
     return record(await provider.create(request), false);
   }
 
-  private async remove(
-    stack: StackIdentity,
-    record: StackResourceRecord,
-    _resource: TemplateResource | undefined,
-  ): Promise<void> {
+  private async remove(stack: StackIdentity, record: StackResourceRecord): Promise<void> {
     if (record.noEffect) return;
     const provider = this.options.providers.get(record.type);
     if (provider === undefined) return;

@@ -14,13 +14,12 @@ export class CloudFormationService implements LocalService {
   readonly deployer: Deployer;
   readonly #api: CloudFormationApi;
 
-  constructor(providers: () => ReadonlyMap<string, ResourceProvider>, log: (line: string) => void) {
+  constructor(providers: () => ReadonlyMap<string, ResourceProvider>) {
     this.deployer = new Deployer({
       get providers() {
         return providers();
       },
       stacks: this.stacks,
-      log,
     });
     this.#api = new CloudFormationApi(this.stacks, this.deployer);
   }

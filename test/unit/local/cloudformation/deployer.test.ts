@@ -60,7 +60,7 @@ function deployer(provider: ResourceProvider) {
   const stacks = new Stacks();
   return {
     stacks,
-    deployer: new Deployer({ providers: new Map([[provider.type, provider]]), stacks, log: () => {} }),
+    deployer: new Deployer({ providers: new Map([[provider.type, provider]]), stacks }),
   };
 }
 
@@ -182,7 +182,6 @@ describe('the deployer', () => {
     const d = new Deployer({
       providers: new Map([[provider.type, provider]]),
       stacks,
-      log: () => {},
       ssmParameters: { '/cdk-bootstrap/hnb659fds/version': '4' },
     });
     await expect(d.deploy({ ...at, template: template({ A: { Type: 'Test::Thing' } }) })).rejects.toThrow(
