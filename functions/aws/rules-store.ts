@@ -7,6 +7,7 @@
 import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   ScanCommand,
@@ -154,6 +155,22 @@ export class DynamoRulesStore implements RulesStore {
       });
     });
     await this.#writeAll(requests);
+  }
+
+  /**
+   * Deletes one item and says whether this call removed it: of two callers racing to delete
+   * the same item, exactly one gets true (DynamoDB returns the old item to that one only).
+   */
+  async deleteItemIfPresent(raw: RulesItemKey): Promise<boolean> {
+    const key = keyOf(raw, 'key');
+    const out = await this.#doc.send(
+      new DeleteCommand({
+        TableName: this.#table,
+        Key: { [RULES_TABLE_KEY.partitionKey]: key.kind, [RULES_TABLE_KEY.sortKey]: key.id },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes !== undefined;
   }
 
   async #writeAll(requests: WriteRequest[]): Promise<void> {

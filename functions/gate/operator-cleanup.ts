@@ -25,13 +25,17 @@ export async function removeGoneDecisions(
     endpointIds: decisions.map((d) => d.endpointId),
   });
   const stateOf = new Map(listed.map((c) => [c.endpointId, c.state]));
-  const gone = decisions.filter((d) => {
+  const goneNow = decisions.filter((d) => {
     const state = stateOf.get(d.endpointId);
     return state === undefined || GONE_STATES.has(state);
   });
+  // Two sweeps may find the same record (the schedule's and an operator's): only the one
+  // whose delete removed it writes the ledger entry, so a removal is recorded once.
+  const gone = [];
+  for (const d of goneNow) {
+    if (await writer.deleteItemIfPresent({ kind: OPERATOR_KINDS[d.verdict], id: d.endpointId })) gone.push(d);
+  }
   if (gone.length === 0) return [];
-
-  await writer.deleteItems(gone.map((d) => ({ kind: OPERATOR_KINDS[d.verdict], id: d.endpointId })));
   await writer.bumpVersion();
   const at = deps.now().toISOString();
   const entries = gone.map(

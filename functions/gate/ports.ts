@@ -172,6 +172,8 @@ export interface RulesStore {
 export interface RulesItemWriter {
   putItems(items: readonly Record<string, unknown>[]): Promise<void>;
   deleteItems(keys: readonly { kind: string; id: string }[]): Promise<void>;
+  /** Deletes one item; true only for the one caller that removed it. */
+  deleteItemIfPresent(key: { kind: string; id: string }): Promise<boolean>;
   /** Adds 1 to the version so every cached rule set reloads. */
   bumpVersion(): Promise<number>;
 }

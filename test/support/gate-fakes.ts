@@ -423,6 +423,11 @@ export class MemoryRulesStore implements RulesStore, RulesItemWriter {
   async deleteItems(keys: readonly { kind: string; id: string }[]): Promise<void> {
     this.ruleItems = this.ruleItems.filter((i) => !keys.some((k) => k.kind === i.kind && k.id === i.id));
   }
+  async deleteItemIfPresent(key: { kind: string; id: string }): Promise<boolean> {
+    const before = this.ruleItems.length;
+    await this.deleteItems([key]);
+    return this.ruleItems.length < before;
+  }
 }
 
 let sequence = 0;

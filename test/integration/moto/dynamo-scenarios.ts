@@ -198,6 +198,16 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
         items.slice(45).map((i) => i.id),
       );
     });
+
+    it('deleteItemIfPresent: of racing deletes of one item, exactly one removes it', async () => {
+      const store = rules();
+      await store.putItems([{ kind: 'denial', id: 'vpce-0race0000000000001', actor: 'a' }]);
+      const removed = await Promise.all(
+        Array.from({ length: 4 }, () => store.deleteItemIfPresent({ kind: 'denial', id: 'vpce-0race0000000000001' })),
+      );
+      expect(removed.filter(Boolean)).toHaveLength(1);
+      expect(await store.deleteItemIfPresent({ kind: 'denial', id: 'vpce-0race0000000000001' })).toBe(false);
+    });
   });
 
   ledgerScenarios(() => dynamoStores(target()));
