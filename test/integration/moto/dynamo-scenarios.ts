@@ -203,7 +203,9 @@ export function dynamoScenarios(target: () => DynamoTarget): void {
       const store = rules();
       await store.putItems([{ kind: 'denial', id: 'vpce-0race0000000000001', actor: 'a' }]);
       const removed = await Promise.all(
-        Array.from({ length: 4 }, () => store.deleteItemIfPresent({ kind: 'denial', id: 'vpce-0race0000000000001' })),
+        Array.from({ length: 4 }, () =>
+          store.deleteItemIfPresent({ kind: 'denial', id: 'vpce-0race0000000000001' }),
+        ),
       );
       expect(removed.filter(Boolean)).toHaveLength(1);
       expect(await store.deleteItemIfPresent({ kind: 'denial', id: 'vpce-0race0000000000001' })).toBe(false);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { removeGoneDecisions } from '../../../functions/gate/operator-cleanup.ts';
-import { connection, FakeEndpointServices, MemoryLedger, MemoryRulesStore } from '../../support/gate-fakes.ts';
+import {
+  connection,
+  FakeEndpointServices,
+  MemoryLedger,
+  MemoryRulesStore,
+} from '../../support/gate-fakes.ts';
 
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const GONE = 'vpce-0b7a3c9d1e2f40516';
