@@ -30,6 +30,7 @@ export default defineConfig({
         // Servers, processes and the in-process gate (one per process): a worker per file.
         test: {
           name: 'integration',
+          isolate: false,
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT],
         },

@@ -28,6 +28,26 @@ export function awsCliVersion(): string | undefined {
   }
 }
 
+let executable: string | undefined;
+/**
+ * The AWS CLI's own executable. Where `aws` on PATH is a pyenv shim (a bash script that asks
+ * pyenv which Python to run), each call costs about 0.3 s of CPU more than the CLI itself,
+ * and the suite makes over a hundred: so ask pyenv once where the real one is.
+ */
+export function awsExecutable(): string {
+  if (executable !== undefined) return executable;
+  try {
+    const found = execFileSync('pyenv', ['which', 'aws'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    executable = found === '' ? 'aws' : found;
+  } catch {
+    executable = 'aws';
+  }
+  return executable;
+}
+
 let configDir: string | undefined;
 function isolatedConfig(): { config: string; credentials: string } {
   configDir ??= mkdtempSync(join(tmpdir(), 'plgate-aws-cli-'));
@@ -60,7 +80,7 @@ export function runAws(target: AwsCliTarget, args: readonly string[]): Promise<u
   };
   return new Promise((resolve, reject) => {
     execFile(
-      'aws',
+      awsExecutable(),
       [...args, '--endpoint-url', target.endpoint, '--output', 'json'],
       { env, encoding: 'utf8', timeout: 30_000 },
       (error, stdout, stderr) => {

@@ -8,9 +8,10 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../cli/run-plgate.ts';
+import { awsExecutable } from '../../support/aws-cli.ts';
 import { walkScript, walkSteps } from '../../support/doc-walks.ts';
 import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-local-process.ts';
 
@@ -42,6 +43,8 @@ function newcomerEnv(): NodeJS.ProcessEnv {
   }
   return {
     ...env,
+    // The walks' `aws` is the CLI itself, not a version manager's shim in front of it.
+    PATH: isAbsolute(awsExecutable()) ? [dirname(awsExecutable()), env.PATH].join(delimiter) : env.PATH,
     AWS_ENDPOINT_URL: server.endpoint,
     AWS_CONFIG_FILE: join(scratch, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-aws-credentials'),

@@ -4,7 +4,7 @@ import { removeGoneDecisions } from '../../../functions/gate/operator-cleanup.ts
 import {
   connection,
   FakeEndpointServices,
-  MemoryLedger,
+  MemoryLedgerTable,
   MemoryRulesStore,
 } from '../../support/gate-fakes.ts';
 
@@ -27,7 +27,7 @@ function world() {
     connection({ serviceId: SERVICE, endpointId: GONE, state: 'deleted' }),
     connection({ serviceId: SERVICE, endpointId: LIVE, state: 'available' }),
   );
-  const ledger = new MemoryLedger();
+  const ledger = new MemoryLedgerTable();
   const rules = { ruleSet: ruleSetFromItems(items).ruleSet, version: 7, problems: [] };
   const deps = { endpointServices: ec2, ledger, now: () => new Date('2026-12-01T00:00:00Z') };
   return { store, rules, deps, ledger };
