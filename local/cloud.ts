@@ -80,6 +80,12 @@ export interface LocalCloud {
   /** Resolves when no delivery is queued or running and no state transition is pending. */
   idle(): Promise<void>;
   /**
+   * `idle()`, with every event source's batching window closing as soon as it opens
+   * meanwhile: what each record leads to is the same, only without the wait for records
+   * that are not coming. For tests that wait for the gate to finish what they started.
+   */
+  drain(): Promise<void>;
+  /**
    * Makes every pending state transition happen now (pending -> available,
    * deleting -> deleted), as if its delay had passed, then waits until idle.
    * For tests and demos that must not depend on timing.
@@ -519,6 +525,12 @@ async function startOn(
         await Promise.all([deliveries.idle(), timers.idle()]);
       }
     },
+    drain: () =>
+      timers.draining(async () => {
+        while (deliveries.busy || timers.busy) {
+          await Promise.all([deliveries.idle(), timers.idle()]);
+        }
+      }),
     settle: async () => {
       while (deliveries.busy || timers.busy) {
         timers.flush();

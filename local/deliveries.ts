@@ -116,10 +116,12 @@ export class Deliveries {
 export class Timers {
   private readonly handles = new Map<
     NodeJS.Timeout,
-    { fire: () => void; dueAt: number; recurring: boolean }
+    { fire: () => void; dueAt: number; recurring: boolean; window: boolean }
   >();
   private readonly inFlight = new InFlight();
   private closed = false;
+  /** How many callers are draining (see `draining`): batching windows close at once meanwhile. */
+  private drainers = 0;
 
   constructor(
     private readonly log: (line: string) => void,
@@ -130,15 +132,19 @@ export class Timers {
    * Runs `run` after `delayMs` (or when the clock moves past it); returns what cancels it.
    * A `recurring` timer (a rule's schedule, which always has a next firing) is not work
    * in flight: `idle()` does not wait for it and `flush()` leaves it, only time fires it.
+   * A `window` timer (an event source's batching window) only waits for more records to
+   * share a batch: it closes at once while someone drains (see `draining`).
    */
   schedule(
     delayMs: number,
     label: string,
     run: () => void,
-    options: { recurring?: boolean } = {},
+    options: { recurring?: boolean; window?: boolean } = {},
   ): () => void {
     if (this.closed) return () => {};
     const recurring = options.recurring === true;
+    const window = options.window === true;
+    if (window && this.drainers > 0) delayMs = 0;
     if (!recurring) this.inFlight.begin();
     const fire = () => {
       if (!this.handles.delete(handle)) return;
@@ -151,12 +157,32 @@ export class Timers {
       }
     };
     const handle = setTimeout(fire, delayMs);
-    this.handles.set(handle, { fire, dueAt: this.clock.now() + delayMs, recurring });
+    this.handles.set(handle, { fire, dueAt: this.clock.now() + delayMs, recurring, window });
     return () => {
       if (!this.handles.delete(handle)) return;
       clearTimeout(handle);
       if (!recurring) this.inFlight.end();
     };
+  }
+
+  /**
+   * Runs `wait` (a wait for the cloud to go idle) with every batching window closing as soon
+   * as it opens, those open now included: the batches are what the records that came by
+   * then make, and nothing waits out a window for records that will not come. What happens
+   * to each record is the same; only how they are grouped into invocations can differ.
+   */
+  async draining<T>(wait: () => Promise<T>): Promise<T> {
+    this.drainers += 1;
+    try {
+      for (const [handle, { fire, window }] of [...this.handles]) {
+        if (!window) continue;
+        clearTimeout(handle);
+        fire();
+      }
+      return await wait();
+    } finally {
+      this.drainers -= 1;
+    }
   }
 
   /** Fires every pending timer now, as if its delay had passed (oldest first); not recurring ones. */

@@ -30,7 +30,7 @@ export interface EventSourceMappingsOptions {
   executionRole(functionArn: string): LocalRole | undefined;
   authorizer: Pick<Authorizer, 'authorize'>;
   deliveries: { enqueue(subscriber: object, label: string, deliver: () => Promise<unknown>): void };
-  timers: { schedule(delayMs: number, label: string, run: () => void): void };
+  timers: { schedule(delayMs: number, label: string, run: () => void, options?: { window?: boolean }): void };
   clock: { now(): number };
   log: (line: string) => void;
 }

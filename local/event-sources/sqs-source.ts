@@ -16,7 +16,7 @@ import type { SqsMapping } from './properties.ts';
 export interface SourcePorts {
   invoker: FunctionInvoker;
   deliveries: { enqueue(subscriber: object, label: string, deliver: () => Promise<unknown>): void };
-  timers: { schedule(delayMs: number, label: string, run: () => void): void };
+  timers: { schedule(delayMs: number, label: string, run: () => void, options?: { window?: boolean }): void };
   clock: { now(): number };
   log: (line: string) => void;
 }
@@ -104,10 +104,15 @@ export class SqsEventSource {
     }
     if (this.windowOpen) return;
     this.windowOpen = true;
-    this.ports.timers.schedule(config.windowMs, `${this.label}: batching window`, () => {
-      this.windowOpen = false;
-      this.takeBatch();
-    });
+    this.ports.timers.schedule(
+      config.windowMs,
+      `${this.label}: batching window`,
+      () => {
+        this.windowOpen = false;
+        this.takeBatch();
+      },
+      { window: true },
+    );
   }
 
   private takeBatch(): void {

@@ -102,10 +102,15 @@ export class StreamEventSource {
       if (this.buffer.length < config.batchSize && config.windowMs > 0) {
         if (this.windowOpen) return;
         this.windowOpen = true;
-        this.ports.timers.schedule(config.windowMs, `${this.label}: batching window`, () => {
-          this.windowOpen = false;
-          this.formBatch();
-        });
+        this.ports.timers.schedule(
+          config.windowMs,
+          `${this.label}: batching window`,
+          () => {
+            this.windowOpen = false;
+            this.formBatch();
+          },
+          { window: true },
+        );
         return;
       }
       this.formBatch();

@@ -156,7 +156,7 @@ export async function outcomesOf(world: LocalGateWorld, endpointId: string): Pro
 
 /** Waits until every queued delivery (notifications, events, stream records) has been handled. */
 export async function settle(world: LocalGateWorld): Promise<void> {
-  await world.cloud.idle();
+  await world.cloud.drain();
 }
 
 /** Notices the gate published on its decisions topic. */

@@ -79,4 +79,30 @@ describe('timers', () => {
     expect([fired, timers.busy]).toEqual([false, false]);
     timers.close();
   });
+
+  it('while draining, batching windows close at once (those open and those opening); other timers keep their delay', async () => {
+    const clock = new MovableClock();
+    const timers = new Timers(() => {}, clock);
+    const fired: string[] = [];
+    timers.schedule(60_000, 'window before', () => fired.push('window before'), { window: true });
+    timers.schedule(60_000, 'visibility', () => fired.push('visibility'));
+    let release = () => {};
+    const drained = timers.draining(async () => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    timers.schedule(60_000, 'window during', () => fired.push('window during'), { window: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fired).toEqual(['window before', 'window during']);
+    release();
+    await drained;
+    timers.schedule(60_000, 'window after', () => fired.push('window after'), { window: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fired).toEqual(['window before', 'window during']);
+    clock.advance(60_000);
+    timers.fireDue();
+    expect(fired).toEqual(['window before', 'window during', 'visibility', 'window after']);
+    timers.close();
+  });
 });
