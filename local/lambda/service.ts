@@ -5,6 +5,7 @@
  * their async invocations with retries and on-failure destinations; the REST API on the
  * edge port; their definitions for `--data`.
  */
+import { availableParallelism } from 'node:os';
 import type { Deliveries, Timers } from '../deliveries.ts';
 import type { Faults } from '../faults.ts';
 import type { Authorizer } from '../iam/authorizer.ts';
@@ -52,7 +53,11 @@ export interface LambdaServiceOptions {
   faults?: Faults;
   /** Local-only variables laid over every function's template environment (e.g. POWERTOOLS_LOG_LEVEL). */
   environmentOverrides?: Record<string, string>;
-  /** Most environments of one function at once, whatever its reserved concurrency (default 4). */
+  /**
+   * Most environments of one function at once, whatever its reserved concurrency: by default
+   * one per core of this machine, at least 2 and at most 4 (each environment is a thread
+   * that loads the function's code; more of them than cores only adds cold starts).
+   */
   maxConcurrencyPerFunction?: number;
   /** Before the first retry of a failed async invocation; doubles for each further one (default 1 s). */
   asyncRetryDelayMs?: number;
@@ -83,7 +88,7 @@ export class LambdaService implements LocalService, FunctionInvoker {
       log: options.log,
       faults: options.faults,
       environmentOverrides: options.environmentOverrides ?? {},
-      maxConcurrencyPerFunction: options.maxConcurrencyPerFunction ?? 4,
+      maxConcurrencyPerFunction: options.maxConcurrencyPerFunction ?? defaultEnvironmentLimit(),
       idleMs: options.idleMs ?? 5 * 60_000,
       bundleCache: options.bundleCache,
     };
@@ -222,4 +227,9 @@ export class LambdaService implements LocalService, FunctionInvoker {
 function resultOf(outcome: Outcome): InvokeResult {
   if (outcome.ok) return { ok: true, payload: JSON.parse(outcome.payload) };
   return { ok: false, errorType: outcome.error.errorType, errorMessage: outcome.error.errorMessage };
+}
+
+/** One environment per core, between 2 (so that concurrency is real) and 4. */
+export function defaultEnvironmentLimit(cores = availableParallelism()): number {
+  return Math.min(4, Math.max(2, cores));
 }

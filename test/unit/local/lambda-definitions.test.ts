@@ -3,6 +3,7 @@
  * configurations, with Lambda's defaults, and a clear error naming the field and value
  * for anything it cannot run.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,6 +24,7 @@ import {
   permitsService,
   resourcePolicyOf,
 } from '../../../local/lambda/permission.ts';
+import { defaultEnvironmentLimit } from '../../../local/lambda/service.ts';
 import { LambdaSnapshotError, parseLambdaSnapshot } from '../../../local/lambda/snapshot.ts';
 
 const ACCOUNT = '000000000000';
@@ -352,5 +354,11 @@ describe("Lambda's snapshot", () => {
     const damaged = { ...snapshot, functions: [{ ...definition, timeoutSeconds: 'long' }] };
     expect(() => parseLambdaSnapshot(damaged)).toThrow(LambdaSnapshotError);
     expect(() => parseLambdaSnapshot(damaged)).toThrow(/functions\.0\.timeoutSeconds/);
+  });
+});
+
+describe('environments per function, by default', () => {
+  it('one per core, at least 2 and at most 4', () => {
+    expect([1, 2, 3, 8].map((cores) => defaultEnvironmentLimit(cores))).toEqual([2, 2, 3, 4]);
   });
 });
