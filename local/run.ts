@@ -115,11 +115,24 @@ export async function runLocal(options: LocalRunOptions, start: StartGate): Prom
   return { cloud, gate, finished, stop };
 }
 
+/** What the edge port answers (local/registry.ts), as a user would look for it. */
+export const SERVED_APIS = [
+  'EC2 (PrivateLink)',
+  'DynamoDB',
+  'SNS',
+  'SQS',
+  'EventBridge',
+  'Lambda',
+  'API Gateway HTTP APIs (at /_aws/execute-api/<api id>/)',
+  'CloudFormation (stacks)',
+  'STS',
+].join(', ');
+
 /** The lines that tell a user how to point AWS clients at the cloud. */
 export function connectionHelp(cloud: LocalCloud): string[] {
   return [
     `local cloud listening on ${cloud.endpoint} (provider account ${cloud.account}, region ${cloud.region})`,
-    "serving: EC2 (PrivateLink), DynamoDB, SNS, EventBridge, STS GetCallerIdentity, Lambda Invoke and ListFunctions (the gate's operator function), the register HTTP route",
+    `serving: ${SERVED_APIS}`,
     'as the provider:',
     `  export AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} AWS_DEFAULT_REGION=${cloud.region}`,
     '  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',

@@ -19,13 +19,19 @@ export class AwsCliError extends Error {
   }
 }
 
-/** The AWS CLI's version line, or undefined when `aws` is not installed. */
+let version: string | undefined | null = null;
+/** The AWS CLI's version line, or undefined when `aws` is not installed (asked once per process). */
 export function awsCliVersion(): string | undefined {
+  if (version !== null) return version;
   try {
-    return execFileSync('aws', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    version = execFileSync(awsExecutable(), ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
   } catch {
-    return undefined;
+    version = undefined;
   }
+  return version;
 }
 
 let executable: string | undefined;

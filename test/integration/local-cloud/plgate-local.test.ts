@@ -110,9 +110,9 @@ describe('plgate local flags', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(result.stdout).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:');
-    // Every API it answers is named, Lambda among them.
+    // Every API it answers is named, those of the deployed stack among them.
     expect(result.stdout).toMatch(
-      /serving: EC2 .*DynamoDB.*SNS.*EventBridge.*STS.*Lambda Invoke and ListFunctions/,
+      /serving: EC2 .*DynamoDB.*SNS.*SQS.*EventBridge.*Lambda.*API Gateway.*CloudFormation.*STS/,
     );
     expect(result.stdout).toContain('stopped');
     expect(existsSync(data)).toBe(true);

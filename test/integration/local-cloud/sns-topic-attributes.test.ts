@@ -1,9 +1,16 @@
 /**
- * SNS topic attributes on the local cloud, through the AWS CLI: Set/GetTopicAttributes with
- * SNS's errors, and the Policy attribute as the topic's resource policy, judged by the local
- * IAM for other accounts and for the functions' roles alike.
+ * SNS topic attributes on the local cloud: Set/GetTopicAttributes with SNS's errors, and the
+ * Policy attribute as the topic's resource policy, judged by the local IAM for other
+ * accounts and for the functions' roles alike. The AWS CLI (an independent client) walks the
+ * attributes and one error; the SDK does the rest (each CLI run is a Python process).
  */
-import { PublishCommand } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  GetTopicAttributesCommand,
+  PublishCommand,
+  SetTopicAttributesCommand,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../../local/cloud.ts';
 import { AwsCliError, runAws } from '../../support/aws-cli.ts';
@@ -55,6 +62,24 @@ const attributesOf = async (key: string, topicArn: string): Promise<Record<strin
     }
   ).Attributes;
 
+/** The same calls through the SDK. */
+async function sdkTopic(name: string): Promise<string> {
+  const created = await snsFor(cloud, PROVIDER_KEY).send(new CreateTopicCommand({ Name: name }));
+  if (created.TopicArn === undefined) throw new Error('no topic ARN');
+  return created.TopicArn;
+}
+const sdkSet = (key: string, topicArn: string, name: string, value: string) =>
+  snsFor(cloud, key).send(
+    new SetTopicAttributesCommand({ TopicArn: topicArn, AttributeName: name, AttributeValue: value }),
+  );
+const sdkAttributes = async (key: string, topicArn: string): Promise<Record<string, string>> =>
+  (await snsFor(cloud, key).send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes ?? {};
+/** An SDK call's error as `Name: message`. */
+const sdkError = async (call: Promise<unknown>): Promise<string> => {
+  const error = await awsError(call);
+  return `${error.name}: ${error.message}`;
+};
+
 async function cliError(call: Promise<unknown>): Promise<string> {
   const error = await call.then(
     () => undefined,
@@ -105,39 +130,31 @@ describe('aws sns set-topic-attributes / get-topic-attributes', () => {
   it(
     "answers SNS's errors: an unknown attribute, an unknown topic, a policy that is not one",
     async () => {
-      const topicArn = await createTopic('errors');
+      const topicArn = await sdkTopic('errors');
+      // The CLI sees SNS's error code and message as SNS sends them.
       expect(await cliError(setAttribute(PROVIDER_KEY, topicArn, 'Colour', 'blue'))).toMatch(
         /InvalidParameter.*Invalid parameter: AttributeName/,
       );
       const missing = `arn:aws:sns:us-east-1:${PROVIDER_ACCOUNT}:no-such-topic`;
-      expect(await cliError(setAttribute(PROVIDER_KEY, missing, 'DisplayName', 'x'))).toMatch(
+      expect(await sdkError(sdkSet(PROVIDER_KEY, missing, 'DisplayName', 'x'))).toMatch(
         /NotFound.*Topic does not exist/,
       );
-      expect(await cliError(attributesOf(PROVIDER_KEY, missing))).toMatch(/NotFound.*Topic does not exist/);
-      expect(await cliError(setAttribute(PROVIDER_KEY, topicArn, 'Policy', '{ not json'))).toMatch(
+      expect(await sdkError(sdkAttributes(PROVIDER_KEY, missing))).toMatch(/NotFound.*Topic does not exist/);
+      expect(await sdkError(sdkSet(PROVIDER_KEY, topicArn, 'Policy', '{ not json'))).toMatch(
         /InvalidParameter.*Policy Error/,
       );
-      expect(await cliError(setAttribute(PROVIDER_KEY, topicArn, 'TracingConfig', 'Sometimes'))).toMatch(
+      expect(await sdkError(sdkSet(PROVIDER_KEY, topicArn, 'TracingConfig', 'Sometimes'))).toMatch(
         /InvalidParameter.*TracingConfig/,
       );
       // Only e-mail subscriptions are kept (pending confirmation): nothing else could be delivered.
       const subscribe = (protocol: string, endpoint: string) =>
-        runAws(as(PROVIDER_KEY), [
-          'sns',
-          'subscribe',
-          '--topic-arn',
-          topicArn,
-          '--protocol',
-          protocol,
-          '--notification-endpoint',
-          endpoint,
-        ]);
-      expect(await cliError(subscribe('sqs', `arn:aws:sqs:us-east-1:${PROVIDER_ACCOUNT}:q`))).toMatch(
+        snsFor(cloud, PROVIDER_KEY).send(
+          new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint }),
+        );
+      expect(await sdkError(subscribe('sqs', `arn:aws:sqs:us-east-1:${PROVIDER_ACCOUNT}:q`))).toMatch(
         /InvalidParameter.*Protocol/,
       );
-      expect(await subscribe('email', 'ops@example.com')).toEqual({
-        SubscriptionArn: 'pending confirmation',
-      });
+      expect((await subscribe('email', 'ops@example.com')).SubscriptionArn).toBe('pending confirmation');
     },
     CLI_TIMEOUT_MS,
   );
@@ -145,17 +162,17 @@ describe('aws sns set-topic-attributes / get-topic-attributes', () => {
   it(
     "a consumer account cannot set or read the attributes of the provider's topic",
     async () => {
-      const topicArn = await createTopic('providers-own');
-      const refused = await cliError(
-        setAttribute(CONSUMER_A, topicArn, 'Policy', consumerMayPublish(topicArn, 'Allow', '*')),
+      const topicArn = await sdkTopic('providers-own');
+      const refused = await sdkError(
+        sdkSet(CONSUMER_A, topicArn, 'Policy', consumerMayPublish(topicArn, 'Allow', '*')),
       );
       expect(refused).toMatch(/AuthorizationError/);
       expect(refused).toContain(
         `User: arn:aws:iam::${CONSUMER_A}:root is not authorized to perform: sns:SetTopicAttributes on resource: ${topicArn}`,
       );
-      expect(await cliError(attributesOf(CONSUMER_A, topicArn))).toMatch(/AuthorizationError/);
+      expect(await sdkError(sdkAttributes(CONSUMER_A, topicArn))).toMatch(/AuthorizationError/);
       // Nothing changed: the default policy still holds.
-      expect(JSON.parse((await attributesOf(PROVIDER_KEY, topicArn)).Policy ?? '{}').Id).toBe(
+      expect(JSON.parse((await sdkAttributes(PROVIDER_KEY, topicArn)).Policy ?? '{}').Id).toBe(
         '__default_policy_ID',
       );
     },
@@ -167,12 +184,12 @@ describe('the Policy attribute is the topic resource policy the local IAM judges
   it(
     'lets the account it names publish, and no other',
     async () => {
-      const topicArn = await createTopic('shared');
+      const topicArn = await sdkTopic('shared');
       const message = new PublishCommand({ TopicArn: topicArn, Message: 'hello' });
       expect((await awsError(snsFor(cloud, CONSUMER_A).send(message))).name).toBe(
         'AuthorizationErrorException',
       );
-      await setAttribute(PROVIDER_KEY, topicArn, 'Policy', consumerMayPublish(topicArn));
+      await sdkSet(PROVIDER_KEY, topicArn, 'Policy', consumerMayPublish(topicArn));
       await expect(snsFor(cloud, CONSUMER_A).send(message)).resolves.toMatchObject({
         MessageId: expect.any(String),
       });
@@ -186,7 +203,7 @@ describe('the Policy attribute is the topic resource policy the local IAM judges
   it(
     "an explicit deny in the topic's policy outranks a function role's allow",
     async () => {
-      const topicArn = await createTopic('guarded');
+      const topicArn = await sdkTopic('guarded');
       cloud.iam.roles.define({
         name: 'plgate-local-publisher',
         account: PROVIDER_ACCOUNT,
@@ -196,7 +213,7 @@ describe('the Policy attribute is the topic resource policy the local IAM judges
       const message = new PublishCommand({ TopicArn: topicArn, Message: 'from the role' });
       await expect(snsFor(cloud, 'ASIAPLGATEPUBLISHER').send(message)).resolves.toBeDefined();
       const role = `arn:aws:iam::${PROVIDER_ACCOUNT}:role/plgate-local-publisher`;
-      await setAttribute(PROVIDER_KEY, topicArn, 'Policy', consumerMayPublish(topicArn, 'Deny', role));
+      await sdkSet(PROVIDER_KEY, topicArn, 'Policy', consumerMayPublish(topicArn, 'Deny', role));
       const denied = await awsError(snsFor(cloud, 'ASIAPLGATEPUBLISHER').send(message));
       expect(denied.name).toBe('AuthorizationErrorException');
       expect(denied.message).toContain('with an explicit deny in a policy');
