@@ -44,10 +44,10 @@ const SYNTHESIZE = fileURLToPath(new URL('../local/cloudformation/synthesize-mai
 export function benchAssembly(): string {
   const given = process.env[ASSEMBLY_ENV];
   if (given !== undefined && given !== '') return given;
-  const outdir = mkdtempSync(join(tmpdir(), 'plgate-bench-assembly-'));
-  execFileSync(process.execPath, ['--import', 'tsx', SYNTHESIZE, outdir], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const outdir = execFileSync(process.execPath, ['--import', 'tsx', SYNTHESIZE], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   process.env[ASSEMBLY_ENV] = outdir;
   return outdir;
 }

@@ -95,7 +95,8 @@ describe('the decide handler run from source', () => {
 describe('the bundle cache', () => {
   it('reuses a bundle while its sources are unchanged, and rebuilds it when one changes', async () => {
     const sources = mkdtempSync(join(tmpdir(), 'plgate-source-'));
-    const cache = mkdtempSync(join(tmpdir(), 'plgate-bundles-'));
+    // A cache folder that does not exist yet, as on a machine's first start.
+    const cache = join(mkdtempSync(join(tmpdir(), 'plgate-bundles-')), 'not-yet');
     const entry = join(sources, 'handler.ts');
     writeFileSync(
       entry,
@@ -112,5 +113,43 @@ describe('the bundle cache', () => {
     expect(again).toEqual({ directory: first.directory, built: false });
     expect(changed.built).toBe(true);
     expect(readFileSync(join(changed.directory, 'index.mjs'), 'utf8')).toContain('hello again');
+  });
+});
+
+describe('bundles asked for together', () => {
+  it('are built in one run, each in its own folder with its own inputs; one that does not build fails alone', async () => {
+    const sources = mkdtempSync(join(tmpdir(), 'plgate-source-'));
+    const cache = mkdtempSync(join(tmpdir(), 'plgate-bundles-'));
+    writeFileSync(join(sources, 'shared.ts'), "export const shared: string = 'shared';\n");
+    writeFileSync(join(sources, 'only-a.ts'), "export const a: string = 'only in a';\n");
+    writeFileSync(
+      join(sources, 'a.ts'),
+      "import { shared } from './shared.ts';\nimport { a } from './only-a.ts';\nexport const handler = async () => shared + a;\n",
+    );
+    writeFileSync(
+      join(sources, 'b.ts'),
+      "import { shared } from './shared.ts';\nexport const handler = async () => shared;\n",
+    );
+    writeFileSync(
+      join(sources, 'broken.ts'),
+      "import { nothing } from './missing.ts';\nexport const handler = nothing;\n",
+    );
+
+    const [a, b, broken] = await Promise.allSettled([
+      sourceBundle(join(sources, 'a.ts'), 'index', {}, cache),
+      sourceBundle(join(sources, 'b.ts'), 'index', {}, cache),
+      sourceBundle(join(sources, 'broken.ts'), 'index', {}, cache),
+    ]);
+    if (a.status !== 'fulfilled' || b.status !== 'fulfilled') throw new Error('a or b did not build');
+    expect(a.value.directory).not.toBe(b.value.directory);
+    expect(readFileSync(join(a.value.directory, 'index.mjs'), 'utf8')).toContain('only in a');
+    expect(readFileSync(join(b.value.directory, 'index.mjs'), 'utf8')).not.toContain('only in a');
+    expect(broken.status === 'rejected' ? String(broken.reason) : 'built').toMatch(
+      /cannot bundle .*broken\.ts/,
+    );
+    // b does not depend on only-a.ts: changing it leaves b's bundle current.
+    writeFileSync(join(sources, 'only-a.ts'), "export const a: string = 'changed';\n");
+    expect((await sourceBundle(join(sources, 'b.ts'), 'index', {}, cache)).built).toBe(false);
+    expect((await sourceBundle(join(sources, 'a.ts'), 'index', {}, cache)).built).toBe(true);
   });
 });
