@@ -24,7 +24,7 @@ export interface GateAppOptions extends AppProps {
 
 /** `<stackName>-spoke-<account>-<region>` for each listed member region, each in its own account and region. */
 function listedSpokes(app: App, hub: GateStack, config: GateStackConfig): SpokeStack[] {
-  const fleet = hub.fleet;
+  const fleet = hub.gate.fleet;
   if (config.fleet === undefined || fleet === undefined) return [];
   const spokeRoleName = config.fleet.spokeRoleName;
   return config.fleet.members.flatMap(({ account, regions }) =>

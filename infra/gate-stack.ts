@@ -1,13 +1,6 @@
 import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
-import type * as events from 'aws-cdk-lib/aws-events';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { GateStackConfig } from './config.ts';
-import type { GateFleetHub } from './constructs/fleet-hub.ts';
-import type { GateFunction } from './constructs/gate-function.ts';
-import type { GateNotifications } from './constructs/notifications.ts';
-import type { RegisterApi } from './constructs/register-api.ts';
-import type { GateTables } from './constructs/tables.ts';
 import { PrivateLinkGate } from './gate.ts';
 import type { GateResources } from './permissions.ts';
 
@@ -23,21 +16,8 @@ export interface GateStackProps extends StackProps {
  * template is the one this stack had before the construct existed.
  */
 export class GateStack extends Stack {
+  /** The gate itself: its tables, topics, bus, queue and functions. */
   readonly gate: PrivateLinkGate;
-  readonly tables: GateTables;
-  readonly notifications: GateNotifications;
-  readonly bus: events.EventBus;
-  readonly ingest: GateFunction;
-  readonly decide: GateFunction;
-  /** Connection events wait here for decide, which takes them in batches. */
-  readonly decideQueue: Queue;
-  readonly sweep: GateFunction;
-  readonly ruleChange: GateFunction;
-  /** The public register URL and its function; absent with `registerApi: false`. */
-  readonly register: RegisterApi | undefined;
-  readonly operator: GateFunction;
-  /** With `fleet` configured: the hub's fleet resources. */
-  readonly fleet: GateFleetHub | undefined;
 
   constructor(scope: Construct, id: string, props: GateStackProps) {
     super(scope, id, {
@@ -49,19 +29,6 @@ export class GateStack extends Stack {
       excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
     });
     this.gate = new PrivateLinkGate(this, 'Default', { config: props.config });
-    ({
-      tables: this.tables,
-      notifications: this.notifications,
-      bus: this.bus,
-      ingest: this.ingest,
-      decide: this.decide,
-      decideQueue: this.decideQueue,
-      sweep: this.sweep,
-      ruleChange: this.ruleChange,
-      register: this.register,
-      operator: this.operator,
-      fleet: this.fleet,
-    } = this.gate);
   }
 
   /** The names and ARNs the permission statements are written in terms of. */

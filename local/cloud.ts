@@ -513,6 +513,12 @@ async function startOn(
     return stopping;
   };
 
+  const idle = async (): Promise<void> => {
+    while (deliveries.busy || timers.busy) {
+      await Promise.all([deliveries.idle(), timers.idle()]);
+    }
+  };
+
   return {
     endpoint,
     port,
@@ -520,17 +526,8 @@ async function startOn(
     region: config.region,
     stop,
     faults,
-    idle: async () => {
-      while (deliveries.busy || timers.busy) {
-        await Promise.all([deliveries.idle(), timers.idle()]);
-      }
-    },
-    drain: () =>
-      timers.draining(async () => {
-        while (deliveries.busy || timers.busy) {
-          await Promise.all([deliveries.idle(), timers.idle()]);
-        }
-      }),
+    idle,
+    drain: () => timers.draining(idle),
     settle: async () => {
       while (deliveries.busy || timers.busy) {
         timers.flush();

@@ -7,15 +7,18 @@
 import { PROJECT_ROOT } from '../gate.ts';
 import { cachedGateAssembly } from './deploy-assembly.ts';
 
-const [account = '000000000000', region = 'us-east-1', ...extra] = process.argv.slice(2);
-const problem =
-  extra.length > 0
-    ? `takes at most ACCOUNT and REGION, got ${JSON.stringify(process.argv.slice(2))}`
-    : !/^\d{12}$/.test(account)
-      ? `ACCOUNT: must be 12 digits, got ${JSON.stringify(account)}`
-      : !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)
-        ? `REGION: must be a region name such as us-east-1, got ${JSON.stringify(region)}`
-        : undefined;
+const args = process.argv.slice(2);
+const [account = '000000000000', region = 'us-east-1'] = args;
+
+function problemWithArguments(): string | undefined {
+  if (args.length > 2) return `takes at most ACCOUNT and REGION, got ${JSON.stringify(args)}`;
+  if (!/^\d{12}$/.test(account)) return `ACCOUNT: must be 12 digits, got ${JSON.stringify(account)}`;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    return `REGION: must be a region name such as us-east-1, got ${JSON.stringify(region)}`;
+  return undefined;
+}
+
+const problem = problemWithArguments();
 if (problem !== undefined) {
   process.stderr.write(`synthesize-main.ts: ${problem}\n`);
   process.exit(2);

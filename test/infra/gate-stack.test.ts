@@ -33,12 +33,12 @@ afterAll(() => {
 const FunctionEnvironment = z.object({ Variables: z.record(z.string(), z.unknown()) });
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const functions = (gate: SynthesizedGate): Record<string, GateFunction> => ({
-  ingest: gate.stack.ingest,
-  decide: gate.stack.decide,
-  sweep: gate.stack.sweep,
-  'rule-change': gate.stack.ruleChange,
+  ingest: gate.stack.gate.ingest,
+  decide: gate.stack.gate.decide,
+  sweep: gate.stack.gate.sweep,
+  'rule-change': gate.stack.gate.ruleChange,
   register: registerApiOf(gate.stack).function,
-  operator: gate.stack.operator,
+  operator: gate.stack.gate.operator,
 });
 const dlqOf = (fn: GateFunction) => arnOf(logicalIdOf(fn.deadLetterQueue));
 
@@ -125,27 +125,31 @@ describe('functions', () => {
   });
 
   it('get every setting the handlers read from the environment', () => {
-    const bus = logicalIdOf(plain.stack.bus);
+    const bus = logicalIdOf(plain.stack.gate.bus);
     for (const fn of Object.values(functions(plain))) {
       const variables = FunctionEnvironment.parse(
         structuredClone(plain.json.Resources[logicalIdOf(fn.function)]?.Properties?.Environment),
       );
-      if (fn === plain.stack.ingest) {
+      if (fn === plain.stack.gate.ingest) {
         // Ingest alone knows the gate's roles, to tell its own accepts from a human's.
         expect(variables.Variables[ENV.gateRoleArns]).toEqual({
           'Fn::Join': [
             '',
-            [arnOf(logicalIdOf(plain.stack.decide.role)), ',', arnOf(logicalIdOf(plain.stack.sweep.role))],
+            [
+              arnOf(logicalIdOf(plain.stack.gate.decide.role)),
+              ',',
+              arnOf(logicalIdOf(plain.stack.gate.sweep.role)),
+            ],
           ],
         });
         delete variables.Variables[ENV.gateRoleArns];
       }
       expect(variables).toEqual({
         Variables: {
-          [ENV.rulesTable]: { Ref: logicalIdOf(plain.stack.tables.rules) },
-          [ENV.ledgerTable]: { Ref: logicalIdOf(plain.stack.tables.ledger) },
-          [ENV.decisionsTopicArn]: { Ref: logicalIdOf(plain.stack.notifications.decisionsTopic) },
-          [ENV.ingestTopicArn]: { Ref: logicalIdOf(plain.stack.notifications.ingestTopic) },
+          [ENV.rulesTable]: { Ref: logicalIdOf(plain.stack.gate.tables.rules) },
+          [ENV.ledgerTable]: { Ref: logicalIdOf(plain.stack.gate.tables.ledger) },
+          [ENV.decisionsTopicArn]: { Ref: logicalIdOf(plain.stack.gate.notifications.decisionsTopic) },
+          [ENV.ingestTopicArn]: { Ref: logicalIdOf(plain.stack.gate.notifications.ingestTopic) },
           [ENV.gateBusName]: { Ref: bus },
           [ENV.organizationsLookup]: 'false',
           [ENV.ledgerRetentionDays]: '400',
@@ -157,7 +161,7 @@ describe('functions', () => {
       });
     }
     const fullVariables =
-      full.json.Resources[logicalIdOf(full.stack.decide.function)]?.Properties?.Environment;
+      full.json.Resources[logicalIdOf(full.stack.gate.decide.function)]?.Properties?.Environment;
     expect(fullVariables).toMatchObject({
       Variables: {
         [ENV.organizationsLookup]: 'true',
@@ -180,28 +184,29 @@ describe('functions', () => {
       ).toBeUndefined();
     }
     expect(
-      full.json.Resources[logicalIdOf(full.stack.decide.function)]?.Properties?.ReservedConcurrentExecutions,
+      full.json.Resources[logicalIdOf(full.stack.gate.decide.function)]?.Properties
+        ?.ReservedConcurrentExecutions,
     ).toBe(5);
   });
 });
 
 describe('decide queue', () => {
   it('takes Connection Events from the gate bus and hands them to decide in batches, reporting item failures', () => {
-    const queue = logicalIdOf(plain.stack.decideQueue);
+    const queue = logicalIdOf(plain.stack.gate.decideQueue);
     plain.template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: logicalIdOf(plain.stack.bus) },
+      EventBusName: { Ref: logicalIdOf(plain.stack.gate.bus) },
       EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.connectionEvent] },
       Targets: [
         Match.objectLike({
           Arn: arnOf(queue),
           RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
-          DeadLetterConfig: { Arn: dlqOf(plain.stack.decide) },
+          DeadLetterConfig: { Arn: dlqOf(plain.stack.gate.decide) },
         }),
       ],
     });
     plain.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(queue),
-      FunctionName: { Ref: logicalIdOf(plain.stack.decide.function) },
+      FunctionName: { Ref: logicalIdOf(plain.stack.gate.decide.function) },
       BatchSize: DECIDE_QUEUE.batchSize,
       MaximumBatchingWindowInSeconds: DECIDE_QUEUE.batchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -209,17 +214,17 @@ describe('decide queue', () => {
   });
 
   it('is encrypted, TLS only, gives a message again once its decider’s leases ran out, and dead-letters after the last receive', () => {
-    const queue = plain.json.Resources[logicalIdOf(plain.stack.decideQueue)]?.Properties;
+    const queue = plain.json.Resources[logicalIdOf(plain.stack.gate.decideQueue)]?.Properties;
     expect(queue).toMatchObject({
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 60 + DECIDE_QUEUE.batchingWindowSeconds + 15 + 15,
       RedrivePolicy: {
-        deadLetterTargetArn: dlqOf(plain.stack.decide),
+        deadLetterTargetArn: dlqOf(plain.stack.gate.decide),
         maxReceiveCount: DECIDE_QUEUE.maxReceiveCount,
       },
     });
     plain.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: logicalIdOf(plain.stack.decideQueue) }],
+      Queues: [{ Ref: logicalIdOf(plain.stack.gate.decideQueue) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -237,11 +242,14 @@ describe('decide queue', () => {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateAgeOfOldestMessage',
       Dimensions: [
-        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(plain.stack.decideQueue), 'QueueName'] } },
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(plain.stack.gate.decideQueue), 'QueueName'] },
+        },
       ],
       Threshold: 300,
       ComparisonOperator: 'GreaterThanThreshold',
-      AlarmActions: [{ Ref: logicalIdOf(plain.stack.notifications.opsTopic) }],
+      AlarmActions: [{ Ref: logicalIdOf(plain.stack.gate.notifications.opsTopic) }],
     });
   });
 });
@@ -296,14 +304,14 @@ describe('asynchronous invocations', () => {
 
   it('route Sweep Requested on the gate bus, and a schedule at the configured rate, to sweep', () => {
     plain.template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: logicalIdOf(plain.stack.bus) },
+      EventBusName: { Ref: logicalIdOf(plain.stack.gate.bus) },
       EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.sweepRequested] },
-      Targets: [Match.objectLike(target(plain.stack.sweep))],
+      Targets: [Match.objectLike(target(plain.stack.gate.sweep))],
     });
     plain.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       EventBusName: Match.absent(),
-      Targets: [Match.objectLike(target(plain.stack.sweep))],
+      Targets: [Match.objectLike(target(plain.stack.gate.sweep))],
     });
     full.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
   });
@@ -325,7 +333,7 @@ describe('asynchronous invocations', () => {
           ],
         },
       },
-      Targets: [Match.objectLike(target(plain.stack.ingest))],
+      Targets: [Match.objectLike(target(plain.stack.gate.ingest))],
     });
     plain.template.resourceCountIs('AWS::Events::Rule', 4);
   });
@@ -333,30 +341,30 @@ describe('asynchronous invocations', () => {
   it('subscribe ingest to the ingest topic with a dead-letter queue', () => {
     plain.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
-      TopicArn: { Ref: logicalIdOf(plain.stack.notifications.ingestTopic) },
-      Endpoint: arnOf(logicalIdOf(plain.stack.ingest.function)),
-      RedrivePolicy: { deadLetterTargetArn: dlqOf(plain.stack.ingest) },
+      TopicArn: { Ref: logicalIdOf(plain.stack.gate.notifications.ingestTopic) },
+      Endpoint: arnOf(logicalIdOf(plain.stack.gate.ingest.function)),
+      RedrivePolicy: { deadLetterTargetArn: dlqOf(plain.stack.gate.ingest) },
     });
   });
 
   it('feed the rules-table stream to rule-change in small, split, retried batches with a DLQ', () => {
     plain.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(plain.stack.tables.rules), 'StreamArn'] },
-      FunctionName: { Ref: logicalIdOf(plain.stack.ruleChange.function) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(plain.stack.gate.tables.rules), 'StreamArn'] },
+      FunctionName: { Ref: logicalIdOf(plain.stack.gate.ruleChange.function) },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 10,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 5,
       MaximumRecordAgeInSeconds: 21_600,
-      DestinationConfig: { OnFailure: { Destination: dlqOf(plain.stack.ruleChange) } },
+      DestinationConfig: { OnFailure: { Destination: dlqOf(plain.stack.gate.ruleChange) } },
     });
   });
 });
 
 describe('topics and key', () => {
   it('encrypt every topic with one rotating customer managed key and refuse plain HTTP', () => {
-    const key = logicalIdOf(plain.stack.notifications.key);
+    const key = logicalIdOf(plain.stack.gate.notifications.key);
     plain.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     plain.template.resourceCountIs('AWS::SNS::Topic', 3);
     plain.template.resourcePropertiesCountIs('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(key) }, 3);
@@ -379,7 +387,7 @@ describe('topics and key', () => {
 
   it('let vpce.amazonaws.com publish to the ingest topic only for this account and its endpoint services', () => {
     plain.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: logicalIdOf(plain.stack.notifications.ingestTopic) }],
+      Topics: [{ Ref: logicalIdOf(plain.stack.gate.notifications.ingestTopic) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
@@ -387,7 +395,7 @@ describe('topics and key', () => {
             Effect: 'Allow',
             Principal: { Service: 'vpce.amazonaws.com' },
             Action: 'sns:Publish',
-            Resource: { Ref: logicalIdOf(plain.stack.notifications.ingestTopic) },
+            Resource: { Ref: logicalIdOf(plain.stack.gate.notifications.ingestTopic) },
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
               ArnLike: {
@@ -421,7 +429,7 @@ describe('topics and key', () => {
 
   it("let this account's CloudWatch alarms publish to the ops topic", () => {
     plain.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: logicalIdOf(plain.stack.notifications.opsTopic) }],
+      Topics: [{ Ref: logicalIdOf(plain.stack.gate.notifications.opsTopic) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
@@ -429,7 +437,7 @@ describe('topics and key', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
-            Resource: { Ref: logicalIdOf(plain.stack.notifications.opsTopic) },
+            Resource: { Ref: logicalIdOf(plain.stack.gate.notifications.opsTopic) },
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
               ArnLike: {
@@ -482,7 +490,7 @@ describe('notifications', () => {
   });
 
   it('subscribes each e-mail to decisions and the alarm e-mail to ops', () => {
-    const decisions = { Ref: logicalIdOf(full.stack.notifications.decisionsTopic) };
+    const decisions = { Ref: logicalIdOf(full.stack.gate.notifications.decisionsTopic) };
     for (const address of FULL_CONFIG.emailSubscriptions) {
       full.template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
@@ -493,12 +501,12 @@ describe('notifications', () => {
     full.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: FULL_CONFIG.alarmEmail,
-      TopicArn: { Ref: logicalIdOf(full.stack.notifications.opsTopic) },
+      TopicArn: { Ref: logicalIdOf(full.stack.gate.notifications.opsTopic) },
     });
   });
 
   it('subscribes extra SQS and Lambda subscribers by ARN', () => {
-    const decisions = { Ref: logicalIdOf(full.stack.notifications.decisionsTopic) };
+    const decisions = { Ref: logicalIdOf(full.stack.gate.notifications.decisionsTopic) };
     const [queue, fn] = FULL_CONFIG.extraSubscriberArns;
     full.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
@@ -520,8 +528,8 @@ describe('notifications', () => {
       SlackWorkspaceId: FULL_CONFIG.slack.workspaceId,
       SlackChannelId: FULL_CONFIG.slack.channelId,
       SnsTopicArns: [
-        { Ref: logicalIdOf(full.stack.notifications.decisionsTopic) },
-        { Ref: logicalIdOf(full.stack.notifications.opsTopic) },
+        { Ref: logicalIdOf(full.stack.gate.notifications.decisionsTopic) },
+        { Ref: logicalIdOf(full.stack.gate.notifications.opsTopic) },
       ],
       // Read-only, plus invoking the operator function (the Slack buttons: operator-buttons.test.ts).
       GuardrailPolicies: Match.arrayWith([
@@ -532,7 +540,7 @@ describe('notifications', () => {
 });
 
 describe('operations', () => {
-  const ops = () => ({ Ref: logicalIdOf(plain.stack.notifications.opsTopic) });
+  const ops = () => ({ Ref: logicalIdOf(plain.stack.gate.notifications.opsTopic) });
 
   it('alarms on any failed decision', () => {
     plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -612,18 +620,20 @@ describe('operations', () => {
 describe('outputs', () => {
   it('exports the names and ARNs the CLI reads with --stack, under their exact keys', () => {
     plain.template.hasOutput(STACK_OUTPUTS.rulesTableName, {
-      Value: { Ref: logicalIdOf(plain.stack.tables.rules) },
+      Value: { Ref: logicalIdOf(plain.stack.gate.tables.rules) },
     });
     plain.template.hasOutput(STACK_OUTPUTS.ledgerTableName, {
-      Value: { Ref: logicalIdOf(plain.stack.tables.ledger) },
+      Value: { Ref: logicalIdOf(plain.stack.gate.tables.ledger) },
     });
     plain.template.hasOutput(STACK_OUTPUTS.decisionsTopicArn, {
-      Value: { Ref: logicalIdOf(plain.stack.notifications.decisionsTopic) },
+      Value: { Ref: logicalIdOf(plain.stack.gate.notifications.decisionsTopic) },
     });
     plain.template.hasOutput(STACK_OUTPUTS.ingestTopicArn, {
-      Value: { Ref: logicalIdOf(plain.stack.notifications.ingestTopic) },
+      Value: { Ref: logicalIdOf(plain.stack.gate.notifications.ingestTopic) },
     });
-    plain.template.hasOutput(STACK_OUTPUTS.gateBusName, { Value: { Ref: logicalIdOf(plain.stack.bus) } });
+    plain.template.hasOutput(STACK_OUTPUTS.gateBusName, {
+      Value: { Ref: logicalIdOf(plain.stack.gate.bus) },
+    });
     expect(Object.keys(plain.json.Outputs ?? {})).toEqual(
       expect.arrayContaining([
         'RulesTableName',
@@ -643,15 +653,15 @@ describe('outputs', () => {
 
 describe('leases and timeouts', () => {
   it('a decide invocation ends before any lease it took can run out', () => {
-    const decide = plain.template.toJSON().Resources[logicalIdOf(plain.stack.decide.function)];
+    const decide = plain.template.toJSON().Resources[logicalIdOf(plain.stack.gate.decide.function)];
     const timeoutSeconds: unknown = decide?.Properties?.Timeout;
     expect(typeof timeoutSeconds).toBe('number');
     expect(Number(timeoutSeconds) * 1000).toBeLessThan(DEFAULT_LEASE_MS);
   });
 
   it('a message whose decider died comes back after its leases ran out, within two minutes', () => {
-    const decide = plain.json.Resources[logicalIdOf(plain.stack.decide.function)]?.Properties;
-    const queue = plain.json.Resources[logicalIdOf(plain.stack.decideQueue)]?.Properties;
+    const decide = plain.json.Resources[logicalIdOf(plain.stack.gate.decide.function)]?.Properties;
+    const queue = plain.json.Resources[logicalIdOf(plain.stack.gate.decideQueue)]?.Properties;
     const timeoutMs = Number(decide?.Timeout) * 1000;
     const windowMs = DECIDE_QUEUE.batchingWindowSeconds * 1000;
     const visibilityMs = Number(queue?.VisibilityTimeout) * 1000;

@@ -75,7 +75,7 @@ describe('the operator function and its Slack buttons', () => {
   });
 
   it("lets the channel's role invoke the operator function and, by its guardrail, nothing else that writes", () => {
-    const operator = logicalIdOf(full.stack.operator.function);
+    const operator = logicalIdOf(full.stack.gate.operator.function);
     const policies = full.template.findResources('AWS::IAM::ManagedPolicy', {
       Properties: {
         PolicyDocument: {

@@ -119,7 +119,7 @@ describe('the least-privilege walk over every policy statement', () => {
 
 describe('decide', () => {
   it('may describe connections and services, and accept/reject only on tagged services of this account', () => {
-    const statements = statementsOf(plain, plain.stack.decide);
+    const statements = statementsOf(plain, plain.stack.gate.decide);
     expect(allowedActions(statements, 'ec2:')).toEqual([
       'ec2:AcceptVpcEndpointConnections',
       'ec2:DescribeVpcEndpointConnections',
@@ -137,9 +137,9 @@ describe('decide', () => {
   });
 
   it('reads rules, reads and writes the ledger, publishes decisions, puts events, and nothing else', () => {
-    const statements = statementsOf(plain, plain.stack.decide);
-    const rulesId = logicalIdOf(plain.stack.tables.rules);
-    const ledgerId = logicalIdOf(plain.stack.tables.ledger);
+    const statements = statementsOf(plain, plain.stack.gate.decide);
+    const rulesId = logicalIdOf(plain.stack.gate.tables.rules);
+    const ledgerId = logicalIdOf(plain.stack.gate.tables.ledger);
     const onRules = statements.filter((statement) => render(statement.Resource).includes(`<${rulesId}.Arn>`));
     expect(onRules.flatMap((statement) => asList(statement.Action))).not.toContain('dynamodb:PutItem');
     expect(onRules.flatMap((statement) => asList(statement.Action))).toContain('dynamodb:Query');
@@ -151,10 +151,10 @@ describe('decide', () => {
     );
     expect(allowedActions(statements, 'sns:')).toEqual(['sns:Publish']);
     expect(grantsOf(statements, ['sns:Publish'])).toEqual([
-      `sns:Publish @ <${logicalIdOf(plain.stack.notifications.decisionsTopic)}>`,
+      `sns:Publish @ <${logicalIdOf(plain.stack.gate.notifications.decisionsTopic)}>`,
     ]);
     expect(grantsOf(statements, ['events:PutEvents'])).toEqual([
-      `events:PutEvents @ <${logicalIdOf(plain.stack.bus)}.Arn>`,
+      `events:PutEvents @ <${logicalIdOf(plain.stack.gate.bus)}.Arn>`,
     ]);
     const services = new Set(
       statements.flatMap((statement) => asList(statement.Action)).map((action) => action.split(':')[0]),
@@ -163,23 +163,23 @@ describe('decide', () => {
   });
 
   it('reads AWS Organizations only when organizationsLookup is on', () => {
-    expect(allowedActions(statementsOf(plain, plain.stack.decide), 'organizations:')).toEqual([]);
-    expect(allowedActions(statementsOf(plain, plain.stack.sweep), 'organizations:')).toEqual([]);
+    expect(allowedActions(statementsOf(plain, plain.stack.gate.decide), 'organizations:')).toEqual([]);
+    expect(allowedActions(statementsOf(plain, plain.stack.gate.sweep), 'organizations:')).toEqual([]);
     const expected = [
       'organizations:DescribeAccount',
       'organizations:DescribeOrganization',
       'organizations:ListParents',
     ];
-    expect(allowedActions(statementsOf(full, full.stack.decide), 'organizations:')).toEqual(expected);
-    expect(allowedActions(statementsOf(full, full.stack.sweep), 'organizations:')).toEqual(expected);
-    expect(allowedActions(statementsOf(full, full.stack.ingest), 'organizations:')).toEqual([]);
-    expect(allowedActions(statementsOf(full, full.stack.ruleChange), 'organizations:')).toEqual([]);
+    expect(allowedActions(statementsOf(full, full.stack.gate.decide), 'organizations:')).toEqual(expected);
+    expect(allowedActions(statementsOf(full, full.stack.gate.sweep), 'organizations:')).toEqual(expected);
+    expect(allowedActions(statementsOf(full, full.stack.gate.ingest), 'organizations:')).toEqual([]);
+    expect(allowedActions(statementsOf(full, full.stack.gate.ruleChange), 'organizations:')).toEqual([]);
   });
 });
 
 describe('sweep', () => {
   it('has what decide has plus enrollment, scoped by the managed tag', () => {
-    const statements = statementsOf(plain, plain.stack.sweep);
+    const statements = statementsOf(plain, plain.stack.gate.sweep);
     expect(allowedActions(statements, 'ec2:')).toEqual(
       [
         ...CONNECTION_ACTIONS,
@@ -197,14 +197,14 @@ describe('sweep', () => {
     ]);
     // Continuations go to its own bus.
     expect(grantsOf(statements, ['events:PutEvents'])).toEqual([
-      `events:PutEvents @ <${logicalIdOf(plain.stack.bus)}.Arn>`,
+      `events:PutEvents @ <${logicalIdOf(plain.stack.gate.bus)}.Arn>`,
     ]);
   });
 });
 
 describe('ingest', () => {
   it('re-reads connections, enrolls tagged services, reads the rules version, records and notifies manual actions; it never accepts or rejects', () => {
-    const statements = statementsOf(plain, plain.stack.ingest);
+    const statements = statementsOf(plain, plain.stack.gate.ingest);
     expect(allowedActions(statements, 'ec2:')).toEqual(
       [
         ...ENROLLMENT_ACTIONS,
@@ -217,7 +217,7 @@ describe('ingest', () => {
     expect(grantsOf(statements, ENROLLMENT_ACTIONS)).toEqual([
       `${ENROLLMENT_ACTIONS.join('+')} @ ${SERVICE_ARN} if ${JSON.stringify(MANAGED_TAG_CONDITION)}`,
     ]);
-    const rulesId = logicalIdOf(plain.stack.tables.rules);
+    const rulesId = logicalIdOf(plain.stack.gate.tables.rules);
     const onRules = statements
       .filter((statement) => render(statement.Resource).includes(`<${rulesId}.Arn>`))
       .flatMap((statement) => asList(statement.Action));
@@ -228,10 +228,10 @@ describe('ingest', () => {
     expect(allowedActions(statements, 'dynamodb:')).toContain('dynamodb:PutItem');
     // The notice of a manual action goes to the KMS-encrypted decisions topic.
     expect(grantsOf(statements, ['sns:Publish'])).toEqual([
-      `sns:Publish @ <${logicalIdOf(plain.stack.notifications.decisionsTopic)}>`,
+      `sns:Publish @ <${logicalIdOf(plain.stack.gate.notifications.decisionsTopic)}>`,
     ]);
     expect(grantsOf(statements, ['kms:GenerateDataKey*'])).toEqual([
-      `kms:Decrypt+kms:GenerateDataKey* @ <${logicalIdOf(plain.stack.notifications.key)}.Arn>`,
+      `kms:Decrypt+kms:GenerateDataKey* @ <${logicalIdOf(plain.stack.gate.notifications.key)}.Arn>`,
     ]);
     expect(allowedActions(statements, 'events:')).toEqual(['events:PutEvents']);
   });
@@ -239,9 +239,9 @@ describe('ingest', () => {
 
 describe('rule-change', () => {
   it('reads the stream, reads and writes rules, writes the ledger, publishes and puts events; no EC2', () => {
-    const statements = statementsOf(plain, plain.stack.ruleChange);
+    const statements = statementsOf(plain, plain.stack.gate.ruleChange);
     expect(allowedActions(statements, 'ec2:')).toEqual([]);
-    const rulesId = logicalIdOf(plain.stack.tables.rules);
+    const rulesId = logicalIdOf(plain.stack.gate.tables.rules);
     const onRules = statements
       .filter((statement) => render(statement.Resource).includes(`<${rulesId}.`))
       .flatMap((statement) => asList(statement.Action));
@@ -261,9 +261,15 @@ describe('rule-change', () => {
 
 describe('every function', () => {
   it('writes only to its own log group, has no managed policies, and sends failures only to its own DLQ', () => {
-    for (const fn of [plain.stack.ingest, plain.stack.decide, plain.stack.sweep, plain.stack.ruleChange]) {
+    for (const fn of [
+      plain.stack.gate.ingest,
+      plain.stack.gate.decide,
+      plain.stack.gate.sweep,
+      plain.stack.gate.ruleChange,
+    ]) {
       // Decide is fed by the decide queue: SQS moves what it cannot take to the DLQ (redrive), not decide.
-      const ownDeadLetters = fn === plain.stack.decide ? [] : [`<${logicalIdOf(fn.deadLetterQueue)}.Arn>`];
+      const ownDeadLetters =
+        fn === plain.stack.gate.decide ? [] : [`<${logicalIdOf(fn.deadLetterQueue)}.Arn>`];
       const role = plain.json.Resources[logicalIdOf(fn.role)];
       expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
       const statements = statementsOf(plain, fn);
@@ -285,11 +291,11 @@ describe('every function role is what infra/permissions.ts states, and Lambda pl
     /^(logs:(CreateLogStream|PutLogEvents)|xray:Put(TraceSegments|TelemetryRecords)|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl|ReceiveMessage|ChangeMessageVisibility|DeleteMessage)|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams))$/;
 
   const functionsOf = (gate: SynthesizedGate): Record<GateFunctionName, GateFunction> => ({
-    ingest: gate.stack.ingest,
-    decide: gate.stack.decide,
-    sweep: gate.stack.sweep,
-    ruleChange: gate.stack.ruleChange,
-    operator: gate.stack.operator,
+    ingest: gate.stack.gate.ingest,
+    decide: gate.stack.gate.decide,
+    sweep: gate.stack.gate.sweep,
+    ruleChange: gate.stack.gate.ruleChange,
+    operator: gate.stack.gate.operator,
     register: registerApiOf(gate.stack).function,
   });
   /** A statement in one comparable shape: lists for Action and Resource, rendered references. */

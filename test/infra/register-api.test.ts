@@ -65,8 +65,8 @@ describe('register API', () => {
       StringEquals: { 'aws:ResourceTag/privatelink-gate:managed': 'true' },
     });
 
-    const rulesTable = logicalIdOf(gate.stack.tables.rules);
-    const ledgerTable = logicalIdOf(gate.stack.tables.ledger);
+    const rulesTable = logicalIdOf(gate.stack.gate.tables.rules);
+    const ledgerTable = logicalIdOf(gate.stack.gate.tables.ledger);
     const writes = statements.filter((s) =>
       asList(s.Action).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
     );
@@ -86,7 +86,7 @@ describe('register API', () => {
   });
 
   it('is left out with registerApi: false: no HTTP API, no register function or role, no RegisterUrl output', () => {
-    expect(closed.stack.register).toBeUndefined();
+    expect(closed.stack.gate.register).toBeUndefined();
     for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Stage'])
       closed.template.resourceCountIs(type, 0);
     gate.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);

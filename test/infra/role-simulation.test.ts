@@ -51,14 +51,14 @@ function resolver(gate: SynthesizedGate, r: GateResources): (value: unknown) => 
     'AWS::Partition': r.partition,
     'AWS::Region': r.region,
     'AWS::AccountId': r.account,
-    [logicalIdOf(stack.notifications.decisionsTopic)]: r.decisionsTopicArn,
-    [logicalIdOf(stack.notifications.ingestTopic)]: r.ingestTopicArn,
+    [logicalIdOf(stack.gate.notifications.decisionsTopic)]: r.decisionsTopicArn,
+    [logicalIdOf(stack.gate.notifications.ingestTopic)]: r.ingestTopicArn,
   };
   const arns: Record<string, string> = {
-    [logicalIdOf(stack.tables.rules)]: r.rulesTableArn,
-    [logicalIdOf(stack.tables.ledger)]: r.ledgerTableArn,
-    [logicalIdOf(stack.bus)]: r.gateBusArn,
-    [logicalIdOf(stack.notifications.key)]: r.topicKeyArn,
+    [logicalIdOf(stack.gate.tables.rules)]: r.rulesTableArn,
+    [logicalIdOf(stack.gate.tables.ledger)]: r.ledgerTableArn,
+    [logicalIdOf(stack.gate.bus)]: r.gateBusArn,
+    [logicalIdOf(stack.gate.notifications.key)]: r.topicKeyArn,
   };
   // Any other resource of the template (the decide queue its mapping reads): as the deployed stack made it.
   for (const resource of Object.values(world.gate.stack.resources)) {
@@ -131,11 +131,11 @@ beforeAll(async () => {
   };
   const resolve = resolver(synthesized, resources);
   const functions = {
-    ingest: synthesized.stack.ingest,
-    decide: synthesized.stack.decide,
-    sweep: synthesized.stack.sweep,
-    ruleChange: synthesized.stack.ruleChange,
-    operator: synthesized.stack.operator,
+    ingest: synthesized.stack.gate.ingest,
+    decide: synthesized.stack.gate.decide,
+    sweep: synthesized.stack.gate.sweep,
+    ruleChange: synthesized.stack.gate.ruleChange,
+    operator: synthesized.stack.gate.operator,
     register: registerApiOf(synthesized.stack).function,
   };
   for (const name of GATE_FUNCTIONS) {

@@ -6,10 +6,10 @@ import { CfnElement, type Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { inject } from 'vitest';
+import { type CliSynth, synthWithCli } from '../../bench/bundle-sizes.ts';
 import { parseGateConfig } from '../../infra/config.ts';
 import type { RegisterApi } from '../../infra/constructs/register-api.ts';
 import { buildGateApp, type GateApp } from '../../infra/gate-app.ts';
-import { cliAssemblyIn, type DefaultAssembly } from '../support/assemblies.ts';
 import { cachedOnce } from '../support/synth-cache.ts';
 
 /** Every optional feature on, so one synth covers every resource the config can add. */
@@ -92,14 +92,17 @@ function synthCacheDir(): string {
   return ownCacheDir;
 }
 
-export type { DefaultAssembly };
+export interface DefaultAssembly extends CliSynth {
+  /** The cloud assembly `npm run synth` writes: template, bundles, manifests. */
+  outdir: string;
+}
 
 /**
  * The default stack as `npm run synth` builds it (the CDK CLI, esbuild bundles, cdk-nag,
  * no AWS credentials), synthesized once per `vitest run` and shared by every test file.
  */
 export function defaultAssembly(): DefaultAssembly {
-  return cliAssemblyIn(synthCacheDir());
+  return cachedOnce(synthCacheDir(), 'default-cli', (outdir) => ({ ...synthWithCli(outdir), outdir }));
 }
 
 /**
@@ -140,8 +143,8 @@ export function sharedGate(config: unknown = {}, options: { env?: Environment } 
 
 /** The stack's register API, which every stack built with `registerApi` (the default) has. */
 export function registerApiOf(stack: GateApp['stack']): RegisterApi {
-  if (stack.register === undefined) throw new Error(`${stack.stackName} has no register API`);
-  return stack.register;
+  if (stack.gate.register === undefined) throw new Error(`${stack.stackName} has no register API`);
+  return stack.gate.register;
 }
 
 /** The CloudFormation logical id of a construct's resource (or of the construct itself). */

@@ -110,3 +110,23 @@ export function runAws(target: AwsCliTarget, args: readonly string[]): Promise<u
     );
   });
 }
+
+/**
+ * `aws ec2 create-vpc-endpoint` as a consumer runs it: an interface endpoint to `serviceId`
+ * in the target's region. Resolves to the new endpoint's id.
+ */
+export async function createEndpointWithCli(target: AwsCliTarget, serviceId: string): Promise<string> {
+  const out = (await runAws(target, [
+    'ec2',
+    'create-vpc-endpoint',
+    '--vpc-endpoint-type',
+    'Interface',
+    '--vpc-id',
+    'vpc-0123456789abcdef0',
+    '--subnet-ids',
+    'subnet-0123456789abcdef0',
+    '--service-name',
+    `com.amazonaws.vpce.${target.region ?? 'us-east-1'}.${serviceId}`,
+  ])) as { VpcEndpoint: { VpcEndpointId: string } };
+  return out.VpcEndpoint.VpcEndpointId;
+}

@@ -4,12 +4,9 @@
  * vitest.config.ts's globalSetup creates the folder and provides its path; the first file
  * that asks for a template produces it under a lock, the others wait for it and read it.
  */
-
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -19,42 +16,11 @@ declare module 'vitest' {
   }
 }
 
-const PREFETCH = fileURLToPath(new URL('./prefetch-assemblies.ts', import.meta.url));
-/** The keys of test/support/assemblies.ts (not imported: this module stays free of the CDK's). */
-const PREFETCHED = ['gate-assembly-source', 'default-cli'];
-
-/**
- * globalSetup: an empty folder for this run, removed when the run ends. A run of the whole
- * suite (no file filter on the command line) also starts producing the shared assemblies
- * at once, each in a process of its own, while the first files run: otherwise the files
- * that need one sit idle behind the file that produces it (the CDK CLI's synth with
- * esbuild takes 20 s and more).
- */
-export default function setup(project: TestProject): () => Promise<void> {
+/** globalSetup: an empty folder for this run, removed when the run ends. */
+export default function setup(project: TestProject): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'plgate-synth-cache-'));
   project.provide('synthCacheDir', dir);
-  const children = wholeSuite(process.argv.slice(2))
-    ? PREFETCHED.map((key) =>
-        spawn(process.execPath, ['--import', 'tsx', PREFETCH, dir, key], { stdio: 'ignore' }),
-      )
-    : [];
-  return async () => {
-    await Promise.all(children.map(ended));
-    rmSync(dir, { recursive: true, force: true });
-  };
-}
-
-/** Whether vitest's arguments name no file filter (`vitest run`, flags only, `--flag=value`). */
-export function wholeSuite(args: readonly string[]): boolean {
-  return args.filter((arg) => !arg.startsWith('-') && arg !== 'run').length === 0;
-}
-
-function ended(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill();
-  });
+  return () => rmSync(dir, { recursive: true, force: true });
 }
 
 export class SynthCacheError extends Error {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plgate } from '../../cli/run-plgate.ts';
 import { defaultAssembly } from '../../infra/synth.ts';
 import { BLOCKED, PARTNER, STRANGER } from '../../support/accounts.ts';
-import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
+import { awsCliVersion, createEndpointWithCli, runAws } from '../../support/aws-cli.ts';
 import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-local-process.ts';
 
 const NLB = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/walk/0123456789abcdef';
@@ -28,8 +28,6 @@ const rulesDir = mkdtempSync(join(tmpdir(), 'plgate-walk-rules-'));
 
 const provider = (args: string[]) =>
   runAws({ endpoint: local?.endpoint ?? '', accessKeyId: 'provider' }, args);
-const consumer = (account: string, args: string[]) =>
-  runAws({ endpoint: local?.endpoint ?? '', accessKeyId: account }, args);
 /** plgate as an operator runs it against a deployed stack: by its name, the endpoint from the environment. */
 const operator = (args: string[]) =>
   plgate([...args, '--stack', STACK], {
@@ -54,6 +52,9 @@ afterAll(async () => {
   rmSync(rulesDir, { recursive: true, force: true });
 });
 
+const createEndpoint = (account: string, serviceId: string) =>
+  createEndpointWithCli({ endpoint: local?.endpoint ?? '', accessKeyId: account }, serviceId);
+
 async function state(serviceId: string, endpointId: string): Promise<string> {
   const out = (await provider([
     'ec2',
@@ -76,22 +77,6 @@ async function until<T>(ask: () => Promise<T>, expected: T, what: string): Promi
   throw new Error(
     `${what}: ${JSON.stringify(last)}, expected ${JSON.stringify(expected)}\n${local?.output().slice(-3000)}`,
   );
-}
-
-async function createEndpoint(account: string, serviceId: string): Promise<string> {
-  const out = (await consumer(account, [
-    'ec2',
-    'create-vpc-endpoint',
-    '--vpc-endpoint-type',
-    'Interface',
-    '--vpc-id',
-    'vpc-0123456789abcdef0',
-    '--subnet-ids',
-    'subnet-0123456789abcdef0',
-    '--service-name',
-    `com.amazonaws.vpce.us-east-1.${serviceId}`,
-  ])) as { VpcEndpoint: { VpcEndpointId: string } };
-  return out.VpcEndpoint.VpcEndpointId;
 }
 
 describe.runIf(cli)('plgate local --stack with the bundled assembly, through the AWS CLI and plgate', () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCKED, PARTNER, SECOND_PARTNER, STRANGER } from '../../support/accounts.ts';
-import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
+import { awsCliVersion, createEndpointWithCli, runAws } from '../../support/aws-cli.ts';
 import { type PlgateLocalProcess, startPlgateLocal } from '../../support/plgate-local-process.ts';
 
 const NLB = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/walk/0123456789abcdef';
@@ -19,7 +19,8 @@ let local: PlgateLocalProcess | undefined;
 let endpoint = '';
 
 const provider = (args: string[]) => runAws({ endpoint, accessKeyId: 'provider' }, args);
-const consumer = (account: string, args: string[]) => runAws({ endpoint, accessKeyId: account }, args);
+const createEndpoint = (account: string, serviceId: string) =>
+  createEndpointWithCli({ endpoint, accessKeyId: account }, serviceId);
 
 beforeAll(async () => {
   if (!cli) return;
@@ -87,22 +88,6 @@ async function stackOutputs(): Promise<Record<string, string>> {
     Stacks: { Outputs?: { OutputKey: string; OutputValue: string }[] }[];
   };
   return Object.fromEntries((out.Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-}
-
-async function createEndpoint(account: string, serviceId: string): Promise<string> {
-  const out = (await consumer(account, [
-    'ec2',
-    'create-vpc-endpoint',
-    '--vpc-endpoint-type',
-    'Interface',
-    '--vpc-id',
-    'vpc-0123456789abcdef0',
-    '--subnet-ids',
-    'subnet-0123456789abcdef0',
-    '--service-name',
-    `com.amazonaws.vpce.us-east-1.${serviceId}`,
-  ])) as { VpcEndpoint: { VpcEndpointId: string } };
-  return out.VpcEndpoint.VpcEndpointId;
 }
 
 describe.runIf(cli)('the AWS CLI against plgate local --rules policies', () => {

@@ -14,7 +14,7 @@ import { codeHash, invitationCode } from '../../../functions/core/registration/i
 import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
 
 import { plgateInProcessWith as plgate } from '../../cli/run-plgate-in-process.ts';
-import { runAws } from '../../support/aws-cli.ts';
+import { createEndpointWithCli } from '../../support/aws-cli.ts';
 import { gateRole } from '../../support/gate-role.ts';
 import {
   createService,
@@ -107,20 +107,8 @@ async function registerInProcess(code: string, account: string, secret = 'consum
   return postRegistration({ code, request });
 }
 
-function createEndpointWithCli(account: string, service = serviceId): Promise<unknown> {
-  return runAws({ endpoint: world.cloud.endpoint, accessKeyId: account }, [
-    'ec2',
-    'create-vpc-endpoint',
-    '--vpc-endpoint-type',
-    'Interface',
-    '--vpc-id',
-    'vpc-0123456789abcdef0',
-    '--subnet-ids',
-    'subnet-0123456789abcdef0',
-    '--service-name',
-    `com.amazonaws.vpce.us-east-1.${service}`,
-  ]);
-}
+const endpointWithCli = (account: string) =>
+  createEndpointWithCli({ endpoint: world.cloud.endpoint, accessKeyId: account }, serviceId);
 
 async function allowedPrincipals(): Promise<string[]> {
   const out = await world.provider.send(
@@ -148,9 +136,7 @@ afterAll(async () => {
 
 describe('plgate invite, plgate register, then the AWS CLI', () => {
   it('an uninvited account cannot create an endpoint to the service', async () => {
-    await expect(createEndpointWithCli('444444444444')).rejects.toThrow(
-      /not allowed|NotFound|InvalidServiceName/i,
-    );
+    await expect(endpointWithCli('444444444444')).rejects.toThrow(/not allowed|NotFound|InvalidServiceName/i);
   }, 120_000);
 
   it('an invited account registers with its own credentials, creates its endpoint and is accepted', async () => {
@@ -170,10 +156,7 @@ describe('plgate invite, plgate register, then the AWS CLI', () => {
     expect(Date.parse(registered.acceptedUntil)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
     expect(await allowedPrincipals()).toContain('arn:aws:iam::111111111111:root');
 
-    const created = (await createEndpointWithCli('111111111111')) as {
-      VpcEndpoint: { VpcEndpointId: string };
-    };
-    const endpointId = created.VpcEndpoint.VpcEndpointId;
+    const endpointId = await endpointWithCli('111111111111');
     await settle(world);
     expect(['pending', 'available']).toContain(await stateOf(world, serviceId, endpointId));
     const [decision] = await outcomesOf(world, endpointId);
@@ -195,7 +178,7 @@ describe('plgate invite, plgate register, then the AWS CLI', () => {
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/already been used/);
     expect(await allowedPrincipals()).not.toContain('arn:aws:iam::222222222222:root');
-    await expect(createEndpointWithCli('222222222222')).rejects.toThrow();
+    await expect(endpointWithCli('222222222222')).rejects.toThrow();
   }, 240_000);
 
   it('lists open invitations without their codes, and a revoked one is refused', async () => {
