@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { CreateVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalConsole } from '../../console/server/local.ts';
@@ -16,7 +15,6 @@ import { createClients } from '../../functions/aws/clients.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
 import { BLOCKED, HELD, STRANGER } from '../support/accounts.ts';
 import { launchChromium } from '../support/browser.ts';
-import { ec2For } from '../support/local-cloud.ts';
 import {
   createEndpoint,
   createService,
@@ -46,35 +44,6 @@ let trialService: string;
 const ids = { approve: '', deny: '', trial: '', tagged: '' };
 const problems: string[] = [];
 
-async function taggedEndpoint(
-  account: string,
-  service: string,
-  tags: Record<string, string>,
-): Promise<string> {
-  const consumer = ec2For(world.cloud, account);
-  try {
-    const created = await consumer.send(
-      new CreateVpcEndpointCommand({
-        VpcEndpointType: 'Interface',
-        VpcId: 'vpc-0123456789abcdef0',
-        SubnetIds: ['subnet-0123456789abcdef0'],
-        ServiceName: `com.amazonaws.vpce.${world.cloud.region}.${service}`,
-        TagSpecifications: [
-          {
-            ResourceType: 'vpc-endpoint',
-            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-          },
-        ],
-      }),
-    );
-    const id = created.VpcEndpoint?.VpcEndpointId;
-    if (!id) throw new Error('no endpoint id');
-    return id;
-  } finally {
-    consumer.destroy();
-  }
-}
-
 const row = (p: Page, endpointId: string) => p.locator(`#requests tr[data-endpoint="${endpointId}"]`);
 
 async function act(action: 'Approve' | 'Deny', endpointId: string, reason: string): Promise<void> {
@@ -103,7 +72,7 @@ beforeAll(async () => {
   ids.approve = await createEndpoint(world, HELD, serviceId);
   ids.deny = await createEndpoint(world, HELD, serviceId);
   ids.trial = await createEndpoint(world, HELD, trialService);
-  ids.tagged = await taggedEndpoint(STRANGER, serviceId, { team: MARKUP });
+  ids.tagged = await createEndpoint(world, STRANGER, serviceId, { team: MARKUP });
   await settle(world);
   [web, browser] = await Promise.all([
     startLocalConsole({

@@ -119,10 +119,12 @@ export async function createService(
   return id;
 }
 
+/** A consumer's interface endpoint to the service (with the consumer's tags, if any); its id. */
 export async function createEndpoint(
   world: LocalGateWorld,
   account: string,
   serviceId: string,
+  tags: Record<string, string> = {},
 ): Promise<string> {
   const consumer = ec2For(world.cloud, account);
   try {
@@ -132,6 +134,16 @@ export async function createEndpoint(
         VpcId: 'vpc-0123456789abcdef0',
         SubnetIds: ['subnet-0123456789abcdef0'],
         ServiceName: `com.amazonaws.vpce.${world.cloud.region}.${serviceId}`,
+        ...(Object.keys(tags).length === 0
+          ? {}
+          : {
+              TagSpecifications: [
+                {
+                  ResourceType: 'vpc-endpoint',
+                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                },
+              ],
+            }),
       }),
     );
     const id = created.VpcEndpoint?.VpcEndpointId;
