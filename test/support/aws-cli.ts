@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CliOutcome, cliPython, runInDriver } from './aws-cli-driver.ts';
 
 export class AwsCliError extends Error {
   override name = 'AwsCliError';
@@ -84,28 +85,39 @@ export function runAws(target: AwsCliTarget, args: readonly string[]): Promise<u
     AWS_MAX_ATTEMPTS: '1',
     AWS_PAGER: '',
   };
+  const argv = [...args, '--endpoint-url', target.endpoint, '--output', 'json'];
+  return runCli(argv, env).then(({ exitCode, stdout, stderr }) => {
+    if (exitCode !== 0) {
+      throw new AwsCliError(`aws ${args.join(' ')} failed: ${stderr.trim()}`, stderr, exitCode);
+    }
+    const text = stdout.trim();
+    try {
+      return text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new AwsCliError(`aws ${args.join(' ')} printed no JSON: ${text}`, stderr, 0);
+    }
+  });
+}
+
+const CLI_TIMEOUT_MS = 30_000;
+let python: string | undefined | null = null;
+
+/**
+ * One AWS CLI command: in this worker's driver processes where `aws` is the Python CLI,
+ * else as a process of its own. Resolves with its exit code and output, whatever the code.
+ */
+function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<CliOutcome> {
+  if (python === null) python = cliPython(awsExecutable());
+  if (python !== undefined) return runInDriver(python, argv, env, CLI_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
     execFile(
       awsExecutable(),
-      [...args, '--endpoint-url', target.endpoint, '--output', 'json'],
-      { env, encoding: 'utf8', timeout: 30_000 },
+      argv,
+      { env, encoding: 'utf8', timeout: CLI_TIMEOUT_MS },
       (error, stdout, stderr) => {
-        if (error !== null) {
-          reject(
-            new AwsCliError(
-              `aws ${args.join(' ')} failed: ${stderr.trim()}`,
-              stderr,
-              error.code === undefined ? null : Number(error.code),
-            ),
-          );
-          return;
-        }
-        const text = stdout.trim();
-        try {
-          resolve(text === '' ? undefined : JSON.parse(text));
-        } catch {
-          reject(new AwsCliError(`aws ${args.join(' ')} printed no JSON: ${text}`, stderr, 0));
-        }
+        if (error === null) resolve({ exitCode: 0, stdout, stderr });
+        else if (typeof error.code === 'number') resolve({ exitCode: error.code, stdout, stderr });
+        else reject(new AwsCliError(`aws ${argv.join(' ')} did not run: ${error.message}`, stderr, null));
       },
     );
   });
