@@ -14,13 +14,11 @@ import type { LocalCloud } from './cloud.ts';
 import { type CodeSource, readAssembly } from './cloudformation/assembly.ts';
 import { cachedGateAssembly, type DeployedStack, deployAssembly } from './cloudformation/deploy-assembly.ts';
 import type { StackRecord, StackResourceRecord } from './cloudformation/stacks.ts';
+import { GATE_HANDLERS, type GateHandler } from './lambda/prebuild.ts';
 import { migrateHandWiredTables } from './migrations/hand-wired-tables.ts';
 
 /** The project root: where the handlers' sources are (for an assembly synthesized without bundling). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
-
-/** The gate's handlers, by their source file's name under functions/handlers/. */
-export type GateHandler = 'ingest' | 'decide' | 'sweep' | 'rule-change' | 'register' | 'operator';
 
 export class GateDeployError extends Error {
   override name = 'GateDeployError';
@@ -105,9 +103,7 @@ function functionsByHandler(stack: StackRecord): Record<GateHandler, string> {
       typeof source === 'string' ? /functions\/handlers\/([a-z-]+)\.ts$/.exec(source)?.[1] : undefined;
     if (handler !== undefined) names[handler as GateHandler] = resource.physicalId;
   }
-  const missing = (['ingest', 'decide', 'sweep', 'rule-change', 'register', 'operator'] as const).filter(
-    (handler) => names[handler] === undefined,
-  );
+  const missing = GATE_HANDLERS.filter((handler) => names[handler] === undefined);
   if (missing.length > 0)
     throw new GateDeployError(
       `${stack.name} has no function for ${missing.join(', ')} (by their ${SOURCE_METADATA_KEY} metadata)`,

@@ -166,6 +166,9 @@ export function registerLocal(program: Command): void {
     .action(async (flags: LocalFlags) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const options = localRunOptions(flags, print);
+      // Without --stack the handlers run from source: esbuild bundles them while the rest loads.
+      if (options.assemblyDir === undefined)
+        (await import('../../local/lambda/prebuild.ts')).prebuildGateBundles();
       // Loaded here, not with the CLI: every other command starts faster without the local cloud.
       const [{ connectionHelp, runLocal }, { startGate }] = await Promise.all([
         import('../../local/run.ts'),

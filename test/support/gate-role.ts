@@ -5,8 +5,9 @@
  * its permissions away.
  */
 import type { LocalCloud } from '../../local/cloud.ts';
-import type { GateHandler, LocalGate } from '../../local/gate.ts';
+import type { LocalGate } from '../../local/gate.ts';
 import { type LocalRole, type RoleSession, roleSessionArnOf } from '../../local/identity.ts';
+import type { GateHandler } from '../../local/lambda/prebuild.ts';
 
 export interface GateRole {
   role: LocalRole;
