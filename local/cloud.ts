@@ -66,6 +66,11 @@ export interface LocalCloudOptions {
   functionEnvironment?: Record<string, string>;
   /** Local-only: every schedule of a deployed stack fires at this interval instead of its own. */
   scheduleIntervalMs?: number;
+  /**
+   * Most execution environments of one function at once (its reserved concurrency still
+   * bounds it). Default: one per core, 2 to 4.
+   */
+  environmentsPerFunction?: number;
 }
 
 export interface LocalCloud {
@@ -201,6 +206,12 @@ function validated(options: LocalCloudOptions) {
     }
     return ms;
   };
+  const positiveInteger = (name: string, value: number | undefined): number | undefined => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new LocalCloudOptionsError(`${name} must be a whole number >= 1, got ${String(value)}`);
+    }
+    return value;
+  };
   return {
     port,
     host,
@@ -220,6 +231,7 @@ function validated(options: LocalCloudOptions) {
       }),
     functionEnvironment: options.functionEnvironment,
     scheduleIntervalMs: options.scheduleIntervalMs,
+    environmentsPerFunction: positiveInteger('environmentsPerFunction', options.environmentsPerFunction),
     dataDir: options.dataDir,
     secrets: new Map(Object.entries(options.secrets ?? {})),
   };
@@ -394,6 +406,9 @@ async function startOn(
     functionLog: config.functionLog,
     ...(faults === undefined ? {} : { faults }),
     functionEnvironment,
+    ...(config.environmentsPerFunction === undefined
+      ? {}
+      : { environmentsPerFunction: config.environmentsPerFunction }),
     ...(config.scheduleIntervalMs === undefined
       ? {}
       : { scheduleIntervalOverrideMs: config.scheduleIntervalMs }),

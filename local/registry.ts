@@ -51,6 +51,8 @@ export interface RegistryDeps {
   functionEnvironment?: Record<string, string>;
   /** Local-only: every schedule fires at this interval instead of its own (`--sweep-interval`). */
   scheduleIntervalOverrideMs?: number;
+  /** Most execution environments of one function at once (default: the Lambda service's). */
+  environmentsPerFunction?: number;
 }
 
 export interface Registry {
@@ -91,6 +93,9 @@ export function buildRegistry(deps: RegistryDeps): Registry {
     functionLog: deps.functionLog,
     ...(deps.faults === undefined ? {} : { faults: deps.faults }),
     ...(deps.functionEnvironment === undefined ? {} : { environmentOverrides: deps.functionEnvironment }),
+    ...(deps.environmentsPerFunction === undefined
+      ? {}
+      : { maxConcurrencyPerFunction: deps.environmentsPerFunction }),
   });
   const mappings = new EventSourceMappings({
     invoker: lambda,

@@ -27,6 +27,10 @@ export async function startTestCloud(
     acceptDelayMs: 20,
     deleteDelayMs: 20,
     retryDelayMs: 5,
+    // One environment per function: a test world's requests come a few at a time, and each
+    // environment more is a cold start (a fifth of these tests' CPU). The tests of
+    // concurrency (the chaos run, reserved concurrency) ask for more.
+    environmentsPerFunction: 1,
     log: (line) => logs.push(line),
     ...options,
   });

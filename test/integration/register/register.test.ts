@@ -118,7 +118,8 @@ async function allowedPrincipals(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  world = await startLocalGate();
+  // Two register environments, so two redemptions of one code can race (see below).
+  world = await startLocalGate(undefined, { environmentsPerFunction: 2 });
   // No principals and no rules: nobody gets in unless invited.
   serviceId = await createService(world.provider, { principals: [] });
   await world.gate.sweepNow();
