@@ -104,6 +104,8 @@ describe('the operator function over lambda invoke', () => {
   });
 
   it('bad input is the function error, naming the field and the value; writes nothing', SLOW, async () => {
+    // What the tests before set going (a denial's stream record, the sweep it starts) ends first.
+    await settle(world);
     const before = await world.rules.items();
     const bad = await invoke({ action: 'approve', endpointId: 'vpce-XYZ' });
     expect(bad.answer.FunctionError).toBe('Unhandled');
