@@ -77,9 +77,12 @@ export interface FleetMemberRow {
   cells: MemberCells;
 }
 
+/** What the view reads: the managed services' connections (a hub's: every member's), the rules, organizations. */
+export type GateViewAdapters = Pick<TargetAdapters, 'endpointServices' | 'rules' | 'organizations'>;
+
 export class GateView {
   constructor(
-    private readonly adapters: TargetAdapters,
+    private readonly adapters: GateViewAdapters,
     private readonly options: { region?: string; fleet?: FleetView; now?: () => Date } = {},
   ) {}
 
