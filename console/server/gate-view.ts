@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import { judge } from '../../cli/connection-lookup.ts';
 import { MEMBER_COLUMNS, type MemberCells } from '../../cli/fleet-status.ts';
 import type { TargetAdapters } from '../../cli/target-adapters.ts';
-import { type Connection, readConnection } from '../../functions/core/connection.ts';
+import { type Connection, readConnection, type ServicePlace } from '../../functions/core/connection.ts';
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
 import { explainConnection, type NearMiss, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
@@ -52,6 +52,9 @@ export interface RequestRow {
 
 export interface ServiceRow {
   serviceId: string;
+  /** The fleet member the service is in; null in a stack of one (the gate's own account and region). */
+  serviceAccount: string | null;
+  serviceRegion: string | null;
   mode: string;
   held: string | null;
   pendingTtl: string;
@@ -78,7 +81,12 @@ export interface FleetMemberRow {
 }
 
 /** What the view reads: the managed services' connections (a hub's: every member's), the rules, organizations. */
-export type GateViewAdapters = Pick<TargetAdapters, 'endpointServices' | 'rules' | 'organizations'>;
+export type GateViewAdapters = Pick<TargetAdapters, 'rules' | 'organizations'> & {
+  /** A hub's (FleetEndpointServices) also says which member each service is in. */
+  endpointServices: TargetAdapters['endpointServices'] & {
+    placeOf?(serviceId: string): ServicePlace | undefined;
+  };
+};
 
 export class GateView {
   constructor(
@@ -162,8 +170,11 @@ export class GateView {
       const counts: Record<string, number> = {};
       for (const c of connections)
         if (c.serviceId === serviceId) counts[c.state] = (counts[c.state] ?? 0) + 1;
+      const place = this.adapters.endpointServices.placeOf?.(serviceId);
       return {
         serviceId,
+        serviceAccount: place?.account ?? null,
+        serviceRegion: place?.region ?? null,
         mode: settings.mode,
         held: settings.held ? settings.held.id : null,
         pendingTtl: settings.pendingTtl,

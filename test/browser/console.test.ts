@@ -436,6 +436,11 @@ describe('Fleet', () => {
       await viewer.goto(`http://127.0.0.1:${hub.port}/#fleet`);
       await viewer.locator('#fleet tbody tr').first().waitFor(WAIT);
       expect(await axeViolations(viewer), 'fleet').toEqual([]);
+      // The Services page of a hub has a Member column.
+      await viewer.goto(`http://127.0.0.1:${hub.port}/#services`);
+      await viewer.locator('#services tbody tr').first().waitFor(WAIT);
+      expect(await viewer.locator('#services thead th').nth(1).innerText()).toBe('Member');
+      expect(await axeViolations(viewer), 'services of a hub').toEqual([]);
     } finally {
       await viewer.close();
       await hub.stop();

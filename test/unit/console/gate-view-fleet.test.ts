@@ -44,7 +44,7 @@ function hubView(status: () => Promise<MemberStatus[]>) {
 }
 
 describe('the console of a fleet’s hub', () => {
-  it("lists every member's requests, each with its service's account and region, judged by where the service lives", async () => {
+  it("lists every member's requests and services, each with its service's account and region, judged by where the service lives", async () => {
     const view = hubView(async () => []);
 
     const rows = await view.requests();
@@ -52,6 +52,10 @@ describe('the console of a fleet’s hub', () => {
     expect(rows.map((r) => [r.serviceId, r.serviceAccount, r.serviceRegion, r.decision, r.rule])).toEqual([
       [SVC_A, A.account, A.region, 'review', null],
       [SVC_B, B.account, B.region, 'accept', 'eu-members'],
+    ]);
+    expect((await view.services()).map((s) => [s.serviceId, s.serviceAccount, s.serviceRegion])).toEqual([
+      [SVC_A, A.account, A.region],
+      [SVC_B, B.account, B.region],
     ]);
     const [, fromB] = rows;
     expect((await view.explain(fromB?.endpointId ?? '', undefined))?.connection).toMatchObject({
@@ -118,6 +122,9 @@ describe('the console of a stack of one', () => {
     expect((await view.fleet()).members).toEqual([]);
     expect(await view.requests()).toEqual([
       expect.objectContaining({ serviceId: SVC_A, serviceAccount: null, serviceRegion: A.region }),
+    ]);
+    expect(await view.services()).toEqual([
+      expect.objectContaining({ serviceId: SVC_A, serviceAccount: null, serviceRegion: null }),
     ]);
   });
 });
