@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import { judge } from '../../cli/connection-lookup.ts';
 import { MEMBER_COLUMNS, type MemberCells } from '../../cli/fleet-status.ts';
 import type { TargetAdapters } from '../../cli/target-adapters.ts';
+import type { MemberListing } from '../../functions/aws/fleet-endpoint-services.ts';
 import { type Connection, readConnection, type ServicePlace } from '../../functions/core/connection.ts';
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
 import { explainConnection, type NearMiss, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
@@ -82,9 +83,10 @@ export interface FleetMemberRow {
 
 /** What the view reads: the managed services' connections (a hub's: every member's), the rules, organizations. */
 export type GateViewAdapters = Pick<TargetAdapters, 'rules' | 'organizations'> & {
-  /** A hub's (FleetEndpointServices) also says which member each service is in. */
+  /** A hub's (FleetEndpointServices) also says which member each service is in, and which members it could not list. */
   endpointServices: TargetAdapters['endpointServices'] & {
     placeOf?(serviceId: string): ServicePlace | undefined;
+    listings?(): readonly MemberListing[];
   };
 };
 
@@ -101,6 +103,13 @@ export class GateView {
   /** `plgate fleet`'s columns and rows; none without a fleet. */
   async fleet(): Promise<{ columns: readonly string[]; members: FleetMemberRow[] }> {
     return { columns: MEMBER_COLUMNS, members: (await this.options.fleet?.members()) ?? [] };
+  }
+
+  /** The members the last listing could not read (their requests are not in the list), with why. */
+  unlistedMembers(): { account: string; region: string; reason: string }[] {
+    return (this.adapters.endpointServices.listings?.() ?? []).flatMap((listing) =>
+      listing.ok ? [] : [{ account: listing.account, region: listing.region, reason: listing.reason }],
+    );
   }
 
   async serviceIds(): Promise<string[]> {

@@ -101,7 +101,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       rulesTable: target.config.rulesTable,
       ledgerTable: target.config.ledgerTable,
     }),
-    'GET /api/requests': async () => ({ at: new Date().toISOString(), requests: await view.requests() }),
+    'GET /api/requests': async () => ({
+      at: new Date().toISOString(),
+      requests: await view.requests(),
+      unlisted: view.unlistedMembers(),
+    }),
     'GET /api/services': async () => ({ services: await view.services() }),
     'GET /api/fleet': async () => ({ fleet: view.hasFleet, ...(await view.fleet()) }),
     'GET /api/rules': () => view.rules(),

@@ -38,6 +38,7 @@ export async function requestsPage(main, { session, params }) {
   let drawn = ROWS_AT_ONCE;
   const result = h('div', { id: 'action-result', role: 'status', 'aria-live': 'polite' });
   const count = h('p', { class: 'count', id: 'request-count' });
+  const unlisted = h('div', { id: 'unlisted-members' });
   const body = h('tbody');
   const more = h('button', { type: 'button', id: 'requests-more', hidden: true }, 'More');
   let list = [];
@@ -251,7 +252,21 @@ export async function requestsPage(main, { session, params }) {
   }
 
   async function load() {
-    rows = (await get('/api/requests')).requests;
+    const answer = await get('/api/requests');
+    rows = answer.requests;
+    replace(
+      unlisted,
+      answer.unlisted.length === 0
+        ? null
+        : h(
+            'p',
+            { class: 'error', role: 'status' },
+            `Not shown: the requests of ${answer.unlisted.length} fleet member${answer.unlisted.length === 1 ? '' : 's'} that could not be read (`,
+            h('a', { href: '#fleet' }, 'see Fleet'),
+            '): ',
+            answer.unlisted.map((m) => `${m.account} ${m.region}: ${m.reason}`).join('; '),
+          ),
+    );
     renderControls();
     render();
   }
@@ -262,6 +277,7 @@ export async function requestsPage(main, { session, params }) {
     h('p', { class: 'intro' }, "Each connection with the decision today's rules give it, and why."),
     controls,
     result,
+    unlisted,
     count,
     h(
       'table',

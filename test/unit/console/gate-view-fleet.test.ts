@@ -110,6 +110,31 @@ describe('the console of a fleet’s hub', () => {
   });
 });
 
+describe('a member the hub cannot read', () => {
+  it('leaves its requests out and says which member and why', async () => {
+    const C = { account: '333333333333', region: 'us-west-2' };
+    const a = new FakeEndpointServices().add(
+      connection({ serviceId: SVC_A, serviceAccount: A.account, serviceRegion: A.region }),
+    );
+    const unreadable = Object.assign(new FakeEndpointServices(), {
+      listManagedServices: async () => {
+        throw Object.assign(new Error('not authorized to assume the spoke role'), { name: 'AccessDenied' });
+      },
+    });
+    const endpointServices = new FleetEndpointServices({
+      members: () => [A, C],
+      ec2: { endpointServicesFor: (account) => (account === A.account ? a : unreadable) },
+      spokeRoleName: 'plgate-spoke',
+    });
+    const view = new GateView({ endpointServices, rules: rules() }, { region: A.region, now: () => NOW });
+
+    expect((await view.requests()).map((r) => r.serviceAccount)).toEqual([A.account]);
+    expect(view.unlistedMembers()).toEqual([
+      { ...C, reason: 'AccessDenied: not authorized to assume the spoke role' },
+    ]);
+  });
+});
+
 describe('the console of a stack of one', () => {
   it('has no Fleet page, and its requests are in the gate’s own region with no member account', async () => {
     const ec2 = new FakeEndpointServices().add(connection({ serviceId: SVC_A }));
@@ -119,6 +144,7 @@ describe('the console of a stack of one', () => {
     );
 
     expect(view.hasFleet).toBe(false);
+    expect(view.unlistedMembers()).toEqual([]);
     expect((await view.fleet()).members).toEqual([]);
     expect(await view.requests()).toEqual([
       expect.objectContaining({ serviceId: SVC_A, serviceAccount: null, serviceRegion: A.region }),
