@@ -26,6 +26,8 @@ export interface FleetMembers {
   endpointServices: FleetEndpointServices;
   /** `plgate fleet`'s rows, looked at now. */
   status(onMember?: (place: ServicePlace) => void): Promise<MemberStatus[]>;
+  /** Closes the member clients. */
+  close(): void;
 }
 
 export interface FleetMembersOptions {
@@ -76,6 +78,10 @@ export function reachFleet(
         recorded: (places) => states.states(places),
         ...(onMember ? { onMember } : {}),
       }),
+    close: () => {
+      ec2.destroy();
+      credentials.destroy();
+    },
   };
 }
 
@@ -85,7 +91,16 @@ export function withFleetMembers(
   fleet: FleetSettings | undefined,
   options: FleetMembersOptions,
 ): GateTarget {
-  return hasMembers(fleet) ? { ...target, fleet: reachFleet(target, fleet, options) } : target;
+  if (!hasMembers(fleet)) return target;
+  const members = reachFleet(target, fleet, options);
+  return {
+    ...target,
+    fleet: members,
+    close: () => {
+      members.close();
+      target.close();
+    },
+  };
 }
 
 /** withTarget for a command that finds endpoints in a hub's members by itself. */

@@ -34,11 +34,17 @@ export function registerFleet(program: Command): void {
       else printLine('no fleet configured: this gate manages its own account and region (a stack of one)');
       return;
     }
-    const rows = await withTarget(flags, (target) =>
-      reachFleet(target, fleet, { sessionName: 'plgate-fleet', clientOptions: memberClientOptions() }).status(
-        (member) => progress(`checking ${member.account} ${member.region}…`),
-      ),
-    );
+    const rows = await withTarget(flags, async (target) => {
+      const members = reachFleet(target, fleet, {
+        sessionName: 'plgate-fleet',
+        clientOptions: memberClientOptions(),
+      });
+      try {
+        return await members.status((member) => progress(`checking ${member.account} ${member.region}…`));
+      } finally {
+        members.close();
+      }
+    });
     if (rows.some((row) => !row.healthy)) process.exitCode = EXIT.failure;
     if (flags.json) {
       printJson({ fleet: true, members: rows });

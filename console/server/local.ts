@@ -24,9 +24,22 @@ export async function startLocalConsole(options: {
     region: options.region,
     credentials: PROVIDER_CREDENTIALS,
   });
-  const close = () => {
-    for (const client of Object.values(clients)) client.destroy();
-  };
+  const target = withFleetMembers(
+    {
+      config: options.config,
+      clients,
+      local: true,
+      region: options.region,
+      close: () => {
+        for (const client of Object.values(clients)) client.destroy();
+      },
+    },
+    options.fleet,
+    {
+      sessionName: 'plgate-console',
+      clientOptions: { endpoint: options.endpoint, credentials: PROVIDER_CREDENTIALS },
+    },
+  );
   try {
     // The local cloud's STS names the provider's key (this process's SDK defaults may point elsewhere).
     const actor = await callerArn({
@@ -36,14 +49,7 @@ export async function startLocalConsole(options: {
       endpoint: options.endpoint,
     });
     const running = await startConsole({
-      target: withFleetMembers(
-        { config: options.config, clients, local: true, region: options.region, close },
-        options.fleet,
-        {
-          sessionName: 'plgate-console',
-          clientOptions: { endpoint: options.endpoint, credentials: PROVIDER_CREDENTIALS },
-        },
-      ),
+      target,
       region: options.region,
       actor,
       ...(options.port === undefined ? {} : { port: options.port }),
@@ -53,11 +59,11 @@ export async function startLocalConsole(options: {
       ...running,
       stop: async () => {
         await running.stop();
-        close();
+        target.close();
       },
     };
   } catch (error) {
-    close();
+    target.close();
     throw error;
   }
 }

@@ -14,8 +14,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { reachFleet } from '../../../cli/fleet-members.ts';
+import { reachFleet, withFleetMembers } from '../../../cli/fleet-members.ts';
 import { fleetStatus, MEMBER_COLUMNS, type MemberStatus, memberCells } from '../../../cli/fleet-status.ts';
+import { createClients } from '../../../functions/aws/clients.ts';
 import type { Connection, ServicePlace } from '../../../functions/core/connection.ts';
 import type { EndpointServices } from '../../../functions/gate/ports.ts';
 import { connection, FakeEndpointServices } from '../../support/gate-fakes.ts';
@@ -26,6 +27,15 @@ const C = { account: '333333333333', region: 'us-west-2' };
 const SVC_A = 'vpce-svc-0aaaaaaaaaaaaaaa1';
 const SVC_B = 'vpce-svc-0bbbbbbbbbbbbbbb2';
 const failure = (name: string, message = `${name} says no`) => Object.assign(new Error(message), { name });
+const GATE = {
+  rulesTable: 'rules',
+  ledgerTable: 'ledger',
+  decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
+  ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
+  gateBusName: 'gate',
+  organizationsLookup: false,
+  ledgerRetentionDays: 400,
+};
 const SPOKE_CREDENTIALS = {
   accessKeyId: 'k',
   secretAccessKey: 's',
@@ -324,5 +334,34 @@ describe('reachFleet: the members with the caller’s credentials', () => {
       }),
     );
     expect(placed).toMatchObject({ serviceAccount: A.account, serviceRegion: A.region });
+    fleet.close();
+  });
+
+  it("a hub's target carries its members and closes them with its own clients; a stack of one's is left as it is", () => {
+    const closed: string[] = [];
+    const target = {
+      config: GATE,
+      clients: createClients({ region: A.region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+      local: false,
+      close: () => closed.push('gate clients'),
+    };
+    const options = { sessionName: 'plgate-test' };
+    try {
+      expect(withFleetMembers(target, undefined, options)).toBe(target);
+      const settings = {
+        members: [A],
+        externalId: 'x',
+        spokeRoleName: 'plgate-spoke',
+        organizationalUnits: [],
+        regions: [],
+      };
+      expect(withFleetMembers(target, { ...settings, members: [] }, options)).toBe(target);
+      const hub = withFleetMembers(target, settings, options);
+      expect(hub.fleet?.settings).toBe(settings);
+      hub.close();
+      expect(closed).toEqual(['gate clients']);
+    } finally {
+      for (const client of Object.values(target.clients)) client.destroy();
+    }
   });
 });

@@ -141,6 +141,7 @@ describe("approve and deny find an endpoint's member by themselves", () => {
       },
       endpointServices,
       status: async () => [],
+      close: () => {},
     };
     try {
       expect(targetAdapters({ config: GATE, clients, fleet }).endpointServices).toBe(endpointServices);
