@@ -1,12 +1,15 @@
 /** Finding connections the way the gate sees them, and judging them with the current rules. */
 
-import type { GateAdapters } from '../functions/aws/gate-adapters.ts';
 import type { Connection } from '../functions/core/connection.ts';
 import { countAcceptedByAccount } from '../functions/core/decide.ts';
 import type { DecisionRecord } from '../functions/core/decision-record.ts';
 import { evaluate } from '../functions/core/evaluate.ts';
 import type { EvaluationContext } from '../functions/core/evaluation-context.ts';
 import type { RuleSet } from '../functions/core/rules/rule-set.ts';
+import type { TargetAdapters } from './target-adapters.ts';
+
+/** What finding and judging read: the managed services' connections (a hub's: its members'), organizations. */
+type Lookup = Pick<TargetAdapters, 'endpointServices' | 'organizations'>;
 
 export class ConnectionNotFoundError extends Error {
   override name = 'ConnectionNotFoundError';
@@ -23,14 +26,14 @@ export class ServiceNotManagedError extends Error {
 }
 
 /** The managed services to look at: the one named, or every one tagged managed. */
-export async function servicesOf(adapters: GateAdapters, serviceId?: string): Promise<string[]> {
+export async function servicesOf(adapters: Lookup, serviceId?: string): Promise<string[]> {
   if (serviceId) return [serviceId];
   return (await adapters.endpointServices.listManagedServices()).map((s) => s.serviceId).sort();
 }
 
 /** One endpoint's connection, on the service named or on any managed service. */
 export async function findConnection(
-  adapters: GateAdapters,
+  adapters: Lookup,
   endpointId: string,
   serviceId?: string,
 ): Promise<Connection> {
@@ -48,7 +51,7 @@ export async function findConnection(
  * account on its service from the same data, organizations when looked up.
  */
 export async function judge(
-  adapters: GateAdapters,
+  adapters: Lookup,
   connections: readonly Connection[],
   ruleSet: RuleSet,
   options: {

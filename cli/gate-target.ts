@@ -9,8 +9,8 @@ import type { Command } from 'commander';
 import { type AwsClients, createClients } from '../functions/aws/clients.ts';
 import { DEFAULT_STACK_NAME, ENV, type GateConfig } from '../functions/shared/config.ts';
 import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
-
 import { UsageError } from './exit.ts';
+import type { FleetMembers } from './fleet-members.ts';
 
 export interface TargetFlags {
   stack?: string;
@@ -31,6 +31,8 @@ export interface GateTarget {
    * as the gate judges them. With plgate local it defaults to the local cloud's region.
    */
   region?: string | undefined;
+  /** Set when the gate is a fleet's hub and the command looks at its members (fleet-members.ts). */
+  fleet?: FleetMembers;
   close(): void;
 }
 

@@ -1,12 +1,14 @@
 /**
  * A person's approve or deny, as `plgate approve` / `deny` and the console carry it out:
- * the caller's ARN as actor, the gate's decision pipeline through decideByOperator.
+ * the caller's ARN as actor, the gate's decision pipeline through decideByOperator; in a
+ * fleet's hub, over every member's endpoint services (the target's `fleet`).
  */
 import { randomUUID } from 'node:crypto';
 import { callerArn } from '../functions/aws/caller-identity.ts';
-import { createGateAdapters, decideDepsOf } from '../functions/aws/gate-adapters.ts';
+import { decideDepsOf } from '../functions/aws/gate-adapters.ts';
 import { decideByOperator, type OperatorResult } from '../functions/gate/operator.ts';
 import type { GateTarget } from './gate-target.ts';
+import { targetAdapters } from './target-adapters.ts';
 
 export interface OperatorAction {
   action: 'approve' | 'deny';
@@ -29,7 +31,8 @@ export async function decideAsOperator(
   request: OperatorAction,
   options: { actor?: string; region?: string; onWait?: (message: string) => void } = {},
 ): Promise<OperatorResult> {
-  const adapters = createGateAdapters(target.config, target.clients);
+  // A hub's target holds its members: the endpoint is found in whichever member it is (fleet-members.ts).
+  const adapters = targetAdapters(target);
   const actor = options.actor ?? (await actorOf(target));
   const region = options.region ?? target.region;
   return decideByOperator(

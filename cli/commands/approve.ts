@@ -3,11 +3,13 @@ import type { OperatorResult } from '../../functions/gate/operator.ts';
 import { outcomeText } from '../../terminal/outcome-style.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { EXIT } from '../exit.ts';
-import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { withFleetTarget } from '../fleet-members.ts';
+import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
+import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
 import { decideAsOperator } from '../operator-action.ts';
 import { printJson, printLine } from '../output.ts';
 
-interface ApproveFlags extends TargetFlags {
+interface ApproveFlags extends TargetFlags, FleetFlags {
   service?: string;
   reason?: string;
   json?: boolean;
@@ -21,7 +23,7 @@ const DESCRIPTION = {
 
 export function registerApprove(program: Command): void {
   for (const action of ['approve', 'deny'] as const) {
-    withTargetOptions(
+    const command = withTargetOptions(
       program
         .command(action)
         .description(DESCRIPTION[action])
@@ -32,10 +34,11 @@ export function registerApprove(program: Command): void {
         )
         .option('--reason <text>', 'why, kept in the ledger with who decided')
         .option('--json', 'print the result as JSON'),
-    ).action(async (endpoint: string, flags: ApproveFlags) => {
+    );
+    withFleetOptions(command).action(async (endpoint: string, flags: ApproveFlags) => {
       const endpointId = endpointIdArgument(endpoint);
       const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
-      const result = await withTarget(flags, (target) =>
+      const result = await withFleetTarget(flags, `plgate-${action}`, (target) =>
         decideAsOperator(
           target,
           {

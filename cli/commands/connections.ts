@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
-import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { normalizeState } from '../../functions/core/connection.ts';
 import { settingsFor } from '../../functions/core/rules/settings.ts';
 import { serviceIdOption } from '../arguments.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
 import { UsageError } from '../exit.ts';
-import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { withFleetTarget } from '../fleet-members.ts';
+import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
+import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
 import { age, printJson, printLine, printTable, progress } from '../output.ts';
+import { targetAdapters } from '../target-adapters.ts';
 
-interface ConnectionsFlags extends TargetFlags {
+interface ConnectionsFlags extends TargetFlags, FleetFlags {
   service?: string;
   state?: string;
   all?: boolean;
@@ -36,7 +38,7 @@ export function inServicePlace(
 }
 
 export function registerConnections(program: Command): void {
-  withTargetOptions(
+  const command = withTargetOptions(
     program
       .command('connections')
       .description(
@@ -51,7 +53,8 @@ export function registerConnections(program: Command): void {
       )
       .option('--service-region <region>', 'fleets: only services in this region')
       .option('--json', 'print connections and decisions as JSON'),
-  ).action(async (flags: ConnectionsFlags) => {
+  );
+  withFleetOptions(command).action(async (flags: ConnectionsFlags) => {
     const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
     let state: string | undefined;
     try {
@@ -61,8 +64,8 @@ export function registerConnections(program: Command): void {
         `--state must be a connection state such as pendingAcceptance or available, got '${flags.state}'`,
       );
     }
-    const judged = await withTarget(flags, async (target) => {
-      const adapters = createGateAdapters(target.config, target.clients);
+    const { judged, fleet } = await withFleetTarget(flags, 'plgate-connections', async (target) => {
+      const adapters = targetAdapters(target);
       const { ruleSet } = await adapters.rules.current();
       const connections = [];
       for (const id of await servicesOf(adapters, serviceId)) {
@@ -81,7 +84,10 @@ export function registerConnections(program: Command): void {
         allOfTheirServices: connections,
         region: target.region,
       });
-      return judged.map((row) => ({ ...row, mode: settingsFor(ruleSet, row.connection.serviceId).mode }));
+      return {
+        judged: judged.map((row) => ({ ...row, mode: settingsFor(ruleSet, row.connection.serviceId).mode })),
+        fleet: target.fleet !== undefined,
+      };
     });
     if (flags.json) {
       printJson(judged.map(({ connection, record, mode }) => ({ ...connection, mode, decision: record })));
@@ -91,11 +97,26 @@ export function registerConnections(program: Command): void {
       printLine('no connections');
       return;
     }
+    // A hub's connections say which member's service they are on (where a stack of one has no column).
+    const member = (c: { serviceAccount?: string; serviceRegion?: string }) =>
+      fleet ? [`${c.serviceAccount ?? '?'} ${c.serviceRegion ?? '?'}`] : [];
     printTable(
-      ['endpoint', 'service', 'mode', 'account', 'state', 'age', 'decision', 'rule', 'why'],
+      [
+        'endpoint',
+        'service',
+        ...(fleet ? ['member'] : []),
+        'mode',
+        'account',
+        'state',
+        'age',
+        'decision',
+        'rule',
+        'why',
+      ],
       judged.map(({ connection, record, mode }) => [
         connection.endpointId,
         connection.serviceId,
+        ...member(connection),
         mode,
         connection.account,
         connection.state,

@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { UsageError } from '../exit.ts';
+import { memberClientOptions, withFleetMembers } from '../fleet-members.ts';
+import { type FleetFlags, fleetOf, withFleetOptions } from '../fleet-settings.ts';
 import { resolveTarget, type TargetFlags, withTargetOptions } from '../gate-target.ts';
 import { printLine } from '../output.ts';
 
-interface ConsoleFlags extends TargetFlags {
+interface ConsoleFlags extends TargetFlags, FleetFlags {
   port: string;
   readOnly?: boolean;
   open?: boolean;
 }
 
 export function registerConsole(program: Command): void {
-  withTargetOptions(
+  const command = withTargetOptions(
     program
       .command('console')
       .description(
@@ -20,12 +22,18 @@ export function registerConsole(program: Command): void {
       .option('--port <port>', 'port on 127.0.0.1; 0 takes a free one', '0')
       .option('--read-only', 'show everything, offer and accept no action')
       .option('--open', 'open the console in the default browser'),
-  ).action(async (flags: ConsoleFlags) => {
+  );
+  withFleetOptions(command).action(async (flags: ConsoleFlags) => {
     const port = Number(flags.port);
     if (!/^\d+$/.test(flags.port) || port > 65_535) {
       throw new UsageError(`--port must be a port number from 0 to 65535, got '${flags.port}'`);
     }
-    const target = await resolveTarget(flags);
+    // A hub's console shows its members' requests and a Fleet page, found as `plgate fleet` finds them.
+    const fleet = fleetOf(flags);
+    const target = withFleetMembers(await resolveTarget(flags), fleet, {
+      sessionName: 'plgate-console',
+      clientOptions: memberClientOptions(),
+    });
     // Loaded here: every other command starts faster without the console's server.
     const { startConsole } = await import('../../console/server/server.ts');
     const region = target.region;

@@ -1,20 +1,22 @@
 import type { Command } from 'commander';
-import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { explainConnection, type NearMiss, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
 import { colors } from '../../terminal/colors.ts';
 import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { findConnection, judge } from '../connection-lookup.ts';
-import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { withFleetTarget } from '../fleet-members.ts';
+import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
+import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine, printTable } from '../output.ts';
+import { targetAdapters } from '../target-adapters.ts';
 
-interface ExplainFlags extends TargetFlags {
+interface ExplainFlags extends TargetFlags, FleetFlags {
   service?: string;
   all?: boolean;
   json?: boolean;
 }
 
 export function registerExplain(program: Command): void {
-  withTargetOptions(
+  const command = withTargetOptions(
     program
       .command('explain')
       .description(
@@ -27,11 +29,12 @@ export function registerExplain(program: Command): void {
       )
       .option('--all', 'show every rule, not only those that matched or nearly matched')
       .option('--json', 'print the decision and every rule verdict as JSON'),
-  ).action(async (endpoint: string, flags: ExplainFlags) => {
+  );
+  withFleetOptions(command).action(async (endpoint: string, flags: ExplainFlags) => {
     const endpointId = endpointIdArgument(endpoint);
     const serviceId = flags.service ? serviceIdOption(flags.service) : undefined;
-    const { connection, explanation } = await withTarget(flags, async (target) => {
-      const adapters = createGateAdapters(target.config, target.clients);
+    const { connection, explanation } = await withFleetTarget(flags, 'plgate-explain', async (target) => {
+      const adapters = targetAdapters(target);
       const found = await findConnection(adapters, endpointId, serviceId);
       const { ruleSet } = await adapters.rules.current();
       const [judged] = await judge(adapters, [found], ruleSet, { region: target.region });

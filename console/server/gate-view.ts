@@ -2,12 +2,16 @@
  * What the console shows of a gate, read through the same adapters and the same judging as
  * the commands (`plgate connections`, `explain`, `policy validate`): requests with today's
  * decision and near misses, services with their mode and connections by state, the rules in
- * force with their problems, and a what-if for any connection.
+ * force with their problems, and a what-if for any connection. In a fleet's hub the adapters
+ * hold every member's services (cli/target-adapters.ts): each request says which member's
+ * service it is on, and the Fleet page shows `plgate fleet`'s rows.
  */
 import pLimit from 'p-limit';
 import { judge } from '../../cli/connection-lookup.ts';
-import type { GateAdapters } from '../../functions/aws/gate-adapters.ts';
-import { type Connection, readConnection } from '../../functions/core/connection.ts';
+import { MEMBER_COLUMNS, type MemberCells } from '../../cli/fleet-status.ts';
+import type { TargetAdapters } from '../../cli/target-adapters.ts';
+import type { MemberListing } from '../../functions/aws/fleet-endpoint-services.ts';
+import { type Connection, readConnection, type ServicePlace } from '../../functions/core/connection.ts';
 import type { DecisionRecord } from '../../functions/core/decision-record.ts';
 import { explainConnection, type NearMiss, type RuleVerdict } from '../../functions/core/rule-verdicts.ts';
 import { openAcceptWarnings } from '../../functions/core/rules/open-accepts.ts';
@@ -25,6 +29,13 @@ export interface RequestRow {
   serviceId: string;
   account: string;
   region: string | null;
+  /**
+   * Where the service lives: the fleet member's account (null in a stack of one, where the
+   * commands do not know it) and region (the gate's own in a stack of one), as
+   * `plgate connections --service-account/--service-region` match them.
+   */
+  serviceAccount: string | null;
+  serviceRegion: string | null;
   state: string;
   createdAt: string;
   tags: Record<string, string>;
@@ -42,6 +53,9 @@ export interface RequestRow {
 
 export interface ServiceRow {
   serviceId: string;
+  /** The fleet member the service is in; null in a stack of one (the gate's own account and region). */
+  serviceAccount: string | null;
+  serviceRegion: string | null;
   mode: string;
   held: string | null;
   pendingTtl: string;
@@ -52,9 +66,9 @@ export interface ServiceRow {
 }
 
 /**
- * A fleet's members, once the gate has fleets: the hub's view of each (account, region)
- * as `plgate fleet` reports it. Nothing provides it yet; the console shows a Fleet page
- * when one is given.
+ * A fleet's members: the hub's view of each (account, region) as `plgate fleet` reports it
+ * (console/server/fleet-view.ts over cli/fleet-status.ts). The console shows a Fleet page when
+ * the gate has one.
  */
 export interface FleetView {
   members(): Promise<FleetMemberRow[]>;
@@ -62,13 +76,23 @@ export interface FleetView {
 export interface FleetMemberRow {
   account: string;
   region: string;
-  health: string;
-  detail: string;
+  healthy: boolean;
+  /** `plgate fleet`'s cells for the member, in its words. */
+  cells: MemberCells;
 }
+
+/** What the view reads: the managed services' connections (a hub's: every member's), the rules, organizations. */
+export type GateViewAdapters = Pick<TargetAdapters, 'rules' | 'organizations'> & {
+  /** A hub's (FleetEndpointServices) also says which member each service is in, and which members it could not list. */
+  endpointServices: TargetAdapters['endpointServices'] & {
+    placeOf?(serviceId: string): ServicePlace | undefined;
+    listings?(): readonly MemberListing[];
+  };
+};
 
 export class GateView {
   constructor(
-    private readonly adapters: GateAdapters,
+    private readonly adapters: GateViewAdapters,
     private readonly options: { region?: string; fleet?: FleetView; now?: () => Date } = {},
   ) {}
 
@@ -76,8 +100,16 @@ export class GateView {
     return this.options.fleet !== undefined;
   }
 
-  fleet(): Promise<FleetMemberRow[]> {
-    return this.options.fleet?.members() ?? Promise.resolve([]);
+  /** `plgate fleet`'s columns and rows; none without a fleet. */
+  async fleet(): Promise<{ columns: readonly string[]; members: FleetMemberRow[] }> {
+    return { columns: MEMBER_COLUMNS, members: (await this.options.fleet?.members()) ?? [] };
+  }
+
+  /** The members the last listing could not read (their requests are not in the list), with why. */
+  unlistedMembers(): { account: string; region: string; reason: string }[] {
+    return (this.adapters.endpointServices.listings?.() ?? []).flatMap((listing) =>
+      listing.ok ? [] : [{ account: listing.account, region: listing.region, reason: listing.reason }],
+    );
   }
 
   async serviceIds(): Promise<string[]> {
@@ -107,6 +139,8 @@ export class GateView {
         serviceId: connection.serviceId,
         account: connection.account,
         region: connection.region ?? null,
+        serviceAccount: connection.serviceAccount ?? null,
+        serviceRegion: connection.serviceRegion ?? this.options.region ?? null,
         state: connection.state,
         createdAt: connection.createdAt.toISOString(),
         tags: connection.tags,
@@ -145,8 +179,11 @@ export class GateView {
       const counts: Record<string, number> = {};
       for (const c of connections)
         if (c.serviceId === serviceId) counts[c.state] = (counts[c.state] ?? 0) + 1;
+      const place = this.adapters.endpointServices.placeOf?.(serviceId);
       return {
         serviceId,
+        serviceAccount: place?.account ?? null,
+        serviceRegion: place?.region ?? null,
         mode: settings.mode,
         held: settings.held ? settings.held.id : null,
         pendingTtl: settings.pendingTtl,

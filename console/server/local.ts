@@ -1,7 +1,12 @@
-/** The console over `plgate local`'s own gate: its tables, the provider's credentials, the cloud's edge port. */
+/**
+ * The console over `plgate local`'s own gate: its tables, the provider's credentials, the
+ * cloud's edge port; with `fleet` (a hub's settings, as its functions have them), its members'
+ * requests and the Fleet page, reached with the same credentials.
+ */
+import { withFleetMembers } from '../../cli/fleet-members.ts';
 import { callerArn } from '../../functions/aws/caller-identity.ts';
 import { createClients } from '../../functions/aws/clients.ts';
-import type { GateConfig } from '../../functions/shared/config.ts';
+import type { FleetSettings, GateConfig } from '../../functions/shared/config.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
 import { type RunningConsole, startConsole } from './server.ts';
 
@@ -10,6 +15,7 @@ export async function startLocalConsole(options: {
   endpoint: string;
   region: string;
   config: GateConfig;
+  fleet?: FleetSettings;
   port?: number;
   log?: (line: string) => void;
 }): Promise<RunningConsole> {
@@ -18,9 +24,22 @@ export async function startLocalConsole(options: {
     region: options.region,
     credentials: PROVIDER_CREDENTIALS,
   });
-  const close = () => {
-    for (const client of Object.values(clients)) client.destroy();
-  };
+  const target = withFleetMembers(
+    {
+      config: options.config,
+      clients,
+      local: true,
+      region: options.region,
+      close: () => {
+        for (const client of Object.values(clients)) client.destroy();
+      },
+    },
+    options.fleet,
+    {
+      sessionName: 'plgate-console',
+      clientOptions: { endpoint: options.endpoint, credentials: PROVIDER_CREDENTIALS },
+    },
+  );
   try {
     // The local cloud's STS names the provider's key (this process's SDK defaults may point elsewhere).
     const actor = await callerArn({
@@ -30,7 +49,7 @@ export async function startLocalConsole(options: {
       endpoint: options.endpoint,
     });
     const running = await startConsole({
-      target: { config: options.config, clients, local: true, region: options.region, close },
+      target,
       region: options.region,
       actor,
       ...(options.port === undefined ? {} : { port: options.port }),
@@ -40,11 +59,11 @@ export async function startLocalConsole(options: {
       ...running,
       stop: async () => {
         await running.stop();
-        close();
+        target.close();
       },
     };
   } catch (error) {
-    close();
+    target.close();
     throw error;
   }
 }

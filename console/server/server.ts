@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { GateTarget } from '../../cli/gate-target.ts';
 import { actorOf, decideAsOperator } from '../../cli/operator-action.ts';
-import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
+import { targetAdapters } from '../../cli/target-adapters.ts';
 import { type ConsoleSecrets, judgeAccess, newSecrets, SECURITY_HEADERS } from './access.ts';
 import {
   ConsoleInputError,
@@ -19,6 +19,7 @@ import {
   whatIfInput,
   wholeNumber,
 } from './api-input.ts';
+import { fleetView } from './fleet-view.ts';
 import { type FleetView, GateView } from './gate-view.ts';
 import { CursorError, LedgerPages } from './ledger-pages.ts';
 import { LedgerWatch } from './ledger-watch.ts';
@@ -34,7 +35,7 @@ export interface ConsoleOptions {
   region?: string;
   /** Who acts, for the ledger; asked of STS when absent. */
   actor?: string;
-  /** A fleet's members, once there are fleets: shows the Fleet page. */
+  /** A fleet's members, for the Fleet page; default: the target's (`target.fleet`), if it is a hub. */
   fleet?: FleetView;
   /** Between looks at the ledger for the live feed. */
   pollMs?: number;
@@ -73,10 +74,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const { target } = options;
   const readOnly = options.readOnly === true;
   const log = options.log ?? (() => {});
-  const adapters = createGateAdapters(target.config, target.clients);
+  const adapters = targetAdapters(target);
+  const fleet = options.fleet ?? (target.fleet ? fleetView(target.fleet) : undefined);
   const view = new GateView(adapters, {
     ...(options.region ? { region: options.region } : {}),
-    ...(options.fleet ? { fleet: options.fleet } : {}),
+    ...(fleet ? { fleet } : {}),
   });
   const pages = new LedgerPages(target.clients.dynamodb, target.config.ledgerTable, () => view.serviceIds());
   const watch = new LedgerWatch(pages, {
@@ -99,11 +101,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       rulesTable: target.config.rulesTable,
       ledgerTable: target.config.ledgerTable,
     }),
-    'GET /api/requests': async () => ({ at: new Date().toISOString(), requests: await view.requests() }),
-    'GET /api/services': async () => ({
-      services: await view.services(),
-      fleet: view.hasFleet ? await view.fleet() : null,
+    'GET /api/requests': async () => ({
+      at: new Date().toISOString(),
+      requests: await view.requests(),
+      unlisted: view.unlistedMembers(),
     }),
+    'GET /api/services': async () => ({ services: await view.services() }),
+    'GET /api/fleet': async () => ({ fleet: view.hasFleet, ...(await view.fleet()) }),
     'GET /api/rules': () => view.rules(),
     'POST /api/what-if': (_url, body) => view.whatIf(whatIfInput(body)),
     'GET /api/ledger': (url) => {

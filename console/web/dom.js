@@ -40,6 +40,7 @@ const ATTRIBUTES = new Set([
   'aria-labelledby',
   'data-endpoint',
   'data-outcome',
+  'data-member',
   'data-page',
   'data-key',
 ]);

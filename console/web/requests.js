@@ -1,6 +1,8 @@
 /**
  * Requests: every connection of the managed services with the decision today's rules give
  * it, the deciding rule, the near misses and the time left; Approve and Deny with a reason.
+ * In a fleet's hub, every member's, each with the member its service is in (the service's
+ * account and region, as `plgate connections --service-account/--service-region` match them).
  */
 import { get, post } from './api.js';
 import { onLedger } from './app.js';
@@ -29,11 +31,14 @@ export async function requestsPage(main, { session, params }) {
     region: params.get('region') ?? '',
     state: params.get('state') ?? 'pendingAcceptance',
     decision: params.get('decision') ?? '',
+    serviceAccount: params.get('serviceAccount') ?? '',
+    serviceRegion: params.get('serviceRegion') ?? '',
   };
   let rows = [];
   let drawn = ROWS_AT_ONCE;
   const result = h('div', { id: 'action-result', role: 'status', 'aria-live': 'polite' });
   const count = h('p', { class: 'count', id: 'request-count' });
+  const unlisted = h('div', { id: 'unlisted-members' });
   const body = h('tbody');
   const more = h('button', { type: 'button', id: 'requests-more', hidden: true }, 'More');
   let list = [];
@@ -69,7 +74,10 @@ export async function requestsPage(main, { session, params }) {
         },
       },
       h('option', { value: '' }, all),
-      values.map((value) => h('option', { value, selected: filters[name] === value }, value)),
+      // A value the link asked for is offered even when no row has it (yet).
+      (filters[name] === '' || values.includes(filters[name]) ? values : [...values, filters[name]]).map(
+        (value) => h('option', { value, selected: filters[name] === value }, value),
+      ),
     );
     return h('div', { class: 'field' }, h('label', { for: id }, label), element);
   }
@@ -91,6 +99,22 @@ export async function requestsPage(main, { session, params }) {
     });
     replace(
       controls,
+      session.fleet
+        ? [
+            select(
+              'serviceAccount',
+              'Member account',
+              unique(rows.flatMap((r) => r.serviceAccount ?? [])),
+              'every member',
+            ),
+            select(
+              'serviceRegion',
+              'Member region',
+              unique(rows.flatMap((r) => r.serviceRegion ?? [])),
+              'every region',
+            ),
+          ]
+        : null,
       select('service', 'Service', unique(rows.map((r) => r.serviceId)), 'every service'),
       h('div', { class: 'field' }, h('label', { for: 'filter-account' }, 'Account'), account),
       select('region', 'Region', unique(rows.map((r) => r.region ?? '(same region)')), 'every region'),
@@ -102,6 +126,8 @@ export async function requestsPage(main, { session, params }) {
   function shown() {
     return rows.filter(
       (r) =>
+        (!filters.serviceAccount || r.serviceAccount === filters.serviceAccount) &&
+        (!filters.serviceRegion || r.serviceRegion === filters.serviceRegion) &&
         (!filters.service || r.serviceId === filters.service) &&
         (!filters.account || r.account.includes(filters.account)) &&
         (!filters.region || (r.region ?? '(same region)') === filters.region) &&
@@ -132,7 +158,18 @@ export async function requestsPage(main, { session, params }) {
         { scope: 'row' },
         h('a', { href: `#ledger?endpoint=${r.endpointId}`, title: 'its history' }, r.endpointId),
       ),
-      h('td', {}, r.serviceId, r.mode === 'enforce' ? '' : h('span', { class: 'mode' }, ` (${r.mode})`)),
+      h(
+        'td',
+        {},
+        r.serviceId,
+        r.mode === 'enforce' ? '' : h('span', { class: 'mode' }, ` (${r.mode})`),
+        session.fleet
+          ? [
+              h('br'),
+              h('span', { class: 'quiet member' }, `${r.serviceAccount ?? '?'} ${r.serviceRegion ?? '?'}`),
+            ]
+          : null,
+      ),
       h('td', {}, r.account, h('br'), h('span', { class: 'quiet' }, r.region ?? '')),
       h('td', { class: 'tags' }, tagsText(r.tags)),
       h('td', {}, r.state),
@@ -181,7 +218,7 @@ export async function requestsPage(main, { session, params }) {
   async function act(action, r) {
     const reason = await confirmAction(
       `${action === 'approve' ? 'Approve' : 'Deny'} ${r.endpointId}?`,
-      `Account ${r.account} on ${r.serviceId}; today's rules say ${r.decision} (${ruleText(r)}).`,
+      `Account ${r.account} on ${r.serviceId}${session.fleet ? ` (member ${r.serviceAccount ?? '?'} ${r.serviceRegion ?? '?'})` : ''}; today's rules say ${r.decision} (${ruleText(r)}).`,
     );
     if (reason === null) return;
     replace(result, `${action === 'approve' ? 'Approving' : 'Denying'} ${r.endpointId}…`);
@@ -215,7 +252,21 @@ export async function requestsPage(main, { session, params }) {
   }
 
   async function load() {
-    rows = (await get('/api/requests')).requests;
+    const answer = await get('/api/requests');
+    rows = answer.requests;
+    replace(
+      unlisted,
+      answer.unlisted.length === 0
+        ? null
+        : h(
+            'p',
+            { class: 'error', role: 'status' },
+            `Not shown: the requests of ${answer.unlisted.length} fleet member${answer.unlisted.length === 1 ? '' : 's'} that could not be read (`,
+            h('a', { href: '#fleet' }, 'see Fleet'),
+            '): ',
+            answer.unlisted.map((m) => `${m.account} ${m.region}: ${m.reason}`).join('; '),
+          ),
+    );
     renderControls();
     render();
   }
@@ -226,6 +277,7 @@ export async function requestsPage(main, { session, params }) {
     h('p', { class: 'intro' }, "Each connection with the decision today's rules give it, and why."),
     controls,
     result,
+    unlisted,
     count,
     h(
       'table',

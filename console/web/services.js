@@ -1,4 +1,4 @@
-/** Services: each managed service's mode and settings, and its connections by state. */
+/** Services: each managed service's mode and settings, and its connections by state; in a fleet's hub, the member it is in. */
 import { get } from './api.js';
 import { h, replace } from './dom.js';
 
@@ -14,8 +14,12 @@ const STATES = [
   'partial',
 ];
 
-export async function servicesPage(main) {
+export async function servicesPage(main, { session }) {
   const { services } = await get('/api/services');
+  const member = (s) =>
+    session.fleet
+      ? h('td', {}, s.serviceAccount ?? '?', h('br'), h('span', { class: 'quiet' }, s.serviceRegion ?? '?'))
+      : null;
   replace(
     main,
     h('h2', {}, 'Services'),
@@ -29,16 +33,30 @@ export async function servicesPage(main) {
         h(
           'tr',
           {},
-          ['Service', 'Mode', 'Default', 'Review TTL', 'On revoke', ...STATES].map((t) =>
-            h('th', { scope: 'col' }, t),
-          ),
+          [
+            'Service',
+            ...(session.fleet ? ['Member'] : []),
+            'Mode',
+            'Default',
+            'Review TTL',
+            'On revoke',
+            ...STATES,
+          ].map((t) => h('th', { scope: 'col' }, t)),
         ),
       ),
       h(
         'tbody',
         {},
         services.length === 0
-          ? h('tr', {}, h('td', { colspan: 5 + STATES.length, class: 'empty' }, 'No managed services.'))
+          ? h(
+              'tr',
+              {},
+              h(
+                'td',
+                { colspan: (session.fleet ? 6 : 5) + STATES.length, class: 'empty' },
+                'No managed services.',
+              ),
+            )
           : services.map((s) =>
               h(
                 'tr',
@@ -48,6 +66,7 @@ export async function servicesPage(main) {
                   { scope: 'row' },
                   h('a', { href: `#requests?service=${s.serviceId}&state=` }, s.serviceId),
                 ),
+                member(s),
                 h(
                   'td',
                   {},

@@ -115,6 +115,13 @@ export class MemberCredentials {
     return this.#assume(key, account, region);
   }
 
+  /** Closes the STS clients it made (a command's or the console's end; a container keeps them). */
+  destroy(): void {
+    for (const sts of this.#sts.values()) sts.destroy();
+    this.#sts.clear();
+    this.#cached.clear();
+  }
+
   /** Forgets a member region's credentials (its role changed, or a call was refused with them). */
   forget(account: string, region: string): void {
     this.#cached.delete(`${account}:${region}`);

@@ -43,6 +43,13 @@ export class MemberEc2 {
     return client;
   }
 
+  /** Closes every member's client (a command's or the console's end; a container keeps them). */
+  destroy(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+    this.#adapters.clear();
+  }
+
   /** The member region's endpoint services, as the gate's ports see them. */
   endpointServicesFor(account: string, region: string): Ec2EndpointServices {
     const key = `${account}:${region}`;

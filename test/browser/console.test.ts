@@ -9,6 +9,8 @@ import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberRow } from '../../console/server/fleet-view.ts';
+import type { FleetView } from '../../console/server/gate-view.ts';
 import { startLocalConsole } from '../../console/server/local.ts';
 import { type RunningConsole, startConsole } from '../../console/server/server.ts';
 import { createClients } from '../../functions/aws/clients.ts';
@@ -94,6 +96,25 @@ afterAll(async () => {
   await web?.stop();
   await world?.stop();
 });
+
+/** axe-core's serious and critical violations on the page as it shows now. */
+async function axeViolations(
+  p: Page,
+): Promise<{ id: string; impact: string; help: string; nodes: number }[]> {
+  await p.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  const violations = await p.evaluate(async () => {
+    const run = Reflect.get(globalThis, 'axe') as {
+      run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: unknown[] }[] }>;
+    };
+    return (await run.run()).violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      nodes: nodes.length,
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
 
 /** Script errors and refused loads (a Content-Security-Policy violation is one) on the main page. */
 function watchProblems(p: Page): void {
@@ -326,9 +347,117 @@ describe('read-only', () => {
   });
 });
 
+describe('Fleet', () => {
+  const HEALTHY = { account: '111111111111', region: 'us-east-1' };
+  const UNHEALTHY = { account: '222222222222', region: 'eu-west-1' };
+  /** plgate fleet's rows as the server is given them: the Fleet page over a fake FleetView (a local fleet is another branch's). */
+  const fleet: FleetView = {
+    members: async () =>
+      [
+        {
+          ...HEALTHY,
+          roleAssumable: true,
+          acceptAllowed: true,
+          managedServices: 2,
+          waitingRequests: 3,
+          lastSweepAt: '2026-12-07T09:55:00.000Z',
+          healthy: true,
+        },
+        {
+          ...UNHEALTHY,
+          roleAssumable: false,
+          problem: `cannot assume ${MARKUP}`,
+          managedServices: 0,
+          waitingRequests: 0,
+          healthy: false,
+        },
+      ].map(memberRow),
+  };
+
+  it("shows each member's row as plgate fleet words it, healthy or not, markup as text; axe finds nothing serious", async () => {
+    const clients = createClients({
+      endpoint: world.cloud.endpoint,
+      region: world.cloud.region,
+      credentials: PROVIDER_CREDENTIALS,
+    });
+    const close = () => {
+      for (const client of Object.values(clients)) client.destroy();
+    };
+    const hub = await startConsole({
+      target: { config: world.gate.config, clients, local: true, close },
+      fleet,
+    });
+    const viewer = await context.newPage();
+    watchProblems(viewer);
+    try {
+      await viewer.goto(hub.url);
+      await viewer.locator('nav a[data-page="fleet"]:visible').click();
+      await viewer.locator('#fleet tbody tr').first().waitFor(WAIT);
+
+      expect(await viewer.locator('#fleet thead th').allInnerTexts()).toEqual([
+        'Account',
+        'Region',
+        'Role',
+        'Accept',
+        'Services',
+        'Waiting',
+        'Last event',
+        'Last sweep',
+        'Throttled',
+        'Health',
+      ]);
+      const healthy = viewer.locator(`#fleet tr.healthy[data-member="${HEALTHY.account}:${HEALTHY.region}"]`);
+      expect(await healthy.locator('th, td').allInnerTexts()).toEqual([
+        HEALTHY.account,
+        HEALTHY.region,
+        'assumable',
+        'allowed',
+        '2',
+        '3',
+        '-',
+        '2026-12-07 09:55:00Z',
+        '-',
+        'healthy',
+      ]);
+      const unhealthy = viewer.locator(
+        `#fleet tr.unhealthy[data-member="${UNHEALTHY.account}:${UNHEALTHY.region}"]`,
+      );
+      expect(await unhealthy.locator('td.health').textContent()).toBe(`UNHEALTHY: cannot assume ${MARKUP}`);
+      expect(await viewer.locator('#fleet img, #fleet b').count()).toBe(0);
+      expect(await viewer.evaluate(() => Reflect.get(globalThis, '__pwned'))).toBeUndefined();
+      expect(await viewer.locator('#fleet-count').innerText()).toBe('1 of 2 members healthy');
+
+      // A member's waiting requests are a click away: the Requests page filtered to that member.
+      await healthy.locator('a', { hasText: '3' }).click();
+      await viewer.locator('#filter-serviceAccount').waitFor(WAIT);
+      expect(await viewer.locator('#filter-serviceAccount').inputValue()).toBe(HEALTHY.account);
+      expect(await viewer.locator('#filter-serviceRegion').inputValue()).toBe(HEALTHY.region);
+
+      await viewer.goto(`http://127.0.0.1:${hub.port}/#fleet`);
+      await viewer.locator('#fleet tbody tr').first().waitFor(WAIT);
+      expect(await axeViolations(viewer), 'fleet').toEqual([]);
+      // The Services page of a hub has a Member column.
+      await viewer.goto(`http://127.0.0.1:${hub.port}/#services`);
+      await viewer.locator('#services tbody tr').first().waitFor(WAIT);
+      expect(await viewer.locator('#services thead th').nth(1).innerText()).toBe('Member');
+      expect(await axeViolations(viewer), 'services of a hub').toEqual([]);
+    } finally {
+      await viewer.close();
+      await hub.stop();
+      close();
+    }
+  });
+
+  it('is not offered by a console without a fleet', async () => {
+    await page.goto(`${base}/#requests`);
+    await row(page, ids.tagged).waitFor(WAIT);
+    expect(await page.locator('nav a[data-page="fleet"]').isHidden()).toBe(true);
+    expect(await page.locator('#filter-serviceAccount').count()).toBe(0);
+  });
+});
+
 describe('accessibility and safety', () => {
   it('axe-core finds no serious or critical violation on any page', async () => {
-    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     for (const [hash, ready] of [
       ['requests', '#requests tbody tr'],
       ['ledger', '#ledger tbody tr'],
@@ -337,22 +466,7 @@ describe('accessibility and safety', () => {
     ] as const) {
       await page.goto(`${base}/#${hash}`);
       await page.locator(ready).first().waitFor(WAIT);
-      await page.evaluate(axe);
-      const violations = await page.evaluate(async () => {
-        const run = Reflect.get(globalThis, 'axe') as {
-          run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: unknown[] }[] }>;
-        };
-        return (await run.run()).violations.map(({ id, impact, help, nodes }) => ({
-          id,
-          impact,
-          help,
-          nodes: nodes.length,
-        }));
-      });
-      expect(
-        violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
-        hash,
-      ).toEqual([]);
+      expect(await axeViolations(page), hash).toEqual([]);
     }
   });
 
