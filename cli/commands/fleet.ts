@@ -5,16 +5,22 @@
  * managed services and waiting requests, and from the hub's records (the ledger table's
  * member items, written by ingest and the sweep) its last event, last sweep and recorded health.
  * The live checks run with the caller's credentials, which the spoke roles must trust as they
- * trust the hub's functions; the recorded health is what the hub's own functions found.
+ * trust the hub's functions; the recorded health is what the hub's own functions found. The
+ * members are the listed ones and, with organizational units, every active account of the
+ * units (Organizations, with the caller's credentials) in the fleet's regions, as the hub has them.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Command } from 'commander';
 import { clientConfig } from '../../functions/aws/client-config.ts';
 import { Ec2EndpointServices } from '../../functions/aws/endpoint-services.ts';
+import type { AdapterLogger } from '../../functions/aws/logger.ts';
 import { MemberCredentials } from '../../functions/aws/member-credentials.ts';
 import { probeAccept } from '../../functions/aws/member-probe.ts';
 import { DynamoMemberStates, type MemberState } from '../../functions/aws/member-states.ts';
+import { OrganizationUnitAccounts } from '../../functions/aws/organization-members.ts';
 import type { ServicePlace } from '../../functions/core/connection.ts';
+import { fleetMemberSource } from '../../functions/gate/fleet-members.ts';
 import type { EndpointServices } from '../../functions/gate/ports.ts';
 import { type FleetSettings, readFleetSettings } from '../../functions/shared/config.ts';
 import { DEFAULT_SPOKE_ROLE_NAME } from '../../functions/shared/fleet.ts';
@@ -115,6 +121,35 @@ export async function fleetStatus(members: ServicePlace[], deps: FleetStatusDeps
   return rows;
 }
 
+/**
+ * The hub's members as it would find them now: the listed ones, and its units' accounts in the
+ * fleet's regions. A unit listing that fails is warned about and leaves the listed members.
+ */
+export function fleetMembersNow(
+  fleet: FleetSettings,
+  organizations: OrganizationsClient,
+  logger: AdapterLogger,
+): Promise<ServicePlace[]> {
+  const units =
+    fleet.organizationalUnits.length > 0
+      ? new OrganizationUnitAccounts(organizations, fleet.organizationalUnits, { logger })
+      : undefined;
+  return fleetMemberSource(fleet, units)();
+}
+
+const nothing = (): void => {};
+/** The adapters' warnings, on stderr with their fields. */
+const warnings: AdapterLogger = {
+  debug: nothing,
+  info: nothing,
+  error: nothing,
+  warn: (message: unknown, ...data: unknown[]) => {
+    process.stderr.write(
+      `plgate: ${String(message)}${data.length > 0 ? ` ${JSON.stringify(data[0])}` : ''}\n`,
+    );
+  },
+};
+
 /** The fleet: FLEET_* in the environment (as the hub's functions have it), else the stack config's `fleet`. */
 function fleetOf(flags: FleetFlags): FleetSettings | undefined {
   const fromEnv = readFleetSettings(process.env);
@@ -147,7 +182,7 @@ export function registerFleet(program: Command): void {
       .option('--json', 'print the rows as JSON'),
   ).action(async (flags: FleetFlags) => {
     const fleet = fleetOf(flags);
-    if (fleet === undefined || fleet.members.length === 0) {
+    if (fleet === undefined || (fleet.members.length === 0 && fleet.organizationalUnits.length === 0)) {
       if (flags.json) printJson({ fleet: false, members: [] });
       else printLine('no fleet configured: this gate manages its own account and region (a stack of one)');
       return;
@@ -162,7 +197,8 @@ export function registerFleet(program: Command): void {
         clientOptions,
       });
       const states = new DynamoMemberStates(target.clients.dynamodb, target.config.ledgerTable);
-      return fleetStatus(fleet.members, {
+      const members = await fleetMembersNow(fleet, target.clients.organizations, warnings);
+      return fleetStatus(members, {
         credentials,
         ec2For: ({ account, region }) =>
           new EC2Client({
