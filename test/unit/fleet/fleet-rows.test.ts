@@ -34,7 +34,16 @@ const fleet: FleetSettings = {
   organizationalUnits: [UNIT],
   regions: ['us-east-1', 'eu-west-1'],
 };
-const noServices = { listManagedServices: async () => [] } as unknown as EndpointServices;
+/** A member with no managed service: nothing to probe or count. */
+const noServices: EndpointServices = {
+  listManagedServices: async () => [],
+  describeConnections: async () => [],
+  pageConnections: async () => ({ connections: [] }),
+  accept: async () => ({ succeeded: [], requestIds: {}, failed: [] }),
+  reject: async () => ({ succeeded: [], requestIds: {}, failed: [] }),
+  isManaged: async () => false,
+  enroll: async () => ({ changed: [] }),
+};
 
 beforeEach(() => {
   orgMock.reset();
