@@ -197,6 +197,7 @@ export function registerFleet(program: Command): void {
         clientOptions,
       });
       const states = new DynamoMemberStates(target.clients.dynamodb, target.config.ledgerTable);
+      if (fleet.organizationalUnits.length > 0) progress("listing the organizational units' accounts…");
       const members = await fleetMembersNow(fleet, target.clients.organizations, warnings);
       return fleetStatus(members, {
         credentials,
