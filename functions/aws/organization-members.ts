@@ -33,6 +33,8 @@ import { type AdapterLogger, quietLogger } from './logger.ts';
 const ACCOUNT_ID = /^\d{12}$/;
 export const UNIT_ID = /^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/;
 const ACCOUNT_ARN = /^arn:aws[a-z-]*:organizations::(\d{12}):account\/o-[0-9a-z]{10,32}\/(\d{12})$/;
+/** The largest page either call gives (fewer calls against Organizations' request rate). */
+const PAGE_SIZE = 20;
 /** Units nest at most five deep under the root; the bound guards against a loop in what the API says. */
 const MAX_DEPTH = 8;
 
@@ -129,7 +131,11 @@ export class OrganizationUnitAccounts {
     const found: string[] = [];
     await this.#pages('ListAccountsForParent', unit, async (NextToken) => {
       const out = await this.#org.send(
-        new ListAccountsForParentCommand({ ParentId: unit, ...(NextToken ? { NextToken } : {}) }),
+        new ListAccountsForParentCommand({
+          ParentId: unit,
+          MaxResults: PAGE_SIZE,
+          ...(NextToken ? { NextToken } : {}),
+        }),
       );
       for (const account of out.Accounts ?? []) {
         const id = this.#activeAccount(account, unit);
@@ -147,6 +153,7 @@ export class OrganizationUnitAccounts {
         new ListChildrenCommand({
           ParentId: unit,
           ChildType: 'ORGANIZATIONAL_UNIT',
+          MaxResults: PAGE_SIZE,
           ...(NextToken ? { NextToken } : {}),
         }),
       );

@@ -82,7 +82,10 @@ describe('OrganizationUnitAccounts', () => {
     expect(orgMock.commandCalls(ListAccountsForParentCommand)).toHaveLength(4);
     expect(orgMock.commandCalls(ListChildrenCommand)).toHaveLength(4);
     for (const call of orgMock.commandCalls(ListChildrenCommand)) {
-      expect(call.args[0].input.ChildType).toBe('ORGANIZATIONAL_UNIT');
+      expect(call.args[0].input).toMatchObject({ ChildType: 'ORGANIZATIONAL_UNIT', MaxResults: 20 });
+    }
+    for (const call of orgMock.commandCalls(ListAccountsForParentCommand)) {
+      expect(call.args[0].input.MaxResults).toBe(20);
     }
   });
 
