@@ -107,11 +107,7 @@ export class GateFleetHub extends Construct {
             "Spoke roles of an organizational unit's accounts, which join and leave at run time; held to this organization by aws:ResourceOrgID.",
         });
         if (listing.includes(name)) {
-          const units = organizationUnitsArn({
-            ...this.members,
-            partition: stack.partition,
-            organization: this.members.organization,
-          });
+          const units = organizationUnitsArn({ ...this.members, organization: this.members.organization });
           fn.acknowledgeWildcards({
             [`Resource::${flattenCfnReference(stack.resolve(units))}`]:
               "The configured units' child units, which are not known at synth, for listing their accounts (ListChildren, ListAccountsForParent); the management account in an Organizations ARN is not known to a delegated administrator's hub. Held to this organization by its id.",
