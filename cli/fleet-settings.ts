@@ -40,5 +40,5 @@ export function fleetOf(flags: FleetFlags, env: NodeJS.ProcessEnv = process.env)
 
 /** A fleet with members to look at: an empty one is a stack of one, as `plgate fleet` says. */
 export function hasMembers(fleet: FleetSettings | undefined): fleet is FleetSettings {
-  return fleet !== undefined && fleet.members.length > 0;
+  return fleet !== undefined && (fleet.members.length > 0 || fleet.organizationalUnits.length > 0);
 }

@@ -11,7 +11,7 @@
  * No CDK here: resources are functions of the stack's names and ARNs, which are tokens
  * in the stack and plain ARNs in the local cloud.
  */
-import { ACTING_FUNCTIONS, spokeRoleArn } from '../functions/shared/fleet.ts';
+import { ACTING_FUNCTIONS, MEMBER_LISTING_FUNCTIONS, spokeRoleArn } from '../functions/shared/fleet.ts';
 import { INVITATION_KIND, MANAGED_TAG, VERSION_ITEM } from '../functions/shared/tables.ts';
 
 /** The gate's functions, one entry each in {@link FUNCTION_PERMISSIONS}. */
@@ -261,11 +261,13 @@ export function gatePermissions(
   options: PermissionOptions,
 ): Record<GateFunctionName, GateStatement[]> {
   const acting: readonly string[] = ACTING_FUNCTIONS;
+  const listing: readonly string[] = MEMBER_LISTING_FUNCTIONS;
   const entries = GATE_FUNCTIONS.map((name) => [
     name,
     [
       ...FUNCTION_PERMISSIONS[name](resources, options),
       ...(options.fleet && acting.includes(name) ? assumeSpokeRoleStatements(options.fleet) : []),
+      ...(options.fleet && listing.includes(name) ? listUnitMembersStatements(options.fleet) : []),
     ],
   ]);
   return Object.fromEntries(entries) as Record<GateFunctionName, GateStatement[]>;
@@ -325,4 +327,32 @@ export function assumeSpokeRoleStatements(fleet: FleetMembers): GateStatement[] 
     });
   }
   return statements;
+}
+
+/**
+ * The units' resources a member-listing function may walk: every unit of this organization (the
+ * configured units' child units are not known at synth). The account in an Organizations ARN is
+ * the management account's, which a delegated administrator's hub does not know; the
+ * organization id, unique to it, holds the grant to this organization.
+ */
+export const organizationUnitsArn = (fleet: FleetMembers & { organization: { id: string } }): string =>
+  `arn:${fleet.partition}:organizations::*:ou/${fleet.organization.id}/ou-*`;
+
+/**
+ * With organizational units, the functions that list the fleet's members walk them
+ * (functions/aws/organization-members.ts): ListChildren for the child units and
+ * ListAccountsForParent for their accounts. Both take a unit's ARN as their resource (the
+ * Service Authorization Reference lists `organizationalunit` and `root` for them), so the grant
+ * names this organization's units, not `*`.
+ */
+export function listUnitMembersStatements(fleet: FleetMembers): GateStatement[] {
+  const { organization } = fleet;
+  if (organization === undefined) return [];
+  return [
+    {
+      sid: 'ListOrganizationUnitMembers',
+      actions: ['organizations:ListAccountsForParent', 'organizations:ListChildren'],
+      resources: [organizationUnitsArn({ ...fleet, organization })],
+    },
+  ];
 }

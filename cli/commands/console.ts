@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { UsageError } from '../exit.ts';
-import { memberClientOptions, withFleetMembers } from '../fleet-members.ts';
+import { memberClientOptions, stderrWarnings, withFleetMembers } from '../fleet-members.ts';
 import { type FleetFlags, fleetOf, withFleetOptions } from '../fleet-settings.ts';
 import { resolveTarget, type TargetFlags, withTargetOptions } from '../gate-target.ts';
 import { printLine } from '../output.ts';
@@ -30,9 +30,12 @@ export function registerConsole(program: Command): void {
     }
     // A hub's console shows its members' requests and a Fleet page, found as `plgate fleet` finds them.
     const fleet = fleetOf(flags);
-    const target = withFleetMembers(await resolveTarget(flags), fleet, {
+    const resolved = await resolveTarget(flags);
+    const target = withFleetMembers(resolved, fleet, {
       sessionName: 'plgate-console',
       clientOptions: memberClientOptions(),
+      organizations: resolved.clients.organizations,
+      warnings: stderrWarnings,
     });
     // Loaded here: every other command starts faster without the console's server.
     const { startConsole } = await import('../../console/server/server.ts');

@@ -2,17 +2,17 @@
  * `plgate fleet`: each member account and region of the hub's fleet, as the hub would find it
  * now (cli/fleet-status.ts says what each row holds; the console's Fleet page shows the same).
  * The live checks run with the caller's credentials, which the spoke roles must trust as they
- * trust the hub's functions; the recorded health is what the hub's own functions found.
+ * trust the hub's functions; the recorded health is what the hub's own functions found. The
+ * members are the listed ones and, with organizational units, every active account of the
+ * units (Organizations, with the caller's credentials) in the fleet's regions, as the hub has them.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.ts';
-import { memberClientOptions, reachFleet } from '../fleet-members.ts';
+import { memberClientOptions, reachFleet, stderrWarnings } from '../fleet-members.ts';
 import { type FleetFlags, fleetOf, hasMembers, withFleetOptions } from '../fleet-settings.ts';
 import { MEMBER_COLUMNS, memberCells } from '../fleet-status.ts';
 import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine, printTable, progress } from '../output.ts';
-
-export { type FleetStatusDeps, fleetStatus, type MemberStatus } from '../fleet-status.ts';
 
 interface FleetCommandFlags extends TargetFlags, FleetFlags {
   json?: boolean;
@@ -38,7 +38,10 @@ export function registerFleet(program: Command): void {
       const members = reachFleet(target, fleet, {
         sessionName: 'plgate-fleet',
         clientOptions: memberClientOptions(),
+        organizations: target.clients.organizations,
+        warnings: stderrWarnings,
       });
+      if (fleet.organizationalUnits.length > 0) progress("listing the organizational units' accounts…");
       try {
         return await members.status((member) => progress(`checking ${member.account} ${member.region}…`));
       } finally {

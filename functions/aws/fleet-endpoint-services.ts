@@ -50,7 +50,7 @@ export type MemberListing =
   | { account: string; region: string; ok: false; unreachable: boolean; reason: string };
 
 export interface FleetEndpointServicesOptions {
-  /** The members to list: the configured ones (organizational units' accounts need Organizations to enumerate). */
+  /** The members to list: the listed ones and the organizational units' accounts (gate/fleet-members.ts). */
   members: () => Promise<ServicePlace[]> | ServicePlace[];
   ec2: MemberEc2Source;
   spokeRoleName: string;

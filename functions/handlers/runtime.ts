@@ -4,7 +4,9 @@
  * only its own (rule-change-runtime.ts). Built once by containerRuntime (container.ts).
  *
  * In a fleet's hub (FLEET_* set by the stack) EC2 is the members': every service is routed to
- * the account and region it lives in, with the spoke role's credentials, paced per member.
+ * the account and region it lives in, with the spoke role's credentials, paced per member. The
+ * members are the listed ones and, with organizational units, their accounts as Organizations
+ * lists them (kept for a few minutes per container) in the fleet's regions.
  */
 
 import { GATE_UNSUCCESSFUL_RETRY } from '../aws/call-budget.ts';
@@ -15,7 +17,9 @@ import { MemberCredentials } from '../aws/member-credentials.ts';
 import { MemberEc2 } from '../aws/member-ec2.ts';
 import { MemberPacing } from '../aws/member-pacing.ts';
 import { DynamoMemberStates } from '../aws/member-states.ts';
+import { OrganizationUnitAccounts } from '../aws/organization-members.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
+import { fleetMemberSource } from '../gate/fleet-members.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
 import { type FleetSettings, type GateConfig, readFleetSettings } from '../shared/config.ts';
 import { containerRuntime } from './container.ts';
@@ -62,8 +66,12 @@ export function fleetRuntime(
     pacing: new MemberPacing(),
     endpointServices: { logger, retry: GATE_UNSUCCESSFUL_RETRY },
   });
+  const units =
+    settings.organizationalUnits.length > 0
+      ? new OrganizationUnitAccounts(clients.organizations, settings.organizationalUnits, { logger })
+      : undefined;
   const services = new FleetEndpointServices({
-    members: () => settings.members,
+    members: fleetMemberSource(settings, units),
     ec2,
     spokeRoleName: settings.spokeRoleName,
     log: (message, data) => logger.warn(message, data),

@@ -13,6 +13,18 @@ export const DEFAULT_SPOKE_ROLE_NAME = 'plgate-spoke';
 export const ACTING_FUNCTIONS = ['ingest', 'decide', 'sweep', 'operator', 'register'] as const;
 export type ActingFunction = (typeof ACTING_FUNCTIONS)[number];
 
+/**
+ * The acting functions that list the fleet's members (to sweep them, or to find which member a
+ * service lives in): every one that routes to a member's EC2. Register changes the hub's own
+ * services' permissions only.
+ */
+export const MEMBER_LISTING_FUNCTIONS = [
+  'ingest',
+  'decide',
+  'sweep',
+  'operator',
+] as const satisfies readonly ActingFunction[];
+
 const IAM_NAME_MAX = 64;
 
 /**

@@ -17,6 +17,7 @@ import {
   defaultExternalId,
   hubIngestQueueName,
   hubRoleName,
+  MEMBER_LISTING_FUNCTIONS,
   OPT_IN_REGIONS,
 } from '../../functions/shared/fleet.ts';
 import { METRIC } from '../../functions/shared/metrics.ts';
@@ -27,6 +28,7 @@ import {
   fleetIngestQueuePolicy,
   type PrincipalStatement,
 } from '../fleet-permissions.ts';
+import { organizationUnitsArn } from '../permissions.ts';
 import { spokeTemplate } from '../spoke-stack.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { GateFunction } from './gate-function.ts';
@@ -84,6 +86,7 @@ export class GateFleetHub extends Construct {
     // Spoke roles trust these roles by ARN, from other accounts: the names must be known at synth.
     this.#actingRoleArns = [];
     const acting = Object.entries(props.acting) as [ActingFunction, GateFunction][];
+    const listing: readonly string[] = MEMBER_LISTING_FUNCTIONS;
     for (const [name, fn] of acting) {
       const roleName = hubRoleName(stackName, name);
       (fn.role.node.defaultChild as iam.CfnRole).roleName = roleName;
@@ -103,6 +106,13 @@ export class GateFleetHub extends Construct {
           [`Resource::${flattenCfnReference(stack.resolve(`arn:${stack.partition}:iam::*:role/${fleet.spokeRoleName}-*`))}`]:
             "Spoke roles of an organizational unit's accounts, which join and leave at run time; held to this organization by aws:ResourceOrgID.",
         });
+        if (listing.includes(name)) {
+          const units = organizationUnitsArn({ ...this.members, organization: this.members.organization });
+          fn.acknowledgeWildcards({
+            [`Resource::${flattenCfnReference(stack.resolve(units))}`]:
+              "The configured units' child units, which are not known at synth, for listing their accounts (ListChildren, ListAccountsForParent); the management account in an Organizations ARN is not known to a delegated administrator's hub. Held to this organization by its id.",
+          });
+        }
       }
     }
 

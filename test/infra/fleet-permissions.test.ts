@@ -9,7 +9,7 @@ import {
   spokeRoleStatements,
   spokeTrustConditions,
 } from '../../infra/fleet-permissions.ts';
-import { gatePermissions } from '../../infra/permissions.ts';
+import { gatePermissions, listUnitMembersStatements } from '../../infra/permissions.ts';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:999999999999:GateHub-fleet-ingest';
 const listed: FleetMembers = {
@@ -19,6 +19,18 @@ const listed: FleetMembers = {
     { account: '111111111111', region: 'us-east-1' },
     { account: '111111111111', region: 'af-south-1' },
   ],
+};
+
+const RESOURCES = {
+  partition: 'aws',
+  account: '999999999999',
+  region: 'us-east-1',
+  rulesTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/rules',
+  ledgerTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/ledger',
+  decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
+  ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
+  gateBusArn: 'arn:aws:events:us-east-1:999999999999:event-bus/gate',
+  topicKeyArn: 'arn:aws:kms:us-east-1:999999999999:key/k',
 };
 
 describe('fleet statements', () => {
@@ -78,17 +90,7 @@ describe('fleet statements', () => {
   });
 
   it('let exactly the acting functions assume spoke roles, in the one list the stack and the local cloud share', () => {
-    const resources = {
-      partition: 'aws',
-      account: '999999999999',
-      region: 'us-east-1',
-      rulesTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/rules',
-      ledgerTableArn: 'arn:aws:dynamodb:us-east-1:999999999999:table/ledger',
-      decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
-      ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
-      gateBusArn: 'arn:aws:events:us-east-1:999999999999:event-bus/gate',
-      topicKeyArn: 'arn:aws:kms:us-east-1:999999999999:key/k',
-    };
+    const resources = RESOURCES;
     const assumes = (statements: { actions: readonly string[] }[]) =>
       statements.some((statement) => statement.actions.includes('sts:AssumeRole'));
     const fleet = gatePermissions(resources, { organizationsLookup: false, fleet: listed });
@@ -100,5 +102,31 @@ describe('fleet statements', () => {
     ).toEqual(['decide', 'ingest', 'operator', 'register', 'sweep']);
     const alone = gatePermissions(resources, { organizationsLookup: false });
     expect(Object.values(alone).some(assumes)).toBe(false);
+  });
+
+  it("let the functions that list members walk the organization's units, by the units' ARNs, only when there are units", () => {
+    const lists = (statements: { actions: readonly string[] }[]) =>
+      statements.some((statement) => statement.actions.some((a) => a.startsWith('organizations:')));
+    const units: FleetMembers = {
+      ...listed,
+      organization: { id: 'o-abcdef1234', units: ['ou-ab12-cd34ef56'], regions: ['us-east-1'] },
+    };
+    const withUnits = gatePermissions(RESOURCES, { organizationsLookup: false, fleet: units });
+    expect(
+      Object.entries(withUnits)
+        .filter(([, statements]) => lists(statements))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['decide', 'ingest', 'operator', 'sweep']);
+    expect(withUnits.sweep.filter((s) => s.sid === 'ListOrganizationUnitMembers')).toEqual([
+      {
+        sid: 'ListOrganizationUnitMembers',
+        actions: ['organizations:ListAccountsForParent', 'organizations:ListChildren'],
+        resources: ['arn:aws:organizations::*:ou/o-abcdef1234/ou-*'],
+      },
+    ]);
+    expect(listUnitMembersStatements(units).flatMap((s) => s.resources)).not.toContain('*');
+    const listedOnly = gatePermissions(RESOURCES, { organizationsLookup: false, fleet: listed });
+    expect(Object.values(listedOnly).some(lists)).toBe(false);
   });
 });

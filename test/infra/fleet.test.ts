@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/shared/config.ts';
 import { PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
-import { ACTING_FUNCTIONS, hubRoleName } from '../../functions/shared/fleet.ts';
+import { ACTING_FUNCTIONS, hubRoleName, MEMBER_LISTING_FUNCTIONS } from '../../functions/shared/fleet.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/shared/metrics.ts';
 import { GateConfigError, parseGateConfig } from '../../infra/config.ts';
 import { PrivateLinkGateSpoke } from '../../infra/constructs/spoke.ts';
@@ -390,6 +390,34 @@ describe('the hub', () => {
         }),
       },
     });
+  });
+
+  it("lets the functions that list members walk the organization's units and their accounts, and no other function", () => {
+    const listing = new Set<string>(MEMBER_LISTING_FUNCTIONS);
+    for (const fn of ACTING_FUNCTIONS) {
+      const [roleId] =
+        resourcesOf(hub, 'AWS::IAM::Role').find(
+          ([, r]) => r.Properties?.RoleName === hubRoleName('GateHub', fn),
+        ) ?? [];
+      const statements = resourcesOf(hub, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap(([, p]) => renderedStatements(p.Properties?.PolicyDocument));
+      const organizations = statements.filter((s) => JSON.stringify(s.Action).includes('organizations:'));
+      expect(organizations, fn).toEqual(
+        listing.has(fn)
+          ? [
+              {
+                Sid: 'ListOrganizationUnitMembers',
+                Effect: 'Allow',
+                Action: ['organizations:ListAccountsForParent', 'organizations:ListChildren'],
+                Resource: `arn:<AWS::Partition>:organizations::*:ou/${ORG}/ou-*`,
+              },
+            ]
+          : [],
+      );
+    }
+    const everyPolicy = JSON.stringify(resourcesOf(hub, 'AWS::IAM::Policy'));
+    expect(everyPolicy.match(/organizations:ListChildren/g)).toHaveLength(MEMBER_LISTING_FUNCTIONS.length);
   });
 
   it('alarms on unhealthy members, in the namespace the gate publishes to', () => {

@@ -59,15 +59,19 @@ describe('fleetOf', () => {
     expect(fleetOf({ config: join(folder, 'absent.json') }, {})).toBeUndefined();
     expect(fleetOf({ config: configFile('no-fleet.json', { stackName: 'Gate' }) }, {})).toBeUndefined();
     expect(hasMembers(undefined)).toBe(false);
-    expect(
-      hasMembers({
-        members: [],
-        externalId: 'x',
-        spokeRoleName: 'p',
-        organizationalUnits: ['ou-ab12-cd34ef56'],
-        regions: [],
-      }),
-    ).toBe(false);
+    const empty = { members: [], externalId: 'x', spokeRoleName: 'p', organizationalUnits: [], regions: [] };
+    expect(hasMembers(empty)).toBe(false);
+  });
+
+  it("a fleet of organizational units alone is a fleet: the units' accounts are its members", () => {
+    const units = {
+      members: [],
+      externalId: 'x',
+      spokeRoleName: 'p',
+      organizationalUnits: ['ou-ab12-cd34ef56'],
+      regions: ['us-east-1'],
+    };
+    expect(hasMembers(units)).toBe(true);
   });
 
   it('an invalid config stops the command, naming the field and the value', () => {

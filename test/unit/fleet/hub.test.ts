@@ -11,8 +11,8 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { inServicePlace } from '../../../cli/commands/connections.ts';
-import { fleetStatus } from '../../../cli/commands/fleet.ts';
 import { entryInServicePlace } from '../../../cli/commands/history.ts';
+import { fleetStatus } from '../../../cli/fleet-status.ts';
 import {
   FleetEndpointServices,
   ServiceNotInFleetError,
