@@ -19,7 +19,7 @@ import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { DEFAULT_EDGE_PORT } from './edge-port.ts';
 import { EventBuses } from './events/buses.ts';
 import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
-import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
+import { AIMABLE_FAULTS, FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
 import { buildRegistry, type Registry } from './registry.ts';
@@ -246,6 +246,24 @@ function validatedFaults(options: FaultOptions | undefined): FaultOptions | unde
         `faults: the rate of ${name} must be from 0 to 1, got ${String(rate)}`,
       );
   }
+  for (const aimed of options.aimed ?? []) {
+    if (!(AIMABLE_FAULTS as readonly string[]).includes(aimed.name))
+      throw new LocalCloudOptionsError(
+        `faults: ${aimed.name} cannot be aimed at an account (only ${AIMABLE_FAULTS.join(', ')})`,
+      );
+    if (!ACCOUNT.test(aimed.account))
+      throw new LocalCloudOptionsError(
+        `faults: an aimed fault's account must be 12 digits, got '${aimed.account}'`,
+      );
+    if (aimed.region !== undefined && !REGION.test(aimed.region))
+      throw new LocalCloudOptionsError(
+        `faults: an aimed fault's region must look like us-east-1, got '${aimed.region}'`,
+      );
+    if (!(aimed.rate >= 0 && aimed.rate <= 1))
+      throw new LocalCloudOptionsError(
+        `faults: the rate of ${aimed.name}@${aimed.account} must be from 0 to 1, got ${String(aimed.rate)}`,
+      );
+  }
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
     throw new LocalCloudOptionsError(`faults: seed must be an integer, got ${String(options.seed)}`);
   if (options.forMs !== undefined && !(Number.isFinite(options.forMs) && options.forMs >= 0))
@@ -450,6 +468,7 @@ async function startOn(
             faults,
             config.account,
             (caller) => roles.principalOf(caller).kind === 'role',
+            (key) => roles.accountOfKey(key),
           ),
         }),
     registry: registry.services,

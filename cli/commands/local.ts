@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { plainLine } from '../../functions/aws/untrusted-text.ts';
 import { DEFAULT_EDGE_PORT } from '../../local/edge-port.ts';
-import { type FaultOptions, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
+import { type FaultOptions, FaultSpecError, parseFaults } from '../../local/faults.ts';
 import type { LocalRunOptions } from '../../local/run.ts';
 import { parseDuration } from '../duration.ts';
 import { UsageError } from '../exit.ts';
@@ -38,14 +38,17 @@ function faultOptions(flags: LocalFlags): FaultOptions | undefined {
     if (orphan) throw new UsageError(`${orphan} needs --faults`);
     return undefined;
   }
-  let rates: FaultOptions['rates'];
+  let parsed: Pick<FaultOptions, 'rates' | 'aimed'>;
   try {
-    rates = parseFaultSpec(flags.faults);
+    parsed = parseFaults(flags.faults);
   } catch (error) {
     if (error instanceof FaultSpecError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  const options: FaultOptions = { rates };
+  const options: FaultOptions = {
+    rates: parsed.rates,
+    ...(parsed.aimed === undefined || parsed.aimed.length === 0 ? {} : { aimed: parsed.aimed }),
+  };
   if (flags.faultsSeed !== undefined) {
     if (!/^\d{1,9}$/.test(flags.faultsSeed))
       throw new UsageError(
