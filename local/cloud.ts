@@ -309,7 +309,7 @@ async function startOn(
   const timers = new Timers(log, clock);
   clock.onAdvance(() => timers.fireDue());
   const sns = new SnsTopics(deliveries, () => endpoint, log);
-  const events = new EventBuses(deliveries, log, config.account);
+  const events = new EventBuses(deliveries, log, config.account, undefined, config.region);
   const roles = new LocalRoles();
   const authorizer = new Authorizer(log);
   // Connection notifications go out one at a time, in the order EC2 raised them.
@@ -582,7 +582,7 @@ async function startOn(
     events: {
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
-      createBus: (name) => events.createBus(config.account, name),
+      createBus: (name) => events.createBus(config.account, config.region, name),
     },
     iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {

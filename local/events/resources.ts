@@ -91,9 +91,10 @@ export function eventBusProvider(buses: EventBuses, policies: BusPolicies): Reso
     async create(request) {
       const name = nameOf(request);
       const { account, region } = request.stack;
-      if (buses.exists(account, name)) throw new InvalidRuleError(`Name: event bus ${name} already exists`);
+      if (buses.exists(account, region, name))
+        throw new InvalidRuleError(`Name: event bus ${name} already exists`);
       const policy = policyFrom(request.properties.Policy);
-      buses.createBus(account, name);
+      buses.createBus(account, region, name);
       policies.set(account, region, name, policy);
       return created(request, name, policy);
     },
@@ -105,7 +106,7 @@ export function eventBusProvider(buses: EventBuses, policies: BusPolicies): Reso
       return created(request, name, policy);
     },
     async delete(request) {
-      buses.deleteBus(request.stack.account, request.physicalId);
+      buses.deleteBus(request.stack.account, request.stack.region, request.physicalId);
       policies.set(request.stack.account, request.stack.region, request.physicalId, undefined);
     },
   };
@@ -121,7 +122,7 @@ export function eventBusPolicyProvider(buses: EventBuses, policies: BusPolicies)
   ): { bus: string; sid: string; statement: Record<string, unknown> } => {
     const { EventBusName, StatementId, Statement } = request.properties;
     const bus = busNameFrom(EventBusName);
-    if (!buses.exists(request.stack.account, bus))
+    if (!buses.exists(request.stack.account, request.stack.region, bus))
       throw new InvalidRuleError(`EventBusName: event bus ${bus} does not exist`);
     if (typeof StatementId !== 'string' || !/^[a-zA-Z0-9-_]{1,64}$/.test(StatementId))
       throw new InvalidRuleError(
@@ -197,7 +198,7 @@ export function eventRuleProvider(
       createdAt,
       stackName: request.stack.name,
     });
-    if (!buses.exists(rule.account, rule.busName))
+    if (!buses.exists(rule.account, rule.region, rule.busName))
       throw new InvalidRuleError(`EventBusName: event bus ${rule.busName} does not exist`);
     return rule;
   };

@@ -79,6 +79,11 @@ export class DeployedFunction {
     return this.#revision;
   }
 
+  /** Environments (containers) started so far: its cold starts. */
+  get environmentsStarted(): number {
+    return this.#pool.started;
+  }
+
   /** A new configuration: environments started from now on use it. */
   update(definition: FunctionDefinition): void {
     this.#definition = definition;
