@@ -12,6 +12,7 @@ import {
   AcceptVpcEndpointConnectionsCommand,
   CreateVpcEndpointServiceConfigurationCommand,
 } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,7 @@ import type { FleetMemberRegion } from '../../../local/fleet/members.ts';
 import type { RoleSession } from '../../../local/identity.ts';
 import { defaultEnvironmentLimit } from '../../../local/lambda/service.ts';
 import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
+import { QueueDeniedError } from '../../../local/service.ts';
 import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
 import { awsError } from '../../support/local-cloud.ts';
 import {
@@ -333,6 +335,64 @@ describe('who may act in a member', () => {
     } finally {
       sqs.destroy();
       dynamodb.destroy();
+    }
+  });
+});
+
+describe("deliveries across accounts, as the hub's policies allow", () => {
+  const queueArn = () =>
+    `arn:aws:sqs:${HUB_REGION}:${HUB_ACCOUNT}:${hubIngestQueueName(world.gate.stack.name)}`;
+  const fromTopic = (topicArn: string) => ({
+    kind: 'service' as const,
+    principal: 'sns.amazonaws.com',
+    sourceArn: topicArn,
+    sourceAccount: '111111111111',
+  });
+
+  it("SNS delivers to the hub's queue from a member's spoke topic only", async () => {
+    const member = MEMBERS[1] as FleetMemberRegion;
+    const spokeTopic = `arn:aws:sns:${member.region}:${member.account}:plgate-spoke-ingest`;
+    const otherTopic = `arn:aws:sns:${member.region}:${member.account}:not-the-spoke`;
+    const strangerTopic = `arn:aws:sns:${member.region}:666666666666:plgate-spoke-ingest`;
+    await expect(
+      world.cloud.registry.sqs.send(queueArn(), '{"Type":"Probe"}', fromTopic(otherTopic)),
+    ).rejects.toThrow(QueueDeniedError);
+    await expect(
+      world.cloud.registry.sqs.send(queueArn(), '{"Type":"Probe"}', fromTopic(strangerTopic)),
+    ).rejects.toThrow(QueueDeniedError);
+    // The spoke topic's delivery is what every member decision above came through; admitted here too.
+    await expect(
+      world.cloud.registry.sqs.send(queueArn(), '{"Type":"Probe"}', fromTopic(spokeTopic)),
+    ).resolves.toBeUndefined();
+    await world.cloud.drain();
+  });
+
+  it("a member cannot put events on the hub's bus itself (only its spoke's forwarding role may)", async () => {
+    const member = MEMBERS[0] as FleetMemberRegion;
+    const events = new EventBridgeClient({
+      endpoint: world.cloud.endpoint,
+      region: HUB_REGION,
+      credentials: { accessKeyId: member.account, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    try {
+      const error = await awsError(
+        events.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: `arn:aws:events:${HUB_REGION}:${HUB_ACCOUNT}:event-bus/${world.gate.config.gateBusName}`,
+                Source: 'member.forged',
+                DetailType: 'AWS API Call via CloudTrail',
+                Detail: '{}',
+              },
+            ],
+          }),
+        ),
+      );
+      expect(error.name).toBe('AccessDeniedException');
+    } finally {
+      events.destroy();
     }
   });
 });
