@@ -76,6 +76,9 @@ beforeAll(async () => {
       aimed: [{ name: 'ec2.throttle', account: THROTTLED.account, region: THROTTLED.region, rate: 1 }],
     },
   });
+  // Off until the throttling test: every sweep lists each member, and the throttled one's
+  // retries would only slow the other tests down.
+  world.cloud.faults?.stop();
   await world.rules.putItems([
     { kind: 'defaults', id: 'defaults', defaultEffect: 'review' },
     { kind: 'rule', id: 'partners', effect: 'accept', match: { accounts: [ACCEPTED_CONSUMER] } },
@@ -480,6 +483,7 @@ describe('costs, counted at the edge', () => {
 
 describe('a throttled member', () => {
   it("does not hold up another member's decisions; it is decided once the throttling stops", async () => {
+    world.cloud.faults?.restart();
     throttledService = await createMemberService(world, THROTTLED);
     const healthy = MEMBERS[3] as FleetMemberRegion;
     const { serviceId } = cases.find((c) => c.place === healthy) as MemberCase;
