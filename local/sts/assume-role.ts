@@ -23,6 +23,8 @@ export class StsError extends Error {
 
 export interface AssumedRole {
   credentials: RoleSession;
+  /** The role assumed: `arn:aws:iam::ACCOUNT:role/NAME`. */
+  roleArn: string;
   /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` */
   assumedRoleArn: string;
   /** `AROA…:SESSION` */
@@ -119,6 +121,7 @@ export async function assumeRole(
   const credentials = deps.roles.issueSession(roleArnOf(role), deps.now(), duration, sessionName);
   return {
     credentials,
+    roleArn: roleArnOf(role),
     assumedRoleArn: `arn:aws:sts::${role.account}:assumed-role/${role.name}/${sessionName}`,
     assumedRoleId: `AROA${role.name
       .toUpperCase()
@@ -143,8 +146,16 @@ async function trusted(
       return true;
     }
     if (await deps.authorizer.resourcePolicyAllows(principal.arn, request)) return true;
-    const root = `arn:aws:iam::${principal.account}:root`;
-    if (!(await deps.authorizer.resourcePolicyAllows(root, request))) return false;
+    // A trust naming the account (its root) defers to the caller's own policy. Whether it names
+    // it is asked as IAM asks it of another account's caller: the account's root, with every
+    // permission of its own, admitted only if the trust admits it.
+    const root: Principal = {
+      kind: 'root',
+      account: principal.account,
+      arn: `arn:aws:iam::${principal.account}:root`,
+    };
+    const elsewhere = principal.account === '000000000001' ? '000000000002' : '000000000001';
+    await deps.authorizer.authorize(root, [{ ...request, resourceAccount: elsewhere }]);
     const { resourcePolicy: _trust, ...identityOnly } = request;
     await deps.authorizer.authorize(principal, [identityOnly]);
     return true;

@@ -98,10 +98,7 @@ export class StsService implements LocalService {
       this.#grants.push({
         callerAccessKeyId: caller.accessKeyId,
         callerArn: principal.arn,
-        roleArn: assumed.assumedRoleArn.replace(
-          /^arn:aws:sts::([0-9]{12}):assumed-role\/([^/]+)\/.*$/,
-          'arn:aws:iam::$1:role/$2',
-        ),
+        roleArn: assumed.roleArn,
         region: caller.region,
         at: this.options.now(),
       });
