@@ -34,6 +34,18 @@ const SYNTHESIZE = fileURLToPath(new URL('../../local/cloudformation/synthesize-
 export const HUB_ACCOUNT = '000000000000';
 export const HUB_REGION = 'us-east-1';
 
+/**
+ * The fleet the tests deploy: 3 accounts in 2 regions each, and a fourth account in one region.
+ * Every fleet test file deploys this one assembly (synthesized once per run) and casts its
+ * members as it needs them.
+ */
+export const TEST_FLEET: readonly FleetMemberRegion[] = [
+  ...['111111111111', '222222222222', '444444444444'].flatMap((account) =>
+    ['us-east-1', 'eu-west-1'].map((region) => ({ account, region })),
+  ),
+  { account: '555555555555', region: 'eu-west-1' },
+];
+
 /** `111111111111:us-east-1,…`, as `--fleet` takes it. */
 export const fleetSpec = (members: readonly FleetMemberRegion[]): string =>
   members.map((m) => `${m.account}:${m.region}`).join(',');

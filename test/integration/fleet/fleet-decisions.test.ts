@@ -39,14 +39,11 @@ import {
   HUB_REGION,
   memberStateOf,
   startLocalFleet,
+  TEST_FLEET,
 } from '../../support/local-fleet.ts';
 
-const ACCOUNTS = ['111111111111', '222222222222', '444444444444'];
-const REGIONS = ['us-east-1', 'eu-west-1'];
-const MEMBERS: FleetMemberRegion[] = ACCOUNTS.flatMap((account) =>
-  REGIONS.map((region) => ({ account, region })),
-);
-/** A member whose EC2 answers the hub with RequestLimitExceeded, always (`--faults` aimed at it). */
+/** 3 accounts x 2 regions, and a member whose EC2 answers the hub with RequestLimitExceeded, always (`--faults` aimed at it). */
+const MEMBERS: FleetMemberRegion[] = TEST_FLEET.filter((m) => m.account !== '555555555555');
 const THROTTLED: FleetMemberRegion = { account: '555555555555', region: 'eu-west-1' };
 
 const ACCEPTED_CONSUMER = '777777777777';
@@ -70,7 +67,7 @@ const cases: MemberCase[] = [];
 let throttledService: string;
 
 beforeAll(async () => {
-  world = await startLocalFleet([...MEMBERS, THROTTLED], {
+  world = await startLocalFleet(TEST_FLEET, {
     faults: {
       rates: {},
       aimed: [{ name: 'ec2.throttle', account: THROTTLED.account, region: THROTTLED.region, rate: 1 }],

@@ -26,12 +26,13 @@ import {
   redeploySpoke,
   spokeStackName,
   startLocalFleet,
+  TEST_FLEET,
 } from '../../support/local-fleet.ts';
 
 const HEALTHY: FleetMemberRegion = { account: '111111111111', region: 'us-east-1' };
 const WRONG_EXTERNAL_ID: FleetMemberRegion = { account: '222222222222', region: 'eu-west-1' };
-const SPOKE_DELETED: FleetMemberRegion = { account: '444444444444', region: 'us-west-2' };
-const NO_ACCEPT: FleetMemberRegion = { account: '555555555555', region: 'us-east-1' };
+const SPOKE_DELETED: FleetMemberRegion = { account: '444444444444', region: 'us-east-1' };
+const NO_ACCEPT: FleetMemberRegion = { account: '555555555555', region: 'eu-west-1' };
 const MEMBERS = [HEALTHY, WRONG_EXTERNAL_ID, SPOKE_DELETED, NO_ACCEPT];
 const BROKEN = [WRONG_EXTERNAL_ID, SPOKE_DELETED, NO_ACCEPT];
 const CONSUMER = '777777777777';
@@ -74,7 +75,8 @@ async function decideAll(): Promise<string | undefined> {
 let sweepFailure: string | undefined;
 
 beforeAll(async () => {
-  world = await startLocalFleet(MEMBERS);
+  // The test fleet (one assembly for every fleet test); these four are the cast.
+  world = await startLocalFleet(TEST_FLEET);
   // Broken before the hub ever acts in them.
   const trusted = roleOf(WRONG_EXTERNAL_ID);
   const policy = roleOf(NO_ACCEPT);
