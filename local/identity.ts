@@ -150,6 +150,8 @@ export class LocalRoles {
   private readonly byArn = new Map<string, LocalRole>();
   /** access key id -> the role ARN it signs as, and its session's name (AssumeRole's RoleSessionName) */
   private readonly keys = new Map<string, { roleArn: string; sessionName?: string }>();
+  /** Keys of sessions whose role was deleted: the role as it was, with no permission left. */
+  private readonly revoked = new Map<string, LocalRole>();
 
   /** Defines (or redefines) a role; a fixed access key must not be an account id. */
   define(role: LocalRole): void {
@@ -163,10 +165,19 @@ export class LocalRoles {
     if (role.accessKeyId !== undefined) this.keys.set(role.accessKeyId, { roleArn: arn });
   }
 
-  /** Deletes a role; its sessions stop working. */
+  /**
+   * Deletes a role; its sessions stop working: they still sign as the role, in its account, but
+   * with no permission at all (never as anyone else), and a role made again by the same name does
+   * not bring them back, as on AWS.
+   */
   remove(arn: string): void {
+    const role = this.byArn.get(arn);
     this.byArn.delete(arn);
-    for (const [key, session] of this.keys) if (session.roleArn === arn) this.keys.delete(key);
+    for (const [key, session] of this.keys) {
+      if (session.roleArn !== arn) continue;
+      this.keys.delete(key);
+      if (role !== undefined) this.revoked.set(key, { ...role, statements: [], trustPolicy: undefined });
+    }
   }
 
   byName(name: string): LocalRole | undefined {
@@ -216,12 +227,14 @@ export class LocalRoles {
   /** The account a role session's key acts in: its role's (a member's role is that member). */
   accountOfKey(accessKeyId: string): string | undefined {
     const session = this.keys.get(accessKeyId);
-    return session === undefined ? undefined : this.byArn.get(session.roleArn)?.account;
+    if (session === undefined) return this.revoked.get(accessKeyId)?.account;
+    return this.byArn.get(session.roleArn)?.account;
   }
 
   principalOf(caller: Caller): Principal {
     const session = this.keys.get(caller.accessKeyId);
-    const role = session === undefined ? undefined : this.byArn.get(session.roleArn);
+    const role =
+      session === undefined ? this.revoked.get(caller.accessKeyId) : this.byArn.get(session.roleArn);
     if (role !== undefined && role.account === caller.account) {
       return {
         kind: 'role',

@@ -106,6 +106,26 @@ describe('AssumeRole', () => {
     expect(roles.principalOf(caller)).toMatchObject({ kind: 'role', account: MEMBER, roleArn: SPOKE });
   });
 
+  it('a session whose role was deleted acts as nobody else: the role, in its account, with no permission', async () => {
+    const { assume, sessionOf, roles, callerOf } = world();
+    const assumed = await assume(sessionOf('PrivateLinkGate-decide'), {
+      RoleArn: SPOKE,
+      ExternalId: EXTERNAL_ID,
+    });
+    const key = assumed.credentials.accessKeyId;
+    const spoke = roles.byRoleArn(SPOKE);
+    roles.remove(SPOKE);
+    const principal = roles.principalOf(callerOf(key));
+    expect(principal).toMatchObject({ kind: 'role', account: MEMBER, roleArn: SPOKE });
+    const request = { action: 'ec2:DescribeVpcEndpointConnections', resource: '*', resourceAccount: MEMBER };
+    await expect(new Authorizer(() => {}).authorize(principal, [request])).rejects.toThrow(/not authorized/);
+    // The role made again (its stack deployed again): the old session stays dead.
+    if (spoke !== undefined) roles.define(spoke);
+    await expect(
+      new Authorizer(() => {}).authorize(roles.principalOf(callerOf(key)), [request]),
+    ).rejects.toThrow(/not authorized/);
+  });
+
   it.each([
     ['a wrong external id', { ExternalId: 'privatelink-gate:someone-else' }, 'PrivateLinkGate-decide'],
     ['no external id', {}, 'PrivateLinkGate-decide'],
