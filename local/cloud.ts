@@ -19,7 +19,7 @@ import { connectionNotificationMessage } from './ec2/notifications.ts';
 import { DEFAULT_EDGE_PORT } from './edge-port.ts';
 import { EventBuses } from './events/buses.ts';
 import { edgeFaultLayer, faultyNotifications } from './fault-layer.ts';
-import { FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
+import { AIMABLE_FAULTS, FAULT_NAMES, type FaultOptions, Faults } from './faults.ts';
 import { type AllowedCall, Authorizer } from './iam/authorizer.ts';
 import { LocalRoles } from './identity.ts';
 import { buildRegistry, type Registry } from './registry.ts';
@@ -258,6 +258,24 @@ function validatedFaults(options: FaultOptions | undefined): FaultOptions | unde
         `faults: the rate of ${name} must be from 0 to 1, got ${String(rate)}`,
       );
   }
+  for (const aimed of options.aimed ?? []) {
+    if (!(AIMABLE_FAULTS as readonly string[]).includes(aimed.name))
+      throw new LocalCloudOptionsError(
+        `faults: ${aimed.name} cannot be aimed at an account (only ${AIMABLE_FAULTS.join(', ')})`,
+      );
+    if (!ACCOUNT.test(aimed.account))
+      throw new LocalCloudOptionsError(
+        `faults: an aimed fault's account must be 12 digits, got '${aimed.account}'`,
+      );
+    if (aimed.region !== undefined && !REGION.test(aimed.region))
+      throw new LocalCloudOptionsError(
+        `faults: an aimed fault's region must look like us-east-1, got '${aimed.region}'`,
+      );
+    if (!(aimed.rate >= 0 && aimed.rate <= 1))
+      throw new LocalCloudOptionsError(
+        `faults: the rate of ${aimed.name}@${aimed.account} must be from 0 to 1, got ${String(aimed.rate)}`,
+      );
+  }
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed))
     throw new LocalCloudOptionsError(`faults: seed must be an integer, got ${String(options.seed)}`);
   if (options.forMs !== undefined && !(Number.isFinite(options.forMs) && options.forMs >= 0))
@@ -303,7 +321,7 @@ async function startOn(
   const timers = new Timers(log, clock);
   clock.onAdvance(() => timers.fireDue());
   const sns = new SnsTopics(deliveries, () => endpoint, log);
-  const events = new EventBuses(deliveries, log, config.account);
+  const events = new EventBuses(deliveries, log, config.account, undefined, config.region);
   const roles = new LocalRoles();
   const authorizer = new Authorizer(log);
   // Connection notifications go out one at a time, in the order EC2 raised them.
@@ -465,6 +483,7 @@ async function startOn(
             faults,
             config.account,
             (caller) => roles.principalOf(caller).kind === 'role',
+            (key) => roles.accountOfKey(key),
           ),
         }),
     registry: registry.services,
@@ -578,7 +597,7 @@ async function startOn(
     events: {
       subscribe: (busName, filter, handler) => events.subscribe(busName, filter, handler),
       events: (busName) => events.events(busName),
-      createBus: (name) => events.createBus(config.account, name),
+      createBus: (name) => events.createBus(config.account, config.region, name),
     },
     iam: { roles, allowedCalls: () => authorizer.calls() },
     dynamodb: {

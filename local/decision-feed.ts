@@ -18,7 +18,8 @@ export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
       return undefined;
     const record: unknown = JSON.parse(body.sqs);
     if (record === null || typeof record !== 'object') return undefined;
-    if ('kind' in record && record.kind === 'invalid-rule') return record as Notice;
+    if ('kind' in record && (record.kind === 'invalid-rule' || record.kind === 'member-health'))
+      return record as Notice;
     if ('outcome' in record && 'endpointId' in record)
       return { kind: 'decision', entry: record as LedgerEntry };
     return undefined;
@@ -31,7 +32,12 @@ export function noticeOf(message: CapturedSnsMessage): Notice | undefined {
 export function renderNotice(notice: Notice): string[] {
   const chat = chatbotNotification(notice);
   const c = colors();
-  const style = notice.kind === 'decision' ? OUTCOME_STYLE[notice.entry.outcome] : c.red;
+  const style =
+    notice.kind === 'decision'
+      ? OUTCOME_STYLE[notice.entry.outcome]
+      : notice.kind === 'member-health' && notice.healthy
+        ? c.green
+        : c.red;
   const lines = [
     `${c.dim('┌')} ${style(c.bold(stripEmoji(chat.content.title)))}`,
     ...chat.content.description

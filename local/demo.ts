@@ -21,6 +21,7 @@ import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { decidedBy } from '../functions/gate/ledger-entry.ts';
 import type { LedgerEntry, Outcome } from '../functions/gate/ports.ts';
+import { DEFAULT_SPOKE_ROLE_NAME, spokeTopicArn } from '../functions/shared/fleet.ts';
 import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { colors } from '../terminal/colors.ts';
 import type { LocalCloud } from './cloud.ts';
@@ -84,7 +85,7 @@ class DecisionWatch {
 
 export async function runDemo(
   cloud: LocalCloud,
-  gate: Pick<LocalGate, 'config' | 'sweepNow'>,
+  gate: Pick<LocalGate, 'config' | 'sweepNow'> & Partial<Pick<LocalGate, 'stack' | 'functionNames'>>,
   options: LocalRunOptions,
 ): Promise<void> {
   const print: Print = options.print;
@@ -102,12 +103,18 @@ export async function runDemo(
   });
   const store = new DynamoRulesStore(clients.dynamodb, gate.config.rulesTable);
   const consumers: EC2Client[] = [];
+  // With --fleet the provider is the first member (its account's root, in its region), and the
+  // hub decides there through the member's spoke; else the provider is the hub's own account.
+  const member = options.fleet?.[0];
+  const place = member ?? { account: cloud.account, region: cloud.region };
+  const providerEc2 = member === undefined ? clients.ec2 : ec2As(cloud, member.account, member.region);
+  if (member !== undefined) consumers.push(providerEc2);
+  const notifiedTopic =
+    member === undefined
+      ? gate.config.ingestTopicArn
+      : spokeTopicArn('aws', member.account, member.region, DEFAULT_SPOKE_ROLE_NAME);
   const consumer = (account: string): EC2Client => {
-    const client = new EC2Client({
-      endpoint: cloud.endpoint,
-      region: cloud.region,
-      credentials: { accessKeyId: account, secretAccessKey: 'demo' },
-    });
+    const client = ec2As(cloud, account, place.region);
     consumers.push(client);
     return client;
   };
@@ -118,14 +125,16 @@ export async function runDemo(
 
   try {
     step(
-      'The provider creates two endpoint services tagged privatelink-gate:managed=true, open to any account',
+      member === undefined
+        ? 'The provider creates two endpoint services tagged privatelink-gate:managed=true, open to any account'
+        : `A fleet member (account ${member.account}, ${member.region}) creates two endpoint services tagged privatelink-gate:managed=true, open to any account; the hub (${cloud.account}, ${cloud.region}) decides for it`,
     );
-    const service = await createService(clients.ec2, 'payments');
-    const dryRunService = await createService(clients.ec2, 'reports');
+    const service = await createService(providerEc2, 'payments', place);
+    const dryRunService = await createService(providerEc2, 'reports', place);
     print(`  ${service} (enforce)   ${dryRunService} (dry-run)`);
     // Anyone may ask; the gate decides who gets in.
     for (const id of [service, dryRunService]) {
-      await clients.ec2.send(
+      await providerEc2.send(
         new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
       );
     }
@@ -136,13 +145,17 @@ export async function runDemo(
       { kind: 'service', id: dryRunService, mode: 'dry-run' },
     ]);
 
-    step('The gate enrolls both services: a connection notification to its ingest topic');
+    step(
+      member === undefined
+        ? 'The gate enrolls both services: a connection notification to its ingest topic'
+        : "The hub enrolls both services through the member's spoke role: a connection notification to the spoke's topic",
+    );
     await gate.sweepNow();
-    await enrolled(clients.ec2, [service, dryRunService], gate.config.ingestTopicArn);
+    await enrolled(providerEc2, [service, dryRunService], notifiedTopic);
 
     step('Consumers ask to connect');
     const endpoint = async (account: string, serviceId: string, label: string): Promise<string> => {
-      const id = await createEndpoint(consumer(account), cloud.region, serviceId);
+      const id = await createEndpoint(consumer(account), place.region, serviceId);
       print(`  ${label.padEnd(34)} account ${account}  ${id}`);
       return id;
     };
@@ -160,9 +173,15 @@ export async function runDemo(
     await watch.until('second partner', leaving, 'accepted');
     await watch.until('dry-run service', trial, 'accepted');
 
-    step(`An operator approves the new customer: plgate approve ${newcomer} --reason "signed contract"`);
-    for (const line of await plgate(cloud, ['approve', newcomer, '--reason', 'signed contract']))
-      print(`  ${line}`);
+    if (member === undefined) {
+      step(`An operator approves the new customer: plgate approve ${newcomer} --reason "signed contract"`);
+      for (const line of await plgate(cloud, ['approve', newcomer, '--reason', 'signed contract']))
+        print(`  ${line}`);
+    } else {
+      // The Slack button's path: the operator function finds the member the endpoint is in.
+      step(`An operator approves the new customer with the chat button (the operator function): ${newcomer}`);
+      print(`  ${await approveWithOperator(cloud, gate, newcomer, 'signed contract')}`);
+    }
     await watch.until('manual approval', newcomer, 'accepted');
 
     step(`A rule edited in the table ends the second partner's access (account ${DEMO_CAST.secondPartner})`);
@@ -198,7 +217,7 @@ export async function runDemo(
     await writeRules(store, [{ kind: 'service', id: service, onRevoke: 'reject' }]);
     print(`  ${service} waits the defaults' review TTL again`);
 
-    const [untouched] = await new Ec2EndpointServices(clients.ec2).describeConnections(dryRunService, {
+    const [untouched] = await new Ec2EndpointServices(providerEc2).describeConnections(dryRunService, {
       endpointIds: [trial],
     });
     if (untouched?.state !== 'pendingAcceptance') {
@@ -223,13 +242,31 @@ export async function runDemo(
       );
     } else {
       print(
-        `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   aws --endpoint-url ${cloud.endpoint} --region ${cloud.region} ec2 describe-vpc-endpoint-connections`,
+        `\nTry it yourself: AWS_ENDPOINT_URL=${cloud.endpoint} AWS_REGION=${cloud.region} npx plgate history ${stranger}   ·   ${member === undefined ? '' : `AWS_ACCESS_KEY_ID=${member.account} `}aws --endpoint-url ${cloud.endpoint} --region ${place.region} ec2 describe-vpc-endpoint-connections`,
       );
     }
   } finally {
     stopWatching();
     for (const client of [...consumers, ...Object.values(clients)]) client.destroy();
   }
+}
+
+/** What a chat button does: the operator function, invoked as Chatbot's custom action would. */
+async function approveWithOperator(
+  cloud: LocalCloud,
+  gate: Partial<Pick<LocalGate, 'stack' | 'functionNames'>>,
+  endpointId: string,
+  reason: string,
+): Promise<string> {
+  if (gate.stack === undefined || gate.functionNames === undefined)
+    throw new DemoError('the demo needs the deployed stack to approve through the operator function');
+  const result = await cloud.registry.lambda.invoke(
+    `arn:aws:lambda:${gate.stack.region}:${gate.stack.account}:function:${gate.functionNames.operator}`,
+    { action: 'approve', endpointId, reason },
+    { kind: 'internal' },
+  );
+  if (!result.ok) throw new DemoError(`approve ${endpointId}: ${result.errorType}: ${result.errorMessage}`);
+  return String(result.payload);
 }
 
 /** Runs the real `plgate` binary against this cloud, as an operator in another terminal would. */
@@ -251,12 +288,19 @@ async function writeRules(store: DynamoRulesStore, items: Record<string, unknown
   await store.bumpVersion();
 }
 
-async function createService(ec2: EC2Client, name: string): Promise<string> {
+const ec2As = (cloud: LocalCloud, accessKeyId: string, region: string): EC2Client =>
+  new EC2Client({ endpoint: cloud.endpoint, region, credentials: { accessKeyId, secretAccessKey: 'demo' } });
+
+async function createService(
+  ec2: EC2Client,
+  name: string,
+  owner: { account: string; region: string } = { account: '000000000000', region: 'us-east-1' },
+): Promise<string> {
   const created = await ec2.send(
     new CreateVpcEndpointServiceConfigurationCommand({
       AcceptanceRequired: true,
       NetworkLoadBalancerArns: [
-        `arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/${name}/0123456789abcdef`,
+        `arn:aws:elasticloadbalancing:${owner.region}:${owner.account}:loadbalancer/net/${name}/0123456789abcdef`,
       ],
       TagSpecifications: [
         {
@@ -309,17 +353,28 @@ async function createEndpoint(ec2: EC2Client, region: string, serviceId: string)
 
 /** The ledger's entries in time order (notices can be published out of it). */
 export function ledgerSummary(entries: readonly LedgerEntry[]): string[] {
+  // In a fleet, where each service lives (the member's account and region).
+  const fleet = entries.some((e) => e.serviceAccount !== undefined);
   const rows = [...entries]
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
     .map((e) => [
       e.at.slice(11, 19),
       e.endpointId,
       e.account,
+      ...(fleet ? [`${e.serviceAccount ?? '-'}/${e.serviceRegion ?? '-'}`] : []),
       e.dryRun ? `would be ${e.outcome}` : e.outcome,
       decidedBy(e),
       e.trigger,
     ]);
-  const header = ['time', 'endpoint', 'account', 'outcome', 'decided by', 'trigger'];
+  const header = [
+    'time',
+    'endpoint',
+    'account',
+    ...(fleet ? ['service in'] : []),
+    'outcome',
+    'decided by',
+    'trigger',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`;
   return [colors().bold(line(header)), ...rows.map(line)];

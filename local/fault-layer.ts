@@ -9,7 +9,7 @@ import { Ec2Error } from './ec2/errors.ts';
 import { ec2ErrorResponse } from './ec2/query.ts';
 import { jsonError } from './events/api.ts';
 import type { FaultName, Faults } from './faults.ts';
-import { type Caller, CredentialError, identifyCaller } from './identity.ts';
+import { type Caller, CredentialError, identifyCaller, type RoleAccountOf } from './identity.ts';
 import { SnsError, snsErrorDocument } from './sns/query.ts';
 
 /** Answers the request itself (true) when a fault strikes it; false lets it through. */
@@ -30,12 +30,14 @@ export function edgeFaultLayer(
   faults: Faults,
   providerAccount: string,
   isGateCall: (caller: Caller) => boolean,
+  /** The account a role session's key acts in, so a fault aimed at a member strikes its calls. */
+  roleAccountOf?: RoleAccountOf,
 ): EdgeFaultLayer {
   return async (req, res, url, requestId) => {
     if (!faults.active) return false;
     let caller: Caller;
     try {
-      caller = identifyCaller(req.headers.authorization, url.searchParams, providerAccount);
+      caller = identifyCaller(req.headers.authorization, url.searchParams, providerAccount, roleAccountOf);
     } catch (error) {
       if (error instanceof CredentialError) return false;
       throw error;
@@ -62,7 +64,8 @@ export function edgeFaultLayer(
       const response = ec2ErrorResponse(new Ec2Error(code, message, status), requestId);
       return answer(response.status, 'text/xml;charset=UTF-8', response.body);
     };
-    const strikes = (name: FaultName): boolean => faults.strikes(name);
+    const place = { account: caller.account, region: caller.region };
+    const strikes = (name: FaultName): boolean => faults.strikes(name, place);
 
     switch (service) {
       case 'ec2': {

@@ -14,6 +14,7 @@ import type { LocalCloud } from './cloud.ts';
 import { type CodeSource, readAssembly } from './cloudformation/assembly.ts';
 import { cachedGateAssembly, type DeployedStack, deployAssembly } from './cloudformation/deploy-assembly.ts';
 import type { StackRecord, StackResourceRecord } from './cloudformation/stacks.ts';
+import type { FleetMemberRegion } from './fleet/members.ts';
 import { GATE_HANDLERS, type GateHandler } from './lambda/prebuild.ts';
 import { migrateHandWiredTables } from './migrations/hand-wired-tables.ts';
 
@@ -50,13 +51,19 @@ export interface DeployGateOptions {
   code?: CodeSource;
   stackName?: string;
   log?: (line: string) => void;
+  /**
+   * Without `assemblyDir`: synthesize a hub for these member regions, with a spoke stack for
+   * each, deployed into its account and region (the hub in the cloud's account and region).
+   */
+  fleet?: readonly FleetMemberRegion[];
 }
 
 /** Deploys the gate's assembly onto the cloud and returns a handle on the gate stack. */
 export async function deployGate(cloud: LocalCloud, options: DeployGateOptions = {}): Promise<LocalGate> {
   const code = options.code ?? (options.assemblyDir === undefined ? 'source' : 'bundles');
   const assemblyDir =
-    options.assemblyDir ?? (await cachedGateAssembly(cloud.account, cloud.region, PROJECT_ROOT));
+    options.assemblyDir ??
+    (await cachedGateAssembly(cloud.account, cloud.region, PROJECT_ROOT, options.fleet ?? []));
   const deployed = await deployAssembly(cloud, readAssembly(assemblyDir), {
     code,
     projectRoot: PROJECT_ROOT,

@@ -30,8 +30,14 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 const SERVICE = /^[a-z0-9-]{1,64}$/;
 const ACCESS_KEY_ID = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
 
+/**
+ * The account a role session's access key acts in (its role's), or undefined for a key that
+ * is no role's: `LocalRoles.accountOfKey`.
+ */
+export type RoleAccountOf = (accessKeyId: string) => string | undefined;
+
 /** Parses `AKID/DATE/REGION/SERVICE/aws4_request`, naming the part that is wrong. */
-function parseCredential(credential: string, providerAccount: string): Caller {
+function parseCredential(credential: string, providerAccount: string, roleAccountOf?: RoleAccountOf): Caller {
   const parts = credential.split('/');
   const garbled = (problem: string) =>
     new CredentialError(
@@ -46,7 +52,7 @@ function parseCredential(credential: string, providerAccount: string): Caller {
   if (!SERVICE.test(service)) throw garbled(`'${service}' is not a service name`);
   if (terminator !== 'aws4_request') throw garbled(`it ends in '${terminator}', not aws4_request`);
   return {
-    account: ACCOUNT_ID.test(accessKeyId) ? accessKeyId : providerAccount,
+    account: roleAccountOf?.(accessKeyId) ?? (ACCOUNT_ID.test(accessKeyId) ? accessKeyId : providerAccount),
     region,
     service,
     accessKeyId,
@@ -55,16 +61,18 @@ function parseCredential(credential: string, providerAccount: string): Caller {
 
 /**
  * The caller of a request from its `Authorization` header or, for presigned
- * requests, its `X-Amz-Credential` query parameter.
+ * requests, its `X-Amz-Credential` query parameter. A role session's key acts in its
+ * role's account (a member's spoke role session is that member), when `roleAccountOf` knows it.
  */
 export function identifyCaller(
   authorization: string | undefined,
   query: URLSearchParams,
   providerAccount: string,
+  roleAccountOf?: RoleAccountOf,
 ): Caller {
   const presigned = query.get('X-Amz-Credential');
   if (authorization === undefined || authorization.trim() === '') {
-    if (presigned !== null) return parseCredential(presigned, providerAccount);
+    if (presigned !== null) return parseCredential(presigned, providerAccount, roleAccountOf);
     throw new CredentialError('missing', 'Request is missing Authentication Token');
   }
   const match = /^AWS4-HMAC-SHA256\s+(.*)$/s.exec(authorization.trim());
@@ -83,7 +91,7 @@ export function identifyCaller(
       "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters",
     );
   }
-  return parseCredential(credential, providerAccount);
+  return parseCredential(credential, providerAccount, roleAccountOf);
 }
 
 /** An IAM role of the local cloud, as a template's `AWS::IAM::Role` (and its policies) defines it. */
@@ -125,9 +133,11 @@ export type Principal =
 export const roleArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
   `arn:aws:iam::${role.account}:role/${role.name}`;
 
-/** The session ARN a function's calls carry, as Lambda's assumed-role session would. */
-export const roleSessionArnOf = (role: Pick<LocalRole, 'account' | 'name'>): string =>
-  `arn:aws:sts::${role.account}:assumed-role/${role.name}/${role.name}`;
+/** The session ARN a role session's calls carry: a function's is named after its role, as locally Lambda's is. */
+export const roleSessionArnOf = (
+  role: Pick<LocalRole, 'account' | 'name'>,
+  sessionName = role.name,
+): string => `arn:aws:sts::${role.account}:assumed-role/${role.name}/${sessionName}`;
 
 export class LocalRoleError extends Error {
   override name = 'LocalRoleError';
@@ -138,8 +148,10 @@ const SESSION_HOURS = 12;
 /** The roles of the local cloud, by ARN, and the access keys that sign as them. */
 export class LocalRoles {
   private readonly byArn = new Map<string, LocalRole>();
-  /** access key id -> role ARN */
-  private readonly keys = new Map<string, string>();
+  /** access key id -> the role ARN it signs as, and its session's name (AssumeRole's RoleSessionName) */
+  private readonly keys = new Map<string, { roleArn: string; sessionName?: string }>();
+  /** Keys of sessions whose role was deleted: the role as it was, with no permission left. */
+  private readonly revoked = new Map<string, LocalRole>();
 
   /** Defines (or redefines) a role; a fixed access key must not be an account id. */
   define(role: LocalRole): void {
@@ -150,13 +162,22 @@ export class LocalRoles {
     }
     const arn = roleArnOf(role);
     this.byArn.set(arn, { ...role, statements: [...role.statements] });
-    if (role.accessKeyId !== undefined) this.keys.set(role.accessKeyId, arn);
+    if (role.accessKeyId !== undefined) this.keys.set(role.accessKeyId, { roleArn: arn });
   }
 
-  /** Deletes a role; its sessions stop working. */
+  /**
+   * Deletes a role; its sessions stop working: they still sign as the role, in its account, but
+   * with no permission at all (never as anyone else), and a role made again by the same name does
+   * not bring them back, as on AWS.
+   */
   remove(arn: string): void {
+    const role = this.byArn.get(arn);
     this.byArn.delete(arn);
-    for (const [key, roleArn] of this.keys) if (roleArn === arn) this.keys.delete(key);
+    for (const [key, session] of this.keys) {
+      if (session.roleArn !== arn) continue;
+      this.keys.delete(key);
+      if (role !== undefined) this.revoked.set(key, { ...role, statements: [], trustPolicy: undefined });
+    }
   }
 
   byName(name: string): LocalRole | undefined {
@@ -171,34 +192,54 @@ export class LocalRoles {
     return [...this.byArn.values()];
   }
 
-  /** Replaces a role's policy statements (a test removes one to see the call fail). */
-  putPolicy(name: string, statements: Record<string, unknown>[]): void {
-    const role = this.byName(name);
-    if (role === undefined) throw new LocalRoleError(`no role named ${name}`);
+  /**
+   * Replaces a role's policy statements (a test removes one to see the call fail); the role
+   * by its ARN, or by its name where only one account has a role of that name.
+   */
+  putPolicy(nameOrArn: string, statements: Record<string, unknown>[]): void {
+    const role = nameOrArn.startsWith('arn:') ? this.byRoleArn(nameOrArn) : this.byName(nameOrArn);
+    if (role === undefined) throw new LocalRoleError(`no role named ${nameOrArn}`);
     this.byArn.set(roleArnOf(role), { ...role, statements: [...statements] });
   }
 
-  /** Temporary keys that sign as the role (what Lambda gives a function, what AssumeRole returns). */
-  issueSession(roleArn: string, now = Date.now()): RoleSession {
+  /**
+   * Temporary keys that sign as the role (what Lambda gives a function, what AssumeRole
+   * returns), lasting `durationSeconds` (default 12 hours), named `sessionName` in the ARN
+   * its calls carry (default: the role's name, as for a function's role).
+   */
+  issueSession(
+    roleArn: string,
+    now = Date.now(),
+    durationSeconds = SESSION_HOURS * 3600,
+    sessionName?: string,
+  ): RoleSession {
     if (!this.byArn.has(roleArn)) throw new LocalRoleError(`no role ${roleArn}`);
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-    this.keys.set(accessKeyId, roleArn);
+    this.keys.set(accessKeyId, { roleArn, ...(sessionName === undefined ? {} : { sessionName }) });
     return {
       accessKeyId,
       secretAccessKey: randomBytes(20).toString('base64'),
       sessionToken: randomBytes(32).toString('base64'),
-      expiration: new Date(now + SESSION_HOURS * 3_600_000),
+      expiration: new Date(now + durationSeconds * 1000),
     };
   }
 
+  /** The account a role session's key acts in: its role's (a member's role is that member). */
+  accountOfKey(accessKeyId: string): string | undefined {
+    const session = this.keys.get(accessKeyId);
+    if (session === undefined) return this.revoked.get(accessKeyId)?.account;
+    return this.byArn.get(session.roleArn)?.account;
+  }
+
   principalOf(caller: Caller): Principal {
-    const roleArn = this.keys.get(caller.accessKeyId);
-    const role = roleArn === undefined ? undefined : this.byArn.get(roleArn);
+    const session = this.keys.get(caller.accessKeyId);
+    const role =
+      session === undefined ? this.revoked.get(caller.accessKeyId) : this.byArn.get(session.roleArn);
     if (role !== undefined && role.account === caller.account) {
       return {
         kind: 'role',
         account: role.account,
-        arn: roleSessionArnOf(role),
+        arn: roleSessionArnOf(role, session?.sessionName),
         roleArn: roleArnOf(role),
         role,
       };

@@ -65,6 +65,7 @@ export interface Registry {
   sqs: SqsService;
   events: EventsService;
   apigateway: ApiGatewayService;
+  sts: StsService;
   mappings: EventSourceMappings;
   dynamodb: EmbeddedDynamoDb;
 }
@@ -123,10 +124,12 @@ export function buildRegistry(deps: RegistryDeps): Registry {
     functions: () => lambda,
     queues: () => sqs,
     buses: deps.buses,
+    roles,
     ...(deps.scheduleIntervalOverrideMs === undefined
       ? {}
       : { scheduleIntervalOverrideMs: deps.scheduleIntervalOverrideMs }),
   });
+  const sts = new StsService({ secretOf: deps.secretOf, now: () => clock.now(), roles, authorizer });
   const apigateway = new ApiGatewayService({ clock, log, functions: () => lambda });
   const snsResources = new SnsResources(deps.sns, { functions: () => lambda, queues: () => sqs, log });
   // Asked in this order: by path, then by X-Amz-Target, then the Query APIs by scope,
@@ -139,7 +142,7 @@ export function buildRegistry(deps: RegistryDeps): Registry {
     new DynamoDbService(deps.dynamodb, { account, region, authorizer }),
     cloudformation,
     new SnsService(deps.sns, authorizer, snsResources.resources),
-    new StsService({ secretOf: deps.secretOf, now: () => clock.now() }),
+    sts,
     new Ec2Service(deps.ec2, { authorizer, buses: deps.buses }),
     mappings,
     { name: 'iam', resources: iam.resources, snapshot: () => iam.snapshot(), restore: (s) => iam.restore(s) },
@@ -160,6 +163,7 @@ export function buildRegistry(deps: RegistryDeps): Registry {
     sqs,
     events,
     apigateway,
+    sts,
     mappings,
     dynamodb: deps.dynamodb,
   };

@@ -4,6 +4,7 @@
  */
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import type { FaultOptions } from './faults.ts';
+import type { FleetMemberRegion } from './fleet/members.ts';
 
 export interface LocalRunOptions {
   port: number;
@@ -16,6 +17,8 @@ export interface LocalRunOptions {
    * absent: the gate's app synthesized in process, its functions run from source.
    */
   assemblyDir?: string;
+  /** A fleet: the hub's member regions, each with a spoke stack deployed into its account and region. */
+  fleet?: FleetMemberRegion[];
   /** Rule files to load into the rules table. */
   rulesDir?: string;
   sweepIntervalMs: number;

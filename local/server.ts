@@ -193,7 +193,9 @@ function edgeRequest(
   let caller: Caller | undefined;
   let credentialError: CredentialError | undefined;
   try {
-    caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount);
+    caller = identifyCaller(req.headers.authorization, url.searchParams, services.providerAccount, (key) =>
+      services.roles.accountOfKey(key),
+    );
   } catch (error) {
     if (!(error instanceof CredentialError)) throw error;
     credentialError = error;

@@ -20,6 +20,7 @@ import { LocalRunError, type StartGate } from './run.ts';
 export const startGate: StartGate = async (cloud, options) => {
   const gate = await deployGate(cloud, {
     ...(options.assemblyDir === undefined ? {} : { assemblyDir: options.assemblyDir }),
+    ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
     log: options.print,
   });
   for (const { stack, plan } of gate.deployed) {

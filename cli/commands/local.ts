@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { plainLine } from '../../functions/aws/untrusted-text.ts';
 import { DEFAULT_EDGE_PORT } from '../../local/edge-port.ts';
-import { type FaultOptions, FaultSpecError, parseFaultSpec } from '../../local/faults.ts';
+import { type FaultOptions, FaultSpecError, parseFaults } from '../../local/faults.ts';
+import { type FleetMemberRegion, FleetMembersError, parseFleetMembers } from '../../local/fleet/members.ts';
 import type { LocalRunOptions } from '../../local/run.ts';
 import { parseDuration } from '../duration.ts';
 import { UsageError } from '../exit.ts';
@@ -24,6 +25,7 @@ interface LocalFlags {
   faultsSeed?: string;
   faultsFor?: string;
   stack?: string;
+  fleet?: string;
 }
 
 /** `--faults SPEC [--faults-seed N] [--faults-for DURATION]`; the other two need the first. */
@@ -38,14 +40,17 @@ function faultOptions(flags: LocalFlags): FaultOptions | undefined {
     if (orphan) throw new UsageError(`${orphan} needs --faults`);
     return undefined;
   }
-  let rates: FaultOptions['rates'];
+  let parsed: Pick<FaultOptions, 'rates' | 'aimed'>;
   try {
-    rates = parseFaultSpec(flags.faults);
+    parsed = parseFaults(flags.faults);
   } catch (error) {
     if (error instanceof FaultSpecError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  const options: FaultOptions = { rates };
+  const options: FaultOptions = {
+    rates: parsed.rates,
+    ...(parsed.aimed === undefined || parsed.aimed.length === 0 ? {} : { aimed: parsed.aimed }),
+  };
   if (flags.faultsSeed !== undefined) {
     if (!/^\d{1,9}$/.test(flags.faultsSeed))
       throw new UsageError(
@@ -84,6 +89,21 @@ function directory(flag: string, path: string, create: boolean): string {
   return absolute;
 }
 
+/** `--fleet ACCOUNT:REGION,…`: the member regions, each checked (exit 2 naming the bad value). */
+function fleetMembers(flags: LocalFlags): FleetMemberRegion[] | undefined {
+  if (flags.fleet === undefined) return undefined;
+  if (flags.stack !== undefined)
+    throw new UsageError(
+      '--fleet synthesizes the hub and its spokes itself: it cannot be used with --stack (synthesize a fleet config instead)',
+    );
+  try {
+    return parseFleetMembers(flags.fleet);
+  } catch (error) {
+    if (error instanceof FleetMembersError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 /** `--stack DIR`: a synthesized cloud assembly (a directory with a manifest.json). */
 function assemblyDirectory(path: string): string {
   const dir = directory('--stack', path, false);
@@ -109,6 +129,7 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
   const acceptDelayMs = parseDuration('--accept-delay', flags.acceptDelay);
   const deleteDelayMs = parseDuration('--delete-delay', flags.deleteDelay);
   const faults = faultOptions(flags);
+  const fleet = fleetMembers(flags);
   return {
     port,
     host: flags.host,
@@ -123,6 +144,7 @@ export function localRunOptions(flags: LocalFlags, print: (line: string) => void
     ...(flags.data === undefined ? {} : { dataDir: directory('--data', flags.data, true) }),
     ...(flags.stack === undefined ? {} : { assemblyDir: assemblyDirectory(flags.stack) }),
     ...(faults === undefined ? {} : { faults }),
+    ...(fleet === undefined ? {} : { fleet }),
     // One line per message, whatever a caller put into it.
     log: (line) => process.stderr.write(`plgate local: ${plainLine(line)}\n`),
     print,
@@ -147,6 +169,10 @@ export function registerLocal(program: Command): void {
       '--stack <dir>',
       'deploy this synthesized cloud assembly (npm run synth -> cdk.out) with its bundles; default: the app synthesized from source',
     )
+    .option(
+      '--fleet <members>',
+      'deploy a hub for these member regions and a spoke in each: ACCOUNT:REGION,… (e.g. 111111111111:us-east-1,222222222222:eu-west-1)',
+    )
     .option('--rules <dir>', 'rule files (YAML) to load into the rules table')
     .option('--sweep-interval <duration>', 'time between sweeps, e.g. 30s or PT1M', '60s')
     .option('--accept-delay <duration>', 'how long an accepted connection stays pending', '1s')
@@ -158,7 +184,7 @@ export function registerLocal(program: Command): void {
     .option('--demo', 'create a service and a cast of consumers, and show each decision')
     .option(
       '--faults <spec>',
-      "inject faults into the gate's calls and deliveries: name=rate,... (e.g. ec2.throttle=0.2 or all=0.1)",
+      "inject faults into the gate's calls and deliveries: name=rate,... (e.g. ec2.throttle=0.2 or all=0.1); name@ACCOUNT:REGION=rate aims one at a member",
     )
     .option('--faults-seed <n>', 'seed of the fault sequence (one seed, one run)')
     .option('--faults-for <duration>', 'stop injecting faults after this long, e.g. 40s')

@@ -27,7 +27,12 @@ const keyOf = ({ account, region }: ServicePlace): Record<string, string> => ({
   [LEDGER_TABLE_KEY.sortKey]: LEDGER_STATE_SK,
 });
 
+/** How often a container notes a member's last event at most. */
+export const EVENT_NOTE_INTERVAL_MS = 60_000;
+
 export class DynamoMemberStates {
+  /** When this container last noted each member's last event (`ACCOUNT:REGION` -> ms). */
+  readonly #lastEventNoted = new Map<string, number>();
   readonly #doc: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -65,9 +70,20 @@ export class DynamoMemberStates {
     return changed;
   }
 
-  /** Notes when the member last sent an event or was last swept. */
-  touch(place: ServicePlace, field: 'lastEventAt' | 'lastSweepAt', now: Date): Promise<void> {
-    return this.#touch(place, field, now.toISOString());
+  /**
+   * Notes when the member last sent an event or was last swept. A member's events are noted
+   * at most once a minute per container: `plgate fleet` shows when a member was last heard
+   * from, and a write for every notification would cost each request in a member two writes.
+   */
+  async touch(place: ServicePlace, field: 'lastEventAt' | 'lastSweepAt', now: Date): Promise<void> {
+    if (field === 'lastEventAt') {
+      const key = `${place.account}:${place.region}`;
+      const last = this.#lastEventNoted.get(key);
+      if (last !== undefined && now.getTime() - last < EVENT_NOTE_INTERVAL_MS && now.getTime() >= last)
+        return;
+      this.#lastEventNoted.set(key, now.getTime());
+    }
+    await this.#touch(place, field, now.toISOString());
   }
 
   async #touch(place: ServicePlace, field: string, at: string): Promise<void> {

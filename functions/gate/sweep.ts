@@ -40,6 +40,23 @@ export interface SweepReport {
 
 export type SweepRequest = Pick<SweepRequestedDetail, 'serviceIds' | 'cursor'>;
 
+/**
+ * Services the sweep could not finish (a member's role that lost a permission, a fault): the
+ * others were swept all the same, and the invocation fails so that it is retried and seen.
+ */
+export class SweepIncompleteError extends Error {
+  override name = 'SweepIncompleteError';
+  constructor(
+    readonly serviceIds: string[],
+    /** What the sweep had done when it finished the others. */
+    readonly report: SweepReport,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`the sweep could not finish ${serviceIds.join(', ')}: ${cause}`, options);
+  }
+}
+
 const ACTED: ReadonlySet<string> = new Set(['accepted', 'rejected', 'expired', 'failed']);
 
 export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<SweepReport> {
@@ -52,57 +69,87 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
   const cursor = request.cursor;
   const start = cursor ? services.indexOf(cursor.serviceId) : 0;
   const report: SweepReport = { services: [] };
+  const failed: { serviceId: string; error: unknown }[] = [];
 
   for (const serviceId of services.slice(Math.max(start, 0))) {
-    // Rules are read again for every service and page (one small version read): a long
-    // sweep must never act on rules that changed while it ran.
-    const settings = settingsFor((await deps.rules.current()).ruleSet, serviceId);
-    const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
-    const done: ServiceSweep = {
-      serviceId,
-      mode: settings.held ? 'held' : settings.mode,
-      enrolled: [],
-      connections: 0,
-      waiting: 0,
-      entries: [],
-    };
-    report.services.push(done);
-    if (settings.mode === 'off' && !settings.held) continue;
-    // Enrollment changes the service itself: neither an off service nor a held one (whose
-    // settings are unknown) is touched. A held one is still read, to record its requests as held.
-    if (!resuming && !settings.held)
-      done.enrolled =
-        (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
-
-    let nextToken = resuming;
-    do {
-      if (deps.remainingMs() < reserveMs) {
-        report.continuedFrom = nextToken ? { serviceId, nextToken } : { serviceId };
-        await deps.events.requestSweep({
-          reason: 'continuation',
-          cursor: report.continuedFrom,
-          ...(request.serviceIds ? { serviceIds: request.serviceIds } : {}),
-        });
-        return report;
-      }
-      const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
-      const entries = await decideService(
-        { serviceId, connections: page.connections, trigger: 'sweep', rules: await deps.rules.current() },
-        deps,
-      );
-      const acted = new Set(entries.filter((e) => ACTED.has(e.outcome)).map((e) => e.endpointId));
-      done.connections += page.connections.length;
-      done.waiting += page.connections.filter(
-        (c) => c.state === 'pendingAcceptance' && !acted.has(c.endpointId),
-      ).length;
-      done.entries.push(...entries);
-      nextToken = page.nextToken;
-    } while (nextToken);
-    if (deps.rulesWriter) {
-      done.entries.push(
-        ...(await removeGoneDecisions(serviceId, await deps.rules.current(), deps.rulesWriter, deps)),
-      );
+    // One service that cannot be swept (in a fleet, a member whose role lost accept) does not
+    // stop the others: each step is safe to repeat, and the next sweep tries it again.
+    let outcome: 'continued' | 'done';
+    try {
+      outcome = await sweepService(serviceId, request, deps, report, reserveMs);
+    } catch (error) {
+      failed.push({ serviceId, error });
+      continue;
     }
+    if (outcome === 'continued') break;
   }
+  const [first] = failed;
+  if (first !== undefined)
+    throw new SweepIncompleteError(
+      failed.map((f) => f.serviceId),
+      report,
+      { cause: first.error },
+    );
   return report;
+}
+
+/** Sweeps one service into `report`; 'continued' when it ran out of time and asked for a continuation. */
+async function sweepService(
+  serviceId: string,
+  request: SweepRequest,
+  deps: SweepDeps,
+  report: SweepReport,
+  reserveMs: number,
+): Promise<'continued' | 'done'> {
+  const cursor = request.cursor;
+  // Rules are read again for every service and page (one small version read): a long
+  // sweep must never act on rules that changed while it ran.
+  const settings = settingsFor((await deps.rules.current()).ruleSet, serviceId);
+  const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
+  const done: ServiceSweep = {
+    serviceId,
+    mode: settings.held ? 'held' : settings.mode,
+    enrolled: [],
+    connections: 0,
+    waiting: 0,
+    entries: [],
+  };
+  report.services.push(done);
+  if (settings.mode === 'off' && !settings.held) return 'done';
+  // Enrollment changes the service itself: neither an off service nor a held one (whose
+  // settings are unknown) is touched. A held one is still read, to record its requests as held.
+  if (!resuming && !settings.held)
+    done.enrolled =
+      (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
+
+  let nextToken = resuming;
+  do {
+    if (deps.remainingMs() < reserveMs) {
+      report.continuedFrom = nextToken ? { serviceId, nextToken } : { serviceId };
+      await deps.events.requestSweep({
+        reason: 'continuation',
+        cursor: report.continuedFrom,
+        ...(request.serviceIds ? { serviceIds: request.serviceIds } : {}),
+      });
+      return 'continued';
+    }
+    const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
+    const entries = await decideService(
+      { serviceId, connections: page.connections, trigger: 'sweep', rules: await deps.rules.current() },
+      deps,
+    );
+    const acted = new Set(entries.filter((e) => ACTED.has(e.outcome)).map((e) => e.endpointId));
+    done.connections += page.connections.length;
+    done.waiting += page.connections.filter(
+      (c) => c.state === 'pendingAcceptance' && !acted.has(c.endpointId),
+    ).length;
+    done.entries.push(...entries);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (deps.rulesWriter) {
+    done.entries.push(
+      ...(await removeGoneDecisions(serviceId, await deps.rules.current(), deps.rulesWriter, deps)),
+    );
+  }
+  return 'done';
 }

@@ -8,7 +8,8 @@ import { ingestCloudTrail } from '../gate/cloudtrail.ts';
 import { ingestNotifications } from '../gate/ingest.ts';
 import { ingestSpokeDeliveries } from '../gate/spoke-delivery.ts';
 import { gateNow } from '../shared/clock.ts';
-import { ENV } from '../shared/config.ts';
+import { ENV, type FleetSettings } from '../shared/config.ts';
+import { spokeRoleArn } from '../shared/fleet.ts';
 import { METRIC } from '../shared/metrics.ts';
 import {
   CloudTrailEventSchema,
@@ -24,6 +25,17 @@ let subscriptions: SpokeSubscriptions | undefined;
 
 /** Gate roles whose CloudTrail accepts/rejects are the gate's own, not a human's. */
 const gateRoleArns = (process.env[ENV.gateRoleArns] ?? '').split(',').filter((arn) => arn !== '');
+
+/**
+ * In a fleet, the listed members' spoke roles too: only the hub's functions can assume them
+ * (their trust), so an accept or reject made with one is the gate's own, known without a read.
+ */
+function spokeRoleArnsOf(settings: FleetSettings): string[] {
+  const partition = /^arn:(aws[a-z-]*):/.exec(gateRoleArns[0] ?? '')?.[1] ?? 'aws';
+  return settings.members.map(({ account, region }) =>
+    spokeRoleArn(partition, account, region, settings.spokeRoleName),
+  );
+}
 
 /**
  * Connection notifications (SNS) and the provider's CloudTrail calls (EventBridge default
@@ -84,7 +96,8 @@ async function ingest(event: unknown, context: Context) {
     endpointStates: gate.endpointStates,
     notifier: gate.notifier,
     ingestTopicArn: gate.config.ingestTopicArn,
-    gateRoleArns,
+    gateRoleArns:
+      gate.fleet === undefined ? gateRoleArns : [...gateRoleArns, ...spokeRoleArnsOf(gate.fleet.settings)],
     rulesVersion: () => gate.rulesStore.version(),
     ruleSet: async () => (await gate.rules.current()).ruleSet,
     now: gateNow,

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { probeAccept } from '../aws/member-probe.ts';
 import { type MemberLook, reportMemberHealth } from '../gate/member-health.ts';
-import { type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
+import { SweepIncompleteError, type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
 import { gateNow } from '../shared/clock.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
@@ -78,6 +78,9 @@ async function sweep(event: unknown, context: Context) {
     });
   } catch (error) {
     countRulesUnreadable(error);
+    // A member that failed its services is reported all the same (its health is why), then
+    // the invocation fails so that it is retried.
+    if (error instanceof SweepIncompleteError && gate.fleet) await reportFleet(gate, gate.fleet);
     throw error;
   }
   if (gate.fleet) await reportFleet(gate, gate.fleet);

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalCloud } from '../cloud.ts';
+import { type FleetMemberRegion, fleetConfigMembers } from '../fleet/members.ts';
 import { type Assembly, type CodeSource, functionCode, localApiUrl } from './assembly.ts';
 import type { TemplatePlan } from './deployer.ts';
 import type { StackRecord } from './stacks.ts';
@@ -52,14 +53,18 @@ export async function deployAssembly(
  * The gate's app synthesized without bundling for the account and region, reused while
  * nothing it is built from changed: the sources under infra/ and functions/, the settings
  * (infra/config.json, cdk.json) and the locked dependencies. A synthesis takes seconds
- * (the CDK's import most of them); a start with nothing changed takes none of them.
+ * (the CDK's import most of them); a start with nothing changed takes none of them. With
+ * `fleet`, the app is a hub for those member regions, with a spoke stack for each.
  */
 export async function cachedGateAssembly(
   account: string,
   region: string,
   projectRoot: string,
+  fleet: readonly FleetMemberRegion[] = [],
 ): Promise<string> {
   const hash = createHash('sha256').update(`${account}/${region}\n`);
+  // A stack of one hashes as it always did, so its cached assembly stays valid.
+  if (fleet.length > 0) hash.update(`fleet ${fleet.map((m) => `${m.account}:${m.region}`).join(',')}\n`);
   const files = ['infra', 'functions']
     .flatMap((dir) =>
       readdirSync(join(projectRoot, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)),
@@ -74,7 +79,7 @@ export async function cachedGateAssembly(
   const dir = join(tmpdir(), 'plgate-local-assemblies', hash.digest('hex').slice(0, 24));
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   const building = mkdtempSync(join(tmpdir(), 'plgate-assembly-'));
-  await synthesizeGate(account, region, building);
+  await synthesizeGate(account, region, building, fleet);
   mkdirSync(join(tmpdir(), 'plgate-local-assemblies'), { recursive: true });
   try {
     renameSync(building, dir);
@@ -87,16 +92,33 @@ export async function cachedGateAssembly(
 
 /**
  * Synthesizes the gate's CDK app in this process without bundling (the functions run from
- * source), for the cloud's account and region, into a new temporary directory.
+ * source), for the cloud's account and region, into a new temporary directory; with
+ * `fleet`, the hub of those member regions (the config's `fleet.members`) and their spokes.
  */
 export async function synthesizeGate(
   account: string,
   region: string,
   outdir = mkdtempSync(join(tmpdir(), 'plgate-assembly-')),
+  fleet: readonly FleetMemberRegion[] = [],
 ): Promise<string> {
   const { buildGateApp } = await import('../../infra/gate-app.ts');
+  const { loadGateConfig, parseGateConfig } = await import('../../infra/config.ts');
+  const { PROJECT_ROOT } = await import('../../infra/constructs/gate-function.ts');
+  const config =
+    fleet.length === 0
+      ? undefined
+      : (() => {
+          const base = loadGateConfig({ filePath: `${PROJECT_ROOT}infra/config.json` });
+          const members = fleetConfigMembers(fleet);
+          return {
+            ...base,
+            fleet: parseGateConfig({ fleet: { ...base.fleet, members, organizationalUnits: [] } }, 'fleet')
+              .fleet,
+          };
+        })();
   const { app } = buildGateApp({
     nag: false,
+    ...(config === undefined ? {} : { config }),
     env: { account, region },
     context: { 'aws:cdk:bundling-stacks': [] },
     outdir,

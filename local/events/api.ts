@@ -119,7 +119,7 @@ function listEventBuses(buses: EventBuses, caller: Caller, body: unknown): JsonR
     return jsonError(400, 'ValidationException', 'NamePrefix must be a string');
   }
   const names = buses
-    .busNames(caller.account)
+    .busNames(caller.account, caller.region)
     .filter((name) => prefix === undefined || name.startsWith(prefix));
   return {
     status: 200,
@@ -132,7 +132,7 @@ function describeEventBus(buses: EventBuses, caller: Caller, body: unknown): Jso
   if (bus === undefined) {
     return jsonError(400, 'ValidationException', `'${String(field(body, 'Name'))}' is not a bus name or ARN`);
   }
-  if (!buses.exists(bus.account, bus.name)) {
+  if (!buses.exists(bus.account, caller.region, bus.name)) {
     return jsonError(400, 'ResourceNotFoundException', `Event bus ${bus.name} does not exist.`);
   }
   return { status: 200, body: { Name: bus.name, Arn: busArn(caller, bus.account, bus.name) } };
@@ -152,10 +152,10 @@ function createEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonR
   if (name === 'default' || name.startsWith('aws.')) {
     return jsonError(400, 'ValidationException', `Event bus name ${name} is reserved.`);
   }
-  if (buses.exists(caller.account, name)) {
+  if (buses.exists(caller.account, caller.region, name)) {
     return jsonError(400, 'ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
   }
-  buses.createBus(caller.account, name);
+  buses.createBus(caller.account, caller.region, name);
   return { status: 200, body: { EventBusArn: busArn(caller, caller.account, name) } };
 }
 
@@ -166,7 +166,7 @@ function deleteEventBus(buses: EventBuses, caller: Caller, body: unknown): JsonR
     return jsonError(400, 'ValidationException', `'${String(name)}' is not a bus name`);
   }
   if (name === 'default') return jsonError(400, 'ValidationException', 'Cannot delete event bus default.');
-  buses.deleteBus(caller.account, name);
+  buses.deleteBus(caller.account, caller.region, name);
   return { status: 200, body: {} };
 }
 

@@ -39,8 +39,9 @@ export interface BusPlace {
 export type BusListener = (place: BusPlace, event: BusEvent) => void;
 
 interface Subscription {
-  /** The account that owns the bus: buses, like their names, are per account. */
+  /** The account and region of the bus: buses, like their names, are per account and region. */
   account: string;
+  region: string;
   busName: string;
   filter: BusEventFilter;
   handler: BusEventHandler;
@@ -91,7 +92,7 @@ export class EventBuses {
   private readonly subscriptions = new Set<Subscription>();
   private readonly listeners = new Set<BusListener>();
   private readonly received = new RingBuffer<{ busName: string; event: BusEvent }>(CAPTURED_EVENTS);
-  /** Buses other than each account's `default`, as `account/name`. */
+  /** Buses other than each account's and region's `default`, as `account/region/name`. */
   private readonly created = new Set<string>();
 
   constructor(
@@ -101,45 +102,62 @@ export class EventBuses {
     private readonly providerAccount = '000000000000',
     /** The cloud's clock: an event put without a Time is stamped with it. */
     private readonly clock: { now(): number } = { now: () => Date.now() },
+    /** The provider's region: in-process subscribers' buses are there, and buses `--data` kept before regions were. */
+    private readonly providerRegion = 'us-east-1',
   ) {}
 
   /** Makes a bus exist (a stack creating it); the default bus always exists. */
-  createBus(account: string, name: string): void {
-    if (name !== 'default') this.created.add(`${account}/${name}`);
+  createBus(account: string, region: string, name: string): void {
+    if (name !== 'default') this.created.add(`${account}/${region}/${name}`);
   }
 
   /** Removes a bus the API created; the default bus stays. */
-  deleteBus(account: string, name: string): void {
-    this.created.delete(`${account}/${name}`);
+  deleteBus(account: string, region: string, name: string): void {
+    this.created.delete(`${account}/${region}/${name}`);
   }
 
-  /** The created buses as `account/name`, for `--data`; in-process subscribers are made again. */
+  /** The created buses as `account/region/name`, for `--data`; in-process subscribers are made again. */
   snapshot(): { buses: string[] } {
     return { buses: [...this.created].sort() };
   }
 
+  /** Takes `account/region/name`, and `account/name` (a snapshot from before regions) as the provider's region. */
   restore(snapshot: { buses: readonly string[] }): void {
     this.created.clear();
-    for (const bus of snapshot.buses) this.created.add(bus);
+    for (const bus of snapshot.buses) {
+      const [account = '', second = '', ...rest] = bus.split('/');
+      this.created.add(
+        /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(second) && rest.length > 0
+          ? bus
+          : `${account}/${this.providerRegion}/${[second, ...rest].join('/')}`,
+      );
+    }
   }
 
-  exists(account: string, name: string): boolean {
-    return name === 'default' || this.created.has(`${account}/${name}`);
+  exists(account: string, region: string, name: string): boolean {
+    return name === 'default' || this.created.has(`${account}/${region}/${name}`);
   }
 
-  /** The names of an account's buses, `default` first. */
-  busNames(account: string): string[] {
+  /** The names of an account's buses in a region, `default` first. */
+  busNames(account: string, region: string): string[] {
+    const prefix = `${account}/${region}/`;
     const own = [...this.created]
-      .filter((key) => key.startsWith(`${account}/`))
-      .map((key) => key.slice(account.length + 1))
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length))
       .sort();
     return ['default', ...own];
   }
 
   /** Subscribes an in-process handler to one of the provider's buses; creates the bus. */
   subscribe(busName: string, filter: BusEventFilter, handler: BusEventHandler): () => void {
-    const subscription: Subscription = { account: this.providerAccount, busName, filter, handler };
-    this.createBus(this.providerAccount, busName);
+    const subscription: Subscription = {
+      account: this.providerAccount,
+      region: this.providerRegion,
+      busName,
+      filter,
+      handler,
+    };
+    this.createBus(this.providerAccount, this.providerRegion, busName);
     this.subscriptions.add(subscription);
     return () => {
       this.subscriptions.delete(subscription);
@@ -231,7 +249,12 @@ export class EventBuses {
       }
     }
     for (const subscription of this.subscriptions) {
-      if (subscription.busName !== busName || subscription.account !== busAccount) continue;
+      if (
+        subscription.busName !== busName ||
+        subscription.account !== busAccount ||
+        subscription.region !== busRegion
+      )
+        continue;
       let matches: boolean;
       try {
         matches = subscription.filter(event);

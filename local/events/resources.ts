@@ -91,9 +91,10 @@ export function eventBusProvider(buses: EventBuses, policies: BusPolicies): Reso
     async create(request) {
       const name = nameOf(request);
       const { account, region } = request.stack;
-      if (buses.exists(account, name)) throw new InvalidRuleError(`Name: event bus ${name} already exists`);
+      if (buses.exists(account, region, name))
+        throw new InvalidRuleError(`Name: event bus ${name} already exists`);
       const policy = policyFrom(request.properties.Policy);
-      buses.createBus(account, name);
+      buses.createBus(account, region, name);
       policies.set(account, region, name, policy);
       return created(request, name, policy);
     },
@@ -105,8 +106,68 @@ export function eventBusProvider(buses: EventBuses, policies: BusPolicies): Reso
       return created(request, name, policy);
     },
     async delete(request) {
-      buses.deleteBus(request.stack.account, request.physicalId);
+      buses.deleteBus(request.stack.account, request.stack.region, request.physicalId);
       policies.set(request.stack.account, request.stack.region, request.physicalId, undefined);
+    },
+  };
+}
+
+/**
+ * `AWS::Events::EventBusPolicy`: one statement (by its `StatementId`) of a bus's resource
+ * policy, as PutPermission adds it; the bus's other statements stay. Ref = the statement id.
+ */
+export function eventBusPolicyProvider(buses: EventBuses, policies: BusPolicies): ResourceProvider {
+  const statementOf = (
+    request: ResourceRequest,
+  ): { bus: string; sid: string; statement: Record<string, unknown> } => {
+    const { EventBusName, StatementId, Statement } = request.properties;
+    const bus = busNameFrom(EventBusName);
+    if (!buses.exists(request.stack.account, request.stack.region, bus))
+      throw new InvalidRuleError(`EventBusName: event bus ${bus} does not exist`);
+    if (typeof StatementId !== 'string' || !/^[a-zA-Z0-9-_]{1,64}$/.test(StatementId))
+      throw new InvalidRuleError(
+        `StatementId: ${JSON.stringify(StatementId)} is not a statement id ([a-zA-Z0-9-_]{1,64})`,
+      );
+    if (typeof Statement !== 'object' || Statement === null || Array.isArray(Statement))
+      throw new InvalidRuleError(
+        `Statement: ${JSON.stringify(Statement)} is not a policy statement (the local cloud takes the Statement form only)`,
+      );
+    return {
+      bus,
+      sid: StatementId,
+      statement: { ...(Statement as Record<string, unknown>), Sid: StatementId },
+    };
+  };
+  const without = (policy: PolicyDocument | undefined, sid: string): Record<string, unknown>[] =>
+    (policy?.Statement ?? []).filter((statement) => statement.Sid !== sid);
+  const put = (request: ResourceRequest): CreatedResource => {
+    const { account, region } = request.stack;
+    const { bus, sid, statement } = statementOf(request);
+    const current = policies.get(region, account, bus);
+    policies.set(account, region, bus, {
+      Version: '2012-10-17',
+      Statement: [...without(current, sid), statement],
+    });
+    return { physicalId: sid, attributes: {} };
+  };
+  return {
+    type: 'AWS::Events::EventBusPolicy',
+    create: async (request) => put(request),
+    async update(request) {
+      const { bus, sid } = statementOf(request);
+      if (sid !== request.physicalId || bus !== busNameFrom(request.previous.EventBusName)) return 'replace';
+      return put(request);
+    },
+    async delete(request) {
+      const { account, region } = request.stack;
+      const bus = busNameFrom(request.properties.EventBusName);
+      const rest = without(policies.get(region, account, bus), request.physicalId);
+      policies.set(
+        account,
+        region,
+        bus,
+        rest.length === 0 ? undefined : { Version: '2012-10-17', Statement: rest },
+      );
     },
   };
 }
@@ -137,7 +198,7 @@ export function eventRuleProvider(
       createdAt,
       stackName: request.stack.name,
     });
-    if (!buses.exists(rule.account, rule.busName))
+    if (!buses.exists(rule.account, rule.region, rule.busName))
       throw new InvalidRuleError(`EventBusName: event bus ${rule.busName} does not exist`);
     return rule;
   };

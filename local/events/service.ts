@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Deliveries, Timers } from '../deliveries.ts';
 import { AccessDeniedError, type Authorizer, type PolicyDocument } from '../iam/authorizer.ts';
 import { eventsAccessRequests } from '../iam/events-access.ts';
+import { type LocalRoles, type Principal, roleArnOf, roleSessionArnOf } from '../identity.ts';
 import type {
   EdgeRequest,
   EdgeResponse,
@@ -20,7 +21,7 @@ import type {
 import { handleEventsRequest, type JsonResponse, jsonError } from './api.ts';
 import { type BusEvent, type BusPlace, EventBuses } from './buses.ts';
 import { matchesPattern } from './pattern.ts';
-import { BusPolicies, eventBusProvider, eventRuleProvider } from './resources.ts';
+import { BusPolicies, eventBusPolicyProvider, eventBusProvider, eventRuleProvider } from './resources.ts';
 import { RuleSchedules } from './rule-schedules.ts';
 import { type EventRule, EventRules, ruleArnOf } from './rules.ts';
 import { ForwardDeniedError, TargetDelivery, targetKindOf } from './target-delivery.ts';
@@ -40,6 +41,8 @@ export interface EventsServiceOptions {
   scheduleIntervalOverrideMs?: number;
   /** The buses to serve, when the cloud already made them; else the service makes its own. */
   buses?: EventBuses;
+  /** The roles a rule's target names (`RoleArn`): a bus target in another account is put on as that role. */
+  roles?: LocalRoles;
 }
 
 /** What `--data` keeps: the created buses (`account/name`), their policies and the rules. */
@@ -73,7 +76,7 @@ export class EventsService implements LocalService {
       log: options.log,
       functions: () => options.functions(),
       queues: () => options.queues(),
-      forward: (busArn, event, rule) => this.#forward(busArn, event, rule),
+      forward: (busArn, event, rule, target) => this.#forward(busArn, event, rule, target.RoleArn),
     });
     this.#schedules = new RuleSchedules({
       timers: options.timers,
@@ -86,6 +89,7 @@ export class EventsService implements LocalService {
     });
     this.resources = [
       eventBusProvider(this.buses, this.#policies),
+      eventBusPolicyProvider(this.buses, this.#policies),
       eventRuleProvider(this.buses, this.rules, this.#schedules, options.clock),
     ];
     this.#stopListening = this.buses.listen((place, event) => this.#route(place, event));
@@ -165,27 +169,37 @@ export class EventsService implements LocalService {
 
   /**
    * Puts a rule's event on another bus. Another account's bus takes it only when its
-   * policy lets the rule's account put events there (evaluated by IAM, as on AWS).
+   * policy lets the sender put events there (evaluated by IAM, as on AWS): the target's role
+   * when it names one (its own policy must allow `events:PutEvents` on the bus too), else
+   * the rule's account.
    */
-  async #forward(busArn: string, event: BusEvent, rule: EventRule): Promise<void> {
+  async #forward(
+    busArn: string,
+    event: BusEvent,
+    rule: EventRule,
+    roleArn: string | undefined,
+  ): Promise<void> {
     const match = /^arn:aws[a-z-]*:events:([a-z0-9-]+):([0-9]{12}):event-bus\/(.+)$/.exec(busArn);
     if (match === null) throw new ForwardDeniedError(`${busArn} is not an event bus ARN`);
     const [, region = '', account = '', name = ''] = match;
     if (account !== rule.account) {
       const policy = this.#policies.get(region, account, name);
+      const sender = this.#sender(rule, roleArn);
       try {
-        await this.options.authorizer.authorize(
-          { kind: 'root', account: rule.account, arn: `arn:aws:iam::${rule.account}:root` },
-          [
-            {
-              action: 'events:PutEvents',
-              resource: busArn,
-              resourceAccount: account,
-              context: { 'aws:SourceArn': ruleArnOf(rule), 'aws:SourceAccount': rule.account },
-              ...(policy === undefined ? {} : { resourcePolicy: policy }),
+        await this.options.authorizer.authorize(sender, [
+          {
+            action: 'events:PutEvents',
+            resource: busArn,
+            resourceAccount: account,
+            context: {
+              'aws:SourceArn': ruleArnOf(rule),
+              'aws:SourceAccount': rule.account,
+              'aws:PrincipalArn': sender.kind === 'role' ? sender.roleArn : sender.arn,
+              'aws:PrincipalAccount': rule.account,
             },
-          ],
-        );
+            ...(policy === undefined ? {} : { resourcePolicy: policy }),
+          },
+        ]);
       } catch (error) {
         if (error instanceof AccessDeniedError) throw new ForwardDeniedError(error.message, { cause: error });
         throw error;
@@ -193,6 +207,22 @@ export class EventsService implements LocalService {
     }
     this.#forwarded.add(event);
     this.buses.deliver(name, event, account, region);
+  }
+
+  /** Who puts a rule's event on another account's bus: the target's role, in the rule's account. */
+  #sender(rule: EventRule, roleArn: string | undefined): Principal {
+    if (roleArn === undefined)
+      return { kind: 'root', account: rule.account, arn: `arn:aws:iam::${rule.account}:root` };
+    const role = this.options.roles?.byRoleArn(roleArn);
+    if (role === undefined || role.account !== rule.account)
+      throw new ForwardDeniedError(`the target's role ${roleArn} does not exist in ${rule.account}`);
+    return {
+      kind: 'role',
+      account: role.account,
+      arn: roleSessionArnOf(role),
+      roleArn: roleArnOf(role),
+      role,
+    };
   }
 
   snapshot(): EventsSnapshot {

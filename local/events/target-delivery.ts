@@ -33,7 +33,7 @@ export interface TargetDeliveryOptions {
   functions(): FunctionInvoker;
   queues(): QueueWriter;
   /** Puts the event on another bus (`arn:aws:events:…:event-bus/NAME`) for `rule`; throws ForwardDeniedError. */
-  forward(busArn: string, event: BusEvent, rule: EventRule): Promise<void>;
+  forward(busArn: string, event: BusEvent, rule: EventRule, target: RuleTarget): Promise<void>;
   /** Delay before retry `n` (0-based); short locally. */
   retryDelayMs?: (attempt: number) => number;
 }
@@ -156,7 +156,7 @@ export class TargetDelivery {
     if (kind === 'lambda')
       return this.options.functions().invokeAsync(target.Arn, lambdaEvent(payload), source);
     if (kind === 'sqs') return this.options.queues().send(target.Arn, payloadText(payload), source);
-    if (kind === 'event-bus') return this.options.forward(target.Arn, event, rule);
+    if (kind === 'event-bus') return this.options.forward(target.Arn, event, rule, target);
     throw new UnsupportedTargetError(`the local cloud does not deliver to ${target.Arn}`);
   }
 

@@ -111,6 +111,16 @@ export class Authorizer {
     return outcome.resultType !== 'error' && outcome.overallResult === 'Allowed';
   }
 
+  /**
+   * Whether a resource policy alone lets `principalArn` act (a role's trust policy naming the
+   * caller, in the caller's own account): no identity policy is consulted.
+   */
+  async resourcePolicyAllows(principalArn: string, request: AccessRequest): Promise<boolean> {
+    if (request.resourcePolicy === undefined) return false;
+    const outcome = await this.run(principalArn, undefined, request);
+    return outcome.resultType !== 'error' && outcome.overallResult === 'Allowed';
+  }
+
   private async denial(principal: Principal, request: AccessRequest): Promise<DenialReason | undefined> {
     const sameAccount = request.resourceAccount === principal.account;
     if (request.ownerAccountAllowed === true) return sameAccount ? undefined : 'no resource-based policy';

@@ -79,8 +79,15 @@ export class DeployedFunction {
     return this.#revision;
   }
 
+  /** Environments (containers) started so far: its cold starts. */
+  get environmentsStarted(): number {
+    return this.#pool.started;
+  }
+
   /** A new configuration: environments started from now on use it. */
   update(definition: FunctionDefinition): void {
+    // A new role (the old one replaced) needs a session of its own: the old role's is dead.
+    if (definition.role !== this.#definition.role) this.#session = undefined;
     this.#definition = definition;
     this.#taskRoot = undefined;
     this.#revision = randomUUID();

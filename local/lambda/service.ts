@@ -138,6 +138,11 @@ export class LambdaService implements LocalService, FunctionInvoker {
     this.#async.enqueue(fn.definition.arn, event, newRequestId());
   }
 
+  /** How many environments (containers) a function has started: its cold starts; 0 for no such function. */
+  environmentsStarted(functionArn: string): number {
+    return this.#functions.get(functionArn)?.environmentsStarted ?? 0;
+  }
+
   /** The functions deployed, for `plgate local`'s listing. */
   functions(): FunctionDefinition[] {
     return [...this.#functions.values()].map((fn) => fn.definition);

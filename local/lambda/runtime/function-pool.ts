@@ -106,6 +106,13 @@ export class FunctionPool {
     );
   }
 
+  /** How many environments this pool has started (cold starts), for counting per-container costs. */
+  get started(): number {
+    return this.#started;
+  }
+
+  #started = 0;
+
   get size(): number {
     return this.#all.size + this.#starting;
   }
@@ -130,6 +137,7 @@ export class FunctionPool {
 
   async #start(): Promise<Environment | undefined> {
     this.#starting += 1;
+    this.#started += 1;
     const generation = this.#generation;
     try {
       const spec = await this.options.prepare();

@@ -530,7 +530,7 @@ describe('EventBridge rules from a template', () => {
     expect(restored.rules.list(PROVIDER, REGION, 'gate-bus').map((r) => r.name)).toEqual([
       'TestStack-ConnectionEvents-ABCDEFGHIJKL',
     ]);
-    expect(restored.buses.busNames(PROVIDER)).toEqual(['default', 'gate-bus']);
+    expect(restored.buses.busNames(PROVIDER, 'us-east-1')).toEqual(['default', 'gate-bus']);
     expect(invoker.calls.map((c) => (c.event as { 'detail-type': string })['detail-type'])).toEqual([
       'Scheduled Event',
     ]);

@@ -361,7 +361,8 @@ describe('--data keeps the local cloud across a restart', () => {
     const saved = JSON.parse(readFileSync(join(dataDir, STATE_FILE), 'utf8'));
     expect(saved.version).toBe(STATE_VERSION);
     expect(saved.sns.topics).toEqual([{ arn: topicArn }]);
-    expect(saved.events.buses).toEqual([`${PROVIDER_ACCOUNT}/after-upgrade`]);
+    // Buses are kept per account and region (a bus saved as `account/name` before is read as the provider region's).
+    expect(saved.events.buses).toEqual([`${PROVIDER_ACCOUNT}/us-east-1/after-upgrade`]);
   }, 180_000);
 
   it('refuses a state file of an unknown version, naming the versions it reads', async () => {
