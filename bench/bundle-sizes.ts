@@ -29,8 +29,7 @@ export function synthWithCli(outdir: string, context: Record<string, string> = {
     if (!key.startsWith('AWS_') && !key.startsWith('CDK_')) env[key] = value;
   }
   Object.assign(env, {
-    // As `npm run synth` runs it: the project's own binaries first, so CDK finds esbuild
-    // there instead of asking npx for it once per function.
+    // As `npm run synth` runs it: with the project's own binaries first on PATH, as npm puts them.
     PATH: [join(PROJECT_ROOT, 'node_modules/.bin'), process.env.PATH].join(delimiter),
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-credentials'),

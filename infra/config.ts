@@ -35,6 +35,9 @@ const regions = z
   .min(1, { error: 'must list at least one region' })
   .refine((list) => new Set(list).size === list.length, { error: 'must not list a region twice' });
 
+/** An IAM role or user (a path allowed, `*` in the name for SSO's generated role names). */
+const OPERATOR_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@_/*-]{1,512}$/;
+
 /** One account of a fleet and the regions it runs endpoint services in: a spoke stack each. */
 const fleetMemberSchema = z.strictObject({
   account: z
@@ -72,6 +75,20 @@ const fleetSchema = z
           "must be 1 to 40 characters of letters, digits and +=,.@_- (the region is appended to it, within IAM's 64)",
       })
       .default(DEFAULT_SPOKE_ROLE_NAME),
+    /**
+     * People who act in members through the spoke roles as the hub's functions do (`plgate fleet`,
+     * `approve`, `deny`, the console): IAM role or user ARNs in the hub account, `*` allowed in
+     * the name (an SSO permission set's role). They present the same external id.
+     */
+    operators: z
+      .array(
+        z.string({ error: 'must be an IAM role or user ARN' }).regex(OPERATOR_ARN, {
+          error:
+            'must be an IAM role or user ARN, like arn:aws:iam::111111111111:role/PlatformOps (* allowed in the name)',
+        }),
+        { error: 'must be a list of IAM role or user ARNs' },
+      )
+      .default([]),
     /** What the hub's functions present to `sts:AssumeRole`; default `privatelink-gate:<hub account>:<stackName>`. */
     externalId: z
       .string({ error: 'must be a string' })

@@ -94,11 +94,19 @@ export function spokeRoleStatements(r: {
 /**
  * The spoke role's trust: the hub account, and within it exactly the hub's acting functions'
  * roles (by `aws:PrincipalArn`, which outlives a role being replaced, where a role ARN as the
- * principal would turn into a dangling unique id), presenting the external id.
+ * principal would turn into a dangling unique id) and the operators the config names,
+ * presenting the external id. Operators may be patterns (`*`), so with any, every ARN is
+ * matched with `ArnLike` (one operator: two would both have to hold); an exact ARN matches itself.
  */
-export function spokeTrustConditions(actingRoleArns: readonly string[], externalId: string): Conditions {
+export function spokeTrustConditions(
+  actingRoleArns: readonly string[],
+  externalId: string,
+  operators: readonly string[] = [],
+): Conditions {
   return {
-    ArnEquals: { 'aws:PrincipalArn': [...actingRoleArns] },
+    ...(operators.length === 0
+      ? { ArnEquals: { 'aws:PrincipalArn': [...actingRoleArns] } }
+      : { ArnLike: { 'aws:PrincipalArn': [...actingRoleArns, ...operators] } }),
     StringEquals: { 'sts:ExternalId': externalId },
   };
 }

@@ -8,7 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { GateConfig } from '../functions/shared/config.ts';
-import { DEFAULT_STACK_NAME, readConfig } from '../functions/shared/config.ts';
+import {
+  DEFAULT_STACK_NAME,
+  type FleetSettings,
+  readConfig,
+  readFleetSettings,
+} from '../functions/shared/config.ts';
 import { SOURCE_METADATA_KEY } from '../infra/source-metadata.ts';
 import type { LocalCloud } from './cloud.ts';
 import { type CodeSource, readAssembly } from './cloudformation/assembly.ts';
@@ -29,6 +34,8 @@ export interface LocalGate {
   stack: StackRecord;
   /** The names the stack's outputs give (what `--stack NAME` reads). */
   config: GateConfig;
+  /** A hub's fleet as its functions read it (their FLEET_* variables); undefined: a stack of one. */
+  fleet: FleetSettings | undefined;
   /** The register URL output, as the local cloud serves it. */
   registerUrl: string;
   /** Each handler's function, by physical name. */
@@ -86,6 +93,7 @@ export async function deployGate(cloud: LocalCloud, options: DeployGateOptions =
   return {
     stack: gate,
     config,
+    fleet: readFleetSettings(decideEnvironment(gate, functionNames.decide)),
     registerUrl: outputOf(gate, 'RegisterUrl') ?? '',
     functionNames,
     deployed,
@@ -120,10 +128,15 @@ function functionsByHandler(stack: StackRecord): Record<GateHandler, string> {
 
 /** The gate's names as its functions see them: the decide function's environment. */
 function configOf(stack: StackRecord, decideName: string): GateConfig {
+  return readConfig(decideEnvironment(stack, decideName));
+}
+
+/** The decide function's environment, as the stack deployed it. */
+function decideEnvironment(stack: StackRecord, decideName: string): Record<string, string> {
   const decide = resourcesOf(stack, 'AWS::Lambda::Function').find((r) => r.physicalId === decideName);
   const variables = (decide?.properties.Environment as { Variables?: Record<string, string> } | undefined)
     ?.Variables;
-  return readConfig(variables ?? {});
+  return variables ?? {};
 }
 
 /** The rule with a schedule that targets the sweep: what it would deliver, delivered now. */

@@ -59,6 +59,7 @@ export const startGate: StartGate = async (cloud, options) => {
     endpoint: cloud.endpoint,
     region: cloud.region,
     config: gate.config,
+    ...(gate.fleet === undefined ? {} : { fleet: gate.fleet }),
     log: options.log,
   }).catch((error: unknown) => {
     stopShowing();

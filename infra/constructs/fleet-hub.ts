@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -61,6 +61,7 @@ export class GateFleetHub extends Construct {
   readonly stackSet: cloudformation.CfnStackSet | undefined;
   readonly unhealthyMembersAlarm: cloudwatch.Alarm;
   readonly #actingRoleArns: string[];
+  readonly #operators: readonly string[];
   readonly #busArn: string;
   readonly #stackName: string;
 
@@ -71,6 +72,15 @@ export class GateFleetHub extends Construct {
     this.#stackName = stackName;
     this.externalId = fleet.externalId ?? defaultExternalId(stack.account, stackName);
     this.members = props.members;
+    // The spoke roles trust the hub account: an operator in another account could never get in.
+    const elsewhere = Token.isUnresolved(stack.account)
+      ? []
+      : fleet.operators.filter((arn) => arn.split(':')[4] !== stack.account);
+    if (elsewhere.length > 0)
+      throw new GateConfigError(
+        `config.fleet.operators: ${elsewhere.join(', ')} not in the hub's account ${stack.account}: the spoke roles trust the hub account's principals only`,
+      );
+    this.#operators = [...fleet.operators];
 
     if (OPT_IN_REGIONS.has(stack.region)) {
       const optIn = [
@@ -188,6 +198,7 @@ export class GateFleetHub extends Construct {
       ingestQueueArn: `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${hubIngestQueueName(this.#stackName)}`,
       busArn: this.#busArn,
       actingRoleArns: [...this.#actingRoleArns],
+      operators: [...this.#operators],
       externalId: this.externalId,
     };
   }

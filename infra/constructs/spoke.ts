@@ -25,6 +25,8 @@ export interface SpokeHub {
   busArn: string;
   /** The roles of the hub's functions that act in members: the only principals the spoke role trusts. */
   actingRoleArns: readonly string[];
+  /** People who may act through the spoke role too (config `fleet.operators`), with the same external id. */
+  operators?: readonly string[];
   /** What those functions present as `sts:ExternalId`. */
   externalId: string;
 }
@@ -108,7 +110,7 @@ export class PrivateLinkGateSpoke extends Construct {
       description:
         "privatelink-gate spoke: the hub's functions act on this region's tagged endpoint services",
       assumedBy: new iam.AccountPrincipal(hub.account).withConditions(
-        spokeTrustConditions(hub.actingRoleArns, hub.externalId),
+        spokeTrustConditions(hub.actingRoleArns, hub.externalId, hub.operators),
       ),
     });
     for (const statement of spokeRoleStatements(here)) {

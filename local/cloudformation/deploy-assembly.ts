@@ -112,8 +112,19 @@ export async function synthesizeGate(
           const members = fleetConfigMembers(fleet);
           return {
             ...base,
-            fleet: parseGateConfig({ fleet: { ...base.fleet, members, organizationalUnits: [] } }, 'fleet')
-              .fleet,
+            fleet: parseGateConfig(
+              {
+                fleet: {
+                  ...base.fleet,
+                  members,
+                  organizationalUnits: [],
+                  // The provider's administrators (every key that is not an account id, here) act
+                  // in members as operators do: plgate fleet, approve, deny and the console.
+                  operators: [`arn:aws:iam::${account}:user/*`],
+                },
+              },
+              'fleet',
+            ).fleet,
           };
         })();
   const { app } = buildGateApp({

@@ -166,7 +166,11 @@ describe('parseGateConfig: fleet', () => {
       regions: ['us-east-1'],
       organizationId: 'o-abcdef1234',
     };
-    expect(parseGateConfig({ fleet }).fleet).toEqual({ ...fleet, spokeRoleName: 'plgate-spoke' });
+    expect(parseGateConfig({ fleet }).fleet).toEqual({
+      ...fleet,
+      spokeRoleName: 'plgate-spoke',
+      operators: [],
+    });
     expect(parseGateConfig({}).fleet).toBeUndefined();
   });
 
@@ -208,6 +212,16 @@ describe('parseGateConfig: fleet', () => {
       { fleet: { organizationalUnits: ['ou-ab12-cd34ef56'], regions: ['us-east-1'] } },
       'privatelinkGate.fleet.organizationId: is required with organizationalUnits',
       'got nothing',
+    ],
+    [
+      {
+        fleet: {
+          members: [{ account: '111111111111', regions: ['us-east-1'] }],
+          operators: ['arn:aws:iam::111111111111:group/ops'],
+        },
+      },
+      'privatelinkGate.fleet.operators.0: must be an IAM role or user ARN',
+      'got "arn:aws:iam::111111111111:group/ops"',
     ],
     [
       { fleet: { organizationalUnits: ['ou-1'] } },

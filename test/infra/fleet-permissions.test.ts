@@ -89,6 +89,15 @@ describe('fleet statements', () => {
     });
   });
 
+  it("trust the config's operators too, by pattern, in the one condition (two would both have to hold)", () => {
+    const sso =
+      'arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PlatformOps_*';
+    expect(spokeTrustConditions(['arn:aws:iam::999999999999:role/GateHub-decide'], 'x-1', [sso])).toEqual({
+      ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::999999999999:role/GateHub-decide', sso] },
+      StringEquals: { 'sts:ExternalId': 'x-1' },
+    });
+  });
+
   it('let exactly the acting functions assume spoke roles, in the one list the stack and the local cloud share', () => {
     const resources = RESOURCES;
     const assumes = (statements: { actions: readonly string[] }[]) =>

@@ -535,3 +535,57 @@ describe('compliance', () => {
     120_000,
   );
 });
+
+describe('operators (config fleet.operators)', () => {
+  const operatorsConfig = (operators: string[]) =>
+    parseGateConfig({
+      stackName: 'GateHub',
+      registerApi: false,
+      fleet: { members: [{ account: '111111111111', regions: ['us-east-1'] }], operators },
+    });
+
+  it("are trusted by every spoke role beside the hub's functions, by pattern, with the external id", () => {
+    const sso = `arn:aws:iam::${HUB.account}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PlatformOps_*`;
+    const gate = buildGateApp({
+      outdir: join(outdir, 'operators'),
+      nag: false,
+      env: HUB,
+      config: operatorsConfig([sso]),
+      context: NO_BUNDLING,
+    });
+    const [spoke] = gate.spokes;
+    if (spoke === undefined) throw new Error('no spoke stack');
+    const roles = Template.fromStack(spoke).findResources('AWS::IAM::Role', {
+      Properties: { RoleName: 'plgate-spoke-us-east-1' },
+    });
+    const [role] = Object.values(roles) as {
+      Properties: { AssumeRolePolicyDocument: { Statement: { Condition: Record<string, unknown> }[] } };
+    }[];
+    const [trust] = role?.Properties.AssumeRolePolicyDocument.Statement ?? [];
+    const arnLike = trust?.Condition.ArnLike as Record<string, unknown[]> | undefined;
+    const principals = arnLike?.['aws:PrincipalArn'] ?? [];
+    // The hub's acting functions (ingest, decide, sweep, operator; no register API here), then the operators.
+    expect(principals).toHaveLength(5);
+    expect(principals.at(-1)).toBe(sso);
+    expect(trust?.Condition.StringEquals).toEqual({
+      'sts:ExternalId': `privatelink-gate:${HUB.account}:GateHub`,
+    });
+    expect(trust?.Condition.ArnEquals).toBeUndefined();
+  });
+
+  it("refuses an operator outside the hub's account, naming it", () => {
+    expect(() =>
+      buildGateApp({
+        outdir: join(outdir, 'operators-elsewhere'),
+        nag: false,
+        env: HUB,
+        config: operatorsConfig(['arn:aws:iam::222222222222:role/Ops']),
+        context: NO_BUNDLING,
+      }),
+    ).toThrow(
+      new GateConfigError(
+        `config.fleet.operators: arn:aws:iam::222222222222:role/Ops not in the hub's account ${HUB.account}: the spoke roles trust the hub account's principals only`,
+      ),
+    );
+  });
+});

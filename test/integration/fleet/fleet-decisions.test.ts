@@ -16,6 +16,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../../functions/shared/config.ts';
 import {
   defaultExternalId,
   hubIngestQueueName,
@@ -27,6 +28,7 @@ import type { RoleSession } from '../../../local/identity.ts';
 import { defaultEnvironmentLimit } from '../../../local/lambda/service.ts';
 import { PROVIDER_CREDENTIALS } from '../../../local/provider-credentials.ts';
 import { QueueDeniedError } from '../../../local/service.ts';
+import { plgateInProcessWith } from '../../cli/run-plgate-in-process.ts';
 import { awsCliVersion, runAws } from '../../support/aws-cli.ts';
 import { awsError } from '../../support/local-cloud.ts';
 import {
@@ -148,6 +150,65 @@ describe.each(MEMBERS.map((place) => ({ name: placeName(place), place })))('memb
     const entries = await fleetOutcomesOf(world, held);
     expect(entries.map((e) => e.outcome)).toEqual(['held', 'accepted']);
     expect(entries[1]).toMatchObject({ serviceAccount: place.account, serviceRegion: place.region });
+  });
+});
+
+/** The operator's shell: the provider's administrator, the gate found by its stack's name, the hub's fleet. */
+function operatorEnv(): NodeJS.ProcessEnv {
+  const fleet = world.gate.fleet;
+  if (fleet === undefined) throw new Error('the test fleet has no fleet settings');
+  return {
+    HOME: process.env.HOME,
+    AWS_ENDPOINT_URL: world.cloud.endpoint,
+    AWS_REGION: HUB_REGION,
+    AWS_ACCESS_KEY_ID: 'operator',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    [ENV.fleetExternalId]: fleet.externalId,
+    [ENV.fleetSpokeRoleName]: fleet.spokeRoleName,
+    [ENV.fleetMembers]: fleet.members.map((m) => `${m.account}:${m.region}`).join(','),
+  };
+}
+
+describe("operators act in members as the hub's functions do (config fleet.operators)", () => {
+  // plgate local --fleet names the provider's administrators (arn:aws:iam::HUB:user/*) operators.
+  it('plgate fleet assumes every spoke role with the operator’s own credentials', async () => {
+    const run = await plgateInProcessWith(['fleet', '--json', '--stack', world.gate.stack.name], {
+      env: operatorEnv(),
+    });
+    const { members } = JSON.parse(run.stdout) as {
+      members: { account: string; region: string; roleAssumable: boolean; problem?: string }[];
+    };
+    expect(members.map((m) => `${m.account}:${m.region}`).sort()).toEqual(TEST_FLEET.map(placeName).sort());
+    for (const member of members) expect(member, member.problem).toMatchObject({ roleAssumable: true });
+  });
+
+  it("plgate approve finds a held request's member by itself; the ledger names the operator", async () => {
+    const place = MEMBERS[1] as FleetMemberRegion;
+    const { serviceId } = cases.find((c) => c.place === place) as MemberCase;
+    const held = await createMemberEndpoint(world, HELD_CONSUMER, place, serviceId);
+    await world.cloud.drain();
+    await world.cloud.settle();
+    expect(await memberStateOf(world, place, serviceId, held)).toBe('pendingAcceptance');
+
+    const run = await plgateInProcessWith(
+      ['approve', held, '--reason', 'signed in person', '--stack', world.gate.stack.name],
+      { env: operatorEnv() },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    await world.cloud.drain();
+    await world.cloud.settle();
+    expect(await memberStateOf(world, place, serviceId, held)).toBe('available');
+    const [, approved] = await fleetOutcomesOf(world, held);
+    expect(approved).toMatchObject({
+      outcome: 'accepted',
+      trigger: 'manual',
+      reason: 'signed in person',
+      // Who the operator is, as STS GetCallerIdentity tells it (the local cloud answers the
+      // provider's administrator as the account root).
+      actor: `arn:aws:iam::${HUB_ACCOUNT}:root`,
+      serviceAccount: place.account,
+      serviceRegion: place.region,
+    });
   });
 });
 
