@@ -66,6 +66,8 @@ export class MemberCredentials {
   readonly #stsFor: (region: string) => STSClient;
   readonly #sts = new Map<string, STSClient>();
   readonly #cached = new Map<string, Promise<MemberCredentialsValue>>();
+  /** When each cached entry was asked of STS (the cloud's time). */
+  readonly #assumedAt = new Map<string, number>();
 
   constructor(options: MemberCredentialsOptions) {
     if (!SESSION_NAME.test(options.sessionName)) {
@@ -127,6 +129,21 @@ export class MemberCredentials {
     this.#cached.delete(`${account}:${region}`);
   }
 
+  /**
+   * A call in the member was refused with these credentials: forget them if they were assumed
+   * at least `minAgeMs` ago, so the next call assumes the role again. A spoke deleted and
+   * deployed again has a new role, which sessions of the old one never reach; a role that only
+   * lacks a permission would be assumed again at most once per `minAgeMs`. Returns whether it forgot.
+   */
+  forgetRefused(account: string, region: string, minAgeMs: number): boolean {
+    const key = `${account}:${region}`;
+    const assumedAt = this.#assumedAt.get(key);
+    if (assumedAt === undefined || this.#options.now() - assumedAt < minAgeMs) return false;
+    this.#cached.delete(key);
+    this.#assumedAt.delete(key);
+    return true;
+  }
+
   #fresh(value: MemberCredentialsValue): boolean {
     return value.expiration.getTime() - this.#options.refreshMarginMs > this.#options.now();
   }
@@ -142,6 +159,7 @@ export class MemberCredentials {
   #assume(key: string, account: string, region: string): Promise<MemberCredentialsValue> {
     const attempt = this.#call(account, region);
     this.#cached.set(key, attempt);
+    this.#assumedAt.set(key, this.#options.now());
     // A failure is not kept: the next caller tries again (the member may have been fixed).
     attempt.catch(() => {
       if (this.#cached.get(key) === attempt) this.#cached.delete(key);

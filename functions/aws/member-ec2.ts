@@ -5,6 +5,8 @@
  * member's account and region. Built once per container, like the gate's other clients.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+import { errorCode } from './aws-errors.ts';
 import { type ClientOptions, clientConfig } from './client-config.ts';
 import { Ec2EndpointServices, type Ec2EndpointServicesOptions } from './endpoint-services.ts';
 import type { MemberCredentials } from './member-credentials.ts';
@@ -17,6 +19,40 @@ export interface MemberEc2Options {
   clientOptions?: Omit<ClientOptions, 'region' | 'credentials'>;
   /** Options every member's adapter is built with (logger, retries, batch size). */
   endpointServices?: Omit<Ec2EndpointServicesOptions, 'limiter' | 'place' | 'requestsPerSecond'>;
+}
+
+/**
+ * EC2's answers to credentials it no longer honours (a session of a deleted or replaced role,
+ * an expired or unknown token) or to a call they may not make: the cached session is dropped.
+ */
+const REFUSED_CREDENTIALS = new Set([
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'RequestExpired',
+]);
+
+/** A refused session younger than this is kept: a member that only lacks a permission costs one AssumeRole per 5 minutes at most. */
+export const REASSUME_AFTER_REFUSAL_MS = 5 * 60_000;
+
+export const FORGET_REFUSED_MIDDLEWARE = 'forgetRefusedMemberCredentials';
+
+/** The EC2 client middleware that drops a member region's session when EC2 refuses it (after the SDK's retries). */
+export function forgetRefusedCredentials(
+  credentials: Pick<MemberCredentials, 'forgetRefused'>,
+  account: string,
+  region: string,
+): InitializeMiddleware<object, MetadataBearer> {
+  return (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      if (REFUSED_CREDENTIALS.has(errorCode(error) ?? ''))
+        credentials.forgetRefused(account, region, REASSUME_AFTER_REFUSAL_MS);
+      throw error;
+    }
+  };
 }
 
 export class MemberEc2 {
@@ -37,6 +73,10 @@ export class MemberEc2 {
       client = new EC2Client({
         ...clientConfig({ ...clientOptions, region }, process.env, 'adaptive'),
         credentials: () => credentials.credentialsFor(account, region),
+      });
+      client.middlewareStack.add(forgetRefusedCredentials(credentials, account, region), {
+        step: 'initialize',
+        name: FORGET_REFUSED_MIDDLEWARE,
       });
       this.#clients.set(key, client);
     }

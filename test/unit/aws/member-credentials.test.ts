@@ -179,3 +179,24 @@ describe('MemberCredentials', () => {
     expect(() => member(options)).toThrow(message);
   });
 });
+
+describe('MemberCredentials.forgetRefused', () => {
+  it('drops a session refused after it was at least the given age, so the next call assumes the role again', async () => {
+    const credentials = member();
+    await credentials.credentialsFor('444455556666', 'eu-west-1');
+    now = 4 * 60_000;
+    expect(credentials.forgetRefused('444455556666', 'eu-west-1', 5 * 60_000)).toBe(false);
+    await credentials.credentialsFor('444455556666', 'eu-west-1');
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    now = 6 * 60_000;
+    expect(credentials.forgetRefused('444455556666', 'eu-west-1', 5 * 60_000)).toBe(true);
+    expect((await credentials.credentialsFor('444455556666', 'eu-west-1')).accessKeyId).toBe('ASIA2');
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    // Just assumed again: a refusal now is the role's permissions, not a stale session.
+    expect(credentials.forgetRefused('444455556666', 'eu-west-1', 5 * 60_000)).toBe(false);
+  });
+
+  it('has nothing to forget for a member region it never assumed', () => {
+    expect(member().forgetRefused('444455556666', 'eu-west-1', 0)).toBe(false);
+  });
+});

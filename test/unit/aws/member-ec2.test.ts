@@ -7,7 +7,12 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemberCredentials } from '../../../functions/aws/member-credentials.ts';
-import { MemberEc2 } from '../../../functions/aws/member-ec2.ts';
+import {
+  FORGET_REFUSED_MIDDLEWARE,
+  forgetRefusedCredentials,
+  MemberEc2,
+  REASSUME_AFTER_REFUSAL_MS,
+} from '../../../functions/aws/member-ec2.ts';
 import { MemberPacing } from '../../../functions/aws/member-pacing.ts';
 
 const sts = new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
@@ -68,6 +73,47 @@ describe('MemberEc2', () => {
     expect(members.endpointServicesFor('444455556666', 'eu-west-1')).toBe(services);
     const [connection] = await services.describeConnections(SERVICE);
     expect(connection).toMatchObject({ serviceAccount: '444455556666', serviceRegion: 'eu-west-1' });
+  });
+});
+
+describe('a session EC2 refuses', () => {
+  const refusal = (name: string) => Object.assign(new Error(name), { name });
+  const run = async (error: Error) => {
+    const forgotten: unknown[] = [];
+    const middleware = forgetRefusedCredentials(
+      {
+        forgetRefused: (...args) => {
+          forgotten.push(args);
+          return true;
+        },
+      },
+      '444455556666',
+      'eu-west-1',
+    );
+    const handler = middleware(async () => {
+      throw error;
+    }, {});
+    await expect(handler({ input: {} })).rejects.toBe(error);
+    return forgotten;
+  };
+
+  it.each(['AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'ExpiredToken'])(
+    'is dropped on %s (a spoke deployed again has a new role its old sessions never reach)',
+    async (code) => {
+      expect(await run(refusal(code))).toEqual([['444455556666', 'eu-west-1', REASSUME_AFTER_REFUSAL_MS]]);
+    },
+  );
+
+  it('is kept on any other error', async () => {
+    expect(await run(refusal('RequestLimitExceeded'))).toEqual([]);
+    expect(await run(refusal('InvalidVpcEndpointServiceId.NotFound'))).toEqual([]);
+  });
+
+  it("is on every member region's client", () => {
+    const members = new MemberEc2({ credentials: credentials(), pacing: new MemberPacing() });
+    expect(members.clientFor('444455556666', 'eu-west-1').middlewareStack.identify()).toContainEqual(
+      expect.stringContaining(FORGET_REFUSED_MIDDLEWARE),
+    );
   });
 });
 
