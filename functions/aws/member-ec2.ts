@@ -72,7 +72,14 @@ export class MemberEc2 {
       const { credentials, clientOptions = {} } = this.#options;
       client = new EC2Client({
         ...clientConfig({ ...clientOptions, region }, process.env, 'adaptive'),
-        credentials: () => credentials.credentialsFor(account, region),
+        // MemberCredentials is the cache: it renews before expiry and forgets a refused session.
+        // The SDK's own memo would keep a forgotten session until 5 minutes before it expires,
+        // so the client is told each one is due for renewal and asks on every request (a map
+        // lookup while the session lasts).
+        credentials: async () => ({
+          ...(await credentials.credentialsFor(account, region)),
+          expiration: new Date(Date.now()),
+        }),
       });
       client.middlewareStack.add(forgetRefusedCredentials(credentials, account, region), {
         step: 'initialize',

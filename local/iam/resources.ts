@@ -38,12 +38,18 @@ const stringList = (value: unknown, where: string): string[] => {
   return value;
 };
 
+const roleKey = (account: string, name: string): string => `${account}/${name}`;
+
 export class IamResources {
+  /** `account/name` -> the role (role names are unique within an account, not across a fleet's) */
   readonly #roles = new Map<string, RoleRecord>();
   /** managed policy ARN -> statements */
   readonly #managed = new Map<string, Statement[]>();
-  /** AWS::IAM::Policy physical id -> the roles it is attached to */
-  readonly #policies = new Map<string, { name: string; roles: string[] }>();
+  /**
+   * AWS::IAM::Policy physical id -> the roles (by name, in `account`) it is attached to; state
+   * saved before fleets has no account: its roles are found by name.
+   */
+  readonly #policies = new Map<string, { name: string; roles: string[]; account?: string }>();
 
   constructor(private readonly roles: LocalRoles) {}
 
@@ -57,9 +63,10 @@ export class IamResources {
         return this.putRole(request, request.physicalId);
       },
       delete: async (request) => {
-        const role = this.#roles.get(request.physicalId);
+        const id = roleKey(request.stack.account, request.physicalId);
+        const role = this.#roles.get(id);
         if (role === undefined) return;
-        this.#roles.delete(request.physicalId);
+        this.#roles.delete(id);
         this.roles.remove(roleArnOf(role));
       },
     },
@@ -85,16 +92,17 @@ export class IamResources {
           statementsOf(request.properties.PolicyDocument, `${request.logicalId}.PolicyDocument`),
         );
         for (const role of stringList(request.properties.Roles, `${request.logicalId}.Roles`)) {
-          this.#roles.get(role)?.managed.push(arn);
-          this.refresh(role);
+          const id = roleKey(request.stack.account, role);
+          this.#roles.get(id)?.managed.push(arn);
+          this.refresh(id);
         }
         return { physicalId: arn, attributes: { PolicyArn: arn } };
       },
       delete: async (request) => {
         this.#managed.delete(request.physicalId);
-        for (const role of this.#roles.values()) {
+        for (const [id, role] of this.#roles) {
           role.managed = role.managed.filter((arn) => arn !== request.physicalId);
-          this.refresh(role.name);
+          this.refresh(id);
         }
       },
     },
@@ -104,11 +112,17 @@ export class IamResources {
     const { properties, logicalId, stack } = request;
     const name =
       existing ?? (typeof properties.RoleName === 'string' ? properties.RoleName : request.generatedName(64));
-    const before = this.#roles.get(name);
+    const id = roleKey(stack.account, name);
+    const before = this.#roles.get(id);
     const inline = new Map<string, Statement[]>();
     // Policies attached by AWS::IAM::Policy resources stay attached across an update.
     for (const [policy, statements] of before?.inline ?? []) {
-      if ([...this.#policies.values()].some((p) => p.name === policy && p.roles.includes(name)))
+      if (
+        [...this.#policies.values()].some(
+          (p) =>
+            p.name === policy && p.roles.includes(name) && (p.account ?? stack.account) === stack.account,
+        )
+      )
         inline.set(policy, statements);
     }
     const policies = properties.Policies ?? [];
@@ -123,14 +137,14 @@ export class IamResources {
     const trust = properties.AssumeRolePolicyDocument;
     if (typeof trust !== 'object' || trust === null)
       throw new IamResourceError(`${logicalId}.AssumeRolePolicyDocument must be a policy document`);
-    this.#roles.set(name, {
+    this.#roles.set(id, {
       name,
       account: stack.account,
       trustPolicy: trust as Record<string, unknown>,
       inline,
       managed,
     });
-    this.refresh(name);
+    this.refresh(id);
     const arn = roleArnOf({ account: stack.account, name });
     return {
       physicalId: name,
@@ -145,18 +159,19 @@ export class IamResources {
   }
 
   private putPolicy(request: ResourceRequest, physicalId: string) {
-    const { properties, logicalId } = request;
+    const { properties, logicalId, stack } = request;
     const name = properties.PolicyName;
     if (typeof name !== 'string') throw new IamResourceError(`${logicalId}.PolicyName must be a string`);
     const statements = statementsOf(properties.PolicyDocument, `${logicalId}.PolicyDocument`);
     const roles = stringList(properties.Roles, `${logicalId}.Roles`);
     for (const role of roles) {
-      const record = this.#roles.get(role);
+      const id = roleKey(stack.account, role);
+      const record = this.#roles.get(id);
       if (record === undefined) throw new IamResourceError(`${logicalId}: role ${role} does not exist`);
       record.inline.set(name, statements);
-      this.refresh(role);
+      this.refresh(id);
     }
-    this.#policies.set(physicalId, { name, roles });
+    this.#policies.set(physicalId, { name, roles, account: stack.account });
     return { physicalId, attributes: {} };
   }
 
@@ -165,15 +180,21 @@ export class IamResources {
     if (policy === undefined) return;
     this.#policies.delete(physicalId);
     for (const role of policy.roles) {
-      this.#roles.get(role)?.inline.delete(policy.name);
-      this.refresh(role);
+      const id =
+        policy.account === undefined
+          ? [...this.#roles.keys()].find((key) => key.endsWith(`/${role}`))
+          : roleKey(policy.account, role);
+      if (id === undefined) continue;
+      this.#roles.get(id)?.inline.delete(policy.name);
+      this.refresh(id);
     }
   }
 
-  /** Defines the role for the authorizer with every statement attached to it. */
-  private refresh(name: string): void {
-    const role = this.#roles.get(name);
+  /** Defines the role (by `account/name`) for the authorizer with every statement attached to it. */
+  private refresh(id: string): void {
+    const role = this.#roles.get(id);
     if (role === undefined) return;
+    const { name } = role;
     const statements = [
       ...[...role.inline.values()].flat(),
       ...role.managed.flatMap((arn) => this.#managed.get(arn) ?? []),
@@ -198,8 +219,9 @@ export class IamResources {
     for (const [arn, statements] of saved.managed ?? []) this.#managed.set(arn, statements);
     for (const [id, policy] of saved.policies ?? []) this.#policies.set(id, policy);
     for (const role of saved.roles ?? []) {
-      this.#roles.set(role.name, { ...role, inline: new Map(role.inline) });
-      this.refresh(role.name);
+      const id = roleKey(role.account, role.name);
+      this.#roles.set(id, { ...role, inline: new Map(role.inline) });
+      this.refresh(id);
     }
   }
 }

@@ -198,3 +198,41 @@ describe('once fixed', () => {
     }
   });
 });
+
+describe('a spoke deleted and deployed again while the hub holds sessions of its old role', () => {
+  it('is reached with a new session once the old one is refused: what waits there is accepted', async () => {
+    const { serviceId } = requestIn(HEALTHY);
+    const cfn = new CloudFormationClient({
+      endpoint: world.cloud.endpoint,
+      region: HEALTHY.region,
+      credentials: { accessKeyId: HEALTHY.account, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    try {
+      await cfn.send(new DeleteStackCommand({ StackName: spokeStackName(world, HEALTHY) }));
+      const gone = await awsError(
+        cfn.send(new DescribeStacksCommand({ StackName: spokeStackName(world, HEALTHY) })),
+      );
+      expect(gone.message).toMatch(/does not exist/);
+    } finally {
+      cfn.destroy();
+    }
+    expect(world.cloud.iam.roles.byRoleArn(roleArnOf(HEALTHY))).toBeUndefined();
+    await redeploySpoke(world, HEALTHY);
+    const assumedBefore = world.cloud.registry.sts.grants().length;
+    // The hub's sessions were assumed over 5 minutes ago: the first refusal drops them.
+    world.cloud.clock.advance(6 * 60_000);
+    const endpointId = await createMemberEndpoint(world, CONSUMER, HEALTHY, serviceId);
+    await world.cloud.elapse();
+    // The first refusals drop the old sessions (the sweep's, decide's); the next calls assume anew.
+    await decideAll();
+    await decideAll();
+    expect(await memberStateOf(world, HEALTHY, serviceId, endpointId)).toBe('available');
+    expect((await fleetOutcomesOf(world, endpointId)).at(-1)).toMatchObject({
+      outcome: 'accepted',
+      serviceAccount: HEALTHY.account,
+      serviceRegion: HEALTHY.region,
+    });
+    expect(world.cloud.registry.sts.grants().length).toBeGreaterThan(assumedBefore);
+  });
+});
