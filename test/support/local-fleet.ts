@@ -17,12 +17,11 @@ import { inject } from 'vitest';
 import { createClients } from '../../functions/aws/clients.ts';
 import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
-import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
+import type { LedgerEntry } from '../../functions/gate/ports.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { CallCount } from '../../local/call-counts.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import { readAssembly } from '../../local/cloudformation/assembly.ts';
-import { noticeOf } from '../../local/decision-feed.ts';
 import type { FleetMemberRegion } from '../../local/fleet/members.ts';
 import { deployGate, type LocalGate } from '../../local/gate.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
@@ -182,17 +181,6 @@ export async function memberStateOf(
 /** The ledger's entries for an endpoint, oldest first. */
 export async function fleetOutcomesOf(world: FleetWorld, endpointId: string): Promise<LedgerEntry[]> {
   return (await world.ledger.history({ endpointId })).reverse();
-}
-
-/** Notices the hub published on its decisions topic. */
-export function fleetNotices(world: FleetWorld): Notice[] {
-  return world.cloud.sns
-    .messages()
-    .filter((m) => m.topicArn === world.gate.config.decisionsTopicArn)
-    .flatMap((m) => {
-      const notice = noticeOf(m);
-      return notice ? [notice] : [];
-    });
 }
 
 /** The calls counted at the edge since the last read (which starts the count over). */

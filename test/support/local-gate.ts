@@ -14,6 +14,7 @@ import { DynamoEndpointStates } from '../../functions/aws/endpoint-states.ts';
 import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
+import type { GateConfig } from '../../functions/shared/config.ts';
 import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import type { CodeSource } from '../../local/cloudformation/assembly.ts';
@@ -171,8 +172,11 @@ export async function settle(world: LocalGateWorld): Promise<void> {
   await world.cloud.drain();
 }
 
-/** Notices the gate published on its decisions topic. */
-export function notices(world: LocalGateWorld): Notice[] {
+/** Notices the gate (or a fleet's hub) published on its decisions topic. */
+export function notices(world: {
+  cloud: Pick<LocalCloud, 'sns'>;
+  gate: { config: Pick<GateConfig, 'decisionsTopicArn'> };
+}): Notice[] {
   return world.cloud.sns
     .messages()
     .filter((m) => m.topicArn === world.gate.config.decisionsTopicArn)

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../../local/demo.ts';
 import type { FleetMemberRegion } from '../../../local/fleet/members.ts';
 import { loadRules } from '../../../local/start-gate.ts';
-import { type FleetWorld, fleetNotices, startLocalFleet, TEST_FLEET } from '../../support/local-fleet.ts';
+import { type FleetWorld, startLocalFleet, TEST_FLEET } from '../../support/local-fleet.ts';
+import { notices } from '../../support/local-gate.ts';
 
 const MEMBER: FleetMemberRegion = { account: '222222222222', region: 'eu-west-1' };
 
@@ -40,7 +41,7 @@ afterAll(async () => {
 
 describe('the demo with --fleet', () => {
   it("walks every path in the member's account and region, decided by the hub", () => {
-    const decisions = fleetNotices(world).flatMap((n) => (n.kind === 'decision' ? [n.entry] : []));
+    const decisions = notices(world).flatMap((n) => (n.kind === 'decision' ? [n.entry] : []));
     expect(new Set(decisions.map((e) => `${e.serviceAccount}:${e.serviceRegion}`))).toEqual(
       new Set([`${MEMBER.account}:${MEMBER.region}`]),
     );

@@ -20,7 +20,6 @@ import {
   createMemberEndpoint,
   createMemberService,
   type FleetWorld,
-  fleetNotices,
   fleetOutcomesOf,
   memberStateOf,
   redeploySpoke,
@@ -28,6 +27,7 @@ import {
   startLocalFleet,
   TEST_FLEET,
 } from '../../support/local-fleet.ts';
+import { notices } from '../../support/local-gate.ts';
 
 const HEALTHY: FleetMemberRegion = { account: '111111111111', region: 'us-east-1' };
 const WRONG_EXTERNAL_ID: FleetMemberRegion = { account: '222222222222', region: 'eu-west-1' };
@@ -52,7 +52,7 @@ function roleOf(place: FleetMemberRegion): LocalRole {
 }
 
 const healthNotices = (place: FleetMemberRegion): MemberHealthNotice[] =>
-  fleetNotices(world).filter(
+  notices(world).filter(
     (n): n is MemberHealthNotice =>
       n.kind === 'member-health' && n.account === place.account && n.region === place.region,
   );
