@@ -1,24 +1,18 @@
 /**
  * A hub's fleet members as a command (or the console) reaches them: with the caller's own
- * credentials, which the spoke roles must trust as they trust the hub's functions. One set of
- * member clients (the spoke role's credentials cached per member and region, one EC2 client
- * per member region) behind both the routing port the gate decides through
+ * credentials, which the spoke roles trust when the stack config names the caller among
+ * `fleet.operators`. One reach into the fleet (functions/aws/fleet-reach.ts, as the hub's
+ * functions build it) behind both the routing port the gate decides through
  * (FleetEndpointServices: `connections`, `explain`, `approve` and `deny` find an endpoint's
  * member by themselves, as the operator function does) and `plgate fleet`'s rows.
  */
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { GATE_UNSUCCESSFUL_RETRY } from '../functions/aws/call-budget.ts';
 import type { ClientOptions } from '../functions/aws/client-config.ts';
 import type { AwsClients } from '../functions/aws/clients.ts';
-import { FleetEndpointServices } from '../functions/aws/fleet-endpoint-services.ts';
-import { type AdapterLogger, quietLogger } from '../functions/aws/logger.ts';
-import { MemberCredentials } from '../functions/aws/member-credentials.ts';
-import { MemberEc2 } from '../functions/aws/member-ec2.ts';
-import { MemberPacing } from '../functions/aws/member-pacing.ts';
-import { DynamoMemberStates } from '../functions/aws/member-states.ts';
-import { OrganizationUnitAccounts } from '../functions/aws/organization-members.ts';
+import type { FleetEndpointServices } from '../functions/aws/fleet-endpoint-services.ts';
+import { reachFleetMembers } from '../functions/aws/fleet-reach.ts';
+import type { AdapterLogger } from '../functions/aws/logger.ts';
 import type { ServicePlace } from '../functions/core/connection.ts';
-import { fleetMemberSource } from '../functions/gate/fleet-members.ts';
 import type { FleetSettings, GateConfig } from '../functions/shared/config.ts';
 import { type FleetFlags, fleetOf, hasMembers } from './fleet-settings.ts';
 import { fleetStatus, type MemberStatus } from './fleet-status.ts';
@@ -58,23 +52,6 @@ export const stderrWarnings: AdapterLogger = {
   },
 };
 
-/**
- * The hub's members as it would find them now: the listed ones, and its units' accounts in the
- * fleet's regions (asked of Organizations each time, kept 5 minutes). A unit listing that fails
- * is warned about and leaves the listed members.
- */
-export function fleetMembersNow(
-  fleet: FleetSettings,
-  organizations: OrganizationsClient | undefined,
-  warnings: AdapterLogger = quietLogger,
-): () => Promise<ServicePlace[]> {
-  const units =
-    fleet.organizationalUnits.length > 0 && organizations !== undefined
-      ? new OrganizationUnitAccounts(organizations, fleet.organizationalUnits, { logger: warnings })
-      : undefined;
-  return fleetMemberSource(fleet, units);
-}
-
 /** Where a command's member calls go: AWS_ENDPOINT_URL (plgate local) or AWS's own endpoints. */
 export function memberClientOptions(env: NodeJS.ProcessEnv = process.env): Omit<ClientOptions, 'region'> {
   const endpoint = env.AWS_ENDPOINT_URL;
@@ -86,35 +63,24 @@ export function reachFleet(
   settings: FleetSettings,
   options: FleetMembersOptions,
 ): FleetMembers {
-  const clientOptions = options.clientOptions ?? {};
-  const credentials = new MemberCredentials({
-    externalId: settings.externalId,
-    spokeRoleName: settings.spokeRoleName,
+  const reach = reachFleetMembers(settings, {
     sessionName: options.sessionName,
-    clientOptions,
+    dynamodb: gate.clients.dynamodb,
+    ledgerTable: gate.config.ledgerTable,
+    ...(options.clientOptions === undefined ? {} : { clientOptions: options.clientOptions }),
+    ...(options.organizations === undefined ? {} : { organizations: options.organizations }),
+    ...(options.warnings === undefined ? {} : { unitsLogger: options.warnings }),
   });
-  const { credentials: _caller, ...ec2Options } = clientOptions;
-  const ec2 = new MemberEc2({
-    credentials,
-    pacing: new MemberPacing(),
-    clientOptions: ec2Options,
-    endpointServices: { retry: GATE_UNSUCCESSFUL_RETRY },
-  });
-  const states = new DynamoMemberStates(gate.clients.dynamodb, gate.config.ledgerTable);
-  const members = fleetMembersNow(settings, options.organizations, options.warnings);
+  const { credentials, ec2, members, memberStates } = reach;
   return {
     settings,
-    endpointServices: new FleetEndpointServices({
-      members,
-      ec2,
-      spokeRoleName: settings.spokeRoleName,
-    }),
+    endpointServices: reach.services,
     status: async (onMember) =>
       fleetStatus(await members(), {
         credentials,
         ec2For: ({ account, region }) => ec2.clientFor(account, region),
         endpointServicesFor: ({ account, region }) => ec2.endpointServicesFor(account, region),
-        recorded: (places) => states.states(places),
+        recorded: (places) => memberStates.states(places),
         ...(onMember ? { onMember } : {}),
       }),
     close: () => {

@@ -1,8 +1,8 @@
 /**
  * `plgate fleet`: each member account and region of the hub's fleet, as the hub would find it
  * now (cli/fleet-status.ts says what each row holds; the console's Fleet page shows the same).
- * The live checks run with the caller's credentials, which the spoke roles must trust as they
- * trust the hub's functions; the recorded health is what the hub's own functions found. The
+ * The live checks run with the caller's credentials, which the spoke roles trust when the stack
+ * config names the caller among `fleet.operators`; the recorded health is what the hub's own functions found. The
  * members are the listed ones and, with organizational units, every active account of the
  * units (Organizations, with the caller's credentials) in the fleet's regions, as the hub has them.
  */

@@ -9,17 +9,13 @@
  * lists them (kept for a few minutes per container) in the fleet's regions.
  */
 
-import { GATE_UNSUCCESSFUL_RETRY } from '../aws/call-budget.ts';
 import { type AwsClients, createClients } from '../aws/clients.ts';
-import { FleetEndpointServices } from '../aws/fleet-endpoint-services.ts';
+import type { FleetEndpointServices } from '../aws/fleet-endpoint-services.ts';
+import { reachFleetMembers } from '../aws/fleet-reach.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
-import { MemberCredentials } from '../aws/member-credentials.ts';
-import { MemberEc2 } from '../aws/member-ec2.ts';
-import { MemberPacing } from '../aws/member-pacing.ts';
-import { DynamoMemberStates } from '../aws/member-states.ts';
-import { OrganizationUnitAccounts } from '../aws/organization-members.ts';
+import type { MemberEc2 } from '../aws/member-ec2.ts';
+import type { DynamoMemberStates } from '../aws/member-states.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
-import { fleetMemberSource } from '../gate/fleet-members.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
 import { type FleetSettings, type GateConfig, readFleetSettings } from '../shared/config.ts';
 import { containerRuntime } from './container.ts';
@@ -56,32 +52,14 @@ export function fleetRuntime(
   const settings = readFleetSettings(env);
   if (settings === undefined) return undefined;
   const sessionName = (env.AWS_LAMBDA_FUNCTION_NAME ?? 'privatelink-gate').slice(0, 64).padEnd(2, '-');
-  const credentials = new MemberCredentials({
-    externalId: settings.externalId,
-    spokeRoleName: settings.spokeRoleName,
+  const { services, ec2, memberStates } = reachFleetMembers(settings, {
     sessionName,
+    dynamodb: clients.dynamodb,
+    ledgerTable: config.ledgerTable,
+    organizations: clients.organizations,
+    logger,
   });
-  const ec2 = new MemberEc2({
-    credentials,
-    pacing: new MemberPacing(),
-    endpointServices: { logger, retry: GATE_UNSUCCESSFUL_RETRY },
-  });
-  const units =
-    settings.organizationalUnits.length > 0
-      ? new OrganizationUnitAccounts(clients.organizations, settings.organizationalUnits, { logger })
-      : undefined;
-  const services = new FleetEndpointServices({
-    members: fleetMemberSource(settings, units),
-    ec2,
-    spokeRoleName: settings.spokeRoleName,
-    log: (message, data) => logger.warn(message, data),
-  });
-  return {
-    settings,
-    services,
-    ec2,
-    memberStates: new DynamoMemberStates(clients.dynamodb, config.ledgerTable),
-  };
+  return { settings, services, ec2, memberStates };
 }
 
 /** The gate's adapters over the container's clients. */

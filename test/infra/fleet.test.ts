@@ -9,7 +9,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/shared/config.ts';
 import { PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
-import { ACTING_FUNCTIONS, hubRoleName, MEMBER_LISTING_FUNCTIONS } from '../../functions/shared/fleet.ts';
+import {
+  ACTING_FUNCTIONS,
+  type ActingFunction,
+  hubRoleName,
+  MEMBER_LISTING_FUNCTIONS,
+} from '../../functions/shared/fleet.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/shared/metrics.ts';
 import { GateConfigError, parseGateConfig } from '../../infra/config.ts';
 import { PrivateLinkGateSpoke } from '../../infra/constructs/spoke.ts';
@@ -342,15 +347,20 @@ describe('the hub', () => {
     });
   });
 
+  /** The statements of the policies attached to a hub function's role (named for the fleet). */
+  const hubRoleStatements = (fn: ActingFunction) => {
+    const [roleId] =
+      resourcesOf(hub, 'AWS::IAM::Role').find(
+        ([, r]) => r.Properties?.RoleName === hubRoleName('GateHub', fn),
+      ) ?? [];
+    return resourcesOf(hub, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(([, p]) => renderedStatements(p.Properties?.PolicyDocument));
+  };
+
   it('lets the acting functions assume spoke roles only, with the external id and members in their environment', () => {
     for (const fn of ACTING_FUNCTIONS) {
-      const [roleId] =
-        resourcesOf(hub, 'AWS::IAM::Role').find(
-          ([, r]) => r.Properties?.RoleName === hubRoleName('GateHub', fn),
-        ) ?? [];
-      const statements = resourcesOf(hub, 'AWS::IAM::Policy')
-        .filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
-        .flatMap(([, p]) => renderedStatements(p.Properties?.PolicyDocument));
+      const statements = hubRoleStatements(fn);
       const assume = statements.filter((s) => JSON.stringify(s.Action).includes('sts:'));
       expect(assume, fn).toEqual([
         {
@@ -395,13 +405,7 @@ describe('the hub', () => {
   it("lets the functions that list members walk the organization's units and their accounts, and no other function", () => {
     const listing = new Set<string>(MEMBER_LISTING_FUNCTIONS);
     for (const fn of ACTING_FUNCTIONS) {
-      const [roleId] =
-        resourcesOf(hub, 'AWS::IAM::Role').find(
-          ([, r]) => r.Properties?.RoleName === hubRoleName('GateHub', fn),
-        ) ?? [];
-      const statements = resourcesOf(hub, 'AWS::IAM::Policy')
-        .filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
-        .flatMap(([, p]) => renderedStatements(p.Properties?.PolicyDocument));
+      const statements = hubRoleStatements(fn);
       const organizations = statements.filter((s) => JSON.stringify(s.Action).includes('organizations:'));
       expect(organizations, fn).toEqual(
         listing.has(fn)

@@ -9,8 +9,8 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fleetMembersNow } from '../../../cli/fleet-members.ts';
 import { fleetStatus } from '../../../cli/fleet-status.ts';
+import { fleetMembersOf } from '../../../functions/aws/fleet-reach.ts';
 import { quietLogger } from '../../../functions/aws/logger.ts';
 import { MemberCredentials } from '../../../functions/aws/member-credentials.ts';
 import type { ServicePlace } from '../../../functions/core/connection.ts';
@@ -86,7 +86,7 @@ describe('plgate fleet with organizational units', () => {
       .on(ListChildrenCommand)
       .resolves({ Children: [] });
 
-    const found = await rows(await fleetMembersNow(fleet, org, quietLogger)());
+    const found = await rows(await fleetMembersOf(fleet, org, quietLogger)());
 
     expect(
       found.map(({ account, region, roleAssumable, healthy }) => ({
@@ -111,7 +111,7 @@ describe('plgate fleet with organizational units', () => {
     const warned: unknown[] = [];
     const logger = { ...quietLogger, warn: (...args: unknown[]) => warned.push(args) };
 
-    const found = await rows(await fleetMembersNow(fleet, org, logger)());
+    const found = await rows(await fleetMembersOf(fleet, org, logger)());
 
     expect(found.map(({ account, region }) => ({ account, region }))).toEqual(fleet.members);
     expect(warned).toEqual([
@@ -123,7 +123,7 @@ describe('plgate fleet with organizational units', () => {
   });
 
   it('asks Organizations nothing when the fleet has no units', async () => {
-    const found = await fleetMembersNow({ ...fleet, organizationalUnits: [] }, org, quietLogger)();
+    const found = await fleetMembersOf({ ...fleet, organizationalUnits: [] }, org, quietLogger)();
     expect(found).toEqual(fleet.members);
     expect(orgMock.calls()).toHaveLength(0);
   });

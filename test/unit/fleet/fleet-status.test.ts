@@ -20,12 +20,8 @@ import { createClients } from '../../../functions/aws/clients.ts';
 import type { Connection, ServicePlace } from '../../../functions/core/connection.ts';
 import type { EndpointServices } from '../../../functions/gate/ports.ts';
 import { connection, FakeEndpointServices } from '../../support/gate-fakes.ts';
+import { A, B, C, SVC_A, SVC_B } from './members-for-tests.ts';
 
-const A = { account: '111111111111', region: 'us-east-1' };
-const B = { account: '222222222222', region: 'eu-west-1' };
-const C = { account: '333333333333', region: 'us-west-2' };
-const SVC_A = 'vpce-svc-0aaaaaaaaaaaaaaa1';
-const SVC_B = 'vpce-svc-0bbbbbbbbbbbbbbb2';
 const failure = (name: string, message = `${name} says no`) => Object.assign(new Error(message), { name });
 const GATE = {
   rulesTable: 'rules',

@@ -43,12 +43,8 @@ import {
 } from '../../../functions/gate/spoke-delivery.ts';
 import { ConfigError, readFleetSettings } from '../../../functions/shared/config.ts';
 import type { ConnectionEventDetail } from '../../../functions/shared/events.ts';
+import { A, B, C, SVC_A, SVC_B } from './members-for-tests.ts';
 
-const A = { account: '111111111111', region: 'us-east-1' };
-const B = { account: '222222222222', region: 'eu-west-1' };
-const C = { account: '333333333333', region: 'us-west-2' };
-const SVC_A = 'vpce-svc-0aaaaaaaaaaaaaaa1';
-const SVC_B = 'vpce-svc-0bbbbbbbbbbbbbbb2';
 const ENDPOINT = 'vpce-0123456789abcdef0';
 const denied = (name: string) => Object.assign(new Error(`${name} says no`), { name });
 

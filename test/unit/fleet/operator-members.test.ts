@@ -19,11 +19,8 @@ import {
   RecordingEvents,
   RecordingNotifier,
 } from '../../support/gate-fakes.ts';
+import { A, B, SVC_A, SVC_B } from './members-for-tests.ts';
 
-const A = { account: '111111111111', region: 'us-east-1' };
-const B = { account: '222222222222', region: 'eu-west-1' };
-const SVC_A = 'vpce-svc-0aaaaaaaaaaaaaaa1';
-const SVC_B = 'vpce-svc-0bbbbbbbbbbbbbbb2';
 const ACTOR = 'arn:aws:iam::999999999999:user/operator';
 const GATE = {
   rulesTable: 'rules',
