@@ -238,7 +238,7 @@ export class Ec2EndpointServices implements EndpointServices {
       this.#logger.info('acceptance required turned on', { serviceId });
     }
 
-    const notifications = (await this.#notificationsOf(serviceId)).filter(
+    const notifications = (await this.#notificationsOf([serviceId])).filter(
       (n) => n.ConnectionNotificationArn === ingestTopicArn,
     );
     if (notifications.length === 0) {
@@ -258,7 +258,7 @@ export class Ec2EndpointServices implements EndpointServices {
 
     for (const notification of notifications) {
       const events = notification.ConnectionEvents ?? [];
-      const missing = CONNECTION_NOTIFICATION_EVENTS.filter((e) => !events.includes(e));
+      const missing = missingEvents(notification);
       const id = notification.ConnectionNotificationId;
       if (missing.length > 0 && id !== undefined) {
         await this.#call(() =>
@@ -282,6 +282,25 @@ export class Ec2EndpointServices implements EndpointServices {
       }
     }
     return { changed };
+  }
+
+  async enrolledServices(services: readonly ManagedService[], ingestTopicArn: string): Promise<Set<string>> {
+    const enrolled = new Set<string>();
+    const candidates = services.filter((s) => s.acceptanceRequired).map((s) => s.serviceId);
+    for (const id of candidates) checkServiceId(id);
+    for (const batch of chunk(candidates, MAX_FILTER_VALUES)) {
+      const notifications = await this.#notificationsOf(batch);
+      for (const serviceId of batch) {
+        if (
+          isEnrolledWith(
+            notifications.filter((n) => n.ServiceId === serviceId),
+            ingestTopicArn,
+          )
+        )
+          enrolled.add(serviceId);
+      }
+    }
+    return enrolled;
   }
 
   async #describePage(
@@ -420,19 +439,25 @@ export class Ec2EndpointServices implements EndpointServices {
     }
   }
 
-  async #notificationsOf(serviceId: string): Promise<ConnectionNotification[]> {
+  /** The connection notifications of these services (at most MAX_FILTER_VALUES), all pages. */
+  async #notificationsOf(serviceIds: readonly string[]): Promise<ConnectionNotification[]> {
+    const wanted = new Set(serviceIds);
     const notifications: ConnectionNotification[] = [];
     let nextToken: string | undefined;
     do {
       const out = await this.#call(() =>
         this.#ec2.send(
           new DescribeVpcEndpointConnectionNotificationsCommand({
-            Filters: [{ Name: 'service-id', Values: [serviceId] }],
+            Filters: [{ Name: 'service-id', Values: [...serviceIds] }],
             ...(nextToken === undefined ? {} : { NextToken: nextToken }),
           }),
         ),
       );
-      notifications.push(...(out.ConnectionNotificationSet ?? []).filter((n) => n.ServiceId === serviceId));
+      notifications.push(
+        ...(out.ConnectionNotificationSet ?? []).filter(
+          (n) => n.ServiceId !== undefined && wanted.has(n.ServiceId),
+        ),
+      );
       nextToken = nonEmpty(out.NextToken);
     } while (nextToken !== undefined);
     return notifications;
@@ -464,6 +489,21 @@ function toFailure(item: UnsuccessfulItem): ActionFailure | undefined {
     code: item.Error?.Code ?? 'Unknown',
     message: item.Error?.Message ?? '',
   };
+}
+
+const missingEvents = (notification: ConnectionNotification): string[] =>
+  CONNECTION_NOTIFICATION_EVENTS.filter((e) => !(notification.ConnectionEvents ?? []).includes(e));
+
+/**
+ * A service's notifications need nothing from `enroll`: one goes to the topic, and every one
+ * that does carries every event and is enabled (a disabled one goes through `enroll`, which warns).
+ */
+function isEnrolledWith(notifications: readonly ConnectionNotification[], topicArn: string): boolean {
+  const toTopic = notifications.filter((n) => n.ConnectionNotificationArn === topicArn);
+  return (
+    toTopic.length > 0 &&
+    toTopic.every((n) => missingEvents(n).length === 0 && n.ConnectionNotificationState !== 'Disabled')
+  );
 }
 
 function toManagedService(configuration: ServiceConfiguration): ManagedService | undefined {

@@ -137,13 +137,45 @@ export class FleetEndpointServices implements EndpointServices {
   /** A member's service notifies its own spoke's topic, which the hub's queue is subscribed to. */
   async enroll(serviceId: string, _hubTopicArn: string): Promise<{ changed: string[] }> {
     const place = await this.#need(serviceId);
-    const topic = spokeTopicArn(
+    return this.#ec2(place).enroll(serviceId, this.#spokeTopicOf(place));
+  }
+
+  /**
+   * Each member's services asked of that member with its spoke's topic, members side by side;
+   * a member that cannot answer has none enrolled (the sweep's enrollment of each then says why).
+   */
+  async enrolledServices(services: readonly ManagedService[], _hubTopicArn: string): Promise<Set<string>> {
+    const byMember = new Map<string, { place: ServicePlace; services: ManagedService[] }>();
+    for (const service of services) {
+      const place = this.#where.get(service.serviceId);
+      if (place === undefined) continue;
+      const group = byMember.get(keyOf(place)) ?? { place, services: [] };
+      group.services.push(service);
+      byMember.set(keyOf(place), group);
+    }
+    const answers = await Promise.all(
+      [...byMember.values()].map(({ place, services: own }) =>
+        this.#ec2(place)
+          .enrolledServices(own, this.#spokeTopicOf(place))
+          .catch((error: unknown) => {
+            this.#options.log?.('fleet member enrollment not read', {
+              ...place,
+              reason: `${errorCode(error) ?? 'Error'}: ${errorMessage(error)}`,
+            });
+            return new Set<string>();
+          }),
+      ),
+    );
+    return new Set(answers.flatMap((answer) => [...answer]));
+  }
+
+  #spokeTopicOf(place: ServicePlace): string {
+    return spokeTopicArn(
       this.#options.partition ?? 'aws',
       place.account,
       place.region,
       this.#options.spokeRoleName,
     );
-    return this.#ec2(place).enroll(serviceId, topic);
   }
 
   #ec2(place: ServicePlace): EndpointServices {

@@ -73,6 +73,10 @@ export class ManagedServiceCache implements EndpointServices {
     return this.inner.enroll(serviceId, ingestTopicArn);
   }
 
+  enrolledServices(services: readonly ManagedService[], ingestTopicArn: string): Promise<Set<string>> {
+    return this.inner.enrolledServices(services, ingestTopicArn);
+  }
+
   private now(): number {
     return (this.options.now ?? Date.now)();
   }

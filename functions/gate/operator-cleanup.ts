@@ -11,20 +11,30 @@ import type { LoadedRules } from './rules-cache.ts';
 
 const GONE_STATES: ReadonlySet<string> = new Set(['deleting', 'deleted']);
 
+/**
+ * `listed`: every connection of the service with its state, when the caller has just read them
+ * all (a sweep that paged through the service in one invocation); otherwise EC2 is asked.
+ */
 export async function removeGoneDecisions(
   serviceId: string,
   rules: LoadedRules,
   writer: RulesItemWriter,
   deps: Pick<DecideDeps, 'endpointServices' | 'ledger' | 'now'>,
+  listed?: ReadonlyMap<string, string>,
 ): Promise<LedgerEntry[]> {
   const decisions = [...(rules.ruleSet.operatorDecisions?.values() ?? [])].filter(
     (d) => d.serviceId === serviceId,
   );
   if (decisions.length === 0) return [];
-  const listed = await deps.endpointServices.describeConnections(serviceId, {
-    endpointIds: decisions.map((d) => d.endpointId),
-  });
-  const stateOf = new Map(listed.map((c) => [c.endpointId, c.state]));
+  const stateOf =
+    listed ??
+    new Map(
+      (
+        await deps.endpointServices.describeConnections(serviceId, {
+          endpointIds: decisions.map((d) => d.endpointId),
+        })
+      ).map((c) => [c.endpointId, c.state]),
+    );
   const goneNow = decisions.filter((d) => {
     const state = stateOf.get(d.endpointId);
     return state === undefined || GONE_STATES.has(state);

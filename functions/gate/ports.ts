@@ -157,6 +157,12 @@ export interface EndpointServices {
   isManaged(serviceId: string, options?: { fresh?: boolean }): Promise<boolean>;
   /** Acceptance required on, and a connection notification to the topic with Connect, Accept, Reject, Delete. Safe to repeat; returns what it changed. */
   enroll(serviceId: string, ingestTopicArn: string): Promise<{ changed: string[] }>;
+  /**
+   * The services among these that `enroll` would not change (acceptance required; a
+   * notification to the topic with every event, enabled), read with one listing of
+   * notifications per account and region: the sweep enrolls only the others.
+   */
+  enrolledServices(services: readonly ManagedService[], ingestTopicArn: string): Promise<Set<string>>;
 }
 
 export interface RulesStore {

@@ -62,21 +62,28 @@ const ACTED: ReadonlySet<string> = new Set(['accepted', 'rejected', 'expired', '
 export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<SweepReport> {
   const reserveMs = deps.reserveMs ?? 90_000;
   const wanted = request.serviceIds ? new Set(request.serviceIds) : undefined;
-  const services = (await deps.endpointServices.listManagedServices())
-    .map((s) => s.serviceId)
-    .filter((id) => !wanted || wanted.has(id))
-    .sort();
+  const managed = (await deps.endpointServices.listManagedServices())
+    .filter((s) => !wanted || wanted.has(s.serviceId))
+    .sort((a, b) => a.serviceId.localeCompare(b.serviceId));
+  const services = managed.map((s) => s.serviceId);
   const cursor = request.cursor;
   const start = cursor ? services.indexOf(cursor.serviceId) : 0;
   const report: SweepReport = { services: [] };
   const failed: { serviceId: string; error: unknown }[] = [];
+  // What needs no enrollment, read once per account and region: those services cost the sweep
+  // no describe of their own and no lease. The others are enrolled under their lease as before,
+  // which reads them again, so a snapshot that is already stale only costs that.
+  const enrolled =
+    managed.length === 0
+      ? new Set<string>()
+      : await deps.endpointServices.enrolledServices(managed, deps.ingestTopicArn);
 
   for (const serviceId of services.slice(Math.max(start, 0))) {
     // One service that cannot be swept (in a fleet, a member whose role lost accept) does not
     // stop the others: each step is safe to repeat, and the next sweep tries it again.
     let outcome: 'continued' | 'done';
     try {
-      outcome = await sweepService(serviceId, request, deps, report, reserveMs);
+      outcome = await sweepService(serviceId, request, deps, report, reserveMs, enrolled.has(serviceId));
     } catch (error) {
       failed.push({ serviceId, error });
       continue;
@@ -100,11 +107,14 @@ async function sweepService(
   deps: SweepDeps,
   report: SweepReport,
   reserveMs: number,
+  enrolled: boolean,
 ): Promise<'continued' | 'done'> {
   const cursor = request.cursor;
-  // Rules are read again for every service and page (one small version read): a long
-  // sweep must never act on rules that changed while it ran.
-  const settings = settingsFor((await deps.rules.current()).ruleSet, serviceId);
+  // Rules are read again for every service, for every page after the first and after an
+  // enrollment (one small version read each): a long sweep must never act on rules that
+  // changed while it ran.
+  let rules = await deps.rules.current();
+  const settings = settingsFor(rules.ruleSet, serviceId);
   const resuming = cursor?.serviceId === serviceId ? cursor.nextToken : undefined;
   const done: ServiceSweep = {
     serviceId,
@@ -118,11 +128,17 @@ async function sweepService(
   if (settings.mode === 'off' && !settings.held) return 'done';
   // Enrollment changes the service itself: neither an off service nor a held one (whose
   // settings are unknown) is touched. A held one is still read, to record its requests as held.
-  if (!resuming && !settings.held)
+  if (!resuming && !settings.held && !enrolled) {
     done.enrolled =
       (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
+    rules = await deps.rules.current();
+  }
 
   let nextToken = resuming;
+  // Every connection of the service, when this invocation reads all its pages: what the
+  // removal of gone approvals and denials needs, without asking EC2 again.
+  const listed = resuming === undefined ? new Map<string, string>() : undefined;
+  let firstPage = true;
   do {
     if (deps.remainingMs() < reserveMs) {
       report.continuedFrom = nextToken ? { serviceId, nextToken } : { serviceId };
@@ -134,11 +150,14 @@ async function sweepService(
       return 'continued';
     }
     const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
+    if (!firstPage) rules = await deps.rules.current();
+    firstPage = false;
     const entries = await decideService(
-      { serviceId, connections: page.connections, trigger: 'sweep', rules: await deps.rules.current() },
+      { serviceId, connections: page.connections, trigger: 'sweep', rules },
       deps,
     );
     const acted = new Set(entries.filter((e) => ACTED.has(e.outcome)).map((e) => e.endpointId));
+    for (const c of page.connections) listed?.set(c.endpointId, c.state);
     done.connections += page.connections.length;
     done.waiting += page.connections.filter(
       (c) => c.state === 'pendingAcceptance' && !acted.has(c.endpointId),
@@ -147,9 +166,7 @@ async function sweepService(
     nextToken = page.nextToken;
   } while (nextToken);
   if (deps.rulesWriter) {
-    done.entries.push(
-      ...(await removeGoneDecisions(serviceId, await deps.rules.current(), deps.rulesWriter, deps)),
-    );
+    done.entries.push(...(await removeGoneDecisions(serviceId, rules, deps.rulesWriter, deps, listed)));
   }
   return 'done';
 }

@@ -3,7 +3,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { memberKey } from '../aws/fleet-endpoint-services.ts';
 import { probeAccept } from '../aws/member-probe.ts';
+import { AcceptProbes } from '../gate/accept-probes.ts';
 import { type MemberLook, reportMemberHealth } from '../gate/member-health.ts';
 import { SweepIncompleteError, type SweepRequest, sweep as sweepServices } from '../gate/sweep.ts';
 import { gateNow } from '../shared/clock.ts';
@@ -12,24 +14,37 @@ import { parseEvent, SweepEventSchema } from './event-schemas.ts';
 import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
 import { type FleetRuntime, type Runtime, runtime } from './runtime.ts';
 
+/** Whether each member may accept, asked when due (gate/accept-probes.ts); kept per container. */
+const acceptProbes = new AcceptProbes();
+
 /**
  * Each member as the sweep's listing found it, and for one that listed its services whether
- * it may accept (a DryRun probe): a role that lost accept is unhealthy before a request waits on it.
+ * it may accept (a DryRun probe, when due): a role that lost accept is unhealthy before a
+ * request waits on it, or at once when one does.
  */
-async function memberLooks(fleet: FleetRuntime): Promise<MemberLook[]> {
+async function memberLooks(fleet: FleetRuntime, failedServiceIds: readonly string[]): Promise<MemberLook[]> {
+  const failed = new Set(
+    failedServiceIds.flatMap((id) => {
+      const place = fleet.services.placeOf(id);
+      return place === undefined ? [] : [memberKey(place)];
+    }),
+  );
   const looks: MemberLook[] = [];
   for (const listing of fleet.services.listings()) {
     const place = { account: listing.account, region: listing.region };
     if (!listing.ok) {
+      acceptProbes.forget(place);
       if (listing.unreachable) looks.push({ ...place, healthy: false, reason: listing.reason });
       continue;
     }
     const [probeService] = listing.services;
-    if (probeService === undefined) {
+    if (probeService === undefined || !acceptProbes.due(place, gateNow(), failed.has(memberKey(place)))) {
       looks.push({ ...place, healthy: true });
       continue;
     }
     const probe = await probeAccept(fleet.ec2.clientFor(place.account, place.region), probeService);
+    if (probe.allowed === true) acceptProbes.allowed(place, gateNow());
+    else acceptProbes.forget(place);
     if (probe.allowed === true) looks.push({ ...place, healthy: true });
     else if (probe.allowed === false)
       looks.push({ ...place, healthy: false, reason: `accept not allowed: ${probe.reason}` });
@@ -38,8 +53,12 @@ async function memberLooks(fleet: FleetRuntime): Promise<MemberLook[]> {
 }
 
 /** Records each member's health (a notice per change), its last sweep, and the UnhealthyMembers gauge. */
-async function reportFleet(gate: Runtime, fleet: FleetRuntime): Promise<number> {
-  const looks = await memberLooks(fleet);
+async function reportFleet(
+  gate: Runtime,
+  fleet: FleetRuntime,
+  failedServiceIds: readonly string[] = [],
+): Promise<number> {
+  const looks = await memberLooks(fleet, failedServiceIds);
   const unhealthy = await reportMemberHealth(looks, {
     recordHealth: (place, healthy, now, reason) =>
       fleet.memberStates.recordHealth(place, healthy, now, reason),
@@ -80,7 +99,8 @@ async function sweep(event: unknown, context: Context) {
     countRulesUnreadable(error);
     // A member that failed its services is reported all the same (its health is why), then
     // the invocation fails so that it is retried.
-    if (error instanceof SweepIncompleteError && gate.fleet) await reportFleet(gate, gate.fleet);
+    if (error instanceof SweepIncompleteError && gate.fleet)
+      await reportFleet(gate, gate.fleet, error.serviceIds);
     throw error;
   }
   if (gate.fleet) await reportFleet(gate, gate.fleet);

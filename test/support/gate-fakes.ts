@@ -124,6 +124,14 @@ export class FakeEndpointServices implements EndpointServices {
     return this.managed.has(serviceId);
   }
 
+  /** Calls of enrolledServices, each with the services it was asked about. */
+  readonly enrollmentReads: string[][] = [];
+
+  async enrolledServices(services: readonly ManagedService[]): Promise<Set<string>> {
+    this.enrollmentReads.push(services.map((s) => s.serviceId));
+    return new Set(services.map((s) => s.serviceId).filter((id) => this.enrolled.includes(id)));
+  }
+
   async enroll(serviceId: string): Promise<{ changed: string[] }> {
     if (this.enrolled.includes(serviceId)) return { changed: [] };
     this.enrolled.push(serviceId);

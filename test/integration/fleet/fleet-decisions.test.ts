@@ -533,6 +533,27 @@ describe('costs, counted at the edge', () => {
       .filter((g) => g.roleArn.includes(place.account) && g.region === place.region);
     expect(again.length, JSON.stringify(again)).toBeLessThanOrEqual(defaultEnvironmentLimit());
   });
+
+  it('a warm sweep costs EC2 per member region its listings only, and per service one page: what the same services would cost in one account across the same regions', async () => {
+    // The first sweep enrolls what is new and probes what is due; the second is the steady state.
+    await world.gate.sweepNow();
+    await world.cloud.settle();
+    await edgeCalls(world);
+    await world.gate.sweepNow();
+    await world.cloud.settle();
+    const ec2: Record<string, number> = {};
+    for (const call of gateCallers(await edgeCalls(world)))
+      if (call.service === 'ec2') ec2[call.action] = (ec2[call.action] ?? 0) + call.count;
+    expect(ec2).toEqual({
+      // Every member region is listed (the throttled one has no managed service).
+      DescribeVpcEndpointServiceConfigurations: TEST_FLEET.length,
+      // Which services need enrolling: one read per member region that has managed services.
+      DescribeVpcEndpointConnectionNotifications: MEMBERS.length,
+      // One page of connections per managed service, which also tells whether an approved
+      // endpoint is gone; no DryRun accept probe, no describe of each service.
+      DescribeVpcEndpointConnections: cases.length,
+    });
+  });
 });
 
 describe('a throttled member', () => {

@@ -55,7 +55,8 @@ async function gateCalls(): Promise<{ total: Record<string, number>; byAction: R
   for (const call of calls) {
     if (TEST_CALLERS.has(call.caller) || /^[0-9]{12}$/.test(call.caller)) continue;
     total[call.service] = (total[call.service] ?? 0) + call.count;
-    byAction[`${call.service}:${call.action}`] = call.count;
+    const key = `${call.service}:${call.action}`;
+    byAction[key] = (byAction[key] ?? 0) + call.count;
   }
   return { total, byAction };
 }
@@ -125,5 +126,26 @@ describe('the decide queue', () => {
     } finally {
       events.destroy();
     }
+  });
+});
+
+describe('the call budget of a sweep', () => {
+  it('warm, costs EC2 one listing of services and one of their notifications, one page per service, and no write', async () => {
+    for (let i = 0; i < 4; i += 1) await createService(world.provider);
+    // The first sweep enrolls the new services; the second is the steady state.
+    await world.gate.sweepNow();
+    await settle(world);
+    await gateCalls();
+    await world.gate.sweepNow();
+    const { byAction } = await gateCalls();
+    expect(byAction).toEqual({
+      'ec2:DescribeVpcEndpointServiceConfigurations': 1,
+      'ec2:DescribeVpcEndpointConnectionNotifications': 1,
+      'ec2:DescribeVpcEndpointConnections': 5,
+      // The rules version once per service; the states of the one service's connections. No
+      // enrollment lease (it was two UpdateItem per service and sweep).
+      'dynamodb:GetItem': 5,
+      'dynamodb:BatchGetItem': 1,
+    });
   });
 });

@@ -482,3 +482,79 @@ describe('enroll', () => {
     );
   });
 });
+
+describe('enrolledServices', () => {
+  const id = (n: number): string => `vpce-svc-${n.toString(16).padStart(17, '0')}`;
+  const managed = (serviceId: string, acceptanceRequired = true) => ({
+    serviceId,
+    acceptanceRequired,
+    tags: {},
+  });
+  const notification = (serviceId: string, extra: Record<string, unknown> = {}) => ({
+    ServiceId: serviceId,
+    ConnectionNotificationId: `vpce-nfn-${serviceId.slice(-4)}`,
+    ConnectionNotificationArn: TOPIC,
+    ConnectionEvents: ['Connect', 'Accept', 'Reject', 'Delete'],
+    ConnectionNotificationState: 'Enabled' as const,
+    ...extra,
+  });
+
+  it("names only the services enroll would not change, from one listing of the services' notifications", async () => {
+    const [whole, otherTopic, missingEvent, disabled, noNotification, acceptanceOff] = [1, 2, 3, 4, 5, 6].map(
+      id,
+    );
+    ec2Mock.on(DescribeVpcEndpointConnectionNotificationsCommand).resolves({
+      ConnectionNotificationSet: [
+        notification(whole as string),
+        notification(otherTopic as string, {
+          ConnectionNotificationArn: 'arn:aws:sns:us-east-1:111122223333:other',
+        }),
+        notification(missingEvent as string, { ConnectionEvents: ['Connect', 'Accept', 'Reject'] }),
+        notification(disabled as string, { ConnectionNotificationState: 'Disabled' }),
+        notification(acceptanceOff as string),
+        // Another service's, which EC2 should not have answered with: not counted.
+        notification(id(99)),
+      ],
+    });
+    const enrolled = await adapter().enrolledServices(
+      [
+        managed(whole as string),
+        managed(otherTopic as string),
+        managed(missingEvent as string),
+        managed(disabled as string),
+        managed(noNotification as string),
+        managed(acceptanceOff as string, false),
+      ],
+      TOPIC,
+    );
+    expect([...enrolled]).toEqual([whole]);
+    const calls = ec2Mock.commandCalls(DescribeVpcEndpointConnectionNotificationsCommand);
+    expect(calls).toHaveLength(1);
+    // A service with acceptance off needs enroll whatever its notifications: not asked about.
+    expect(calls[0]?.args[0].input.Filters).toEqual([
+      { Name: 'service-id', Values: [whole, otherTopic, missingEvent, disabled, noNotification] },
+    ]);
+  });
+
+  it('asks about at most 200 services per call, paging through each', async () => {
+    const services = Array.from({ length: 201 }, (_, n) => managed(id(n + 1)));
+    ec2Mock
+      .on(DescribeVpcEndpointConnectionNotificationsCommand)
+      .resolvesOnce({ ConnectionNotificationSet: [notification(id(1))], NextToken: 'more' })
+      .resolvesOnce({ ConnectionNotificationSet: [notification(id(200))] })
+      .resolvesOnce({ ConnectionNotificationSet: [notification(id(201))] });
+    const enrolled = await adapter().enrolledServices(services, TOPIC);
+    expect([...enrolled].sort()).toEqual([id(1), id(200), id(201)]);
+    const calls = ec2Mock.commandCalls(DescribeVpcEndpointConnectionNotificationsCommand);
+    expect(calls.map((c) => c.args[0].input.Filters?.[0]?.Values?.length)).toEqual([200, 200, 1]);
+    expect(calls[1]?.args[0].input.NextToken).toBe('more');
+  });
+
+  it('makes no call for no services, and refuses an id that is not a service id', async () => {
+    expect(await adapter().enrolledServices([], TOPIC)).toEqual(new Set());
+    expect(ec2Mock.commandCalls(DescribeVpcEndpointConnectionNotificationsCommand)).toHaveLength(0);
+    await expect(adapter().enrolledServices([managed('svc-1')], TOPIC)).rejects.toThrow(
+      /serviceId: not a valid id: "svc-1"/,
+    );
+  });
+});

@@ -45,6 +45,7 @@ const noServices: EndpointServices = {
   reject: async () => ({ succeeded: [], requestIds: {}, failed: [] }),
   isManaged: async () => false,
   enroll: async () => ({ changed: [] }),
+  enrolledServices: async () => new Set<string>(),
 };
 
 beforeEach(() => {

@@ -99,6 +99,10 @@ class FakeMember implements EndpointServices {
     this.#check(`enroll ${serviceId} ${topicArn}`);
     return { changed: [] };
   }
+  async enrolledServices(services: readonly ManagedService[], topicArn: string) {
+    this.#check(`enrolled? ${services.map((s) => s.serviceId).join(',')} ${topicArn}`);
+    return new Set(services.map((s) => s.serviceId));
+  }
 }
 
 function fleetOf(members: FakeMember[]) {
@@ -135,6 +139,24 @@ describe('FleetEndpointServices', () => {
     ]);
     expect(a.calls).toEqual(['list']);
     expect(connection).toMatchObject({ serviceAccount: B.account, serviceRegion: B.region });
+  });
+
+  it("asks each member which of its services are enrolled, with its own spoke's topic; one that cannot answer has none", async () => {
+    const a = new FakeMember(A, [SVC_A]);
+    const b = new FakeMember(B, [SVC_B]);
+    const fleet = fleetOf([a, b]);
+    const services = await fleet.listManagedServices();
+    a.enrolledServices = async () => {
+      throw denied('UnauthorizedOperation');
+    };
+
+    const enrolled = await fleet.enrolledServices(services, 'arn:aws:sns:us-east-1:000000000000:hub-ingest');
+
+    expect([...enrolled]).toEqual([SVC_B]);
+    expect(b.calls).toEqual([
+      'list',
+      `enrolled? ${SVC_B} arn:aws:sns:eu-west-1:222222222222:plgate-spoke-ingest`,
+    ]);
   });
 
   it('goes on past a member it cannot reach, and reports it as unreachable', async () => {

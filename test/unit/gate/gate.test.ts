@@ -565,6 +565,46 @@ describe('sweep', () => {
   });
 });
 
+describe('enrollment in a sweep', () => {
+  it('reads once which services need no enrollment, and neither enrolls nor takes a lease for those', async () => {
+    const world = setup();
+    world.ec2.add(connection({ account: PARTNER }));
+    const sweepDeps = {
+      ...world.deps,
+      ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+      remainingMs: () => 1_000_000,
+    };
+    const leases: string[] = [];
+    const acquire = world.ledger.acquireLease.bind(world.ledger);
+    world.ledger.acquireLease = (key, holder, now, ms) => {
+      // Enrollment's lease is the service's; deciding takes each endpoint's.
+      if (key.startsWith('vpce-svc-')) leases.push(key);
+      return acquire(key, holder, now, ms);
+    };
+    const first = await sweep({}, sweepDeps);
+    expect(first.services[0]?.enrolled).toEqual(['connection notification']);
+    expect(leases).toEqual([SERVICE]);
+    const second = await sweep({}, sweepDeps);
+    expect(second.services[0]?.enrolled).toEqual([]);
+    expect(leases).toEqual([SERVICE]);
+    expect(world.ec2.enrollmentReads).toEqual([[SERVICE], [SERVICE]]);
+  });
+
+  it('asks nothing when no service is managed', async () => {
+    const world = setup();
+    world.ec2.managed.clear();
+    await sweep(
+      {},
+      {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      },
+    );
+    expect(world.ec2.enrollmentReads).toEqual([]);
+  });
+});
+
 describe('a long sweep', () => {
   it('reads the rules again for every page: a service switched to dry-run mid-sweep is not acted on', async () => {
     const world = setup();

@@ -42,6 +42,20 @@ describe('removing operators’ decisions whose endpoint is gone', () => {
     expect(w.store.currentVersion).toBe(2);
   });
 
+  it('takes the states a sweep has just read instead of asking EC2: a record whose endpoint is not among them is gone', async () => {
+    const w = world();
+    const entries = await removeGoneDecisions(
+      SERVICE,
+      w.rules,
+      w.store,
+      w.deps,
+      new Map([[LIVE, 'available']]),
+    );
+    expect(w.deps.endpointServices.describeCount).toBe(0);
+    expect(entries.map((e) => [e.endpointId, e.outcome])).toEqual([[GONE, 'deleted']]);
+    expect(w.store.ruleItems.map((i) => i.id)).toEqual([LIVE]);
+  });
+
   it('two sweeps racing over the same record write one removal, not two', async () => {
     const w = world();
     const [first, second] = await Promise.all([
