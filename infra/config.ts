@@ -47,6 +47,13 @@ const fleetMemberSchema = z.strictObject({
 });
 
 /**
+ * How the hub's CloudFormation creates the units' service-managed StackSet (its `CallAs`, with
+ * CloudFormation's two values): `SELF` in the organization's management account,
+ * `DELEGATED_ADMIN` in a member account registered as StackSets' delegated administrator.
+ */
+export const STACK_SET_CALL_AS = ['SELF', 'DELEGATED_ADMIN'] as const;
+
+/**
  * Many provider accounts and regions decided by this stack (the hub): listed members get a
  * spoke stack each in this app, organizational units a service-managed StackSet. docs/fleet.md.
  */
@@ -67,6 +74,17 @@ const fleetSchema = z
     organizationId: z
       .string({ error: MESSAGES.organization })
       .regex(PATTERNS.organization, { error: MESSAGES.organization })
+      .optional(),
+    /**
+     * Where the hub is deployed, for the StackSet: left out or `SELF`, the management account
+     * (CloudFormation's default); `DELEGATED_ADMIN`, an account registered as StackSets'
+     * delegated administrator. Only with organizationalUnits.
+     */
+    stackSetCallAs: z
+      .enum(STACK_SET_CALL_AS, {
+        error:
+          'must be "SELF" (the hub in the management account) or "DELEGATED_ADMIN" (the hub in a delegated administrator account for StackSets)',
+      })
       .optional(),
     spokeRoleName: z
       .string({ error: 'must be a string' })
@@ -111,7 +129,16 @@ const fleetSchema = z
         });
       seen.add(member.account);
     });
-    if (fleet.organizationalUnits.length === 0) return;
+    if (fleet.organizationalUnits.length === 0) {
+      if (fleet.stackSetCallAs !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stackSetCallAs'],
+          message:
+            'applies only with organizationalUnits (it says how their StackSet is created): add the units or leave it out',
+        });
+      return;
+    }
     if (fleet.regions === undefined)
       ctx.addIssue({
         code: 'custom',

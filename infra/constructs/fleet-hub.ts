@@ -206,7 +206,10 @@ export class GateFleetHub extends Construct {
   /**
    * Service-managed, with automatic deployment: an account that joins a unit gets its spokes
    * with no manual step, and one that leaves loses them. StackSets never deploy to the
-   * management account; list it under `members` if it runs endpoint services.
+   * management account; list it under `members` if it runs endpoint services. `CallAs` is the
+   * config's `stackSetCallAs` (left out: CloudFormation's SELF, the hub in the management
+   * account; DELEGATED_ADMIN: the hub in a StackSets delegated administrator's account, the
+   * StackSet itself still created in the management account).
    */
   private organizationStackSet(fleet: FleetConfig, stackName: string): cloudformation.CfnStackSet {
     const template = spokeTemplate({ hub: this.spokeHub(), spokeRoleName: fleet.spokeRoleName });
@@ -214,6 +217,7 @@ export class GateFleetHub extends Construct {
       stackSetName: `${stackName}-spokes`,
       description: 'privatelink-gate spokes for the organizational units of the fleet',
       permissionModel: 'SERVICE_MANAGED',
+      callAs: fleet.stackSetCallAs,
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       capabilities: ['CAPABILITY_NAMED_IAM'],
       managedExecution: { Active: true },

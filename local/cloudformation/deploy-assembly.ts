@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalCloud } from '../cloud.ts';
-import { type FleetMemberRegion, fleetConfigMembers } from '../fleet/members.ts';
+import { type FleetMemberRegion, localHubFleet } from '../fleet/members.ts';
 import { type Assembly, type CodeSource, functionCode, localApiUrl } from './assembly.ts';
 import type { TemplatePlan } from './deployer.ts';
 import type { StackRecord } from './stacks.ts';
@@ -109,22 +109,9 @@ export async function synthesizeGate(
       ? undefined
       : (() => {
           const base = loadGateConfig({ filePath: `${PROJECT_ROOT}infra/config.json` });
-          const members = fleetConfigMembers(fleet);
           return {
             ...base,
-            fleet: parseGateConfig(
-              {
-                fleet: {
-                  ...base.fleet,
-                  members,
-                  organizationalUnits: [],
-                  // The provider's administrators (every key that is not an account id, here) act
-                  // in members as operators do: plgate fleet, approve, deny and the console.
-                  operators: [`arn:aws:iam::${account}:user/*`],
-                },
-              },
-              'fleet',
-            ).fleet,
+            fleet: parseGateConfig({ fleet: localHubFleet(base.fleet, fleet, account) }, 'fleet').fleet,
           };
         })();
   const { app } = buildGateApp({

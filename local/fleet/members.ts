@@ -51,3 +51,24 @@ export function fleetConfigMembers(
   }
   return [...byAccount].map(([account, regions]) => ({ account, regions }));
 }
+
+/**
+ * The `fleet` a local hub is synthesized with: the config file's (its external id, spoke role
+ * name, …) with these members in place of its own, and no organizational units, so nothing of
+ * their StackSet either (the local cloud deploys none, and `stackSetCallAs` is refused without
+ * units). The provider's administrators (every key that is not an account id, here) act in
+ * members as operators do: plgate fleet, approve, deny and the console.
+ */
+export function localHubFleet(
+  configured: object | undefined,
+  members: readonly FleetMemberRegion[],
+  account: string,
+): Record<string, unknown> {
+  return {
+    ...configured,
+    members: fleetConfigMembers(members),
+    organizationalUnits: [],
+    stackSetCallAs: undefined,
+    operators: [`arn:aws:iam::${account}:user/*`],
+  };
+}

@@ -106,6 +106,38 @@ describe('parseGateConfig', () => {
       'privatelinkGate.decideReservedConcurrency: must be at least 1',
       'got 0',
     ],
+    [
+      {
+        fleet: {
+          organizationalUnits: ['ou-ab12-cd34ef56'],
+          regions: ['us-east-1'],
+          organizationId: 'o-abcdef1234',
+          stackSetCallAs: 'delegated_admin',
+        },
+      },
+      'privatelinkGate.fleet.stackSetCallAs: must be "SELF" (the hub in the management account) or "DELEGATED_ADMIN"',
+      'got "delegated_admin"',
+    ],
+    [
+      {
+        fleet: {
+          members: [{ account: '111111111111', regions: ['us-east-1'] }],
+          stackSetCallAs: 'DELEGATED_ADMIN',
+        },
+      },
+      'privatelinkGate.fleet.stackSetCallAs: applies only with organizationalUnits',
+      'got "DELEGATED_ADMIN"',
+    ],
+    [
+      {
+        fleet: {
+          members: [{ account: '111111111111', regions: ['us-east-1'] }],
+          stackSetCallAs: 'SELF',
+        },
+      },
+      'privatelinkGate.fleet.stackSetCallAs: applies only with organizationalUnits',
+      'got "SELF"',
+    ],
   ])('rejects %j naming the field and the value', (input, field, value) => {
     const error = errorOf(() => parseGateConfig(input));
     expect(error.name).toBe('GateConfigError');
@@ -172,6 +204,19 @@ describe('parseGateConfig: fleet', () => {
       operators: [],
     });
     expect(parseGateConfig({}).fleet).toBeUndefined();
+  });
+
+  it('keeps how the StackSet is created, with the units, as given (left out when not)', () => {
+    const units = {
+      organizationalUnits: ['ou-ab12-cd34ef56'],
+      regions: ['us-east-1'],
+      organizationId: 'o-abcdef1234',
+    };
+    expect(parseGateConfig({ fleet: units }).fleet?.stackSetCallAs).toBeUndefined();
+    for (const stackSetCallAs of ['SELF', 'DELEGATED_ADMIN'] as const)
+      expect(parseGateConfig({ fleet: { ...units, stackSetCallAs } }).fleet?.stackSetCallAs).toBe(
+        stackSetCallAs,
+      );
   });
 
   it.each([

@@ -49,6 +49,10 @@ let outdir: string;
 let hub: TemplateJson;
 let spoke: TemplateJson;
 let stackSetBody: TemplateJson;
+/** The same hub deployed from a StackSets delegated administrator's account. */
+let delegated: GateApp;
+let delegatedHub: TemplateJson;
+let delegatedHubPath: string;
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'plgate-fleet-'));
@@ -65,7 +69,21 @@ beforeAll(() => {
   spoke = assembly.getStackByName(SPOKE_ID).template;
   const [stackSet] = Object.values(hub.Resources).filter((r) => r.Type === 'AWS::CloudFormation::StackSet');
   stackSetBody = JSON.parse(String(stackSet?.Properties?.TemplateBody));
-}, 120_000);
+  delegated = buildGateApp({
+    outdir: join(outdir, 'delegated-admin'),
+    nag: false,
+    env: HUB,
+    config: parseGateConfig({
+      ...FLEET_CONFIG,
+      fleet: { ...FLEET_CONFIG.fleet, stackSetCallAs: 'DELEGATED_ADMIN' },
+    }),
+    context: NO_BUNDLING,
+    builtinCloudFormationValidation: false,
+  });
+  const delegatedStack = delegated.app.synth().getStackByName('GateHub');
+  delegatedHub = delegatedStack.template;
+  delegatedHubPath = delegatedStack.templateFullPath;
+}, 180_000);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 const resourcesOf = (template: TemplateJson, type: string) =>
@@ -244,6 +262,20 @@ describe('the StackSet (organizational units)', () => {
         { DeploymentTargets: { OrganizationalUnitIds: [UNIT] }, Regions: ['us-east-1', 'eu-west-1'] },
       ],
     });
+  });
+
+  it('is created as the management account (no CallAs: CloudFormation takes SELF) unless the config says otherwise', () => {
+    expect(one(hub, 'AWS::CloudFormation::StackSet')).not.toHaveProperty('CallAs');
+  });
+
+  it('is created as a delegated administrator with stackSetCallAs DELEGATED_ADMIN, and nothing else of the hub changes', () => {
+    expect(one(delegatedHub, 'AWS::CloudFormation::StackSet')).toHaveProperty('CallAs', 'DELEGATED_ADMIN');
+    // The listing grant already names the units with any account (the management account's id,
+    // which an Organizations ARN holds, is not known to a delegated administrator's hub).
+    const withoutCallAs = structuredClone(delegatedHub);
+    for (const resource of Object.values(withoutCallAs.Resources))
+      if (resource.Type === 'AWS::CloudFormation::StackSet') delete resource.Properties?.CallAs;
+    expect(withoutCallAs).toEqual(hub);
   });
 
   it("carries the spoke construct's template, environment-agnostic, with no parameter, asset or bootstrap check", () => {
@@ -499,13 +531,15 @@ describe('constructs for your own app', () => {
 });
 
 describe('compliance', () => {
-  it('reports no cdk-nag finding and no CDK warning on the hub and its spokes', () => {
-    const report = new AwsSolutionsChecks().validateScope(gate.app);
-    const findings = report.violations.map(
-      (v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
-    );
-    expect(findings).toEqual([]);
-    for (const stack of [gate.stack, ...gate.spokes]) {
+  it('reports no cdk-nag finding and no CDK warning on the hub and its spokes, from either account', () => {
+    for (const app of [gate.app, delegated.app]) {
+      const report = new AwsSolutionsChecks().validateScope(app);
+      const findings = report.violations.map(
+        (v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+      expect(findings).toEqual([]);
+    }
+    for (const stack of [gate.stack, ...gate.spokes, delegated.stack]) {
       expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue()), stack.stackName).toEqual([]);
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue()), stack.stackName).toEqual([]);
     }
@@ -513,12 +547,13 @@ describe('compliance', () => {
 
   const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!cfnLint && process.env.CI !== 'true')(
-    'passes cfn-lint: the hub, a spoke, and the StackSet template',
+    'passes cfn-lint: the hub (as the management account and as a delegated administrator), a spoke, and the StackSet template',
     () => {
       const stackSetPath = join(outdir, 'stackset-body.json');
       writeFileSync(stackSetPath, JSON.stringify(stackSetBody));
       const paths = [
         assembly.getStackByName('GateHub').templateFullPath,
+        delegatedHubPath,
         assembly.getStackByName(SPOKE_ID).templateFullPath,
         stackSetPath,
       ];

@@ -6,10 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { localRunOptions } from '../../../cli/commands/local.ts';
 import { UsageError } from '../../../cli/exit.ts';
+import { parseGateConfig } from '../../../infra/config.ts';
 import { Deliveries } from '../../../local/deliveries.ts';
 import { EventBuses } from '../../../local/events/buses.ts';
 import { FaultSpecError, Faults, parseFaultSpec, parseFaults } from '../../../local/faults.ts';
-import { FleetMembersError, fleetConfigMembers, parseFleetMembers } from '../../../local/fleet/members.ts';
+import {
+  FleetMembersError,
+  fleetConfigMembers,
+  localHubFleet,
+  parseFleetMembers,
+} from '../../../local/fleet/members.ts';
 
 const flags = {
   port: '0',
@@ -35,6 +41,27 @@ describe('--fleet', () => {
       { account: '111111111111', regions: ['us-east-1', 'eu-west-1'] },
       { account: '222222222222', regions: ['us-west-2'] },
     ]);
+  });
+
+  it("synthesizes the hub from the config's fleet with these members and no units, even one made for a delegated administrator", () => {
+    const configured = parseGateConfig({
+      fleet: {
+        organizationalUnits: ['ou-ab12-cd34ef56'],
+        regions: ['us-east-1'],
+        organizationId: 'o-abcdef1234',
+        stackSetCallAs: 'DELEGATED_ADMIN',
+        externalId: 'ours-1',
+      },
+    }).fleet;
+    const members = [{ account: '111111111111', region: 'eu-west-1' }];
+    const { fleet } = parseGateConfig({ fleet: localHubFleet(configured, members, '000000000000') });
+    expect(fleet).toMatchObject({
+      members: [{ account: '111111111111', regions: ['eu-west-1'] }],
+      organizationalUnits: [],
+      externalId: 'ours-1',
+      operators: ['arn:aws:iam::000000000000:user/*'],
+    });
+    expect(fleet?.stackSetCallAs).toBeUndefined();
   });
 
   it.each([
