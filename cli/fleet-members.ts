@@ -90,7 +90,7 @@ export function reachFleet(
   };
 }
 
-/** The target, with its fleet's members when it is a hub (FLEET_* or the stack config); as it is otherwise. */
+/** The target, with its fleet's members when it is a hub (fleetOf); as it is otherwise. */
 export function withFleetMembers(
   target: GateTarget,
   fleet: FleetSettings | undefined,
@@ -108,21 +108,27 @@ export function withFleetMembers(
   };
 }
 
-/** withTarget for a command that finds endpoints in a hub's members by itself. */
+/**
+ * withTarget for a command that finds endpoints in a hub's members by itself: the fleet is
+ * read once the target is found, as its stack's outputs may say it (fleetOf).
+ */
 export function withFleetTarget<T>(
   flags: TargetFlags & FleetFlags,
   sessionName: string,
   run: (target: GateTarget) => Promise<T>,
 ): Promise<T> {
-  const fleet = fleetOf(flags);
-  return withTarget(flags, (target) =>
-    run(
-      withFleetMembers(target, fleet, {
-        sessionName,
-        clientOptions: memberClientOptions(),
-        organizations: target.clients.organizations,
-        warnings: stderrWarnings,
-      }),
-    ),
-  );
+  return withTarget(flags, async (target) => {
+    const hub = withFleetMembers(target, fleetOf(flags, process.env, target.stackOutputs), {
+      sessionName,
+      clientOptions: memberClientOptions(),
+      organizations: target.clients.organizations,
+      warnings: stderrWarnings,
+    });
+    try {
+      return await run(hub);
+    } finally {
+      // withTarget closes the target's own clients.
+      hub.fleet?.close();
+    }
+  });
 }

@@ -31,6 +31,11 @@ export interface GateTarget {
    * as the gate judges them. With plgate local it defaults to the local cloud's region.
    */
   region?: string | undefined;
+  /**
+   * The outputs of the stack the gate was found by (`--stack`, or plgate local's own); undefined
+   * when flags and the environment named every resource. A hub's say its fleet (fleet-settings.ts).
+   */
+  stackOutputs?: Readonly<Record<string, string>>;
   /** Set when the gate is a fleet's hub and the command looks at its members (fleet-members.ts). */
   fleet?: FleetMembers;
   close(): void;
@@ -131,6 +136,7 @@ export async function resolveTarget(
       clients,
       local,
       region,
+      ...(stackName ? { stackOutputs } : {}),
       close: () => {
         for (const client of Object.values(clients)) client.destroy();
       },

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import type { FleetSettings } from '../../functions/shared/config.ts';
 import { UsageError } from '../exit.ts';
 import { memberClientOptions, stderrWarnings, withFleetMembers } from '../fleet-members.ts';
 import { type FleetFlags, fleetOf, withFleetOptions } from '../fleet-settings.ts';
@@ -29,8 +30,14 @@ export function registerConsole(program: Command): void {
       throw new UsageError(`--port must be a port number from 0 to 65535, got '${flags.port}'`);
     }
     // A hub's console shows its members' requests and a Fleet page, found as `plgate fleet` finds them.
-    const fleet = fleetOf(flags);
     const resolved = await resolveTarget(flags);
+    let fleet: FleetSettings | undefined;
+    try {
+      fleet = fleetOf(flags, process.env, resolved.stackOutputs);
+    } catch (error) {
+      resolved.close();
+      throw error;
+    }
     const target = withFleetMembers(resolved, fleet, {
       sessionName: 'plgate-console',
       clientOptions: memberClientOptions(),

@@ -5,6 +5,7 @@
  * config names the caller among `fleet.operators`; the recorded health is what the hub's own functions found. The
  * members are the listed ones and, with organizational units, every active account of the
  * units (Organizations, with the caller's credentials) in the fleet's regions, as the hub has them.
+ * The fleet is found once the gate is (fleet-settings.ts): a hub's stack outputs say it.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.ts';
@@ -28,13 +29,9 @@ export function registerFleet(program: Command): void {
         ),
     ).option('--json', 'print the rows as JSON'),
   ).action(async (flags: FleetCommandFlags) => {
-    const fleet = fleetOf(flags);
-    if (!hasMembers(fleet)) {
-      if (flags.json) printJson({ fleet: false, members: [] });
-      else printLine('no fleet configured: this gate manages its own account and region (a stack of one)');
-      return;
-    }
     const rows = await withTarget(flags, async (target) => {
+      const fleet = fleetOf(flags, process.env, target.stackOutputs);
+      if (!hasMembers(fleet)) return undefined;
       const members = reachFleet(target, fleet, {
         sessionName: 'plgate-fleet',
         clientOptions: memberClientOptions(),
@@ -48,6 +45,11 @@ export function registerFleet(program: Command): void {
         members.close();
       }
     });
+    if (rows === undefined) {
+      if (flags.json) printJson({ fleet: false, members: [] });
+      else printLine('no fleet configured: this gate manages its own account and region (a stack of one)');
+      return;
+    }
     if (rows.some((row) => !row.healthy)) process.exitCode = EXIT.failure;
     if (flags.json) {
       printJson({ fleet: true, members: rows });

@@ -1,7 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { createGateAdapters } from '../../functions/aws/gate-adapters.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import {
   loadRuleFiles,
@@ -15,6 +14,8 @@ import { ruleSetFromItems } from '../../functions/core/rules/rule-items.ts';
 import { isRuleFileItem } from '../../functions/shared/tables.ts';
 import { colors } from '../../terminal/colors.ts';
 import { judge, servicesOf } from '../connection-lookup.ts';
+import { withFleetTarget } from '../fleet-members.ts';
+import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
 import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
 import { printJson, printLine } from '../output.ts';
 import {
@@ -37,8 +38,9 @@ import {
   writeBase,
 } from '../policy-diff.ts';
 import { pullChanges } from '../policy-pull.ts';
+import { targetAdapters } from '../target-adapters.ts';
 
-interface SyncFlags extends TargetFlags {
+interface SyncFlags extends TargetFlags, FleetFlags {
   json?: boolean;
   dryRun?: boolean;
   force?: boolean;
@@ -46,18 +48,21 @@ interface SyncFlags extends TargetFlags {
 }
 
 export function registerPolicyPushPullDiff(policy: Command): void {
-  withTargetOptions(
-    policy
-      .command('push')
-      .description('validate rule files, then write the difference to the rules table')
-      .argument('<paths...>', 'rule files or directories')
-      .option('--dry-run', 'print the plan, write nothing')
-      .option('--force', 'write even if the table was edited since the last pull')
-      .option(
-        '--prune',
-        'also delete what the files do not mention (approvals, settings and rules kept only in the table)',
-      )
-      .option('--json', 'print the plan as JSON'),
+  // push and diff count what a change does to the connections there are: a hub's, its members'.
+  withFleetOptions(
+    withTargetOptions(
+      policy
+        .command('push')
+        .description('validate rule files, then write the difference to the rules table')
+        .argument('<paths...>', 'rule files or directories')
+        .option('--dry-run', 'print the plan, write nothing')
+        .option('--force', 'write even if the table was edited since the last pull')
+        .option(
+          '--prune',
+          'also delete what the files do not mention (approvals, settings and rules kept only in the table)',
+        )
+        .option('--json', 'print the plan as JSON'),
+    ),
   ).action(push);
 
   withTargetOptions(
@@ -68,13 +73,15 @@ export function registerPolicyPushPullDiff(policy: Command): void {
       .option('--json', 'print {directory, version, written, skipped} as JSON'),
   ).action(pull);
 
-  withTargetOptions(
-    policy
-      .command('diff')
-      .description('show what `policy push` would do, writing nothing (exit 1 when it would write)')
-      .argument('<paths...>', 'rule files or directories')
-      .option('--prune', 'show what `policy push --prune` would do')
-      .option('--json', 'print the plan as JSON'),
+  withFleetOptions(
+    withTargetOptions(
+      policy
+        .command('diff')
+        .description('show what `policy push` would do, writing nothing (exit 1 when it would write)')
+        .argument('<paths...>', 'rule files or directories')
+        .option('--prune', 'show what `policy push --prune` would do')
+        .option('--json', 'print the plan as JSON'),
+    ),
   ).action(diff);
 }
 
@@ -105,7 +112,7 @@ async function diff(paths: string[], flags: SyncFlags): Promise<void> {
   if (!files) return;
   const baseDir = await baseDirectoryOf(paths);
   const base = baseDir ? await readBase(baseDir) : undefined;
-  await withTarget(flags, async (target) => {
+  await withFleetTarget(flags, 'plgate-policy-diff', async (target) => {
     const { plan, writes, version, items } = await planOf(target, files, flags.prune === true);
     if (flags.json) printJson(plan);
     else printChanges(plan);
@@ -155,7 +162,7 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
   const baseDir = await baseDirectoryOf(paths);
   const base = baseDir ? await readBase(baseDir) : undefined;
 
-  await withTarget(flags, async (target) => {
+  await withFleetTarget(flags, 'plgate-policy-push', async (target) => {
     const { store, version, items, plan, writes } = await planOf(target, files, flags.prune === true);
     if (flags.json) printJson(plan);
     else printChanges(plan);
@@ -196,13 +203,13 @@ async function push(paths: string[], flags: SyncFlags): Promise<void> {
   });
 }
 
-/** Judges every live or waiting connection of the managed services before and after each change. */
+/** Judges every live or waiting connection of the managed services (a hub's: its members') before and after each change. */
 async function addConsequences(
   target: GateTarget,
   raw: readonly Item[],
   writes: PlannedChange[],
 ): Promise<void> {
-  const adapters = createGateAdapters(target.config, target.clients);
+  const adapters = targetAdapters(target);
   const table = new Map(raw.map((item) => [keyOf(item), item]));
   const before = ruleSetWith(table, []);
   const connections = [];

@@ -114,6 +114,31 @@ export interface FleetSettings {
   regions: string[];
 }
 
+/** The FLEET_* variables (ENV's keys) that say a hub's fleet, as readFleetSettings reads them. */
+export const FLEET_VARIABLES = [
+  'fleetExternalId',
+  'fleetSpokeRoleName',
+  'fleetMembers',
+  'fleetOrganizationalUnits',
+  'fleetRegions',
+] as const satisfies readonly (keyof typeof ENV)[];
+export type FleetVariable = (typeof FLEET_VARIABLES)[number];
+
+/**
+ * The hub stack's outputs that say its fleet (infra/constructs/fleet-hub.ts), each holding the
+ * value of the FLEET_* variable of its key, exactly as the hub's acting functions get it, so that
+ * `plgate … --stack NAME` reads the fleet from them with readFleetSettings. An empty value has no
+ * output (CloudFormation refuses one). Keep the keys exactly: deployed hubs carry them.
+ */
+export const FLEET_STACK_OUTPUTS = {
+  ingestQueueArn: 'FleetIngestQueueArn',
+  fleetExternalId: 'FleetExternalId',
+  fleetSpokeRoleName: 'FleetSpokeRoleName',
+  fleetMembers: 'FleetMembers',
+  fleetOrganizationalUnits: 'FleetOrganizationalUnits',
+  fleetRegions: 'FleetRegions',
+} as const satisfies Record<FleetVariable | 'ingestQueueArn', string>;
+
 const MEMBER = /^(\d{12}):([a-z]{2}(?:-[a-z]+)+-\d)$/;
 
 /** The fleet this function is a hub of, or undefined for a stack of one (no FLEET_* set). */

@@ -10,7 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/shared/config.ts';
+import { ENV, FLEET_STACK_OUTPUTS, type FleetVariable } from '../../functions/shared/config.ts';
 import { PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
 import {
   type ActingFunction,
@@ -93,6 +93,19 @@ export class GateFleetHub extends Construct {
         );
     }
 
+    // What the acting functions read as their FLEET_* variables, and the stack's outputs say.
+    const fleetVariables: [FleetVariable, string][] = [
+      ['fleetExternalId', this.externalId],
+      ['fleetSpokeRoleName', fleet.spokeRoleName],
+      ['fleetMembers', this.members.listed.map(({ account, region }) => `${account}:${region}`).join(',')],
+    ];
+    if (this.members.organization) {
+      fleetVariables.push(
+        ['fleetOrganizationalUnits', fleet.organizationalUnits.join(',')],
+        ['fleetRegions', (fleet.regions ?? []).join(',')],
+      );
+    }
+
     // Spoke roles trust these roles by ARN, from other accounts: the names must be known at synth.
     this.#actingRoleArns = [];
     const acting = Object.entries(props.acting) as [ActingFunction, GateFunction][];
@@ -101,16 +114,7 @@ export class GateFleetHub extends Construct {
       const roleName = hubRoleName(stackName, name);
       (fn.role.node.defaultChild as iam.CfnRole).roleName = roleName;
       this.#actingRoleArns.push(`arn:${stack.partition}:iam::${stack.account}:role/${roleName}`);
-      fn.function.addEnvironment(ENV.fleetExternalId, this.externalId);
-      fn.function.addEnvironment(ENV.fleetSpokeRoleName, fleet.spokeRoleName);
-      fn.function.addEnvironment(
-        ENV.fleetMembers,
-        this.members.listed.map(({ account, region }) => `${account}:${region}`).join(','),
-      );
-      if (this.members.organization) {
-        fn.function.addEnvironment(ENV.fleetOrganizationalUnits, fleet.organizationalUnits.join(','));
-        fn.function.addEnvironment(ENV.fleetRegions, (fleet.regions ?? []).join(','));
-      }
+      for (const [variable, value] of fleetVariables) fn.function.addEnvironment(ENV[variable], value);
       if (this.members.organization) {
         fn.acknowledgeWildcards({
           [`Resource::${flattenCfnReference(stack.resolve(`arn:${stack.partition}:iam::*:role/${fleet.spokeRoleName}-*`))}`]:
@@ -185,8 +189,11 @@ export class GateFleetHub extends Construct {
 
     this.stackSet = this.members.organization ? this.organizationStackSet(fleet, stackName) : undefined;
 
-    new CfnOutput(stack, 'FleetIngestQueueArn', { value: this.ingestQueue.queueArn });
-    new CfnOutput(stack, 'FleetExternalId', { value: this.externalId });
+    new CfnOutput(stack, FLEET_STACK_OUTPUTS.ingestQueueArn, { value: this.ingestQueue.queueArn });
+    // The fleet as its functions have it, for `plgate … --stack` (cli/fleet-settings.ts).
+    for (const [variable, value] of fleetVariables) {
+      if (value !== '') new CfnOutput(stack, FLEET_STACK_OUTPUTS[variable], { value });
+    }
   }
 
   /** What every spoke of this hub is built with. */

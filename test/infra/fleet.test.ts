@@ -7,7 +7,13 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../functions/shared/config.ts';
+import { fleetOfStackOutputs } from '../../cli/fleet-settings.ts';
+import {
+  ENV,
+  FLEET_STACK_OUTPUTS,
+  FLEET_VARIABLES,
+  readFleetSettings,
+} from '../../functions/shared/config.ts';
 import { PROVIDER_API_CALLS } from '../../functions/shared/events.ts';
 import {
   ACTING_FUNCTIONS,
@@ -21,7 +27,7 @@ import { PrivateLinkGateSpoke } from '../../infra/constructs/spoke.ts';
 import { SPOKE_ROLE_DESCRIBE_ACTIONS, SPOKE_ROLE_MANAGED_ACTIONS } from '../../infra/fleet-permissions.ts';
 import { buildGateApp, type GateApp } from '../../infra/gate-app.ts';
 import { PrivateLinkGate } from '../../infra/index.ts';
-import { NO_BUNDLING, render, type Statement, statementsOf, type TemplateJson } from './synth.ts';
+import { NO_BUNDLING, render, type Statement, sharedGate, statementsOf, type TemplateJson } from './synth.ts';
 
 const HUB = { account: '999999999999', region: 'us-east-1' };
 const ORG = 'o-abcdef1234';
@@ -481,6 +487,85 @@ describe('the hub', () => {
         "config.fleet: the hub stack's account and region must be known at synth (members' spokes name its queue, bus and roles): give the stack an env, or run cdk with credentials so it sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION; got account unknown, region unknown",
       ),
     );
+  });
+});
+
+describe("the hub's outputs: its fleet, for `plgate … --stack` (cli/fleet-settings.ts)", () => {
+  const outputsOf = (template: TemplateJson): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).map(([key, output]) => [key, output.Value as string]),
+    );
+  const fleetOutputKeys = (template: TemplateJson) =>
+    Object.keys(template.Outputs ?? {}).filter((key) => key.startsWith('Fleet'));
+
+  it("say the fleet as the acting functions' FLEET_* do, and read back as the same settings", () => {
+    const outputs = outputsOf(hub);
+    expect(outputs).toMatchObject({
+      [FLEET_STACK_OUTPUTS.fleetExternalId]: EXTERNAL_ID,
+      [FLEET_STACK_OUTPUTS.fleetSpokeRoleName]: 'plgate-spoke',
+      [FLEET_STACK_OUTPUTS.fleetMembers]:
+        '111111111111:us-east-1,111111111111:eu-west-1,222222222222:us-west-2',
+      [FLEET_STACK_OUTPUTS.fleetOrganizationalUnits]: UNIT,
+      [FLEET_STACK_OUTPUTS.fleetRegions]: 'us-east-1,eu-west-1',
+    });
+    expect(fleetOutputKeys(hub).sort()).toEqual(Object.values(FLEET_STACK_OUTPUTS).sort());
+    const environments = Object.values(hub.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map(
+        (r) => (r.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables,
+      )
+      .filter((variables) => variables?.[ENV.fleetExternalId] !== undefined);
+    expect(environments).toHaveLength(ACTING_FUNCTIONS.length);
+    for (const variables of environments) {
+      for (const variable of FLEET_VARIABLES)
+        expect(outputs[FLEET_STACK_OUTPUTS[variable]], variable).toBe(variables?.[ENV[variable]]);
+      expect(fleetOfStackOutputs(outputs)).toEqual(readFleetSettings(variables));
+    }
+  });
+
+  it('leave out what is empty (CloudFormation refuses an empty output): no members in a fleet of units alone, no units in one of listed members', () => {
+    const synthHub = (name: string, fleet: Record<string, unknown>): TemplateJson => {
+      const built = buildGateApp({
+        outdir: join(outdir, name),
+        nag: false,
+        env: HUB,
+        config: parseGateConfig({ stackName: name, registerApi: false, fleet }),
+        context: NO_BUNDLING,
+        builtinCloudFormationValidation: false,
+      });
+      return built.app.synth().getStackByName(name).template;
+    };
+    const units = synthHub('UnitsHub', {
+      organizationalUnits: [UNIT],
+      regions: ['us-east-1'],
+      organizationId: ORG,
+    });
+    expect(fleetOutputKeys(units).sort()).toEqual(
+      [
+        'FleetExternalId',
+        'FleetIngestQueueArn',
+        'FleetOrganizationalUnits',
+        'FleetRegions',
+        'FleetSpokeRoleName',
+      ].sort(),
+    );
+    expect(fleetOfStackOutputs(outputsOf(units))).toMatchObject({ members: [], organizationalUnits: [UNIT] });
+    const listed = synthHub('ListedHub', { members: [{ account: '111111111111', regions: ['us-east-1'] }] });
+    expect(fleetOutputKeys(listed).sort()).toEqual(
+      ['FleetExternalId', 'FleetIngestQueueArn', 'FleetMembers', 'FleetSpokeRoleName'].sort(),
+    );
+    for (const template of [units, listed])
+      for (const [key, value] of Object.entries(outputsOf(template))) expect(value, key).not.toBe('');
+  });
+
+  it('a stack of one has none', () => {
+    const one = sharedGate();
+    try {
+      expect(fleetOutputKeys(one.json)).toEqual([]);
+      expect(fleetOfStackOutputs(outputsOf(one.json))).toBeUndefined();
+    } finally {
+      one.dispose();
+    }
   });
 });
 

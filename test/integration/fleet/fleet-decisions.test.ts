@@ -7,10 +7,15 @@
  * through: a consumer cannot assume a spoke role, a wrong external id is refused, a member
  * cannot send to the hub's queue or read its tables. Costs are counted at the edge.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   AcceptVpcEndpointConnectionsCommand,
   CreateVpcEndpointServiceConfigurationCommand,
+  DeleteVpcEndpointConnectionNotificationsCommand,
+  DescribeVpcEndpointConnectionNotificationsCommand,
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -153,16 +158,23 @@ describe.each(MEMBERS.map((place) => ({ name: placeName(place), place })))('memb
   });
 });
 
-/** The operator's shell: the provider's administrator, the gate found by its stack's name, the hub's fleet. */
-function operatorEnv(): NodeJS.ProcessEnv {
-  const fleet = world.gate.fleet;
-  if (fleet === undefined) throw new Error('the test fleet has no fleet settings');
+/** The operator's shell with no FLEET_*: the provider's administrator, the gate found by its stack's name. */
+function operatorShell(): NodeJS.ProcessEnv {
   return {
     HOME: process.env.HOME,
     AWS_ENDPOINT_URL: world.cloud.endpoint,
     AWS_REGION: HUB_REGION,
     AWS_ACCESS_KEY_ID: 'operator',
     AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}
+
+/** The operator's shell with the hub's fleet in FLEET_*, as its functions have it. */
+function operatorEnv(): NodeJS.ProcessEnv {
+  const fleet = world.gate.fleet;
+  if (fleet === undefined) throw new Error('the test fleet has no fleet settings');
+  return {
+    ...operatorShell(),
     [ENV.fleetExternalId]: fleet.externalId,
     [ENV.fleetSpokeRoleName]: fleet.spokeRoleName,
     [ENV.fleetMembers]: fleet.members.map((m) => `${m.account}:${m.region}`).join(','),
@@ -209,6 +221,107 @@ describe("operators act in members as the hub's functions do (config fleet.opera
       serviceAccount: place.account,
       serviceRegion: place.region,
     });
+  });
+});
+
+describe("the hub's fleet from its stack's outputs alone (no FLEET_*, no config file)", () => {
+  const place = MEMBERS[2] as FleetMemberRegion;
+  const memberService = () => (cases.find((c) => c.place === place) as MemberCase).serviceId;
+  /** `--stack` and a config path that does not exist: only the stack's outputs can say the fleet. */
+  const hubFlags = () => [
+    '--stack',
+    world.gate.stack.name,
+    '--config',
+    join(tmpdir(), `plgate-no-config-${process.pid}.json`),
+  ];
+  const stackOnly = (args: string[]) =>
+    plgateInProcessWith([...args, ...hubFlags()], { env: operatorShell() });
+
+  it('plgate fleet lists every member', async () => {
+    const run = await stackOnly(['fleet', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { fleet, members } = JSON.parse(run.stdout) as {
+      fleet: boolean;
+      members: { account: string; region: string; roleAssumable: boolean }[];
+    };
+    expect(fleet).toBe(true);
+    expect(members.map(placeName).sort()).toEqual(TEST_FLEET.map(placeName).sort());
+    for (const member of members) expect(member).toMatchObject({ roleAssumable: true });
+  });
+
+  it("plgate policy diff counts a member's waiting request among a change's consequences", async () => {
+    const newcomer = '121212121212';
+    const waiting = await createMemberEndpoint(world, newcomer, place, memberService());
+    await world.cloud.drain();
+    await world.cloud.settle();
+    expect(await memberStateOf(world, place, memberService(), waiting)).toBe('pendingAcceptance');
+    const directory = mkdtempSync(join(tmpdir(), 'plgate-fleet-policy-'));
+    try {
+      writeFileSync(
+        join(directory, 'newcomer.yaml'),
+        `rules:\n  - id: welcome-${newcomer}\n    effect: accept\n    match:\n      accounts: ["${newcomer}"]\n`,
+      );
+      const run = await stackOnly(['policy', 'diff', directory, '--json']);
+      expect(run.code, run.stderr).toBe(1);
+      const plan = JSON.parse(run.stdout) as { key: string; kind: string; consequences?: unknown }[];
+      expect(plan.filter((change) => change.kind !== 'kept')).toEqual([
+        expect.objectContaining({
+          key: `rule/welcome-${newcomer}`,
+          kind: 'added',
+          consequences: { accept: 1, reject: 0, revoke: 0, drift: 0, hold: 0 },
+        }),
+      ]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("plgate sweep decides a request waiting in a member whose notification never arrived, and lists every member's services", async () => {
+    const serviceId = memberService();
+    const provider = world.memberEc2(place);
+    const { ConnectionNotificationSet = [] } = await provider.send(
+      new DescribeVpcEndpointConnectionNotificationsCommand({
+        Filters: [{ Name: 'service-id', Values: [serviceId] }],
+      }),
+    );
+    expect(ConnectionNotificationSet).toHaveLength(1);
+    await provider.send(
+      new DeleteVpcEndpointConnectionNotificationsCommand({
+        ConnectionNotificationIds: ConnectionNotificationSet.map((n) => n.ConnectionNotificationId ?? ''),
+      }),
+    );
+    const unseen = await createMemberEndpoint(world, ACCEPTED_CONSUMER, place, serviceId);
+    await world.cloud.drain();
+    await world.cloud.settle();
+    expect(await fleetOutcomesOf(world, unseen)).toEqual([]);
+
+    // --service finds the service among the members.
+    const one = await stackOnly(['sweep', '--json', '--service', serviceId]);
+    expect(one.code, one.stderr).toBe(0);
+    const report = JSON.parse(one.stdout) as {
+      services: { serviceId: string; serviceAccount?: string; serviceRegion?: string; enrolled: string[] }[];
+    };
+    expect(report.services).toEqual([
+      expect.objectContaining({ serviceId, serviceAccount: place.account, serviceRegion: place.region }),
+    ]);
+    expect(await memberStateOf(world, place, serviceId, unseen)).toBe('available');
+    expect(await fleetOutcomesOf(world, unseen)).toEqual([
+      expect.objectContaining({
+        outcome: 'accepted',
+        trigger: 'sweep',
+        serviceAccount: place.account,
+        serviceRegion: place.region,
+      }),
+    ]);
+
+    const all = await stackOnly(['sweep', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    const swept = (JSON.parse(all.stdout) as typeof report).services.map(
+      (s) => `${s.serviceId} ${s.serviceAccount}:${s.serviceRegion}`,
+    );
+    expect(swept.sort()).toEqual(cases.map((c) => `${c.serviceId} ${placeName(c.place)}`).sort());
+    await world.cloud.drain();
+    await world.cloud.settle();
   });
 });
 
