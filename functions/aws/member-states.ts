@@ -44,16 +44,22 @@ export class DynamoMemberStates {
   /**
    * Records the member's health; true when it changed (the first look counts as a change only
    * when unhealthy). DynamoDB applies updates one at a time, so of many containers that see
-   * the same change exactly one gets `true` and sends the notice.
+   * the same change exactly one gets `true` and sends the notice. `swept`: the member was
+   * swept now (lastSweepAt), in the same write.
    */
-  async recordHealth(place: ServicePlace, healthy: boolean, now: Date, reason?: string): Promise<boolean> {
+  async recordHealth(
+    place: ServicePlace,
+    healthy: boolean,
+    now: Date,
+    reason?: string,
+    options: { swept?: boolean } = {},
+  ): Promise<boolean> {
     const at = now.toISOString();
     const out = await this.#doc.send(
       new UpdateCommand({
         TableName: this.#table,
         Key: keyOf(place),
-        UpdateExpression: `SET healthy = :healthy, memberAccount = :account, memberRegion = :region, since = if_not_exists(since, :at)${reason === undefined ? ' REMOVE reason' : ', reason = :reason'}`,
-
+        UpdateExpression: `SET healthy = :healthy, memberAccount = :account, memberRegion = :region, since = if_not_exists(since, :at)${options.swept ? ', lastSweepAt = :at' : ''}${reason === undefined ? ' REMOVE reason' : ', reason = :reason'}`,
         ExpressionAttributeValues: {
           ':healthy': healthy,
           ':account': place.account,

@@ -60,14 +60,12 @@ async function reportFleet(
 ): Promise<number> {
   const looks = await memberLooks(fleet, failedServiceIds);
   const unhealthy = await reportMemberHealth(looks, {
+    // A healthy member was swept: its last sweep is noted in the same write.
     recordHealth: (place, healthy, now, reason) =>
-      fleet.memberStates.recordHealth(place, healthy, now, reason),
+      fleet.memberStates.recordHealth(place, healthy, now, reason, { swept: healthy }),
     notifier: gate.notifier,
     now: gateNow,
   });
-  for (const look of looks) {
-    if (look.healthy) await fleet.memberStates.touch(look, 'lastSweepAt', gateNow());
-  }
   metrics.addMetric(METRIC.unhealthyMembers, MetricUnit.Count, unhealthy.length);
   if (unhealthy.length > 0)
     logger.warn('fleet members unreachable: their requests wait', {

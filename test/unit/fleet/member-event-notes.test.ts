@@ -57,3 +57,23 @@ describe("a member's last event", () => {
     expect(writes).toHaveLength(2);
   });
 });
+
+describe("a member's health, recorded by the sweep", () => {
+  it('notes the last sweep in the same write when the member was swept, and not otherwise', async () => {
+    const expressions: string[] = [];
+    const doc = {
+      send: async (command: { input: { UpdateExpression?: string } }) => {
+        expressions.push(command.input.UpdateExpression ?? '');
+        return {};
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const states = new DynamoMemberStates(doc, 'ledger');
+    const at = new Date('2026-12-07T10:00:00Z');
+    await states.recordHealth(A, true, at, undefined, { swept: true });
+    await states.recordHealth(B, false, at, 'AccessDenied: no role');
+    // One write for the swept member; the unhealthy one's first look is a change (its `since`).
+    expect(expressions[0]).toContain('lastSweepAt = :at');
+    expect(expressions.slice(1).join(' ')).not.toContain('lastSweepAt');
+    expect(expressions).toHaveLength(3);
+  });
+});
