@@ -3,14 +3,15 @@
  * whether its spoke role can be assumed (with the hub's external id), whether accepting is
  * allowed (a DryRun AcceptVpcEndpointConnections on one of its managed services), its managed
  * services and waiting requests, and from the hub's records (the ledger table's member items,
- * written by ingest and the sweep) its last event, last sweep and recorded health. The console's
+ * written by ingest and the sweep) its last event, last sweep, recorded health and the EC2
+ * attempts the hub's functions had throttled there this UTC hour. The console's
  * Fleet page shows the same rows, worded by the same `memberCells`.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2EndpointServices } from '../functions/aws/endpoint-services.ts';
 import type { MemberCredentials } from '../functions/aws/member-credentials.ts';
 import { probeAccept } from '../functions/aws/member-probe.ts';
-import type { MemberState } from '../functions/aws/member-states.ts';
+import { type MemberState, throttleHourOf } from '../functions/aws/member-states.ts';
 import type { ServicePlace } from '../functions/core/connection.ts';
 import type { EndpointServices } from '../functions/gate/ports.ts';
 
@@ -29,8 +30,14 @@ export interface MemberStatus {
   recordedReason?: string;
   lastEventAt?: string;
   lastSweepAt?: string;
-  /** Throttled calls are not recorded per member yet: always undefined (shown as "-"). */
+  /**
+   * EC2 attempts the hub's functions had throttled in the member in the UTC hour of
+   * `throttledHour`, this hour or the one before (so a count is not lost at the turn of an
+   * hour); 0 when none was counted then; undefined when the records could not be read.
+   */
   throttledCalls?: number;
+  /** `YYYY-MM-DDTHH`, the UTC hour `throttledCalls` is for. */
+  throttledHour?: string;
   healthy: boolean;
 }
 
@@ -42,13 +49,16 @@ export interface FleetStatusDeps {
   recorded: (places: ServicePlace[]) => Promise<MemberState[]>;
   /** Told as each member is looked at (the CLI's progress line). */
   onMember?: (place: ServicePlace) => void;
+  /** The clock, for the hour throttled calls are counted in (default: now). */
+  now?: () => Date;
 }
 
 /** One row per member region; a member is healthy when its role is assumable, accepting is not refused and the hub did not record it unhealthy. */
 export async function fleetStatus(members: ServicePlace[], deps: FleetStatusDeps): Promise<MemberStatus[]> {
-  const recorded = new Map(
-    (await deps.recorded(members).catch(() => [])).map((s) => [`${s.account}:${s.region}`, s]),
-  );
+  const states = await deps.recorded(members).catch(() => undefined);
+  const recorded = new Map((states ?? []).map((s) => [`${s.account}:${s.region}`, s]));
+  const now = (deps.now ?? (() => new Date()))();
+  const recentHours = new Set([throttleHourOf(now), throttleHourOf(new Date(now.getTime() - 3_600_000))]);
   const rows: MemberStatus[] = [];
   for (const member of members) {
     deps.onMember?.(member);
@@ -61,6 +71,7 @@ export async function fleetStatus(members: ServicePlace[], deps: FleetStatusDeps
       ...(record?.reason === undefined ? {} : { recordedReason: record.reason }),
       ...(record?.lastEventAt === undefined ? {} : { lastEventAt: record.lastEventAt }),
       ...(record?.lastSweepAt === undefined ? {} : { lastSweepAt: record.lastSweepAt }),
+      ...(states === undefined ? {} : throttledOf(record, recentHours)),
     };
     try {
       await deps.credentials.credentialsFor(member.account, member.region);
@@ -100,6 +111,16 @@ export async function fleetStatus(members: ServicePlace[], deps: FleetStatusDeps
     rows.push(row);
   }
   return rows;
+}
+
+function throttledOf(
+  record: MemberState | undefined,
+  recentHours: ReadonlySet<string>,
+): Pick<MemberStatus, 'throttledCalls' | 'throttledHour'> {
+  const { throttledCalls, throttledHour } = record ?? {};
+  if (throttledCalls === undefined || throttledHour === undefined || !recentHours.has(throttledHour))
+    return { throttledCalls: 0 };
+  return { throttledCalls, throttledHour };
 }
 
 /** The columns of `plgate fleet`'s table, and of the console's Fleet page. */

@@ -19,6 +19,7 @@ import { MemberCredentials } from './member-credentials.ts';
 import { MemberEc2 } from './member-ec2.ts';
 import { MemberPacing } from './member-pacing.ts';
 import { DynamoMemberStates } from './member-states.ts';
+import { MemberThrottles } from './member-throttles.ts';
 import { OrganizationUnitAccounts } from './organization-members.ts';
 
 export interface FleetReach {
@@ -32,6 +33,8 @@ export interface FleetReach {
   services: FleetEndpointServices;
   /** The hub's records of each member (ledger table member items). */
   memberStates: DynamoMemberStates;
+  /** Throttled attempts in each member region, counted until written to its record. */
+  throttles: MemberThrottles;
 }
 
 export interface FleetReachOptions {
@@ -77,9 +80,11 @@ export function reachFleetMembers(settings: FleetSettings, options: FleetReachOp
   });
   // EC2 signs with the spoke role's credentials, never the caller's.
   const { credentials: _caller, ...ec2Options } = clientOptions;
+  const throttles = new MemberThrottles();
   const ec2 = new MemberEc2({
     credentials,
     pacing: new MemberPacing(),
+    throttles,
     clientOptions: ec2Options,
     endpointServices: {
       retry: GATE_UNSUCCESSFUL_RETRY,
@@ -100,5 +105,6 @@ export function reachFleetMembers(settings: FleetSettings, options: FleetReachOp
       ...(logger === undefined ? {} : { log: (message, data) => logger.warn(message, data) }),
     }),
     memberStates: new DynamoMemberStates(options.dynamodb, options.ledgerTable),
+    throttles,
   };
 }

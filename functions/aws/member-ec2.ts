@@ -11,10 +11,13 @@ import { type ClientOptions, clientConfig } from './client-config.ts';
 import { Ec2EndpointServices, type Ec2EndpointServicesOptions } from './endpoint-services.ts';
 import type { MemberCredentials } from './member-credentials.ts';
 import type { MemberPacing } from './member-pacing.ts';
+import { COUNT_THROTTLED_MIDDLEWARE, countThrottled, type MemberThrottles } from './member-throttles.ts';
 
 export interface MemberEc2Options {
   credentials: MemberCredentials;
   pacing: MemberPacing;
+  /** Where each throttled attempt in a member region is counted. */
+  throttles?: Pick<MemberThrottles, 'note'>;
   /** Endpoint and retry settings (the local cloud's edge); region and credentials are the member's. */
   clientOptions?: Omit<ClientOptions, 'region' | 'credentials'>;
   /** Options every member's adapter is built with (logger, retries, batch size). */
@@ -85,6 +88,13 @@ export class MemberEc2 {
         step: 'initialize',
         name: FORGET_REFUSED_MIDDLEWARE,
       });
+      if (this.#options.throttles !== undefined)
+        client.middlewareStack.add(countThrottled(this.#options.throttles, { account, region }), {
+          step: 'deserialize',
+          // Outside the deserializer, which turns EC2's answer into the error this looks at.
+          priority: 'high',
+          name: COUNT_THROTTLED_MIDDLEWARE,
+        });
       this.#clients.set(key, client);
     }
     return client;

@@ -20,7 +20,17 @@ export interface MemberState {
   since?: string;
   lastEventAt?: string;
   lastSweepAt?: string;
+  /** Throttled EC2 attempts the hub's functions met in the member in `throttledHour`. */
+  throttledCalls?: number;
+  /** The UTC hour the count is for, `YYYY-MM-DDTHH`. */
+  throttledHour?: string;
 }
+
+/** The UTC hour a throttled call is counted in. */
+export const throttleHourOf = (at: Date): string => at.toISOString().slice(0, 13);
+
+const isConditionFailed = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 const keyOf = ({ account, region }: ServicePlace): Record<string, string> => ({
   [LEDGER_TABLE_KEY.partitionKey]: `${MEMBER_PARTITION_PREFIX}${account}:${region}`,
@@ -104,6 +114,51 @@ export class DynamoMemberStates {
     );
   }
 
+  /**
+   * Adds throttled attempts to the member's count for the hour; the first count of an hour
+   * starts it over. Two conditional writes at most, whichever containers race.
+   */
+  async addThrottled(place: ServicePlace, count: number, now: Date): Promise<void> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`count must be a whole number of throttled calls, got ${count}`);
+    const hour = throttleHourOf(now);
+    const values = { ':n': count, ':hour': hour, ':account': place.account, ':region': place.region };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: keyOf(place),
+            UpdateExpression:
+              'SET throttledCalls = throttledCalls + :n, memberAccount = :account, memberRegion = :region',
+            ConditionExpression: 'throttledHour = :hour',
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+      try {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: keyOf(place),
+            UpdateExpression:
+              'SET throttledHour = :hour, throttledCalls = :n, memberAccount = :account, memberRegion = :region',
+            ConditionExpression: 'attribute_not_exists(throttledHour) OR throttledHour < :hour',
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return;
+      } catch (error) {
+        // Another container started the hour between the two writes: add to its count.
+        if (!isConditionFailed(error)) throw error;
+      }
+    }
+    throw new Error(`the throttled calls of ${place.account}:${place.region} could not be counted`);
+  }
+
   /** The states of these members; a member never recorded is absent. */
   async states(places: ServicePlace[]): Promise<MemberState[]> {
     const found: MemberState[] = [];
@@ -133,6 +188,8 @@ function toMemberState(item: Record<string, unknown>): MemberState | undefined {
     since,
     lastEventAt,
     lastSweepAt,
+    throttledCalls,
+    throttledHour,
   } = item;
   if (typeof account !== 'string' || typeof region !== 'string') return undefined;
   return {
@@ -143,5 +200,8 @@ function toMemberState(item: Record<string, unknown>): MemberState | undefined {
     ...(typeof since === 'string' ? { since } : {}),
     ...(typeof lastEventAt === 'string' ? { lastEventAt } : {}),
     ...(typeof lastSweepAt === 'string' ? { lastSweepAt } : {}),
+    ...(typeof throttledCalls === 'number' && typeof throttledHour === 'string'
+      ? { throttledCalls, throttledHour }
+      : {}),
   };
 }

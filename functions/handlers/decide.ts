@@ -8,6 +8,7 @@ import { type DecideEventResult, decideConnectionEvents } from '../gate/decide-e
 import type { ConnectionEventDetail } from '../shared/events.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { ConnectionEventSchema, InvalidEventError, parseEvent, SqsEventSchema } from './event-schemas.ts';
+import { flushMemberThrottles } from './member-throttles.ts';
 import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
 import { runtime } from './runtime.ts';
 
@@ -108,4 +109,8 @@ function report(serviceId: string, result: DecideEventResult): boolean {
   return result.entries.some((e) => e.action !== 'none');
 }
 
-export const handler = middy(decide).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(decide)
+  .use(tracing)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(flushMemberThrottles(runtime));

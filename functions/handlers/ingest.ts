@@ -18,6 +18,7 @@ import {
   SnsEventSchema,
   SqsEventSchema,
 } from './event-schemas.ts';
+import { flushMemberThrottles } from './member-throttles.ts';
 import { countOutcomes, logger, metrics, tracing } from './observability.ts';
 import { runtime } from './runtime.ts';
 
@@ -117,4 +118,8 @@ function isSqsEvent(event: unknown): boolean {
   return first !== null && typeof first === 'object' && Reflect.get(first, 'eventSource') === 'aws:sqs';
 }
 
-export const handler = middy(ingest).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(ingest)
+  .use(tracing)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(flushMemberThrottles(runtime));

@@ -6,6 +6,7 @@ import { decideByOperator, explainEndpoint } from '../gate/operator.ts';
 import { OPERATOR_ACTOR_ENV } from '../shared/config.ts';
 import * as z from '../shared/zod.ts';
 import { parseEvent } from './event-schemas.ts';
+import { flushMemberThrottles } from './member-throttles.ts';
 import { logger, tracing } from './observability.ts';
 import { runtime } from './runtime.ts';
 
@@ -51,4 +52,7 @@ async function operator(event: unknown, context: Context): Promise<string> {
   return `${mark}: ${result.message}`;
 }
 
-export const handler = middy(operator).use(tracing).use(injectLambdaContext(logger));
+export const handler = middy(operator)
+  .use(tracing)
+  .use(injectLambdaContext(logger))
+  .use(flushMemberThrottles(runtime));

@@ -15,6 +15,7 @@ import { reachFleetMembers } from '../aws/fleet-reach.ts';
 import { createGateAdapters, decideDepsOf, type GateAdapters } from '../aws/gate-adapters.ts';
 import type { MemberEc2 } from '../aws/member-ec2.ts';
 import type { DynamoMemberStates } from '../aws/member-states.ts';
+import type { MemberThrottles } from '../aws/member-throttles.ts';
 import type { DecideDeps } from '../gate/decide-service.ts';
 import { ManagedServiceCache } from '../gate/managed-services.ts';
 import { type FleetSettings, type GateConfig, readFleetSettings } from '../shared/config.ts';
@@ -29,6 +30,8 @@ export interface FleetRuntime {
   /** The members' EC2 clients (for the accept probe). */
   ec2: MemberEc2;
   memberStates: DynamoMemberStates;
+  /** Throttled attempts in each member region, written to its record as an invocation ends. */
+  throttles: MemberThrottles;
 }
 
 export interface Runtime extends Omit<GateAdapters, 'endpointServices'> {
@@ -52,14 +55,14 @@ export function fleetRuntime(
   const settings = readFleetSettings(env);
   if (settings === undefined) return undefined;
   const sessionName = (env.AWS_LAMBDA_FUNCTION_NAME ?? 'privatelink-gate').slice(0, 64).padEnd(2, '-');
-  const { services, ec2, memberStates } = reachFleetMembers(settings, {
+  const { services, ec2, memberStates, throttles } = reachFleetMembers(settings, {
     sessionName,
     dynamodb: clients.dynamodb,
     ledgerTable: config.ledgerTable,
     organizations: clients.organizations,
     logger,
   });
-  return { settings, services, ec2, memberStates };
+  return { settings, services, ec2, memberStates, throttles };
 }
 
 /** The gate's adapters over the container's clients. */

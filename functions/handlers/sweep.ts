@@ -11,6 +11,7 @@ import { SweepIncompleteError, type SweepRequest, sweep as sweepServices } from 
 import { gateNow } from '../shared/clock.ts';
 import { METRIC } from '../shared/metrics.ts';
 import { parseEvent, SweepEventSchema } from './event-schemas.ts';
+import { flushMemberThrottles } from './member-throttles.ts';
 import { countOutcomes, countRulesUnreadable, logger, metrics, tracing } from './observability.ts';
 import { type FleetRuntime, type Runtime, runtime } from './runtime.ts';
 
@@ -121,4 +122,8 @@ async function sweep(event: unknown, context: Context) {
   return report;
 }
 
-export const handler = middy(sweep).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(sweep)
+  .use(tracing)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(flushMemberThrottles(runtime));

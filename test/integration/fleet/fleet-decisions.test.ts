@@ -706,6 +706,17 @@ describe('a throttled member', () => {
         serviceAccount: THROTTLED.account,
         serviceRegion: THROTTLED.region,
       });
+
+      // plgate fleet counts the throttled attempts the hub's functions met, in that member only.
+      const run = await plgateInProcessWith(['fleet', '--json', '--stack', world.gate.stack.name], {
+        env: operatorEnv(),
+      });
+      const { members } = JSON.parse(run.stdout) as {
+        members: { account: string; region: string; throttledCalls?: number }[];
+      };
+      const throttledCalls = new Map(members.map((m) => [placeName(m), m.throttledCalls]));
+      expect(throttledCalls.get(placeName(THROTTLED))).toBeGreaterThan(0);
+      expect(throttledCalls.get(placeName(healthy))).toBe(0);
     } finally {
       stopListening();
     }

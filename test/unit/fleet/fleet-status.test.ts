@@ -93,10 +93,25 @@ describe('fleetStatus', () => {
         probeAnswering({ [SVC_A]: failure('DryRunOperation'), [SVC_B]: failure('UnauthorizedOperation') }),
       endpointServicesFor: (place) => members.get(key(place)) ?? memberWith([]),
       recorded: async () => [
-        { ...A, healthy: true, lastEventAt: '2026-12-07T09:50:00.123Z' },
-        { ...D, healthy: false, reason: 'AccessDenied: wrong external id' },
+        // Throttled calls are shown for this UTC hour or the one before, not older.
+        {
+          ...A,
+          healthy: true,
+          lastEventAt: '2026-12-07T09:50:00.123Z',
+          throttledCalls: 7,
+          throttledHour: '2026-12-07T09',
+        },
+        { ...B, throttledCalls: 2, throttledHour: '2026-12-07T10' },
+        {
+          ...D,
+          healthy: false,
+          reason: 'AccessDenied: wrong external id',
+          throttledCalls: 9,
+          throttledHour: '2026-12-07T08',
+        },
       ],
       onMember: (place) => looked.push(key(place)),
+      now: () => new Date('2026-12-07T10:05:00Z'),
     });
 
     expect(looked).toEqual([A, B, C, D, E].map(key));
@@ -109,6 +124,8 @@ describe('fleetStatus', () => {
         waitingRequests: 2,
         recordedHealthy: true,
         lastEventAt: '2026-12-07T09:50:00.123Z',
+        throttledCalls: 7,
+        throttledHour: '2026-12-07T09',
         healthy: true,
       },
       {
@@ -118,6 +135,8 @@ describe('fleetStatus', () => {
         problem: 'accept not allowed: UnauthorizedOperation: UnauthorizedOperation says no',
         managedServices: 1,
         waitingRequests: 1,
+        throttledCalls: 2,
+        throttledHour: '2026-12-07T10',
         healthy: false,
       },
       {
@@ -126,6 +145,7 @@ describe('fleetStatus', () => {
         problem: 'Throttling: Rate exceeded',
         managedServices: 0,
         waitingRequests: 0,
+        throttledCalls: 0,
         healthy: false,
       },
       {
@@ -135,6 +155,7 @@ describe('fleetStatus', () => {
         waitingRequests: 0,
         recordedHealthy: false,
         recordedReason: 'AccessDenied: wrong external id',
+        throttledCalls: 0,
         healthy: false,
       },
       {
@@ -143,12 +164,13 @@ describe('fleetStatus', () => {
         problem: 'cannot assume the spoke role',
         managedServices: 0,
         waitingRequests: 0,
+        throttledCalls: 0,
         healthy: false,
       },
     ]);
   });
 
-  it("still reports every member when the hub's records cannot be read", async () => {
+  it("still reports every member when the hub's records cannot be read (throttled calls unknown)", async () => {
     const rows = await fleetStatus([A], {
       credentials: { credentialsFor: async () => SPOKE_CREDENTIALS },
       ec2For: () => probeAnswering({}),
