@@ -29,9 +29,6 @@ export interface MemberState {
 /** The UTC hour a throttled call is counted in. */
 export const throttleHourOf = (at: Date): string => at.toISOString().slice(0, 13);
 
-const isConditionFailed = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
-
 const keyOf = ({ account, region }: ServicePlace): Record<string, string> => ({
   [LEDGER_TABLE_KEY.partitionKey]: `${MEMBER_PARTITION_PREFIX}${account}:${region}`,
   [LEDGER_TABLE_KEY.sortKey]: LEDGER_STATE_SK,
@@ -102,6 +99,30 @@ export class DynamoMemberStates {
     await this.#touch(place, field, now.toISOString());
   }
 
+  /** One conditional update of the member's record; false when its condition did not hold. */
+  async #updateIf(
+    place: ServicePlace,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keyOf(place),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   async #touch(place: ServicePlace, field: string, at: string): Promise<void> {
     await this.#doc.send(
       new UpdateCommand({
@@ -123,38 +144,27 @@ export class DynamoMemberStates {
       throw new RangeError(`count must be a whole number of throttled calls, got ${count}`);
     const hour = throttleHourOf(now);
     const values = { ':n': count, ':hour': hour, ':account': place.account, ':region': place.region };
+    const member = 'memberAccount = :account, memberRegion = :region';
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      try {
-        await this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: keyOf(place),
-            UpdateExpression:
-              'SET throttledCalls = throttledCalls + :n, memberAccount = :account, memberRegion = :region',
-            ConditionExpression: 'throttledHour = :hour',
-            ExpressionAttributeValues: values,
-          }),
-        );
+      if (
+        await this.#updateIf(
+          place,
+          `SET throttledCalls = throttledCalls + :n, ${member}`,
+          'throttledHour = :hour',
+          values,
+        )
+      )
         return;
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-      }
-      try {
-        await this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: keyOf(place),
-            UpdateExpression:
-              'SET throttledHour = :hour, throttledCalls = :n, memberAccount = :account, memberRegion = :region',
-            ConditionExpression: 'attribute_not_exists(throttledHour) OR throttledHour < :hour',
-            ExpressionAttributeValues: values,
-          }),
-        );
+      // Another container may start the hour between these two writes: then add to its count.
+      if (
+        await this.#updateIf(
+          place,
+          `SET throttledHour = :hour, throttledCalls = :n, ${member}`,
+          'attribute_not_exists(throttledHour) OR throttledHour < :hour',
+          values,
+        )
+      )
         return;
-      } catch (error) {
-        // Another container started the hour between the two writes: add to its count.
-        if (!isConditionFailed(error)) throw error;
-      }
     }
     throw new Error(`the throttled calls of ${place.account}:${place.region} could not be counted`);
   }
