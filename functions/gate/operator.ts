@@ -159,10 +159,13 @@ export async function decideByOperator(
   const { entries, state } = await carryOut(request, connection, deps);
   const after = { serviceId: connection.serviceId, state, decision: would, entries };
   if (REACHED[action].has(state)) {
-    const outcome = entries.find((e) => e.endpointId === endpointId)?.outcome;
+    // Another decider may have carried the person's decision out first (the sweep the rule
+    // change starts): the ledger names the person all the same, and so does this line.
+    const outcome =
+      entries.find((e) => e.endpointId === endpointId)?.outcome ?? carriedOutcome(action, connection.state);
     return result(
       'done',
-      `${endpointId}: ${outcome ?? state} (${action === 'approve' ? 'approved' : 'denied'} by ${request.actor})`,
+      `${endpointId}: ${outcome} (${action === 'approve' ? 'approved' : 'denied'} by ${request.actor})`,
       after,
     );
   }
@@ -175,6 +178,12 @@ export async function decideByOperator(
     `${endpointId} is still ${state}: ${why}. The ${action === 'approve' ? 'approval' : 'denial'} is recorded; run it again, or the next sweep acts on it`,
     after,
   );
+}
+
+/** The ledger's outcome of a person's decision that reached its state: accepted, rejected, or revoked (it was live). */
+function carriedOutcome(action: OperatorVerdict, stateBefore: string): string {
+  if (action === 'approve') return 'accepted';
+  return stateBefore === 'pendingAcceptance' ? 'rejected' : 'revoked';
 }
 
 /**
