@@ -1,18 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RuleFilesNotFoundError } from '../functions/core/rules/load-rule-files.ts';
-import { registerApprove } from './commands/approve.ts';
-import { registerConnections } from './commands/connections.ts';
-import { registerConsole } from './commands/console.ts';
-import { registerEvaluate } from './commands/evaluate.ts';
-import { registerExplain } from './commands/explain.ts';
-import { registerFleet } from './commands/fleet.ts';
-import { registerHistory } from './commands/history.ts';
-import { registerInvite } from './commands/invite.ts';
-import { registerLocal } from './commands/local.ts';
-import { registerPolicy } from './commands/policy.ts';
-import { registerRegister } from './commands/register.ts';
-import { registerSweep } from './commands/sweep.ts';
+import { COMMAND_MODULES, type CommandModule, modulesFor } from './command-modules.ts';
 import { hintFor } from './error-hints.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -21,8 +10,11 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** Builds the `plgate` program. Each command lives in its own file under commands/. */
-export function buildProgram(): Command {
+/**
+ * Builds the `plgate` program with the commands of these modules (default: every one). Each
+ * command lives in its own file under commands/ (command-modules.ts says which).
+ */
+export async function buildProgram(modules: readonly CommandModule[] = COMMAND_MODULES): Promise<Command> {
   const program = new Command('plgate')
     .description('privatelink-gate: rule-driven acceptance of AWS PrivateLink connection requests')
     .version(VERSION, '-V, --version', 'print the version of plgate')
@@ -30,24 +22,14 @@ export function buildProgram(): Command {
     // A command's options are its own, wherever they stand (see invites and invites revoke).
     .enablePositionalOptions()
     .exitOverride();
-  registerPolicy(program);
-  registerEvaluate(program);
-  registerLocal(program);
-  registerConnections(program);
-  registerApprove(program);
-  registerExplain(program);
-  registerHistory(program);
-  registerSweep(program);
-  registerFleet(program);
-  registerConsole(program);
-  registerInvite(program);
-  registerRegister(program);
+  const registers = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 failure or invalid input, 2 usage. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(modulesFor(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

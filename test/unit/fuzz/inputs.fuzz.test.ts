@@ -253,8 +253,8 @@ describe('command-line values (fuzzed)', () => {
 });
 
 /** The real program with every action replaced: parsing is fuzzed, nothing runs or reaches AWS. */
-function parseOnlyProgram(): Command {
-  const program = buildProgram();
+async function parseOnlyProgram(): Promise<Command> {
+  const program = await buildProgram();
   const neuter = (command: Command): void => {
     command.configureOutput({ writeOut: () => {}, writeErr: () => {} });
     command.action(() => {});
@@ -304,7 +304,7 @@ describe('the plgate command line (fuzzed)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(tokens, { maxLength: 6 }), async (argv) => {
         try {
-          await parseOnlyProgram().parseAsync(argv, { from: 'user' });
+          await (await parseOnlyProgram()).parseAsync(argv, { from: 'user' });
         } catch (error) {
           expect(error instanceof CommanderError || error instanceof UsageError).toBe(true);
         }
