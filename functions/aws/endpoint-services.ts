@@ -165,6 +165,23 @@ export class Ec2EndpointServices implements EndpointServices {
     };
   }
 
+  async connectionsOfServices(serviceIds: readonly string[]): Promise<Map<string, Connection[]>> {
+    const whole = new Map<string, Connection[]>();
+    for (const id of serviceIds) checkServiceId(id);
+    // More services than one call's filter takes: each is paged on its own.
+    if (serviceIds.length === 0 || serviceIds.length > MAX_FILTER_VALUES) return whole;
+    const page = await this.#describePage(
+      [{ Name: 'service-id', Values: [...serviceIds] }],
+      undefined,
+      MAX_PAGE,
+    );
+    // More than a page: the services are paged on their own, as large ones must be.
+    if (page.nextToken !== undefined) return whole;
+    for (const id of serviceIds) whole.set(id, []);
+    for (const connection of page.connections) whole.get(connection.serviceId)?.push(connection);
+    return whole;
+  }
+
   accept(serviceId: string, endpointIds: string[]): Promise<ActionResult> {
     return this.#act('accept', serviceId, endpointIds);
   }

@@ -145,18 +145,14 @@ export class FleetEndpointServices implements EndpointServices {
    * a member that cannot answer has none enrolled (the sweep's enrollment of each then says why).
    */
   async enrolledServices(services: readonly ManagedService[], _hubTopicArn: string): Promise<Set<string>> {
-    const byMember = new Map<string, { place: ServicePlace; services: ManagedService[] }>();
-    for (const service of services) {
-      const place = this.#where.get(service.serviceId);
-      if (place === undefined) continue;
-      const group = byMember.get(keyOf(place)) ?? { place, services: [] };
-      group.services.push(service);
-      byMember.set(keyOf(place), group);
-    }
+    const byId = new Map(services.map((s) => [s.serviceId, s]));
     const answers = await Promise.all(
-      [...byMember.values()].map(({ place, services: own }) =>
+      [...this.#byMember([...byId.keys()]).values()].map(({ place, ids }) =>
         this.#ec2(place)
-          .enrolledServices(own, this.#spokeTopicOf(place))
+          .enrolledServices(
+            ids.flatMap((id) => byId.get(id) ?? []),
+            this.#spokeTopicOf(place),
+          )
           .catch((error: unknown) => {
             this.#options.log?.('fleet member enrollment not read', {
               ...place,
@@ -167,6 +163,31 @@ export class FleetEndpointServices implements EndpointServices {
       ),
     );
     return new Set(answers.flatMap((answer) => [...answer]));
+  }
+
+  /** Each member's services asked of that member, members side by side; one that cannot answer has its services paged on their own. */
+  async connectionsOfServices(serviceIds: readonly string[]): Promise<Map<string, Connection[]>> {
+    const answers = await Promise.all(
+      [...this.#byMember(serviceIds).values()].map(({ place, ids }) =>
+        this.#ec2(place)
+          .connectionsOfServices(ids)
+          .catch(() => new Map<string, Connection[]>()),
+      ),
+    );
+    return new Map(answers.flatMap((answer) => [...answer]));
+  }
+
+  /** The services grouped by the member they live in; services of no known member are left out. */
+  #byMember(serviceIds: readonly string[]): Map<string, { place: ServicePlace; ids: string[] }> {
+    const byMember = new Map<string, { place: ServicePlace; ids: string[] }>();
+    for (const id of serviceIds) {
+      const place = this.#where.get(id);
+      if (place === undefined) continue;
+      const group = byMember.get(keyOf(place)) ?? { place, ids: [] };
+      group.ids.push(id);
+      byMember.set(keyOf(place), group);
+    }
+    return byMember;
   }
 
   #spokeTopicOf(place: ServicePlace): string {

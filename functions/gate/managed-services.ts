@@ -61,6 +61,10 @@ export class ManagedServiceCache implements EndpointServices {
     return this.inner.pageConnections(serviceId, nextToken, pageSize);
   }
 
+  connectionsOfServices(serviceIds: readonly string[]): Promise<Map<string, Connection[]>> {
+    return this.inner.connectionsOfServices(serviceIds);
+  }
+
   accept(serviceId: string, endpointIds: string[]): Promise<ActionResult> {
     return this.inner.accept(serviceId, endpointIds);
   }

@@ -145,6 +145,12 @@ export interface EndpointServices {
   describeConnections(serviceId: string, filter?: ConnectionFilter): Promise<Connection[]>;
   /** One page of a service's connections, for sweeps that must stop and continue. */
   pageConnections(serviceId: string, nextToken?: string, pageSize?: number): Promise<ConnectionPage>;
+  /**
+   * Every connection of these services, read with one call per account and region when they
+   * fit in one page: each service read whole is in the map (with no connection, an empty
+   * list); one left out is to be paged on its own (pageConnections).
+   */
+  connectionsOfServices(serviceIds: readonly string[]): Promise<Map<string, Connection[]>>;
   /** Accepts in batches per call; retries throttling and retryable `Unsuccessful`; reports the rest. */
   accept(serviceId: string, endpointIds: string[]): Promise<ActionResult>;
   reject(serviceId: string, endpointIds: string[]): Promise<ActionResult>;

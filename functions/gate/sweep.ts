@@ -3,6 +3,7 @@
  * services, decides what no event decided, expires reviews past their TTL and finds drift.
  * It stops before the invocation's time runs out and asks for its own continuation.
  */
+import type { Connection } from '../core/connection.ts';
 import { settingsFor } from '../core/rules/settings.ts';
 import type { SweepRequestedDetail } from '../shared/events.ts';
 import { type DecideDeps, decideService } from './decide-service.ts';
@@ -77,13 +78,22 @@ export async function sweep(request: SweepRequest, deps: SweepDeps): Promise<Swe
     managed.length === 0
       ? new Set<string>()
       : await deps.endpointServices.enrolledServices(managed, deps.ingestTopicArn);
+  // Every connection of the services still to sweep (but one resumed mid-way), read with one
+  // call per account and region when they fit in one page; the others are paged one by one.
+  // Acting on what this read says is safe however old it gets: every action re-reads its
+  // endpoints under their leases, and what is newer than this read is the next sweep's.
+  const toRead = services.slice(Math.max(start, 0)).filter((id) => id !== cursor?.serviceId);
+  const read = toRead.length === 0 ? new Map() : await deps.endpointServices.connectionsOfServices(toRead);
 
   for (const serviceId of services.slice(Math.max(start, 0))) {
     // One service that cannot be swept (in a fleet, a member whose role lost accept) does not
     // stop the others: each step is safe to repeat, and the next sweep tries it again.
     let outcome: 'continued' | 'done';
     try {
-      outcome = await sweepService(serviceId, request, deps, report, reserveMs, enrolled.has(serviceId));
+      outcome = await sweepService(serviceId, request, deps, report, reserveMs, {
+        enrolled: enrolled.has(serviceId),
+        connections: read.get(serviceId),
+      });
     } catch (error) {
       failed.push({ serviceId, error });
       continue;
@@ -107,7 +117,12 @@ async function sweepService(
   deps: SweepDeps,
   report: SweepReport,
   reserveMs: number,
-  enrolled: boolean,
+  known: {
+    /** The service needs no enrollment (the sweep's one read of notifications). */
+    enrolled: boolean;
+    /** All its connections, when the sweep's one read of connections held them. */
+    connections: Connection[] | undefined;
+  },
 ): Promise<'continued' | 'done'> {
   const cursor = request.cursor;
   // Rules are read again for every service, for every page after the first and after an
@@ -128,7 +143,7 @@ async function sweepService(
   if (settings.mode === 'off' && !settings.held) return 'done';
   // Enrollment changes the service itself: neither an off service nor a held one (whose
   // settings are unknown) is touched. A held one is still read, to record its requests as held.
-  if (!resuming && !settings.held && !enrolled) {
+  if (!resuming && !settings.held && !known.enrolled) {
     done.enrolled =
       (await enrollService(serviceId, deps.ingestTopicArn, { ...deps, endpointStates: deps.ledger })) ?? [];
     rules = await deps.rules.current();
@@ -149,7 +164,10 @@ async function sweepService(
       });
       return 'continued';
     }
-    const page = await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
+    const page =
+      firstPage && known.connections !== undefined
+        ? { connections: known.connections }
+        : await deps.endpointServices.pageConnections(serviceId, nextToken, deps.pageSize);
     if (!firstPage) rules = await deps.rules.current();
     firstPage = false;
     const entries = await decideService(

@@ -124,6 +124,26 @@ export class FakeEndpointServices implements EndpointServices {
     return this.managed.has(serviceId);
   }
 
+  /** Calls of connectionsOfServices, each with the services it was asked about. */
+  readonly connectionReads: string[][] = [];
+  /** How many connections one read of several services holds (EC2's MaxResults); 0: none read whole. */
+  onePageHolds = 1000;
+
+  async connectionsOfServices(serviceIds: readonly string[]): Promise<Map<string, Connection[]>> {
+    this.connectionReads.push([...serviceIds]);
+    const whole = new Map<string, Connection[]>();
+    for (const id of serviceIds) whole.set(id, []);
+    let count = 0;
+    for (const c of this.connections.values()) {
+      const list = whole.get(c.serviceId);
+      if (list === undefined) continue;
+      list.push(structuredClone(c));
+      count += 1;
+    }
+    // More than a page: EC2 would answer with a NextToken, and the sweep pages each service.
+    return count > this.onePageHolds ? new Map() : whole;
+  }
+
   /** Calls of enrolledServices, each with the services it was asked about. */
   readonly enrollmentReads: string[][] = [];
 

@@ -130,7 +130,7 @@ describe('the decide queue', () => {
 });
 
 describe('the call budget of a sweep', () => {
-  it('warm, costs EC2 one listing of services and one of their notifications, one page per service, and no write', async () => {
+  it('warm, costs EC2 one listing of the services, one of their notifications and one of their connections, and no write', async () => {
     for (let i = 0; i < 4; i += 1) await createService(world.provider);
     // The first sweep enrolls the new services; the second is the steady state.
     await world.gate.sweepNow();
@@ -141,7 +141,7 @@ describe('the call budget of a sweep', () => {
     expect(byAction).toEqual({
       'ec2:DescribeVpcEndpointServiceConfigurations': 1,
       'ec2:DescribeVpcEndpointConnectionNotifications': 1,
-      'ec2:DescribeVpcEndpointConnections': 5,
+      'ec2:DescribeVpcEndpointConnections': 1,
       // The rules version once per service; the states of the one service's connections. No
       // enrollment lease (it was two UpdateItem per service and sweep).
       'dynamodb:GetItem': 5,

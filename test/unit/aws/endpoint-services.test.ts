@@ -558,3 +558,38 @@ describe('enrolledServices', () => {
     );
   });
 });
+
+describe('connectionsOfServices', () => {
+  const OTHER = 'vpce-svc-0fedcba9876543210';
+  const QUIET = 'vpce-svc-00000000000000001';
+
+  it("reads every service's connections with one call, and has an empty list for a service with none", async () => {
+    ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({
+      VpcEndpointConnections: [raw(1), raw(2, { ServiceId: OTHER }), raw(3)],
+    });
+    const read = await adapter().connectionsOfServices([SERVICE, OTHER, QUIET]);
+    expect([...read].map(([id, connections]) => [id, connections.map((c) => c.endpointId)])).toEqual([
+      [SERVICE, [endpoint(1), endpoint(3)]],
+      [OTHER, [endpoint(2)]],
+      [QUIET, []],
+    ]);
+    const calls = ec2Mock.commandCalls(DescribeVpcEndpointConnectionsCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toMatchObject({
+      Filters: [{ Name: 'service-id', Values: [SERVICE, OTHER, QUIET] }],
+      MaxResults: 1000,
+    });
+  });
+
+  it('reads none whole when they do not fit in one page, nor more services than one filter takes', async () => {
+    ec2Mock
+      .on(DescribeVpcEndpointConnectionsCommand)
+      .resolves({ VpcEndpointConnections: [raw(1)], NextToken: 'more' });
+    expect(await adapter().connectionsOfServices([SERVICE, OTHER])).toEqual(new Map());
+    const many = Array.from({ length: 201 }, (_, n) => `vpce-svc-${n.toString(16).padStart(17, '0')}`);
+    expect(await adapter().connectionsOfServices(many)).toEqual(new Map());
+    expect(await adapter().connectionsOfServices([])).toEqual(new Map());
+    expect(ec2Mock.commandCalls(DescribeVpcEndpointConnectionsCommand)).toHaveLength(1);
+    await expect(adapter().connectionsOfServices(['svc-1'])).rejects.toThrow(/serviceId: not a valid id/);
+  });
+});

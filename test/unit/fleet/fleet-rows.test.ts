@@ -46,6 +46,7 @@ const noServices: EndpointServices = {
   isManaged: async () => false,
   enroll: async () => ({ changed: [] }),
   enrolledServices: async () => new Set<string>(),
+  connectionsOfServices: async () => new Map(),
 };
 
 beforeEach(() => {

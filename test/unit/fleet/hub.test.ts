@@ -99,6 +99,12 @@ class FakeMember implements EndpointServices {
     this.#check(`enroll ${serviceId} ${topicArn}`);
     return { changed: [] };
   }
+  async connectionsOfServices(serviceIds: readonly string[]) {
+    this.#check(`connections of ${serviceIds.join(',')}`);
+    return new Map(
+      await Promise.all(serviceIds.map(async (id) => [id, await this.describeConnections(id)] as const)),
+    );
+  }
   async enrolledServices(services: readonly ManagedService[], topicArn: string) {
     this.#check(`enrolled? ${services.map((s) => s.serviceId).join(',')} ${topicArn}`);
     return new Set(services.map((s) => s.serviceId));
@@ -157,6 +163,22 @@ describe('FleetEndpointServices', () => {
       'list',
       `enrolled? ${SVC_B} arn:aws:sns:eu-west-1:222222222222:plgate-spoke-ingest`,
     ]);
+  });
+
+  it("reads each member's services' connections from that member; one that cannot answer leaves its services to be paged", async () => {
+    const a = new FakeMember(A, [SVC_A]);
+    const b = new FakeMember(B, [SVC_B]);
+    const fleet = fleetOf([a, b]);
+    await fleet.listManagedServices();
+    a.connectionsOfServices = async () => {
+      throw denied('RequestLimitExceeded');
+    };
+
+    const read = await fleet.connectionsOfServices([SVC_A, SVC_B]);
+
+    expect([...read.keys()]).toEqual([SVC_B]);
+    expect(read.get(SVC_B)?.map((c) => c.serviceAccount)).toEqual([B.account]);
+    expect(b.calls).toEqual(['list', `connections of ${SVC_B}`, `describe ${SVC_B}`]);
   });
 
   it('goes on past a member it cannot reach, and reports it as unreachable', async () => {

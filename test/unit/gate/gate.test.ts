@@ -519,6 +519,8 @@ describe('sweep', () => {
       connection({ account }),
     );
     world.ec2.add(...connections);
+    // Too many connections for the sweep's one read of every service: it pages this one.
+    world.ec2.onePageHolds = 0;
     let remaining = 1_000_000;
     const sweepDeps = {
       ...world.deps,
@@ -590,6 +592,39 @@ describe('enrollment in a sweep', () => {
     expect(world.ec2.enrollmentReads).toEqual([[SERVICE], [SERVICE]]);
   });
 
+  it("reads every service's connections at once when they fit, and pages none of them", async () => {
+    const world = setup();
+    const other = 'vpce-svc-0fedcba9876543210';
+    world.ec2.add(connection({ account: PARTNER }), connection({ account: BLOCKED, serviceId: other }));
+    let paged = 0;
+    world.ec2.pageConnections = async () => {
+      paged += 1;
+      return { connections: [] };
+    };
+    const report = await sweep(
+      {},
+      {
+        ...world.deps,
+        ingestTopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+        remainingMs: () => 1_000_000,
+      },
+    );
+    expect(paged).toBe(0);
+    expect(world.ec2.connectionReads).toEqual([[SERVICE, other].sort()]);
+    expect(report.services.map((s) => [s.serviceId, s.connections])).toEqual(
+      [
+        [SERVICE, 1],
+        [other, 1],
+      ].sort(),
+    );
+    expect(
+      world.ledger
+        .outcomes()
+        .map(([, outcome]) => outcome)
+        .sort(),
+    ).toEqual(['accepted', 'rejected']);
+  });
+
   it('asks nothing when no service is managed', async () => {
     const world = setup();
     world.ec2.managed.clear();
@@ -602,6 +637,7 @@ describe('enrollment in a sweep', () => {
       },
     );
     expect(world.ec2.enrollmentReads).toEqual([]);
+    expect(world.ec2.connectionReads).toEqual([]);
   });
 });
 
@@ -611,6 +647,8 @@ describe('a long sweep', () => {
     const first = connection({ account: PARTNER, createdAt: new Date('2026-11-20T10:00:00Z') });
     const second = connection({ account: PARTNER, createdAt: new Date('2026-11-20T11:00:00Z') });
     world.ec2.add(first, second);
+    // A service the sweep's one read cannot hold whole: paged, a page at a time.
+    world.ec2.onePageHolds = 0;
     const original = world.ec2.pageConnections.bind(world.ec2);
     world.ec2.pageConnections = async (serviceId, token) => {
       if (token) {
