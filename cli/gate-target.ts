@@ -5,7 +5,6 @@
  * stack it deployed, PrivateLinkGate, unless another is named).
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import type { Command } from 'commander';
 import { type AwsClients, createClients } from '../functions/aws/clients.ts';
 import { DEFAULT_STACK_NAME, ENV, type GateConfig } from '../functions/shared/config.ts';
 import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
@@ -41,16 +40,8 @@ export interface GateTarget {
   close(): void;
 }
 
-/** Adds the flags that name a gate's resources to a command. */
-export function withTargetOptions(command: Command): Command {
-  return command
-    .option('--stack <name>', 'read resource names from this CloudFormation stack’s outputs')
-    .option('--rules-table <name>', 'the rules table (env RULES_TABLE)')
-    .option('--ledger-table <name>', 'the ledger table (env LEDGER_TABLE)')
-    .option('--decisions-topic <arn>', 'the decisions topic (env DECISIONS_TOPIC_ARN)')
-    .option('--ingest-topic <arn>', 'the ingest topic (env INGEST_TOPIC_ARN)')
-    .option('--bus <name>', "the gate's event bus (env GATE_BUS_NAME)");
-}
+// The flags themselves live apart, so that a command's registration needs no SDK client.
+export { withTargetOptions } from './target-options.ts';
 
 /** CloudFormation output keys of the stack (infra/gate-stack.ts). */
 const OUTPUTS: Record<keyof Omit<GateConfig, 'organizationsLookup' | 'ledgerRetentionDays'>, string> = {
