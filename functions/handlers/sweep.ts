@@ -20,8 +20,8 @@ const acceptProbes = new AcceptProbes();
 
 /**
  * Each member as the sweep's listing found it, and for one that listed its services whether
- * it may accept (a DryRun probe, when due): a role that lost accept is unhealthy before a
- * request waits on it, or at once when one does.
+ * it may accept (a DryRun probe, when due): a role that lost accept is unhealthy within the
+ * hour, or at once when a request waits on it.
  */
 async function memberLooks(fleet: FleetRuntime, failedServiceIds: readonly string[]): Promise<MemberLook[]> {
   const failed = new Set(
