@@ -40,9 +40,6 @@ export interface GateTarget {
   close(): void;
 }
 
-// The flags themselves live apart, so that a command's registration needs no SDK client.
-export { withTargetOptions } from './target-options.ts';
-
 /** CloudFormation output keys of the stack (infra/gate-stack.ts). */
 const OUTPUTS: Record<keyof Omit<GateConfig, 'organizationsLookup' | 'ledgerRetentionDays'>, string> = {
   rulesTable: 'RulesTableName',

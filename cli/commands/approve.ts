@@ -5,9 +5,10 @@ import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { EXIT } from '../exit.ts';
 import { withFleetTarget } from '../fleet-members.ts';
 import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
-import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
+import type { TargetFlags } from '../gate-target.ts';
 import { decideAsOperator } from '../operator-action.ts';
 import { printJson, printLine } from '../output.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface ApproveFlags extends TargetFlags, FleetFlags {
   service?: string;

@@ -6,9 +6,10 @@ import { judge, servicesOf } from '../connection-lookup.ts';
 import { UsageError } from '../exit.ts';
 import { withFleetTarget } from '../fleet-members.ts';
 import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
-import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
+import type { TargetFlags } from '../gate-target.ts';
 import { age, printJson, printLine, printTable, progress } from '../output.ts';
 import { targetAdapters } from '../target-adapters.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface ConnectionsFlags extends TargetFlags, FleetFlags {
   service?: string;

@@ -4,8 +4,9 @@ import type { FleetSettings } from '../../functions/shared/config.ts';
 import { UsageError } from '../exit.ts';
 import { memberClientOptions, stderrWarnings, withFleetMembers } from '../fleet-members.ts';
 import { type FleetFlags, fleetOf, withFleetOptions } from '../fleet-settings.ts';
-import { resolveTarget, type TargetFlags, withTargetOptions } from '../gate-target.ts';
+import { resolveTarget, type TargetFlags } from '../gate-target.ts';
 import { printLine } from '../output.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface ConsoleFlags extends TargetFlags, FleetFlags {
   port: string;

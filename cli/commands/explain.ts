@@ -5,9 +5,10 @@ import { endpointIdArgument, serviceIdOption } from '../arguments.ts';
 import { findConnection, judge } from '../connection-lookup.ts';
 import { withFleetTarget } from '../fleet-members.ts';
 import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
-import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
+import type { TargetFlags } from '../gate-target.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 import { targetAdapters } from '../target-adapters.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface ExplainFlags extends TargetFlags, FleetFlags {
   service?: string;

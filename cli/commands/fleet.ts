@@ -12,8 +12,9 @@ import { EXIT } from '../exit.ts';
 import { memberClientOptions, reachFleet, stderrWarnings } from '../fleet-members.ts';
 import { type FleetFlags, fleetOf, hasMembers, withFleetOptions } from '../fleet-settings.ts';
 import { MEMBER_COLUMNS, memberCells } from '../fleet-status.ts';
-import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { type TargetFlags, withTarget } from '../gate-target.ts';
 import { printJson, printLine, printTable, progress } from '../output.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface FleetCommandFlags extends TargetFlags, FleetFlags {
   json?: boolean;

@@ -7,8 +7,9 @@ import { OUTCOME_STYLE } from '../../terminal/outcome-style.ts';
 import { accountOption, endpointIdArgument, positiveInteger, serviceIdOption } from '../arguments.ts';
 import { parseDuration } from '../duration.ts';
 import { UsageError } from '../exit.ts';
-import { type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { type TargetFlags, withTarget } from '../gate-target.ts';
 import { printJson, printLine, printTable } from '../output.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface HistoryFlags extends TargetFlags {
   service?: string;

@@ -12,9 +12,10 @@ import { accountOption, serviceIdOption } from '../arguments.ts';
 import { ServiceNotManagedError } from '../connection-lookup.ts';
 import { isoDuration, positiveDuration } from '../duration.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { type GateTarget, type TargetFlags, withTarget, withTargetOptions } from '../gate-target.ts';
+import { type GateTarget, type TargetFlags, withTarget } from '../gate-target.ts';
 import { age, printJson, printLine, printTable } from '../output.ts';
 import { registerUrlOf } from '../register-url.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface InviteFlags extends TargetFlags {
   service: string;

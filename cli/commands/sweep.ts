@@ -12,9 +12,10 @@ import { ServiceNotManagedError } from '../connection-lookup.ts';
 import { EXIT } from '../exit.ts';
 import { withFleetTarget } from '../fleet-members.ts';
 import { type FleetFlags, withFleetOptions } from '../fleet-settings.ts';
-import { type TargetFlags, withTargetOptions } from '../gate-target.ts';
+import type { TargetFlags } from '../gate-target.ts';
 import { printJson, printLine, printTable, progress } from '../output.ts';
 import { targetAdapters } from '../target-adapters.ts';
+import { withTargetOptions } from '../target-options.ts';
 
 interface SweepFlags extends TargetFlags, FleetFlags {
   service?: string;

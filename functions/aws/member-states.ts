@@ -84,19 +84,16 @@ export class DynamoMemberStates {
   }
 
   /**
-   * Notes when the member last sent an event or was last swept. A member's events are noted
-   * at most once a minute per container: `plgate fleet` shows when a member was last heard
-   * from, and a write for every notification would cost each request in a member two writes.
+   * Notes when the member last sent an event, at most once a minute per container: `plgate
+   * fleet` shows when a member was last heard from, and a write for every notification would
+   * cost each request in a member two writes. (Its last sweep is noted with its health.)
    */
-  async touch(place: ServicePlace, field: 'lastEventAt' | 'lastSweepAt', now: Date): Promise<void> {
-    if (field === 'lastEventAt') {
-      const key = `${place.account}:${place.region}`;
-      const last = this.#lastEventNoted.get(key);
-      if (last !== undefined && now.getTime() - last < EVENT_NOTE_INTERVAL_MS && now.getTime() >= last)
-        return;
-      this.#lastEventNoted.set(key, now.getTime());
-    }
-    await this.#touch(place, field, now.toISOString());
+  async noteEvent(place: ServicePlace, now: Date): Promise<void> {
+    const key = `${place.account}:${place.region}`;
+    const last = this.#lastEventNoted.get(key);
+    if (last !== undefined && now.getTime() - last < EVENT_NOTE_INTERVAL_MS && now.getTime() >= last) return;
+    this.#lastEventNoted.set(key, now.getTime());
+    await this.#touch(place, 'lastEventAt', now.toISOString());
   }
 
   /** One conditional update of the member's record; false when its condition did not hold. */

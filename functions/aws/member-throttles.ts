@@ -17,14 +17,14 @@ export const isThrottled = (error: unknown): boolean =>
 export class MemberThrottles {
   readonly #pending = new Map<string, { place: ServicePlace; count: number }>();
 
-  /** One throttled attempt in the member region. */
-  note(place: ServicePlace): void {
+  /** One throttled attempt in the member region (or `count` of them). */
+  note(place: ServicePlace, count = 1): void {
     const key = `${place.account}:${place.region}`;
     const seen = this.#pending.get(key) ?? {
       place: { account: place.account, region: place.region },
       count: 0,
     };
-    this.#pending.set(key, { ...seen, count: seen.count + 1 });
+    this.#pending.set(key, { ...seen, count: seen.count + count });
   }
 
   /** What was counted and not yet written. */
@@ -45,7 +45,7 @@ export class MemberThrottles {
         await write(place, count);
       } catch (error) {
         failures.push(error);
-        for (let i = 0; i < count; i += 1) this.note(place);
+        this.note(place, count);
       }
     }
     return failures;

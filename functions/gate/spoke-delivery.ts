@@ -15,7 +15,7 @@ export interface SpokeIngestDeps extends Omit<NotificationDeps, 'place' | 'now'>
   /** Told where each notified service lives (the hub's EC2 router). */
   router: { locate(serviceId: string, place: ServicePlace): void };
   /** Notes the member's last event, for `plgate fleet`. */
-  memberStates: { touch(place: ServicePlace, field: 'lastEventAt', now: Date): Promise<void> };
+  memberStates: { noteEvent(place: ServicePlace, now: Date): Promise<void> };
   now: () => Date;
 }
 
@@ -136,7 +136,7 @@ export async function ingestSpokeDeliveries(
     totals.forwarded += result.forwarded.length;
     totals.dropped += result.dropped;
     totals.own += result.own;
-    await deps.memberStates.touch(place, 'lastEventAt', deps.now());
+    await deps.memberStates.noteEvent(place, deps.now());
   }
   return totals;
 }

@@ -44,10 +44,14 @@ async function memberLooks(fleet: FleetRuntime, failedServiceIds: readonly strin
       continue;
     }
     const probe = await probeAccept(fleet.ec2.clientFor(place.account, place.region), probeService);
-    if (probe.allowed === true) acceptProbes.allowed(place, gateNow());
-    else acceptProbes.forget(place);
-    if (probe.allowed === true) looks.push({ ...place, healthy: true });
-    else if (probe.allowed === false)
+    if (probe.allowed === true) {
+      acceptProbes.allowed(place, gateNow());
+      looks.push({ ...place, healthy: true });
+      continue;
+    }
+    // Refused, or no answer (a passing fault: the member's recorded health is left as it was).
+    acceptProbes.forget(place);
+    if (probe.allowed === false)
       looks.push({ ...place, healthy: false, reason: `accept not allowed: ${probe.reason}` });
   }
   return looks;

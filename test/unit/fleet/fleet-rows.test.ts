@@ -16,6 +16,7 @@ import { MemberCredentials } from '../../../functions/aws/member-credentials.ts'
 import type { ServicePlace } from '../../../functions/core/connection.ts';
 import type { EndpointServices } from '../../../functions/gate/ports.ts';
 import type { FleetSettings } from '../../../functions/shared/config.ts';
+import { assumeRoleExcept } from './members-for-tests.ts';
 
 const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
 const org = new OrganizationsClient({ region: 'us-east-1', credentials });
@@ -52,18 +53,11 @@ const noServices: EndpointServices = {
 beforeEach(() => {
   orgMock.reset();
   stsMock.reset();
-  stsMock.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
-    if (input.RoleArn.includes('333333333333'))
-      throw Object.assign(new Error('no role'), { name: 'AccessDenied' });
-    return {
-      Credentials: {
-        AccessKeyId: 'ASIA1',
-        SecretAccessKey: 's',
-        SessionToken: 't',
-        Expiration: new Date(Date.now() + 3_600_000),
-      },
-    };
-  });
+  stsMock
+    .on(AssumeRoleCommand)
+    .callsFake(
+      assumeRoleExcept('333333333333', () => Object.assign(new Error('no role'), { name: 'AccessDenied' })),
+    );
 });
 
 async function rows(members: ServicePlace[]) {

@@ -10,17 +10,9 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createClients } from '../../../functions/aws/clients.ts';
 import { logger } from '../../../functions/handlers/observability.ts';
 import { fleetRuntime } from '../../../functions/handlers/runtime.ts';
-import type { GateConfig } from '../../../functions/shared/config.ts';
+import { GATE_CONFIG } from './members-for-tests.ts';
 
-const config: GateConfig = {
-  rulesTable: 'rules',
-  ledgerTable: 'ledger',
-  decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
-  ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
-  gateBusName: 'gate',
-  organizationsLookup: false,
-  ledgerRetentionDays: 400,
-};
+const config = GATE_CONFIG;
 const env = {
   FLEET_EXTERNAL_ID: 'x',
   FLEET_SPOKE_ROLE_NAME: 'plgate-spoke',

@@ -20,18 +20,10 @@ import { createClients } from '../../../functions/aws/clients.ts';
 import type { Connection, ServicePlace } from '../../../functions/core/connection.ts';
 import type { EndpointServices } from '../../../functions/gate/ports.ts';
 import { connection, FakeEndpointServices } from '../../support/gate-fakes.ts';
-import { A, B, C, SVC_A, SVC_B } from './members-for-tests.ts';
+import { A, assumeRoleExcept, B, C, GATE_CONFIG, SVC_A, SVC_B } from './members-for-tests.ts';
 
 const failure = (name: string, message = `${name} says no`) => Object.assign(new Error(message), { name });
-const GATE = {
-  rulesTable: 'rules',
-  ledgerTable: 'ledger',
-  decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
-  ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
-  gateBusName: 'gate',
-  organizationsLookup: false,
-  ledgerRetentionDays: 400,
-};
+const GATE = GATE_CONFIG;
 const SPOKE_CREDENTIALS = {
   accessKeyId: 'k',
   secretAccessKey: 's',
@@ -252,17 +244,7 @@ describe('reachFleet: the members with the caller’s credentials', () => {
       sts.restore();
       ec2.restore();
     });
-    sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
-      if (input.RoleArn.includes(C.account)) throw failure('AccessDenied');
-      return {
-        Credentials: {
-          AccessKeyId: 'ASIA1',
-          SecretAccessKey: 's',
-          SessionToken: 't',
-          Expiration: new Date(Date.now() + 3_600_000),
-        },
-      };
-    });
+    sts.on(AssumeRoleCommand).callsFake(assumeRoleExcept(C.account, () => failure('AccessDenied')));
     // Each call signs with its member's spoke credentials first, as the SDK does: a member whose role cannot be assumed answers nothing.
     const signed =
       (answer: unknown) =>

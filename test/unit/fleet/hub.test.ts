@@ -43,7 +43,7 @@ import {
 } from '../../../functions/gate/spoke-delivery.ts';
 import { ConfigError, readFleetSettings } from '../../../functions/shared/config.ts';
 import type { ConnectionEventDetail } from '../../../functions/shared/events.ts';
-import { A, B, C, SVC_A, SVC_B } from './members-for-tests.ts';
+import { A, assumeRoleExcept, B, C, SVC_A, SVC_B } from './members-for-tests.ts';
 
 const ENDPOINT = 'vpce-0123456789abcdef0';
 const denied = (name: string) => Object.assign(new Error(`${name} says no`), { name });
@@ -257,7 +257,7 @@ describe('spoke deliveries', () => {
         },
         fleet,
         router,
-        memberStates: { touch: async (place, field) => void touched.push(`${place.account} ${field}`) },
+        memberStates: { noteEvent: async (place) => void touched.push(`${place.account} lastEventAt`) },
         now: () => new Date('2026-12-07T10:00:00Z'),
       },
       async (topicArn, region, token) => void confirmed.push(`${topicArn} ${region} ${token}`),
@@ -421,17 +421,7 @@ describe('plgate fleet: fleetStatus', () => {
   afterAll(() => ec2Mock.restore());
 
   it('one row per member: role assumable, DryRun accept allowed, services and waiting requests; unhealthy where any fails', async () => {
-    stsMock.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
-      if (input.RoleArn.includes(C.account)) throw denied('AccessDenied');
-      return {
-        Credentials: {
-          AccessKeyId: 'ASIA1',
-          SecretAccessKey: 's',
-          SessionToken: 't',
-          Expiration: new Date(Date.now() + 3_600_000),
-        },
-      };
-    });
+    stsMock.on(AssumeRoleCommand).callsFake(assumeRoleExcept(C.account, () => denied('AccessDenied')));
     ec2Mock.on(AcceptVpcEndpointConnectionsCommand, { ServiceId: SVC_A }).rejects(denied('DryRunOperation'));
     ec2Mock
       .on(AcceptVpcEndpointConnectionsCommand, { ServiceId: SVC_B })

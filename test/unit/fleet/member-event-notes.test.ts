@@ -31,11 +31,11 @@ describe("a member's last event", () => {
     const { states, writes } = recordingStates();
     const start = Date.parse('2026-12-07T10:00:00Z');
     // Act
-    await states.touch(A, 'lastEventAt', new Date(start));
-    await states.touch(A, 'lastEventAt', new Date(start + 1_000));
-    await states.touch(B, 'lastEventAt', new Date(start + 2_000));
-    await states.touch(A, 'lastEventAt', new Date(start + EVENT_NOTE_INTERVAL_MS - 1));
-    await states.touch(A, 'lastEventAt', new Date(start + EVENT_NOTE_INTERVAL_MS));
+    await states.noteEvent(A, new Date(start));
+    await states.noteEvent(A, new Date(start + 1_000));
+    await states.noteEvent(B, new Date(start + 2_000));
+    await states.noteEvent(A, new Date(start + EVENT_NOTE_INTERVAL_MS - 1));
+    await states.noteEvent(A, new Date(start + EVENT_NOTE_INTERVAL_MS));
     // Assess
     expect(writes).toHaveLength(3);
     expect(writes.filter((w) => w.includes('111111111111'))).toHaveLength(2);
@@ -44,16 +44,8 @@ describe("a member's last event", () => {
   it('is written again when the clock went back (a container must never go silent)', async () => {
     const { states, writes } = recordingStates();
     const start = Date.parse('2026-12-07T10:00:00Z');
-    await states.touch(A, 'lastEventAt', new Date(start));
-    await states.touch(A, 'lastEventAt', new Date(start - 5_000));
-    expect(writes).toHaveLength(2);
-  });
-
-  it('leaves the last sweep alone: written every time', async () => {
-    const { states, writes } = recordingStates();
-    const at = new Date('2026-12-07T10:00:00Z');
-    await states.touch(A, 'lastSweepAt', at);
-    await states.touch(A, 'lastSweepAt', at);
+    await states.noteEvent(A, new Date(start));
+    await states.noteEvent(A, new Date(start - 5_000));
     expect(writes).toHaveLength(2);
   });
 });

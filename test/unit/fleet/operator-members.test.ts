@@ -19,18 +19,10 @@ import {
   RecordingEvents,
   RecordingNotifier,
 } from '../../support/gate-fakes.ts';
-import { A, B, SVC_A, SVC_B } from './members-for-tests.ts';
+import { A, B, GATE_CONFIG, SVC_A, SVC_B } from './members-for-tests.ts';
 
 const ACTOR = 'arn:aws:iam::999999999999:user/operator';
-const GATE = {
-  rulesTable: 'rules',
-  ledgerTable: 'ledger',
-  decisionsTopicArn: 'arn:aws:sns:us-east-1:999999999999:decisions',
-  ingestTopicArn: 'arn:aws:sns:us-east-1:999999999999:ingest',
-  gateBusName: 'gate',
-  organizationsLookup: false,
-  ledgerRetentionDays: 400,
-};
+const GATE = GATE_CONFIG;
 
 /** Two members, each with one waiting request on its own service, behind the hub's routing port. */
 function hub() {
