@@ -13,21 +13,19 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateVpcEndpointCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
   EC2Client,
-  ModifyVpcEndpointServicePermissionsCommand,
   paginateDescribeVpcEndpointConnections,
 } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
 import { DynamoLedger } from '../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import type { LedgerEntry } from '../functions/gate/ports.ts';
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 import { noticeOf } from '../local/decision-feed.ts';
 import { parseFaultSpec, seededRandom } from '../local/faults.ts';
 import { deployGate } from '../local/gate.ts';
 import { PROVIDER_CREDENTIALS } from '../local/provider-credentials.ts';
+import { createProviderService } from '../local/provider-services.ts';
 import { benchAssembly } from './local-world.ts';
 
 export interface ChaosOptions {
@@ -146,7 +144,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ]);
     await rules.bumpVersion();
     const serviceIds: string[] = [];
-    for (let i = 0; i < SERVICES; i += 1) serviceIds.push(await managedService(admin));
+    for (let i = 0; i < SERVICES; i += 1)
+      serviceIds.push(await createProviderService(admin, { loadBalancer: 'chaos', principals: ['*'] }));
     await gate.sweepNow();
     await cloud.idle();
 
@@ -236,25 +235,6 @@ async function startFaults(cloud: LocalCloud): Promise<void> {
   const faults = cloud.faults;
   if (faults === undefined) return;
   faults.restart();
-}
-
-async function managedService(admin: EC2Client): Promise<string> {
-  const created = await admin.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: true,
-      NetworkLoadBalancerArns: [
-        'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/chaos/0123456789abcdef',
-      ],
-      TagSpecifications: [
-        { ResourceType: 'vpc-endpoint-service', Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] },
-      ],
-    }),
-  );
-  const serviceId = created.ServiceConfiguration?.ServiceId ?? '';
-  await admin.send(
-    new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: ['*'] }),
-  );
-  return serviceId;
 }
 
 async function judge(

@@ -19,10 +19,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateVpcEndpointServiceConfigurationCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { startLocalCloud } from '../local/cloud.ts';
 import { deployGate } from '../local/gate.ts';
+import { createProviderService } from '../local/provider-services.ts';
 import { median, quick, recordResults } from './harness.ts';
 import { BENCH_KEY, benchAssembly } from './local-world.ts';
 
@@ -53,20 +53,7 @@ async function once(code: Code, assemblyDir: string): Promise<{ firstMs: number;
       region: cloud.region,
       credentials: { accessKeyId: BENCH_KEY, secretAccessKey: 'local' },
     });
-    await provider.send(
-      new CreateVpcEndpointServiceConfigurationCommand({
-        AcceptanceRequired: true,
-        NetworkLoadBalancerArns: [
-          'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/cold/0123456789abcdef',
-        ],
-        TagSpecifications: [
-          {
-            ResourceType: 'vpc-endpoint-service',
-            Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
-          },
-        ],
-      }),
-    );
+    await createProviderService(provider, { loadBalancer: 'cold' });
     provider.destroy();
     await cloud.idle();
     const timed = async () => {

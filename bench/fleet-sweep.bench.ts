@@ -9,15 +9,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateVpcEndpointServiceConfigurationCommand,
-  EC2Client,
-  ModifyVpcEndpointServicePermissionsCommand,
-} from '@aws-sdk/client-ec2';
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import type { CallCount } from '../local/call-counts.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 import { deployGate, type LocalGate } from '../local/gate.ts';
+import { createProviderService } from '../local/provider-services.ts';
 import { recordResults } from './harness.ts';
 import { startBenchWorld } from './local-world.ts';
 
@@ -68,25 +64,6 @@ async function warmSweep(cloud: LocalCloud, gate: LocalGate, isGate: (caller: st
   return gateCalls(cloud, isGate);
 }
 
-async function createService(ec2: EC2Client, account: string, region: string): Promise<void> {
-  const created = await ec2.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: true,
-      NetworkLoadBalancerArns: [
-        `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/net/bench-nlb/0123456789abcdef`,
-      ],
-      TagSpecifications: [
-        { ResourceType: 'vpc-endpoint-service', Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] },
-      ],
-    }),
-  );
-  const id = created.ServiceConfiguration?.ServiceId;
-  if (id === undefined) throw new Error(`no service id in ${account}:${region}`);
-  await ec2.send(
-    new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
-  );
-}
-
 async function fleetSweep(members: readonly Place[]): Promise<Counts> {
   const spec = members.map((m) => `${m.account}:${m.region}`).join(',');
   const assemblyDir = execFileSync(
@@ -116,7 +93,8 @@ async function fleetSweep(members: readonly Place[]): Promise<Counts> {
         region,
         credentials: { accessKeyId: account, secretAccessKey: 'local' },
       });
-      for (let i = 0; i < SERVICES_PER_MEMBER; i += 1) await createService(ec2, account, region);
+      for (let i = 0; i < SERVICES_PER_MEMBER; i += 1)
+        await createProviderService(ec2, { owner: { account, region }, principals: ['*'] });
       ec2.destroy();
     }
     await cloud.drain();

@@ -10,19 +10,14 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateVpcEndpointCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
-  EC2Client,
-  ModifyVpcEndpointServicePermissionsCommand,
-} from '@aws-sdk/client-ec2';
+import { CreateVpcEndpointCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createClients } from '../functions/aws/clients.ts';
 import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { DEFAULT_STACK_NAME } from '../functions/shared/config.ts';
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import type { CallCount } from '../local/call-counts.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 import { deployGate, type LocalGate } from '../local/gate.ts';
+import { createProviderService } from '../local/provider-services.ts';
 
 /**
  * How the decide queue feeds decide: as the stack wires it (`queue`: the template's batch
@@ -86,8 +81,6 @@ export interface BenchWorldOptions {
 
 /** The access key the bench itself signs with as the provider: its calls are not the gate's. */
 export const BENCH_KEY = 'bench';
-const NLB_ARN =
-  'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/bench-nlb/0123456789abcdef';
 
 export interface GateCalls {
   ec2: number;
@@ -151,26 +144,7 @@ export async function startBenchWorld(options: BenchWorldOptions = {}): Promise<
     cloud,
     gate,
     provider,
-    createService: async () => {
-      const created = await provider.send(
-        new CreateVpcEndpointServiceConfigurationCommand({
-          AcceptanceRequired: true,
-          NetworkLoadBalancerArns: [NLB_ARN],
-          TagSpecifications: [
-            {
-              ResourceType: 'vpc-endpoint-service',
-              Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
-            },
-          ],
-        }),
-      );
-      const id = created.ServiceConfiguration?.ServiceId;
-      if (!id) throw new Error('the local cloud created a service without an id');
-      await provider.send(
-        new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
-      );
-      return id;
-    },
+    createService: () => createProviderService(provider, { loadBalancer: 'bench-nlb', principals: ['*'] }),
     writeRules: async (items) => {
       await rules.putItems(items);
       await rules.bumpVersion();

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   CreateVpcEndpointCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
   DescribeVpcEndpointConnectionNotificationsCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
@@ -22,11 +21,11 @@ import { DynamoRulesStore } from '../functions/aws/rules-store.ts';
 import { decidedBy } from '../functions/gate/ledger-entry.ts';
 import type { LedgerEntry, Outcome } from '../functions/gate/ports.ts';
 import { DEFAULT_SPOKE_ROLE_NAME, spokeTopicArn } from '../functions/shared/fleet.ts';
-import { MANAGED_TAG } from '../functions/shared/tables.ts';
 import { colors } from '../terminal/colors.ts';
 import type { LocalCloud } from './cloud.ts';
 import { noticeOf } from './decision-feed.ts';
 import type { LocalGate } from './gate.ts';
+import { createProviderService } from './provider-services.ts';
 import type { LocalRunOptions } from './run.ts';
 
 const execFileAsync = promisify(execFile);
@@ -129,8 +128,16 @@ export async function runDemo(
         ? 'The provider creates two endpoint services tagged privatelink-gate:managed=true, open to any account'
         : `A fleet member (account ${member.account}, ${member.region}) creates two endpoint services tagged privatelink-gate:managed=true, open to any account; the hub (${cloud.account}, ${cloud.region}) decides for it`,
     );
-    const service = await createService(providerEc2, 'payments', place);
-    const dryRunService = await createService(providerEc2, 'reports', place);
+    const service = await createProviderService(providerEc2, {
+      owner: place,
+      loadBalancer: 'payments',
+      name: 'payments',
+    });
+    const dryRunService = await createProviderService(providerEc2, {
+      owner: place,
+      loadBalancer: 'reports',
+      name: 'reports',
+    });
     print(`  ${service} (enforce)   ${dryRunService} (dry-run)`);
     // Anyone may ask; the gate decides who gets in.
     for (const id of [service, dryRunService]) {
@@ -290,33 +297,6 @@ async function writeRules(store: DynamoRulesStore, items: Record<string, unknown
 
 const ec2As = (cloud: LocalCloud, accessKeyId: string, region: string): EC2Client =>
   new EC2Client({ endpoint: cloud.endpoint, region, credentials: { accessKeyId, secretAccessKey: 'demo' } });
-
-async function createService(
-  ec2: EC2Client,
-  name: string,
-  owner: { account: string; region: string } = { account: '000000000000', region: 'us-east-1' },
-): Promise<string> {
-  const created = await ec2.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: true,
-      NetworkLoadBalancerArns: [
-        `arn:aws:elasticloadbalancing:${owner.region}:${owner.account}:loadbalancer/net/${name}/0123456789abcdef`,
-      ],
-      TagSpecifications: [
-        {
-          ResourceType: 'vpc-endpoint-service',
-          Tags: [
-            { Key: MANAGED_TAG.key, Value: MANAGED_TAG.value },
-            { Key: 'Name', Value: name },
-          ],
-        },
-      ],
-    }),
-  );
-  const id = created.ServiceConfiguration?.ServiceId;
-  if (!id) throw new DemoError('CreateVpcEndpointServiceConfiguration returned no service id');
-  return id;
-}
 
 /** Waits until every service has its connection notification (CloudTrail or the sweep enrolls it). */
 async function enrolled(ec2: EC2Client, serviceIds: string[], topicArn: string): Promise<void> {

@@ -8,23 +8,21 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   CreateVpcEndpointCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
   DescribeVpcEndpointConnectionsCommand,
   EC2Client,
-  ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import { inject } from 'vitest';
 import { createClients } from '../../functions/aws/clients.ts';
 import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry } from '../../functions/gate/ports.ts';
-import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { CallCount } from '../../local/call-counts.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import { readAssembly } from '../../local/cloudformation/assembly.ts';
 import type { FleetMemberRegion } from '../../local/fleet/members.ts';
 import { deployGate, type LocalGate } from '../../local/gate.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
+import { createProviderService } from '../../local/provider-services.ts';
 import { startTestCloud } from './local-cloud.ts';
 import { cachedOnce } from './synth-cache.ts';
 
@@ -117,25 +115,12 @@ export const ec2In = (cloud: LocalCloud, accessKeyId: string, region: string): E
   });
 
 /** A managed endpoint service in the member's account and region, open to every account; its id. */
-export async function createMemberService(world: FleetWorld, place: FleetMemberRegion): Promise<string> {
-  const ec2 = world.memberEc2(place);
-  const created = await ec2.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: true,
-      NetworkLoadBalancerArns: [
-        `arn:aws:elasticloadbalancing:${place.region}:${place.account}:loadbalancer/net/member-nlb/0123456789abcdef`,
-      ],
-      TagSpecifications: [
-        { ResourceType: 'vpc-endpoint-service', Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] },
-      ],
-    }),
-  );
-  const id = created.ServiceConfiguration?.ServiceId;
-  if (id === undefined) throw new Error(`no service id in ${place.account}:${place.region}`);
-  await ec2.send(
-    new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: id, AddAllowedPrincipals: ['*'] }),
-  );
-  return id;
+export function createMemberService(world: FleetWorld, place: FleetMemberRegion): Promise<string> {
+  return createProviderService(world.memberEc2(place), {
+    owner: place,
+    loadBalancer: 'member-nlb',
+    principals: ['*'],
+  });
 }
 
 /** A consumer's interface endpoint to a member's service, in the service's region; its id. */

@@ -4,10 +4,8 @@
  */
 import {
   CreateVpcEndpointCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
   DescribeVpcEndpointConnectionsCommand,
   type EC2Client,
-  ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import { createClients } from '../../functions/aws/clients.ts';
 import { DynamoEndpointStates } from '../../functions/aws/endpoint-states.ts';
@@ -15,15 +13,15 @@ import { DynamoLedger } from '../../functions/aws/ledger.ts';
 import { DynamoRulesStore } from '../../functions/aws/rules-store.ts';
 import type { LedgerEntry, Notice } from '../../functions/gate/ports.ts';
 import type { GateConfig } from '../../functions/shared/config.ts';
-import { MANAGED_TAG } from '../../functions/shared/tables.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../local/cloud.ts';
 import type { CodeSource } from '../../local/cloudformation/assembly.ts';
 import { noticeOf } from '../../local/decision-feed.ts';
 import { deployGate, type LocalGate } from '../../local/gate.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
+import { createProviderService } from '../../local/provider-services.ts';
 import { loadRules } from '../../local/start-gate.ts';
 import { gateAssemblyDir } from './gate-assembly.ts';
-import { ec2For, NLB_ARN, startTestCloud } from './local-cloud.ts';
+import { ec2For, startTestCloud } from './local-cloud.ts';
 
 /** The defaults item most gate tests start from: hold for review 7 days, notify on revoke, enforce. */
 export const ENFORCING_DEFAULTS = {
@@ -90,34 +88,14 @@ export async function startLocalGate(
   };
 }
 
-export async function createService(
+export function createService(
   provider: EC2Client,
   options: { managed?: boolean; principals?: string[] } = {},
 ): Promise<string> {
-  const created = await provider.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      AcceptanceRequired: true,
-      NetworkLoadBalancerArns: [NLB_ARN],
-      TagSpecifications:
-        options.managed === false
-          ? undefined
-          : [
-              {
-                ResourceType: 'vpc-endpoint-service',
-                Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
-              },
-            ],
-    }),
-  );
-  const id = created.ServiceConfiguration?.ServiceId;
-  if (!id) throw new Error('no service id');
-  await provider.send(
-    new ModifyVpcEndpointServicePermissionsCommand({
-      ServiceId: id,
-      AddAllowedPrincipals: options.principals ?? ['*'],
-    }),
-  );
-  return id;
+  return createProviderService(provider, {
+    ...(options.managed === undefined ? {} : { managed: options.managed }),
+    principals: options.principals ?? ['*'],
+  });
 }
 
 /** A consumer's interface endpoint to the service (with the consumer's tags, if any); its id. */
