@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberRow } from '../../console/server/fleet-view.ts';
 import type { FleetView } from '../../console/server/gate-view.ts';
 import { startLocalConsole } from '../../console/server/local.ts';
-import { type RunningConsole, startConsole } from '../../console/server/server.ts';
+import { type ConsoleOptions, type RunningConsole, startConsole } from '../../console/server/server.ts';
 import { createClients } from '../../functions/aws/clients.ts';
 import { PROVIDER_CREDENTIALS } from '../../local/provider-credentials.ts';
 import { BLOCKED, HELD, STRANGER } from '../support/accounts.ts';
@@ -52,6 +52,29 @@ async function act(action: 'Approve' | 'Deny', endpointId: string, reason: strin
   await page.click(`button[aria-label="${action} ${endpointId}"]`);
   await page.fill('#confirm-reason', reason);
   await page.click('#confirm-ok');
+}
+
+/** A second console over the test's gate, with the provider's own clients (closed when it stops). */
+async function anotherConsole(options: Omit<ConsoleOptions, 'target'>): Promise<RunningConsole> {
+  const clients = createClients({
+    endpoint: world.cloud.endpoint,
+    region: world.cloud.region,
+    credentials: PROVIDER_CREDENTIALS,
+  });
+  const close = () => {
+    for (const client of Object.values(clients)) client.destroy();
+  };
+  const running = await startConsole({
+    ...options,
+    target: { config: world.gate.config, clients, local: true, close },
+  });
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      close();
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -309,18 +332,7 @@ describe('Rules', () => {
 
 describe('read-only', () => {
   it('offers no action and accepts none', async () => {
-    const clients = createClients({
-      endpoint: world.cloud.endpoint,
-      region: world.cloud.region,
-      credentials: PROVIDER_CREDENTIALS,
-    });
-    const close = () => {
-      for (const client of Object.values(clients)) client.destroy();
-    };
-    const readOnly = await startConsole({
-      target: { config: world.gate.config, clients, local: true, close },
-      readOnly: true,
-    });
+    const readOnly = await anotherConsole({ readOnly: true });
     const viewer = await context.newPage();
     try {
       await viewer.goto(readOnly.url);
@@ -342,7 +354,6 @@ describe('read-only', () => {
     } finally {
       await viewer.close();
       await readOnly.stop();
-      close();
     }
   });
 });
@@ -375,18 +386,7 @@ describe('Fleet', () => {
   };
 
   it("shows each member's row as plgate fleet words it, healthy or not, markup as text; axe finds nothing serious", async () => {
-    const clients = createClients({
-      endpoint: world.cloud.endpoint,
-      region: world.cloud.region,
-      credentials: PROVIDER_CREDENTIALS,
-    });
-    const close = () => {
-      for (const client of Object.values(clients)) client.destroy();
-    };
-    const hub = await startConsole({
-      target: { config: world.gate.config, clients, local: true, close },
-      fleet,
-    });
+    const hub = await anotherConsole({ fleet });
     const viewer = await context.newPage();
     watchProblems(viewer);
     try {
@@ -444,7 +444,6 @@ describe('Fleet', () => {
     } finally {
       await viewer.close();
       await hub.stop();
-      close();
     }
   });
 

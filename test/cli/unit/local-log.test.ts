@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localRunOptions } from '../../../cli/commands/local.ts';
+import { LOCAL_FLAGS } from '../../support/local-flags.ts';
 
-const flags = {
-  port: '0',
-  host: '127.0.0.1',
-  account: '000000000000',
-  region: 'us-east-1',
-  sweepInterval: '60s',
-  acceptDelay: '1s',
-  deleteDelay: '1s',
-};
+const flags = LOCAL_FLAGS;
 
 describe('plgate local diagnostics', () => {
   afterEach(() => vi.restoreAllMocks());

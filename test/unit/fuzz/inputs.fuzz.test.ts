@@ -20,6 +20,7 @@ import {
 import { evaluate } from '../../../functions/core/evaluate.ts';
 import { ruleSetFromItems } from '../../../functions/core/rules/rule-items.ts';
 import { hostileValue, mutationOf, type Path } from '../../support/fuzz.ts';
+import { LOCAL_FLAGS } from '../../support/local-flags.ts';
 
 const RUNS = { numRuns: 150 };
 const SERVICE = 'vpce-svc-0123456789abcdef0';
@@ -172,15 +173,6 @@ describe('rule items (fuzzed)', () => {
   });
 });
 
-const LOCAL_FLAGS = {
-  port: '0',
-  host: '127.0.0.1',
-  account: '000000000000',
-  region: 'us-east-1',
-  sweepInterval: '60s',
-  acceptDelay: '1s',
-  deleteDelay: '1s',
-};
 const FLAG_NAMES: Record<keyof typeof LOCAL_FLAGS, string> = {
   port: '--port',
   host: '--host',

@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { localRunOptions } from '../../../cli/commands/local.ts';
 import { UsageError } from '../../../cli/exit.ts';
 import { FAULT_NAMES, FaultSpecError, Faults, parseFaultSpec, seededRandom } from '../../../local/faults.ts';
+import { LOCAL_FLAGS } from '../../support/local-flags.ts';
 
-const flags = {
-  port: '0',
-  host: '127.0.0.1',
-  account: '000000000000',
-  region: 'us-east-1',
-  sweepInterval: '60s',
-  acceptDelay: '1s',
-  deleteDelay: '1s',
-};
+const flags = LOCAL_FLAGS;
 
 describe('the fault spec', () => {
   it('reads name=rate pairs, and all=RATE for every fault, later entries winning', () => {

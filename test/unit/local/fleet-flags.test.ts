@@ -16,16 +16,9 @@ import {
   localHubFleet,
   parseFleetMembers,
 } from '../../../local/fleet/members.ts';
+import { LOCAL_FLAGS } from '../../support/local-flags.ts';
 
-const flags = {
-  port: '0',
-  host: '127.0.0.1',
-  account: '000000000000',
-  region: 'us-east-1',
-  sweepInterval: '60s',
-  acceptDelay: '1s',
-  deleteDelay: '1s',
-};
+const flags = LOCAL_FLAGS;
 
 describe('--fleet', () => {
   it('reads member regions, grouped by account as the config lists them', () => {
